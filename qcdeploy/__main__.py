@@ -1,0 +1,7 @@
+"""`python -m qcdeploy`."""
+
+import sys
+
+from qcdeploy.cli import main
+
+sys.exit(main())

@@ -1,0 +1,68 @@
+"""The QuantConnect endpoints qcdeploy uses, as typed calls on a Client."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from qcdeploy.client import Client, Json
+from qcdeploy.errors import ApiError
+
+
+class Api:
+    """One method per endpoint; answers stay raw JSON (live.py turns them into the model)."""
+
+    def __init__(self, client: Client) -> None:
+        self.client = client
+
+    @property
+    def calls(self) -> int:
+        return self.client.calls
+
+    def authenticate(self) -> None:
+        self.client.read("authenticate")
+
+    def live_list(self) -> list[Json]:
+        return _list(self.client.read("live/list"), "live", "live/list")
+
+    def projects(self, organization_id: str = "") -> list[Json]:
+        body = {"organizationId": organization_id} if organization_id else {}
+        return _list(self.client.read("projects/read", body), "projects", "projects/read")
+
+    def project(self, project_id: int) -> Json:
+        projects = _list(self.client.read("projects/read", {"projectId": project_id}), "projects", "projects/read")
+        if not projects:
+            raise ApiError(f"projects/read: project {project_id} not found")
+        return projects[0]
+
+    def live_nodes(self, organization_id: str) -> list[Json]:
+        return _list(self.client.read("nodes/read", {"organizationId": organization_id}), "live", "nodes/read")
+
+    def compile_create(self, project_id: int) -> Json:
+        # A repeated compile only costs a build; retrying it like a read is safe.
+        return self.client.read("compile/create", {"projectId": project_id})
+
+    def compile_read(self, project_id: int, compile_id: str) -> Json:
+        return self.client.read("compile/read", {"projectId": project_id, "compileId": compile_id})
+
+    def live_create(self, body: Mapping[str, Any]) -> Json:
+        return self.client.write("live/create", body)
+
+    def live_read(self, project_id: int, deploy_id: str | None = None) -> Json:
+        body: dict[str, Any] = {"projectId": project_id}
+        if deploy_id:
+            body["deployId"] = deploy_id
+        return self.client.read("live/read", body)
+
+    def live_stop(self, project_id: int, liquidate: bool = False) -> None:
+        endpoint = "live/update/liquidate" if liquidate else "live/update/stop"
+        self.client.write(endpoint, {"projectId": project_id})
+
+
+def _list(payload: Json, key: str, endpoint: str) -> list[Json]:
+    value = payload.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise ApiError(f"{endpoint}: unexpected answer ('{key}' is not a list of objects)")
+    return value

@@ -1,0 +1,92 @@
+"""What every command shares: settings, scrubbed output, and the manifests -> plan pipeline."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from qcdeploy import manifest as manifests_mod
+from qcdeploy.config import Settings, check_api_url
+from qcdeploy.errors import ConfigError, ProblemsError
+from qcdeploy.redact import register, scrub
+
+if TYPE_CHECKING:
+    from qcdeploy.api import Api
+    from qcdeploy.ledger import Ledger
+    from qcdeploy.manifest import Manifest
+    from qcdeploy.model import Desired, LiveState
+
+
+@dataclass
+class App:
+    """Passed to every command as the click context object."""
+
+    settings: Settings
+    environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    _api: Api | None = None
+
+    def out(self, text: str = "", nl: bool = True) -> None:
+        click.echo(scrub(text), nl=nl)
+
+    def err(self, text: str) -> None:
+        click.echo(scrub(text), err=True)
+
+    def style(self, text: str, colour: str) -> str:
+        return click.style(text, fg=colour) if self.settings.color else text
+
+    def api(self) -> Api:
+        if self._api is None:
+            from qcdeploy.api import Api
+            from qcdeploy.client import Client
+
+            creds = self.settings.credentials()
+            register(creds.api_token)
+            self._api = Api(Client(check_api_url(self.settings.api_url), creds))
+        return self._api
+
+    def load(self, paths: Sequence[str]) -> list[Manifest]:
+        """Manifests under paths, or every problem at once."""
+        result = manifests_mod.load(paths, self.environ)
+        if result.problems:
+            raise ProblemsError(result.problems)
+        return result.manifests
+
+    def ledger(self) -> Ledger:
+        from qcdeploy.ledger import Ledger
+
+        return Ledger.load(self.settings.state_path)
+
+    def observe(self, manifests: Sequence[Manifest]) -> tuple[LiveState, list[Desired]]:
+        """Read the live state (three calls) and resolve every manifest against it."""
+        from qcdeploy.live import read_state, resolve
+
+        state = read_state(self.api(), self.settings.organization_id)
+        return state, resolve(manifests, state)
+
+
+def split_args(args: Sequence[str]) -> tuple[list[str], list[str]]:
+    """SPEC §2: an argument naming an existing file or directory is a path, any other a name."""
+    paths = [a for a in args if Path(a).exists()]
+    names = [a for a in args if not Path(a).exists()]
+    return paths, names
+
+
+def check_names(names: Sequence[str], manifests: Sequence[Manifest], extra: Sequence[str] = ()) -> None:
+    """Every name given must be a manifest (or, for --target/--prune, a ledger entry)."""
+    known = {m.name for m in manifests} | set(extra)
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise ConfigError(
+            f"no manifest or path named {', '.join(map(repr, unknown))} "
+            f"(known deployments: {', '.join(sorted(known)) or 'none'})"
+        )
+
+
+def use_color(no_color: bool, environ: Mapping[str, str]) -> bool:
+    return not no_color and "NO_COLOR" not in environ and sys.stdout.isatty()

@@ -1,0 +1,170 @@
+"""QuantConnect API v2 client: auth headers, JSON POSTs, the error envelope. The only `requests` user."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import random
+import threading
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import requests
+
+from qcdeploy.config import Credentials
+from qcdeploy.errors import ApiError, ApiUnreachable, AuthError
+
+Json = dict[str, Any]
+_AUTH_PREFIXES = ("Hash doesn't match", "UserID not valid", "Timestamp")
+
+
+class AmbiguousWrite(ApiError):
+    """A write was sent but its answer was lost: it may or may not have taken effect."""
+
+
+def auth_headers(creds: Credentials, now: float) -> dict[str, str]:
+    """Basic auth of user id and sha256(token:timestamp), plus the Timestamp header (qc-api §1)."""
+    stamp = str(int(now))
+    digest = hashlib.sha256(f"{creds.api_token}:{stamp}".encode()).hexdigest()
+    basic = base64.b64encode(f"{creds.user_id}:{digest}".encode()).decode()
+    return {"Authorization": f"Basic {basic}", "Timestamp": stamp}
+
+
+class Client:
+    """Calls endpoints by name; reads retry on transient failures, writes never blindly."""
+
+    def __init__(
+        self,
+        base_url: str,
+        creds: Credentials,
+        *,
+        session: requests.Session | None = None,
+        timeout: tuple[float, float] = (5.0, 60.0),
+        read_retries: int = 3,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.base_url = base_url
+        self.creds = creds
+        self.session = session or requests.Session()
+        self.timeout = timeout
+        self.read_retries = read_retries
+        self.clock = clock
+        self.sleep = sleep
+        self.calls = 0
+        self._count_lock = threading.Lock()
+
+    def read(self, endpoint: str, body: Mapping[str, Any] | None = None) -> Json:
+        """A call without side effects: retried with backoff on connection errors, 429 and 5xx."""
+        for attempt in range(self.read_retries + 1):
+            try:
+                return self._call(endpoint, body)
+            except _Transient as exc:
+                if attempt == self.read_retries:
+                    raise exc.final from None
+                self.sleep(exc.retry_after or min(8.0, 0.5 * 2**attempt) * random.uniform(0.5, 1.0))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def write(self, endpoint: str, body: Mapping[str, Any]) -> Json:
+        """A call with side effects. An answer lost after sending raises AmbiguousWrite."""
+        try:
+            return self._call(endpoint, body, write=True)
+        except _Transient as exc:
+            raise exc.final from None
+
+    def _call(self, endpoint: str, body: Mapping[str, Any] | None, write: bool = False) -> Json:
+        url = self.base_url + endpoint
+        headers = auth_headers(self.creds, self.clock())
+        with self._count_lock:
+            self.calls += 1
+        try:
+            response = self.session.post(url, json=dict(body or {}), headers=headers, timeout=self.timeout)
+        except requests.ConnectTimeout:
+            raise _Transient(ApiUnreachable(f"{endpoint}: could not connect to {self.base_url} (timed out)"))
+        except requests.Timeout:
+            raise _Transient(self._lost(endpoint, write, f"no answer within {self.timeout[1]:g}s"))
+        except requests.ConnectionError as exc:
+            sent = write and not _refused(exc)
+            error = self._lost(endpoint, sent, "the connection failed") if sent else ApiUnreachable(
+                f"{endpoint}: cannot reach the QuantConnect API at {self.base_url} (connection failed)"
+            )
+            raise _Transient(error)
+        return _parse(endpoint, response, write)
+
+    def _lost(self, endpoint: str, write: bool, why: str) -> ApiError:
+        if write:
+            return AmbiguousWrite(f"{endpoint}: {why}; the request may or may not have been carried out")
+        return ApiUnreachable(f"{endpoint}: {why}")
+
+
+class _Transient(Exception):
+    def __init__(self, final: ApiError, retry_after: float | None = None) -> None:
+        super().__init__(str(final))
+        self.final = final
+        self.retry_after = retry_after
+
+
+def _refused(exc: requests.ConnectionError) -> bool:
+    """True when the connection was never made, so a write cannot have been received."""
+    text = str(exc)
+    return any(s in text for s in ("Connection refused", "Name or service not known", "NewConnectionError"))
+
+
+def _parse(endpoint: str, response: requests.Response, write: bool) -> Json:
+    status = response.status_code
+    try:
+        payload = response.json()
+    except ValueError:
+        payload = None
+    if status in (401, 403):
+        raise AuthError(_auth_message(endpoint, payload, f"HTTP {status}"))
+    if status == 429 or status >= 500:
+        retry_after = _retry_after(response.headers.get("Retry-After"))
+        error = ApiError(f"{endpoint}: the API answered HTTP {status}{_detail(payload)}")
+        if write and status != 429:
+            error = AmbiguousWrite(f"{endpoint}: HTTP {status}; the request may or may not have been carried out")
+        raise _Transient(error, retry_after)
+    if not isinstance(payload, dict):
+        raise ApiError(f"{endpoint}: the API answered HTTP {status} with a body that is not JSON")
+    if status >= 400:
+        raise ApiError(f"{endpoint}: the API answered HTTP {status}{_detail(payload)}")
+    if payload.get("success") is False:
+        messages = _messages(payload)
+        if messages and messages[0].startswith(_AUTH_PREFIXES):
+            raise AuthError(_auth_message(endpoint, payload, messages[0]))
+        raise ApiError(f"{endpoint}: {'; '.join(messages) or 'the API reported a failure'}")
+    return payload
+
+
+def _messages(payload: Any) -> list[str]:
+    if not isinstance(payload, dict):
+        return []
+    for key in ("errors", "messages", "error"):
+        value = payload.get(key)
+        if isinstance(value, list) and value:
+            return [str(v) for v in value]
+        if isinstance(value, str) and value:
+            return [value]
+    message = payload.get("Message")
+    return [str(message)] if message else []
+
+
+def _detail(payload: Any) -> str:
+    messages = _messages(payload)
+    return f": {'; '.join(messages)}" if messages else ""
+
+
+def _auth_message(endpoint: str, payload: Any, fallback: str) -> str:
+    detail = (_messages(payload) or [fallback])[0].split(" UID:")[0]
+    return (
+        f"{endpoint}: the QuantConnect API refused the credentials ({detail}). Check QC_USER_ID and "
+        "QC_API_TOKEN, and that this machine's clock is right"
+    )
+
+
+def _retry_after(value: str | None) -> float | None:
+    try:
+        return min(60.0, max(0.0, float(value))) if value else None
+    except ValueError:
+        return None

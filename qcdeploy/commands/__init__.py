@@ -1,0 +1,13 @@
+"""One module per command; heavy imports happen inside the command functions."""
+
+from __future__ import annotations
+
+from qcdeploy.commands.adopt import adopt
+from qcdeploy.commands.apply import apply
+from qcdeploy.commands.plan import plan
+from qcdeploy.commands.sandbox import sandbox
+from qcdeploy.commands.schema import schema
+from qcdeploy.commands.status import status
+from qcdeploy.commands.validate import validate
+
+COMMANDS = (validate, plan, apply, adopt, status, sandbox, schema)

@@ -1,0 +1,84 @@
+"""Settings from global options and the environment: credentials, API URL, ledger path."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from qcdeploy.errors import ConfigError
+
+DEFAULT_API_URL = "https://www.quantconnect.com/api/v2/"
+DEFAULT_STATE = ".qcdeploy/state.json"
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """Who calls the API. The token never appears in repr or output."""
+
+    user_id: str
+    api_token: str = field(repr=False)
+    organization_id: str = ""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Global options after defaults and environment."""
+
+    api_url: str
+    state_path: str
+    user_id: str = ""
+    api_token: str = field(default="", repr=False)
+    organization_id: str = ""
+    verbose: bool = False
+    color: bool = False
+
+    def credentials(self) -> Credentials:
+        missing = [n for n, v in (("QC_USER_ID", self.user_id), ("QC_API_TOKEN", self.api_token)) if not v]
+        if missing:
+            raise ConfigError(
+                f"{' and '.join(missing)} not set: export your QuantConnect user id and API token "
+                "(or pass --user-id/--api-token)"
+            )
+        return Credentials(self.user_id, self.api_token, self.organization_id)
+
+
+def check_api_url(url: str) -> str:
+    """The API base URL with a trailing slash; plain http only for loopback hosts."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"QC_API_URL {url!r} is not an http(s) URL")
+    if parts.scheme == "http" and not _loopback(parts.hostname):
+        raise ConfigError(
+            f"QC_API_URL {url!r} uses plain http to a non-loopback host; credentials would travel "
+            "unencrypted. Use https (plain http is allowed only for 127.0.0.1/localhost)"
+        )
+    return url if url.endswith("/") else url + "/"
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def settings_from(options: Mapping[str, object], environ: Mapping[str, str]) -> Settings:
+    """Merge global options over environment variables over defaults."""
+
+    def pick(option: str, env: str, default: str = "") -> str:
+        value = options.get(option)
+        return str(value) if value else environ.get(env, default)
+
+    return Settings(
+        api_url=pick("api_url", "QC_API_URL", DEFAULT_API_URL),
+        state_path=pick("state", "QCDEPLOY_STATE", DEFAULT_STATE),
+        user_id=pick("user_id", "QC_USER_ID"),
+        api_token=pick("api_token", "QC_API_TOKEN"),
+        organization_id=pick("organization_id", "QC_ORGANIZATION_ID"),
+        verbose=bool(options.get("verbose")),
+        color=bool(options.get("color")),
+    )

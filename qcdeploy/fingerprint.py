@@ -1,0 +1,52 @@
+"""Deployment fields as the ledger records them: secrets replaced by salted, slow (scrypt) hashes."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from typing import Any
+
+from qcdeploy.model import Desired
+from qcdeploy.yamlsrc import Path
+
+SENSITIVE_KEY = "$sensitive"
+# scrypt cost: ~40 ms a distinct secret on one core; memoised, so a fleet sharing one
+# brokerage login pays it once per run.
+_N, _R, _P = 2**14, 8, 1
+
+
+@functools.cache
+def secret_hash(value: str, salt: str) -> str:
+    """A hash that makes guessing a low-entropy secret from the ledger expensive."""
+    digest = hashlib.scrypt(value.encode(), salt=bytes.fromhex(salt), n=_N, r=_R, p=_P, dklen=16)
+    return "scrypt:" + digest.hex()
+
+
+def is_sensitive(value: Any) -> bool:
+    return isinstance(value, dict) and set(value) == {SENSITIVE_KEY}
+
+
+def recorded_fields(desired: Desired, salt: str) -> dict[str, Any]:
+    """Desired.fields with every sensitive value hashed: safe to store and compare."""
+    fields = desired.fields
+    for path in desired.manifest.sensitive:
+        _replace(fields, path, lambda v: {SENSITIVE_KEY: secret_hash(str(v), salt)})
+    return fields
+
+
+def display_fields(desired: Desired) -> dict[str, Any]:
+    """Desired.fields with every sensitive value masked for output."""
+    fields = desired.fields
+    for path in desired.manifest.sensitive:
+        _replace(fields, path, lambda v: {SENSITIVE_KEY: ""})
+    return fields
+
+
+def _replace(tree: dict[str, Any], path: Path, make: Any) -> None:
+    """Copy-on-write replacement of one leaf, so the manifest's own values stay untouched."""
+    node: Any = tree
+    for part in path[:-1]:
+        child = node[part]
+        node[part] = child = dict(child) if isinstance(child, dict) else list(child)
+        node = child
+    node[path[-1]] = make(node[path[-1]])

@@ -1,0 +1,188 @@
+"""API answers -> the observed model; manifests resolved against it (project and node names)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timezone
+from typing import Any
+
+from qcdeploy.api import Api
+from qcdeploy.errors import ApiError, ConfigError, Problem, ProblemsError
+from qcdeploy.manifest import Manifest
+from qcdeploy.model import Desired, LiveDeployment, LiveState, Node, Project
+
+_FORMATS = ("%Y-%m-%dT%H:%M:%S.%fZ", "%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S")
+
+
+def parse_time(value: Any) -> datetime | None:
+    """Both forms the API uses (ISO-8601 with Z, and 'YYYY-MM-DD HH:MM:SS'), taken as UTC."""
+    if not isinstance(value, str) or not value:
+        return None
+    for fmt in _FORMATS:
+        try:
+            return datetime.strptime(value, fmt).replace(tzinfo=timezone.utc)
+        except ValueError:
+            continue
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def deployment(row: Any, project_id: int | None = None) -> LiveDeployment:
+    """One /live/list row or /live/read answer."""
+    try:
+        return LiveDeployment(
+            project_id=int(row.get("projectId", project_id)),
+            deploy_id=str(row["deployId"]),
+            status=str(row.get("status") or "Undefined"),
+            launched=parse_time(row.get("launched")),
+            stopped=parse_time(row.get("stopped")),
+            error=str(row.get("error") or row.get("message") or ""),
+            brokerage=str(row.get("brokerage") or ""),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ApiError(f"live deployment record without a usable {exc}: the API answer is malformed") from None
+
+
+_EPOCH = datetime.min.replace(tzinfo=timezone.utc)
+
+
+def newest_per_project(rows: Iterable[Any]) -> dict[int, LiveDeployment]:
+    """The list is a history: keep the latest launch of each project."""
+    newest: dict[int, LiveDeployment] = {}
+    for row in rows:
+        dep = deployment(row)
+        old = newest.get(dep.project_id)
+        if old is None or (dep.launched or _EPOCH) >= (old.launched or _EPOCH):
+            newest[dep.project_id] = dep
+    return newest
+
+
+def project(row: Any) -> Project:
+    try:
+        return Project(
+            project_id=int(row["projectId"]),
+            name=str(row.get("name") or ""),
+            modified=str(row.get("modified") or ""),
+            modified_at=parse_time(row.get("modified")),
+            organization_id=str(row.get("organizationId") or ""),
+        )
+    except (KeyError, TypeError, ValueError):
+        raise ApiError("projects/read: a project record has no usable projectId") from None
+
+
+def node(row: Any) -> Node:
+    pid = row.get("projectId")
+    return Node(
+        id=str(row.get("id", "")),
+        name=str(row.get("name") or ""),
+        busy=bool(row.get("busy")),
+        used_by=str(row.get("usedBy") or row.get("projectName") or ""),
+        project_id=int(pid) if isinstance(pid, int) or (isinstance(pid, str) and pid.isdigit()) else None,
+    )
+
+
+def read_state(api: Api, organization_id: str) -> LiveState:
+    """Exactly three calls, however many manifests: live/list, projects/read, nodes/read."""
+    deployments = newest_per_project(api.live_list())
+    projects = {p.project_id: p for p in map(project, api.projects(organization_id))}
+    org = organization_id or _only_organization(projects.values())
+    nodes = tuple(map(node, api.live_nodes(org)))
+    return LiveState(deployments, projects, nodes)
+
+
+def _only_organization(projects: Iterable[Project]) -> str:
+    orgs = {p.organization_id for p in projects if p.organization_id}
+    if len(orgs) == 1:
+        return orgs.pop()
+    raise ConfigError(
+        "QC_ORGANIZATION_ID is not set and cannot be inferred from your projects "
+        f"({len(orgs)} organizations seen); set it to the organization that owns the live nodes"
+    )
+
+
+def resolve(manifests: Sequence[Manifest], state: LiveState) -> list[Desired]:
+    """Each manifest with its project and node found; every unknown or ambiguous one reported."""
+    problems: list[Problem] = []
+    by_name = _index((p.name.lstrip("/"), p) for p in state.projects.values())
+    nodes_by_name = _index((n.name, n) for n in state.nodes)
+    nodes_by_id = {n.id: n for n in state.nodes}
+    desired = []
+    for m in manifests:
+        proj = _find_project(m, state, by_name, problems)
+        live_node = _find_node(m, nodes_by_id, nodes_by_name, problems)
+        if proj is not None and live_node is not None:
+            desired.append(Desired(m, proj, live_node))
+    problems += _same_target(desired)
+    if problems:
+        raise ProblemsError(problems)
+    return desired
+
+
+def _index(pairs: Iterable[tuple[str, Any]]) -> dict[str, list[Any]]:
+    index: dict[str, list[Any]] = {}
+    for key, value in pairs:
+        index.setdefault(key, []).append(value)
+    return index
+
+
+def _find_project(
+    m: Manifest, state: LiveState, by_name: dict[str, list[Project]], problems: list[Problem]
+) -> Project | None:
+    ref = m.spec["project"]
+    if isinstance(ref, int):
+        found = state.projects.get(ref)
+        if found is None:
+            problems.append(Problem(f"spec.project: no project with id {ref} in this account", m.where("project")))
+        return found
+    matches = by_name.get(ref.lstrip("/"), [])
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        problems.append(Problem(f"spec.project: no project named {ref!r} in this account", m.where("project")))
+    else:
+        ids = ", ".join(str(p.project_id) for p in matches)
+        problems.append(
+            Problem(f"spec.project: {len(matches)} projects are named {ref!r} ({ids}); use the id", m.where("project"))
+        )
+    return None
+
+
+def _find_node(
+    m: Manifest, by_id: dict[str, Node], by_name: dict[str, list[Node]], problems: list[Problem]
+) -> Node | None:
+    ref = m.spec["node"]
+    if ref in by_id:
+        return by_id[ref]
+    matches = by_name.get(ref, [])
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        known = ", ".join(sorted(n.name for n in by_id.values())) or "none"
+        problems.append(Problem(f"spec.node: no live node {ref!r} (live nodes: {known})", m.where("node")))
+    else:
+        ids = ", ".join(n.id for n in matches)
+        problems.append(Problem(f"spec.node: {len(matches)} live nodes are named {ref!r} ({ids}); use the id", m.where("node")))
+    return None
+
+
+def _same_target(desired: Sequence[Desired]) -> list[Problem]:
+    problems: list[Problem] = []
+    for attr, label in (("project", "project"), ("node", "node")):
+        seen: dict[Any, Desired] = {}
+        for d in desired:
+            if attr == "node" and not d.manifest.running:
+                continue
+            key = getattr(d, attr)
+            key = key.project_id if attr == "project" else key.id
+            first = seen.setdefault(key, d)
+            if first is not d:
+                problems.append(
+                    Problem(
+                        f"spec.{label}: {label} {key} is also used by '{first.name}' at {first.manifest.where(label)}",
+                        d.manifest.where(label),
+                    )
+                )
+    return problems

@@ -1,0 +1,207 @@
+"""Frozen values shared by planner, renderers and executor: observed state, desired state, plans."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+from qcdeploy.manifest import Manifest
+
+ACTIVE_STATUSES = frozenset(
+    {"InQueue", "LoggingIn", "Initializing", "Running", "History", "PendingInput"}
+)
+FAILED_STATUSES = frozenset({"RuntimeError", "DeployError"})
+
+
+@dataclass(frozen=True)
+class LiveDeployment:
+    """The newest deployment of one project, as /live/list or /live/read reports it."""
+
+    project_id: int
+    deploy_id: str
+    status: str
+    launched: datetime | None = None
+    stopped: datetime | None = None
+    error: str = ""
+    brokerage: str = ""
+
+    @property
+    def active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+    @property
+    def failed(self) -> bool:
+        return self.status in FAILED_STATUSES
+
+
+@dataclass(frozen=True)
+class Project:
+    """A QuantConnect project; `modified` is the raw server string, `modified_at` parsed."""
+
+    project_id: int
+    name: str
+    modified: str
+    modified_at: datetime | None
+    organization_id: str = ""
+
+
+@dataclass(frozen=True)
+class Node:
+    """A live node."""
+
+    id: str
+    name: str
+    busy: bool = False
+    used_by: str = ""
+    project_id: int | None = None
+
+
+@dataclass(frozen=True)
+class LiveState:
+    """What the API says now: newest deployment per project, projects and live nodes."""
+
+    deployments: Mapping[int, LiveDeployment]
+    projects: Mapping[int, Project]
+    nodes: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class Desired:
+    """A manifest with its project and node resolved against the live state."""
+
+    manifest: Manifest
+    project: Project
+    node: Node
+
+    @property
+    def name(self) -> str:
+        return self.manifest.name
+
+    @property
+    def fields(self) -> dict[str, Any]:
+        """The spec as deployed: what a change to would need a redeploy."""
+        spec = self.manifest.spec
+        fields = {
+            "projectId": self.project.project_id,
+            "nodeId": self.node.id,
+            "compile": spec["compile"],
+            "versionId": spec["versionId"],
+            "brokerage": spec["brokerage"],
+            "dataProviders": spec["dataProviders"],
+            "parameters": spec["parameters"],
+            "automaticRedeploy": spec["automaticRedeploy"],
+        }
+        if "notification" in spec:
+            fields["notification"] = spec["notification"]
+        return fields
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    """qcdeploy's record of one deployment it made (no secret in clear)."""
+
+    name: str
+    project_id: int
+    deploy_id: str
+    spec: Mapping[str, Any]  # Desired.fields with secrets replaced by salted slow hashes
+    compile_id: str | None
+    project_modified: str | None
+    applied_at: str
+    on_stop: str = "stop"
+    protect: bool = False
+
+
+class Action(str, Enum):
+    """What apply will do to one deployment."""
+
+    CREATE = "create"
+    REPLACE = "replace"
+    STOP = "stop"
+    LIQUIDATE = "liquidate"
+    UPDATE = "update"  # ledger-only metadata (protect, onStop)
+
+    @property
+    def symbol(self) -> str:
+        return {"create": "+", "replace": "-/+", "stop": "-", "liquidate": "-$", "update": "~"}[
+            self.value
+        ]
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    """One spec path that differs between the ledger and the manifest."""
+
+    path: tuple[str | int, ...]
+    before: Any
+    after: Any
+    sensitive: bool = False
+
+
+@dataclass(frozen=True)
+class Change:
+    """One planned action with its reasons."""
+
+    name: str
+    action: Action
+    reasons: tuple[str, ...]
+    desired: Desired | None = None
+    observed: LiveDeployment | None = None  # the deployment a stop/replace acts on
+    entry: LedgerEntry | None = None
+    field_changes: tuple[FieldChange, ...] = ()
+    liquidate: bool = False  # a replace or stop that liquidates first
+    protected: bool = False
+    managed: bool = True
+    blocked: str = ""  # why apply cannot carry it out, if it cannot
+
+    @property
+    def stops(self) -> bool:
+        return self.action in (Action.REPLACE, Action.STOP, Action.LIQUIDATE)
+
+    @property
+    def creates(self) -> bool:
+        return self.action in (Action.CREATE, Action.REPLACE)
+
+    @property
+    def project_id(self) -> int:
+        if self.desired is not None:
+            return self.desired.project.project_id
+        assert self.observed is not None
+        return self.observed.project_id
+
+
+@dataclass(frozen=True)
+class Unmanaged:
+    """An active deployment qcdeploy did not make; `name` when a manifest wants its project."""
+
+    deployment: LiveDeployment
+    project_name: str
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class Orphan:
+    """An active deployment in the ledger whose manifest is gone."""
+
+    entry: LedgerEntry
+    deployment: LiveDeployment
+
+
+@dataclass(frozen=True)
+class Plan:
+    """An ordered set of changes plus what was seen and left alone."""
+
+    changes: tuple[Change, ...]
+    unmanaged: tuple[Unmanaged, ...] = ()
+    orphaned: tuple[Orphan, ...] = ()
+    unchanged: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = field(default=())
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.changes)
+
+    def count(self, action: Action) -> int:
+        return sum(1 for c in self.changes if c.action is action)

@@ -1,0 +1,213 @@
+"""Pure planning: desired deployments + observed state + ledger -> an ordered Plan. No I/O."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+
+from qcdeploy.fielddiff import changed_fields, field_changes
+from qcdeploy.fingerprint import recorded_fields
+from qcdeploy.live import parse_time
+from qcdeploy.model import (
+    Action,
+    Change,
+    Desired,
+    LedgerEntry,
+    LiveDeployment,
+    LiveState,
+    Orphan,
+    Plan,
+    Unmanaged,
+)
+
+_ORDER = {Action.STOP: 0, Action.LIQUIDATE: 0, Action.REPLACE: 1, Action.CREATE: 2, Action.UPDATE: 3}
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    """What the user asked for on the command line."""
+
+    targets: frozenset[str] = frozenset()
+    prune: bool = False
+    replace: frozenset[str] = frozenset()
+
+
+@dataclass
+class _Acc:
+    changes: list[Change] = field(default_factory=list)
+    unmanaged: list[Unmanaged] = field(default_factory=list)
+    orphaned: list[Orphan] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+
+
+def plan(
+    desired: Sequence[Desired],
+    state: LiveState,
+    ledger: Mapping[str, LedgerEntry],
+    salt: str,
+    options: PlanOptions = PlanOptions(),
+) -> Plan:
+    """Compare and decide, per SPEC §3."""
+    acc = _Acc()
+    wanted = [d for d in desired if _targeted(d.name, options)]
+    for d in wanted:
+        _plan_one(d, state, ledger.get(d.name), salt, options, acc)
+    names = {d.name for d in desired}
+    for entry in ledger.values():
+        if entry.name not in names and _targeted(entry.name, options):
+            _plan_orphan(entry, state, options, acc)
+    acc.unmanaged += _unmanaged(state, ledger, desired, acc.changes, options)
+    changes = _block_busy_nodes(acc.changes, state, ledger)
+    changes.sort(key=lambda c: (_ORDER[c.action], c.name))
+    warnings = ("Targeting is in effect: deployments not named by --target were not planned.",) if options.targets else ()
+    return Plan(tuple(changes), tuple(acc.unmanaged), tuple(acc.orphaned), tuple(sorted(acc.unchanged)), warnings)
+
+
+def _targeted(name: str, options: PlanOptions) -> bool:
+    return not options.targets or name in options.targets
+
+
+def _ours(entry: LedgerEntry | None, dep: LiveDeployment | None) -> bool:
+    return entry is not None and dep is not None and entry.deploy_id == dep.deploy_id
+
+
+def _plan_one(
+    d: Desired, state: LiveState, entry: LedgerEntry | None, salt: str, options: PlanOptions, acc: _Acc
+) -> None:
+    pid = d.project.project_id
+    observed = state.deployments.get(pid)
+    moved_from = _moved_from(entry, pid, state)
+    protect = bool(d.manifest.spec["protect"])
+    if not d.manifest.running:
+        target = observed if observed is not None and observed.active else moved_from
+        if target is None:
+            acc.unchanged.append(d.name)
+            return
+        managed = _ours(entry, target)
+        reason = "state: stopped" + ("" if managed else " (this deployment was not made by qcdeploy)")
+        acc.changes.append(_stop(d.name, target, d.manifest.spec["onStop"], reason, protect, managed, d, entry))
+        return
+    if observed is None or not observed.active:
+        if moved_from is not None:
+            acc.changes.append(_replace(d, moved_from, entry, (f"project changed from {moved_from.project_id} to {pid}",), (), True))
+        else:
+            acc.changes.append(Change(d.name, Action.CREATE, (_create_reason(observed, entry),), desired=d, entry=entry))
+        return
+    if not _ours(entry, observed):
+        if d.name in options.replace:
+            acc.changes.append(_replace(d, observed, entry, ("replacement of an unmanaged deployment requested (--replace)",), (), False))
+        else:
+            acc.unmanaged.append(Unmanaged(observed, d.project.name, d.name))
+        return
+    assert entry is not None
+    fields = field_changes(entry.spec, recorded_fields(d, salt))
+    reasons = [f"{name} changed" for name in changed_fields(fields)]
+    reasons += _code_changed(d, entry)
+    if d.name in options.replace:
+        reasons.insert(0, "replacement requested (--replace)")
+    if reasons:
+        acc.changes.append(_replace(d, observed, entry, tuple(reasons), fields, True))
+    elif (entry.protect, entry.on_stop) != (protect, d.manifest.spec["onStop"]):
+        acc.changes.append(Change(d.name, Action.UPDATE, ("protect/onStop changed (ledger only)",), desired=d, observed=observed, entry=entry))
+    else:
+        acc.unchanged.append(d.name)
+
+
+def _moved_from(entry: LedgerEntry | None, pid: int, state: LiveState) -> LiveDeployment | None:
+    """The deployment still running in the project this manifest used to name."""
+    if entry is None or entry.project_id == pid:
+        return None
+    old = state.deployments.get(entry.project_id)
+    return old if old is not None and old.active and old.deploy_id == entry.deploy_id else None
+
+
+def _create_reason(observed: LiveDeployment | None, entry: LedgerEntry | None) -> str:
+    if observed is None:
+        return "new deployment"
+    if observed.failed:
+        detail = f": {observed.error}" if observed.error else ""
+        return f"last deployment {observed.deploy_id} ended in {observed.status}{detail}"
+    if _ours(entry, observed):
+        return f"deployment {observed.deploy_id} was {observed.status.lower()} outside qcdeploy"
+    return f"no active deployment (last one {observed.deploy_id} is {observed.status})"
+
+
+def _code_changed(d: Desired, entry: LedgerEntry) -> list[str]:
+    if d.manifest.spec["compile"] != "latest":
+        return []
+    recorded = parse_time(entry.project_modified)
+    current = d.project.modified_at
+    if recorded is None or current is None or current <= recorded:
+        return []
+    return [f"project code changed since compile {entry.compile_id or '(unknown)'} (modified {d.project.modified})"]
+
+
+def _replace(
+    d: Desired, observed: LiveDeployment, entry: LedgerEntry | None, reasons: tuple[str, ...], fields: tuple, managed: bool
+) -> Change:
+    return Change(
+        d.name,
+        Action.REPLACE,
+        reasons,
+        desired=d,
+        observed=observed,
+        entry=entry,
+        field_changes=fields,
+        liquidate=d.manifest.spec["onStop"] == "liquidate",
+        protected=bool(d.manifest.spec["protect"]),
+        managed=managed,
+    )
+
+
+def _stop(
+    name: str,
+    observed: LiveDeployment,
+    on_stop: str,
+    reason: str,
+    protected: bool,
+    managed: bool,
+    desired: Desired | None,
+    entry: LedgerEntry | None,
+) -> Change:
+    liquidate = on_stop == "liquidate"
+    action = Action.LIQUIDATE if liquidate else Action.STOP
+    return Change(name, action, (reason,), desired, observed, entry, (), liquidate, protected, managed)
+
+
+def _plan_orphan(entry: LedgerEntry, state: LiveState, options: PlanOptions, acc: _Acc) -> None:
+    dep = state.deployments.get(entry.project_id)
+    if dep is None or not dep.active or dep.deploy_id != entry.deploy_id:
+        return
+    if options.prune:
+        acc.changes.append(_stop(entry.name, dep, entry.on_stop, "manifest removed (--prune)", entry.protect, True, None, entry))
+    else:
+        acc.orphaned.append(Orphan(entry, dep))
+
+
+def _unmanaged(
+    state: LiveState, ledger: Mapping[str, LedgerEntry], desired: Sequence[Desired], changes: list[Change], options: PlanOptions
+) -> list[Unmanaged]:
+    if options.targets:
+        return []
+    ours = {e.deploy_id for e in ledger.values()}
+    wanted = {d.project.project_id for d in desired}
+    touched = {c.observed.project_id for c in changes if c.observed is not None}
+    return [
+        Unmanaged(dep, state.projects[pid].name if pid in state.projects else "")
+        for pid, dep in sorted(state.deployments.items())
+        if dep.active and dep.deploy_id not in ours and pid not in wanted and pid not in touched
+    ]
+
+
+def _block_busy_nodes(changes: list[Change], state: LiveState, ledger: Mapping[str, LedgerEntry]) -> list[Change]:
+    """A create on a node that stays busy would fail; for a replace it would leave the strategy flat."""
+    stopping = {c.observed.project_id for c in changes if c.stops and c.observed is not None}
+    freed = {str(c.entry.spec.get("nodeId")) for c in changes if c.stops and c.entry is not None}
+    result = []
+    for c in changes:
+        node = c.desired.node if c.creates and c.desired is not None else None
+        if node is not None and node.busy and node.id not in freed and node.project_id not in stopping:
+            user = f" (used by {node.used_by})" if node.used_by else ""
+            c = replace(c, blocked=f"node {node.name or node.id} is busy{user} and this plan does not free it")
+        result.append(c)
+    return result

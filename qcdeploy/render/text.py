@@ -1,0 +1,107 @@
+"""Plan -> terminal text, in the manner of `terraform plan`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from qcdeploy.fingerprint import display_fields
+from qcdeploy.model import Action, Change, Plan
+from qcdeploy.render.values import leaves, show
+from qcdeploy.yamlsrc import dotted
+
+Style = Callable[[str, str], str]
+_COLOURS = {"+": "green", "-": "red", "-$": "red", "-/+": "yellow", "~": "yellow", "!": "red"}
+_VERBS = {
+    Action.CREATE: "will be deployed",
+    Action.REPLACE: "will be replaced (stopped, then deployed again; flat in between)",
+    Action.STOP: "will be stopped (positions kept)",
+    Action.LIQUIDATE: "will be liquidated (everything sold), then stopped",
+    Action.UPDATE: "will be updated in the ledger only",
+}
+
+
+def plain(text: str, colour: str) -> str:
+    return text
+
+
+def render(plan: Plan, style: Style = plain) -> str:
+    """The whole plan: changes, then what was left alone, then the summary line."""
+    lines: list[str] = [f"Warning: {w}" for w in plan.warnings]
+    if plan.changes:
+        lines += ["qcdeploy will perform the following actions:", ""]
+        for change in plan.changes:
+            lines += change_lines(change, style) + [""]
+    lines += left_alone(plan)
+    lines.append(summary(plan))
+    return "\n".join(lines) + "\n"
+
+
+def change_lines(change: Change, style: Style = plain) -> list[str]:
+    """Header, reasons and the fields that change for one deployment."""
+    symbol = change.action.symbol
+    where = _where(change)
+    lines = [style(f"  {symbol} {change.name}", _COLOURS[symbol]) + f"  {_VERBS[change.action]}", f"      {where}"]
+    lines += [f"      reason: {r}" for r in change.reasons]
+    if change.action is Action.REPLACE:
+        lines.append(f"      old deployment stopped by: {'liquidate (sell everything)' if change.liquidate else 'stop (keep positions)'}")
+    if change.action is Action.CREATE and change.desired is not None:
+        lines += [f"        {path}: {show(value)}" for path, value in leaves(display_fields(change.desired))]
+    for fc in change.field_changes:
+        lines.append(f"      ~ {dotted(fc.path)}: {show(fc.before, fc.sensitive)} -> {show(fc.after, fc.sensitive)}")
+    if change.stops and not change.managed:
+        lines.append(style("      ! this deployment was not started by qcdeploy", "!"))
+    if change.protected and change.stops:
+        lines.append(style("      ! protected: apply refuses to stop it without --allow-protected", "red"))
+    if change.blocked:
+        lines.append(style(f"      ! blocked: {change.blocked}", "red"))
+    return lines
+
+
+def _where(change: Change) -> str:
+    parts = []
+    if change.desired is not None:
+        d = change.desired
+        parts.append(f'project {d.project.project_id} "{d.project.name}"')
+        if change.creates:
+            parts.append(f"node {d.node.name or d.node.id}")
+    if change.observed is not None:
+        if change.desired is None or change.observed.project_id != change.desired.project.project_id:
+            parts.append(f"project {change.observed.project_id}")
+        parts.append(f"deployment {change.observed.deploy_id} ({change.observed.status})")
+    return ", ".join(parts)
+
+
+def left_alone(plan: Plan) -> list[str]:
+    """Unmanaged and orphaned deployments, with the way forward for each."""
+    lines: list[str] = []
+    if plan.unmanaged:
+        lines.append("Unmanaged deployments (not started by qcdeploy; left alone):")
+        for u in plan.unmanaged:
+            d = u.deployment
+            line = f'  project {d.project_id} "{u.project_name}": {d.deploy_id} {d.status}'
+            if u.name:
+                line += (
+                    f"\n      manifest '{u.name}' wants this project: `qcdeploy adopt {u.name}` if it already "
+                    f"matches the manifest, or `qcdeploy apply --replace {u.name}` to redeploy it"
+                )
+            lines.append(line)
+        lines.append("")
+    if plan.orphaned:
+        lines.append("Orphaned deployments (in the ledger, manifest removed; left running):")
+        for o in plan.orphaned:
+            lines.append(f"  {o.entry.name}: project {o.entry.project_id}, {o.deployment.deploy_id} {o.deployment.status}"
+                         " (`qcdeploy apply --prune` stops it)")
+        lines.append("")
+    return lines
+
+
+def summary(plan: Plan) -> str:
+    """`Plan: 1 to create, 1 to replace, 0 to stop, 0 to liquidate.` or `No changes.`"""
+    if not plan.changes:
+        return "No changes. Live deployments match the manifests."
+    counts = ", ".join(
+        f"{plan.count(a)} to {a.value}" for a in (Action.CREATE, Action.REPLACE, Action.STOP, Action.LIQUIDATE)
+    )
+    updates = plan.count(Action.UPDATE)
+    extra = f", {updates} to update (ledger only)" if updates else ""
+    return f"Plan: {counts}{extra}."

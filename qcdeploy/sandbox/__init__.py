@@ -1,0 +1,1 @@
+"""A local emulator of the QuantConnect API v2 subset that qcdeploy uses (SPEC §5)."""

@@ -1,0 +1,67 @@
+"""Admin calls under /sandbox/ (no auth; loopback only): act outside qcdeploy, inject faults."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from qcdeploy.sandbox.endpoints import Fail, live_stop
+
+if TYPE_CHECKING:
+    from qcdeploy.sandbox.server import SandboxServer
+
+Answer = tuple[int, dict[str, Any]]
+
+
+def handle(server: SandboxServer, op: str, body: dict[str, Any]) -> Answer:
+    world = server.world
+    with world.lock:
+        world.advance()
+        try:
+            result = _dispatch(server, op, body)
+        except (Fail, KeyError, TypeError, ValueError) as exc:
+            return 400, {"success": False, "errors": [f"{op}: {exc}"]}
+        world.save()
+    return 200, {"success": True, **result}
+
+
+def _dispatch(server: SandboxServer, op: str, body: dict[str, Any]) -> dict[str, Any]:
+    world = server.world
+    if op == "state":
+        return {"state": world.to_json(), "calls": server.calls}
+    if op == "crash":  # the running algorithm dies
+        dep = world.active(int(body["projectId"]))
+        if dep is None:
+            raise Fail("no active deployment")
+        dep.status, dep.error = str(body.get("status", "RuntimeError")), str(body.get("error", "Runtime Error: crashed"))
+        dep.stopped = world.clock()
+        return {"deployId": dep.deployId}
+    if op == "touch":  # the project's code was edited
+        world.touch(int(body["projectId"]))
+        return {}
+    if op == "stop":  # someone pressed stop in the web UI
+        live_stop(world, {"projectId": body["projectId"]}, str(body.get("as", "Stopped")))
+        return {}
+    if op == "deploy":  # someone deployed by hand (web UI or lean cloud live deploy)
+        c = world.new_compile(int(body["projectId"]))
+        c.created -= world.delay
+        dep = world.new_deployment(c.projectId, str(body["nodeId"]), c.compileId, str(body.get("brokerage", "QuantConnectBrokerage")), {})
+        if body.get("running", True):
+            dep.launched -= world.delay
+            dep.status = "Running"
+        return {"deployId": dep.deployId}
+    if op == "break-build":
+        world.projects[int(body["projectId"])].buildError = str(body.get("error", "main.py:1 SyntaxError"))
+        return {}
+    if op == "faults":
+        return {"faults": _faults(server, body)}
+    raise Fail(f"unknown admin operation {op!r}")
+
+
+def _faults(server: SandboxServer, body: dict[str, Any]) -> dict[str, Any]:
+    f = server.faults
+    for key in ("latency", "error_rate", "throttle_rate", "lose_rate", "drop_rate"):
+        if key in body:
+            setattr(f, key, float(body[key]))
+    if "once" in body:
+        f.once = {kind: {ep: int(n) for ep, n in eps.items()} for kind, eps in body["once"].items()}
+    return {k: getattr(f, k) for k in ("latency", "error_rate", "throttle_rate", "lose_rate", "drop_rate", "once")}

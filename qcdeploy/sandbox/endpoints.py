@@ -1,0 +1,255 @@
+"""The API endpoints, each a function (world, body) -> answer; Fail becomes success:false."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from typing import Any
+
+from qcdeploy.sandbox.world import ACTIVE, Deployment, NodeRec, World, stamp
+
+Body = dict[str, Any]
+
+# qc-api.md §4a: the module ids the sandbox accepts, and their required keys.
+BROKERAGES: dict[str, tuple[str, ...]] = {
+    "QuantConnectBrokerage": (),
+    "InteractiveBrokersBrokerage": ("ib-user-name", "ib-account", "ib-password", "ib-weekly-restart-utc-time"),
+    "TradierBrokerage": ("tradier-account-id", "tradier-access-token", "tradier-environment"),
+    "OandaBrokerage": ("oanda-account-id", "oanda-access-token", "oanda-environment"),
+    "BitfinexBrokerage": ("bitfinex-api-key", "bitfinex-api-secret"),
+    "CoinbaseBrokerage": ("coinbase-api-name", "coinbase-api-private-key"),
+    "BinanceBrokerage": ("binance-exchange-name",),
+    "KrakenBrokerage": ("kraken-api-key", "kraken-api-secret", "kraken-verification-tier"),
+    "BybitBrokerage": ("bybit-api-key", "bybit-api-secret", "bybit-vip-level"),
+    "TradingTechnologiesBrokerage": (),
+    "CharlesSchwabBrokerage": ("charles-schwab-account-number",),
+    "TradeStationBrokerage": ("trade-station-account-id", "trade-station-environment"),
+    "TastytradeBrokerage": ("tastytrade-account-number",),
+    "AlpacaBrokerage": ("alpaca-environment",),
+    "WolverineBrokerage": ("wolverine-on-behalf-of-comp-id", "wolverine-account"),
+    "RBIBrokerage": ("rbi-on-behalf-of-comp-id", "rbi-account"),
+    "TerminalLinkBrokerage": (),
+    "WebullBrokerage": ("webull-app-key", "webull-app-secret", "webull-account-id"),
+    "PublicBrokerage": ("public-secret-key", "public-account-number"),
+    "BloombergFixBrokerage": (),
+}
+
+
+class Fail(Exception):
+    """An application error: HTTP 200 with success:false (qc-api §2)."""
+
+
+def _int(body: Body, key: str) -> int:
+    try:
+        return int(body[key])
+    except (KeyError, TypeError, ValueError):
+        raise Fail(f"{key} is required and must be an integer") from None
+
+
+def _project(world: World, body: Body) -> int:
+    pid = _int(body, "projectId")
+    if pid not in world.projects:
+        raise Fail(f"Project not found: {pid}")
+    return pid
+
+
+def authenticate(world: World, body: Body) -> Body:
+    return {}
+
+
+def projects_read(world: World, body: Body) -> Body:
+    if "projectId" in body:
+        projects = [world.projects[_project(world, body)]]
+    else:
+        projects = sorted(world.projects.values(), key=lambda p: p.projectId)
+    return {
+        "projects": [
+            {
+                "projectId": p.projectId,
+                "organizationId": p.organizationId,
+                "name": p.name,
+                "description": "",
+                "modified": stamp(p.modified),
+                "created": stamp(p.created),
+                "ownerId": 0,
+                "language": "Py",
+                "collaborators": [],
+                "leanVersionId": 17000,
+                "leanPinnedToMaster": True,
+                "leanEnvironment": 1,
+                "parameters": [],
+                "libraries": [],
+            }
+            for p in projects
+        ],
+        "versions": [],
+    }
+
+
+def nodes_read(world: World, body: Body) -> Body:
+    if str(body.get("organizationId", "")) != world.organizationId:
+        raise Fail("Organization not found or you are not a member of it")
+    return {"backtest": [], "research": [], "live": [_node(world, n) for n in world.nodes.values()]}
+
+
+def _node(world: World, n: NodeRec) -> Body:
+    user = world.node_user(n.id)
+    project = world.projects.get(user.projectId) if user else None
+    return {
+        "id": n.id,
+        "name": n.name,
+        "sku": n.sku,
+        "busy": user is not None,
+        "usedBy": "sandbox-user" if user else "",
+        "projectName": project.name if project else "",
+        "projectId": user.projectId if user else None,
+        "description": "",
+        "cpu": 1,
+        "ram": 0.5,
+        "speed": 2.4,
+        "price": {"monthly": 20, "yearly": 240},
+        "assets": 0,
+        "host": "",
+    }
+
+
+def compile_create(world: World, body: Body) -> Body:
+    c = world.new_compile(_project(world, body))
+    return {"compileId": c.compileId, "state": "InQueue", "projectId": c.projectId, "signature": c.compileId.split("-")[1],
+            "signatureOrder": ["main.py"], "parameters": []}
+
+
+def compile_read(world: World, body: Body) -> Body:
+    pid = _project(world, body)
+    c = world.compiles.get(str(body.get("compileId", "")))
+    if c is None or c.projectId != pid:
+        raise Fail(f"Compile not found: {body.get('compileId')}")
+    state = world.compile_state(c)
+    logs = [f"Build Error: {c.buildError}"] if state == "BuildError" else ["Build Request Successful"] if state == "BuildSuccess" else []
+    return {"compileId": c.compileId, "state": state, "logs": logs, "projectId": pid}
+
+
+def live_create(world: World, body: Body) -> Body:
+    pid = _project(world, body)
+    compile_ = world.compiles.get(str(body.get("compileId", "")))
+    if compile_ is None or compile_.projectId != pid:
+        raise Fail("Compile id not found for this project")
+    if world.compile_state(compile_) != "BuildSuccess":
+        raise Fail(f"Compile {compile_.compileId} is not a successful build")
+    node = world.nodes.get(str(body.get("nodeId", "")))
+    if node is None:
+        raise Fail(f"Live node not found: {body.get('nodeId')}")
+    if world.node_user(node.id) is not None:
+        raise Fail(f"Node {node.name} is busy; select another node")
+    if world.active(pid) is not None:
+        raise Fail("Project already has an active live deployment; stop it first")
+    brokerage = _brokerage(body.get("brokerage"))
+    dep = world.new_deployment(pid, node.id, compile_.compileId, brokerage, _settings(body))
+    return {"projectId": pid, "deployId": dep.deployId, "versionId": body.get("versionId"), "source": "api",
+            "responseCode": "", "live": _live(world, dep)}
+
+
+def _brokerage(value: Any) -> str:
+    if not isinstance(value, dict) or not value.get("id"):
+        raise Fail("brokerage is required: an object with an id")
+    bid = str(value["id"])
+    if bid not in BROKERAGES:
+        raise Fail(f"Unknown brokerage id: {bid}")
+    missing = [k for k in BROKERAGES[bid] if k not in value]
+    if missing:
+        raise Fail(f"{bid}: missing required setting(s) {', '.join(missing)}")
+    return bid
+
+
+def _settings(body: Body) -> Body:
+    """What a deployment keeps server-side; credential values never come back out."""
+    keep = ("versionId", "dataProviders", "parameters", "automaticRedeploy", "notification")
+    return {k: body[k] for k in keep if k in body}
+
+
+def live_read(world: World, body: Body) -> Body:
+    pid = _project(world, body)
+    deploy_id = body.get("deployId")
+    dep = next((d for d in world.deployments if d.deployId == deploy_id), None) if deploy_id else world.newest(pid)
+    if dep is None or dep.projectId != pid:
+        raise Fail(f"No live deployment found for project {pid}")
+    return _live(world, dep)
+
+
+def _live(world: World, d: Deployment) -> Body:
+    return {
+        "deployId": d.deployId,
+        "status": d.status,
+        "launched": stamp(d.launched),
+        "stopped": stamp(d.stopped) if d.stopped else None,
+        "brokerage": d.brokerage,
+        "message": d.error,
+        "projectName": world.projects[d.projectId].name,
+        "cloneId": d.projectId,
+        "datacenter": "NY7",
+        "securityTypes": "Equity",
+        "public": False,
+        "isPublicStreaming": False,
+        "files": [],
+        "runtimeStatistics": {"Equity": "$100,000.00"} if d.status == "Running" else {},
+        "charts": {},
+    }
+
+
+def live_list(world: World, body: Body) -> Body:
+    rows = world.deployments
+    if "projectId" in body:
+        rows = [d for d in rows if d.projectId == _int(body, "projectId")]
+    if body.get("status"):
+        rows = [d for d in rows if d.status == body["status"]]
+    return {"live": [_summary(world, d) for d in rows]}
+
+
+def _summary(world: World, d: Deployment) -> Body:
+    return {
+        "projectId": d.projectId,
+        "deployId": d.deployId,
+        "status": d.status,
+        "launched": stamp(d.launched, iso=True),
+        "stopped": stamp(d.stopped, iso=True) if d.stopped else None,
+        "brokerage": d.brokerage,
+        "subscription": "",
+        "error": d.error,
+        "description": "",
+    }
+
+
+def live_stop(world: World, body: Body, stop_as: str = "Stopped") -> Body:
+    pid = _project(world, body)
+    dep = world.active(pid)
+    if dep is None:
+        raise Fail(f"No live algorithm is running for project {pid}")
+    if dep.stopRequested is None:
+        dep.stopRequested, dep.stopAs = world.clock(), stop_as
+    return {}
+
+
+def live_liquidate(world: World, body: Body) -> Body:
+    return live_stop(world, body, "Liquidated")
+
+
+Handler = Callable[[World, Body], Body]
+ENDPOINTS: dict[str, tuple[Handler, bool]] = {  # endpoint -> (handler, changes state)
+    "authenticate": (authenticate, False),
+    "projects/read": (projects_read, False),
+    "nodes/read": (nodes_read, False),
+    "compile/create": (compile_create, True),
+    "compile/read": (compile_read, False),
+    "live/create": (live_create, True),
+    "live/read": (live_read, False),
+    "live/list": (live_list, False),
+    "live/update/stop": (live_stop, True),
+    "live/update/liquidate": (live_liquidate, True),
+}
+
+
+def new_id() -> str:
+    return secrets.token_hex(16)
+
+
+__all__ = ["ACTIVE", "ENDPOINTS", "Fail", "new_id"]

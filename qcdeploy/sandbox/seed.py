@@ -1,0 +1,103 @@
+"""Seed files: the projects, nodes, credentials and hand-made deployments a sandbox starts with."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from qcdeploy.errors import ConfigError
+from qcdeploy.live import parse_time
+from qcdeploy.sandbox.world import Deployment, NodeRec, Project, World
+
+DEFAULT_SEED: dict[str, Any] = {
+    "userId": "100001",
+    "apiToken": "sandbox-api-token-0123456789abcdef",
+    "organizationId": "5cad178b20a1d52567b534553413b691",
+    "delay": 2,
+    "projects": [
+        {"projectId": 23456789, "name": "Live/Momentum"},
+        {"projectId": 23456790, "name": "Live/MeanReversion"},
+    ],
+    "nodes": [
+        {"id": "LN-0a1b2c3d4e5f60718293a4b5c6d7e8f9", "name": "live-node-1"},
+        {"id": "LN-1a1b2c3d4e5f60718293a4b5c6d7e8f9", "name": "live-node-2"},
+    ],
+}
+
+
+def load_world(seed: str | None, data_dir: str | None, delay: float | None = None) -> World:
+    """The saved state in data_dir if there is one, else the seed (or the built-in default)."""
+    saved = Path(data_dir, "state.json") if data_dir else None
+    if saved is not None and saved.exists():
+        world = World.from_json(json.loads(saved.read_text("utf-8")), data_dir)
+    else:
+        world = world_from_seed(_read_seed(seed) if seed else DEFAULT_SEED, data_dir)
+    if delay is not None:
+        world.delay = delay
+    return world
+
+
+def _read_seed(path: str) -> dict[str, Any]:
+    try:
+        raw = yaml.safe_load(Path(path).read_text("utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"cannot read sandbox seed {path}: {exc}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"sandbox seed {path} must be a mapping")
+    return raw
+
+
+def world_from_seed(seed: dict[str, Any], data_dir: str | None = None) -> World:
+    """Build a World; hand-made deployments in the seed look like ones started in the web UI."""
+    now = time.time()
+    org = str(seed.get("organizationId", DEFAULT_SEED["organizationId"]))
+    try:
+        users = {str(u["userId"]): str(u["apiToken"]) for u in seed.get("users", [])}
+        if "userId" in seed:
+            users[str(seed["userId"])] = str(seed["apiToken"])
+        projects = {
+            int(p["projectId"]): Project(
+                int(p["projectId"]), str(p["name"]), _time(p.get("modified"), now - 3600), now - 86400,
+                org, str(p.get("buildError", "")), str(p.get("deployError", "")),
+            )
+            for p in seed.get("projects", [])
+        }
+        nodes = {str(n["id"]): NodeRec(str(n["id"]), str(n["name"]), str(n.get("sku", "L-MICRO"))) for n in seed.get("nodes", [])}
+        world = World(users, org, projects, nodes, delay=float(seed.get("delay", 2)), data_dir=data_dir)
+        for i, d in enumerate(seed.get("deployments", [])):
+            world.deployments.append(_deployment(d, i, now))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ConfigError(f"sandbox seed is malformed: {exc!r}") from None
+    return world
+
+
+def _deployment(d: dict[str, Any], i: int, now: float) -> Deployment:
+    status = str(d.get("status", "Running"))
+    launched = _time(d.get("launched"), now - 7200 + i * 0.001)
+    return Deployment(
+        deployId=str(d.get("deployId") or f"L-{i:032x}"),
+        projectId=int(d["projectId"]),
+        nodeId=str(d.get("nodeId", "")),
+        compileId=str(d.get("compileId", "")),
+        launched=launched,
+        brokerage=str(d.get("brokerage", "QuantConnectBrokerage")),
+        settings=dict(d.get("settings", {})),
+        status=status,
+        stopped=None if status in ("InQueue", "Running", "LoggingIn", "Initializing", "History") else launched + 60,
+        error=str(d.get("error", "")),
+    )
+
+
+def _time(value: Any, default: float) -> float:
+    if value is None:
+        return default
+    if isinstance(value, (int, float)):
+        return float(value)
+    parsed = parse_time(str(value))
+    if parsed is None:
+        raise ValueError(f"unreadable time {value!r}")
+    return parsed.timestamp()

@@ -1,0 +1,180 @@
+"""The sandbox's HTTP server: QuantConnect auth, the /api/v2/ endpoints, admin and fault injection."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from qcdeploy.sandbox import admin
+from qcdeploy.sandbox.endpoints import ENDPOINTS, Fail
+from qcdeploy.sandbox.seed import load_world
+from qcdeploy.sandbox.world import World
+
+PREFIX = "/api/v2/"
+MAX_AGE = 7200  # qc-api §1: older timestamps are refused
+
+
+@dataclass
+class Faults:
+    """Injected failures: probabilities per request, plus exact counts per endpoint for tests."""
+
+    latency: float = 0.0
+    error_rate: float = 0.0
+    throttle_rate: float = 0.0
+    lose_rate: float = 0.0  # perform a write, then drop the connection without answering
+    drop_rate: float = 0.0  # drop the connection before doing anything
+    once: dict[str, dict[str, int]] = field(default_factory=dict)  # kind -> endpoint -> count
+    rng: random.Random = field(default_factory=lambda: random.Random(5612))
+
+    def take(self, kind: str, endpoint: str, rate: float) -> bool:
+        counts = self.once.get(kind, {})
+        if counts.get(endpoint, 0) > 0:
+            counts[endpoint] -= 1
+            return True
+        return rate > 0 and self.rng.random() < rate
+
+
+class SandboxServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], world: World) -> None:
+        super().__init__(address, Handler)
+        self.world = world
+        self.faults = Faults()
+        self.calls: dict[str, int] = {}
+
+    @property
+    def url(self) -> str:
+        host, port = self.server_address[:2]
+        return f"http://{host}:{port}{PREFIX}"
+
+
+class Handler(BaseHTTPRequestHandler):
+    server: SandboxServer
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:  # quiet; the CLI is what users read
+        pass
+
+    def do_GET(self) -> None:
+        self._handle(dict(parse_qsl(urlsplit(self.path).query)))
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        try:
+            body = json.loads(raw) if raw.strip() else {}
+        except ValueError:
+            self._send(400, {"success": False, "errors": ["Request body is not valid JSON"]})
+            return
+        self._handle(body if isinstance(body, dict) else {})
+
+    def _handle(self, body: dict[str, Any]) -> None:
+        path = urlsplit(self.path).path
+        if path.startswith("/sandbox/"):
+            self._send(*admin.handle(self.server, path[len("/sandbox/"):].strip("/"), body))
+        elif path.startswith(PREFIX):
+            self._api(path[len(PREFIX):].strip("/"), body)
+        else:
+            self._send(404, {"success": False, "errors": [f"No such path: {path}"]})
+
+    def _api(self, endpoint: str, body: dict[str, Any]) -> None:
+        server, faults = self.server, self.server.faults
+        server.calls[endpoint] = server.calls.get(endpoint, 0) + 1
+        if faults.latency:
+            time.sleep(faults.latency)
+        if faults.take("drop", endpoint, faults.drop_rate):
+            self.close_connection = True
+            return
+        if faults.take("error", endpoint, faults.error_rate):
+            self._send(500, {"success": False, "errors": ["Internal Error 21"]})
+            return
+        if faults.take("throttle", endpoint, faults.throttle_rate):
+            self._send(429, {"success": False, "errors": ["Too many requests"]}, {"Retry-After": "1"})
+            return
+        if not self._authorised():
+            self._send(401, {"success": False, "errors": ["Hash doesn't match. Check your user id and API token."]})
+            return
+        entry = ENDPOINTS.get(endpoint)
+        if entry is None:
+            self._send(404, {"success": False, "errors": [f"Unknown endpoint: {endpoint}"]})
+            return
+        status, answer = 200, self._run(entry, body)
+        if entry[1] and faults.take("lose", endpoint, faults.lose_rate):
+            self.close_connection = True
+            return
+        self._send(status, answer)
+
+    def _run(self, entry: tuple[Callable[[World, dict[str, Any]], dict[str, Any]], bool], body: dict[str, Any]) -> dict[str, Any]:
+        handler, writes = entry
+        world = self.server.world
+        with world.lock:
+            world.advance()
+            try:
+                answer = {"success": True, "errors": [], **handler(world, body)}
+            except Fail as exc:
+                return {"success": False, "errors": [str(exc)]}
+            if writes:
+                world.save()
+        return answer
+
+    def _authorised(self) -> bool:
+        header, stamp = self.headers.get("Authorization", ""), self.headers.get("Timestamp", "")
+        if not header.startswith("Basic ") or not stamp.isdigit():
+            return False
+        try:
+            user, _, digest = base64.b64decode(header[6:]).decode().partition(":")
+        except (ValueError, UnicodeDecodeError):
+            return False
+        token = self.server.world.users.get(user)
+        if token is None or not -300 <= time.time() - int(stamp) <= MAX_AGE:
+            return False
+        expected = hashlib.sha256(f"{token}:{stamp}".encode()).hexdigest()
+        return hmac.compare_digest(expected, digest)
+
+    def _send(self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> None:
+        data = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(data)
+
+
+def start(world: World, host: str = "127.0.0.1", port: int = 0) -> SandboxServer:
+    """Serve in a background thread (tests, benchmarks); stop with server.shutdown()."""
+    server = SandboxServer((host, port), world)
+    threading.Thread(target=server.serve_forever, name="qcdeploy-sandbox", daemon=True).start()
+    return server
+
+
+def serve(
+    *, host: str, port: int, seed: str | None, data_dir: str | None, delay: float | None, say: Callable[[str], None]
+) -> None:
+    """Serve in the foreground until interrupted."""
+    world = load_world(seed, data_dir, delay)
+    server = SandboxServer((host, port), world)
+    say(f"qcdeploy sandbox listening on {server.url}")
+    say(f"  organization {world.organizationId}; user id(s) {', '.join(world.users)}; "
+        f"{len(world.projects)} project(s), {len(world.nodes)} live node(s); each step takes {world.delay:g}s")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+        with world.lock:
+            world.save()

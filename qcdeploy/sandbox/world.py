@@ -1,0 +1,175 @@
+"""The sandbox's state: projects, nodes, compiles, deployments, moving on with the clock."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+ACTIVE = {"InQueue", "LoggingIn", "Initializing", "Running", "History", "PendingInput"}
+
+
+def stamp(t: float, iso: bool = False) -> str:
+    """Server time as the API writes it: ISO-8601 Z in lists, 'YYYY-MM-DD HH:MM:SS' elsewhere."""
+    dt = datetime.fromtimestamp(t, timezone.utc)
+    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z" if iso else dt.strftime("%Y-%m-%d %H:%M:%S")
+
+
+@dataclass
+class Project:
+    projectId: int
+    name: str
+    modified: float
+    created: float
+    organizationId: str
+    buildError: str = ""  # non-empty: compiles of this project fail with this log line
+    deployError: str = ""  # non-empty: deployments of this project fail to start
+
+
+@dataclass
+class NodeRec:
+    id: str
+    name: str
+    sku: str = "L-MICRO"
+
+
+@dataclass
+class Compile:
+    compileId: str
+    projectId: int
+    created: float
+    modified: float  # the project's modified time it compiled
+    buildError: str = ""
+
+
+@dataclass
+class Deployment:
+    deployId: str
+    projectId: int
+    nodeId: str
+    compileId: str
+    launched: float
+    brokerage: str
+    settings: dict[str, Any] = field(default_factory=dict)  # what was sent to live/create, kept server-side
+    status: str = "InQueue"
+    stopped: float | None = None
+    stopRequested: float | None = None
+    stopAs: str = "Stopped"
+    error: str = ""
+    deployError: str = ""
+
+
+@dataclass
+class World:
+    """Everything the sandbox knows; all access under one lock."""
+
+    users: dict[str, str]  # user id -> API token
+    organizationId: str
+    projects: dict[int, Project]
+    nodes: dict[str, NodeRec]
+    compiles: dict[str, Compile] = field(default_factory=dict)
+    deployments: list[Deployment] = field(default_factory=list)
+    delay: float = 2.0
+    data_dir: str | None = None
+    clock: Callable[[], float] = time.time
+    lock: threading.RLock = field(default_factory=threading.RLock)
+
+    # -- time ------------------------------------------------------------------------------
+
+    def advance(self) -> None:
+        """Move compiles and deployments on to the state their age implies."""
+        now = self.clock()
+        for d in self.deployments:
+            if d.stopRequested is not None and d.status in ACTIVE and now >= d.stopRequested + self.delay:
+                d.status, d.stopped = d.stopAs, d.stopRequested + self.delay
+            elif d.status == "InQueue" and now >= d.launched + self.delay:
+                d.status = "DeployError" if d.deployError else "Running"
+                d.error = d.deployError
+
+    def compile_state(self, c: Compile) -> str:
+        if self.clock() < c.created + self.delay:
+            return "InQueue"
+        return "BuildError" if c.buildError else "BuildSuccess"
+
+    # -- queries -----------------------------------------------------------------------------
+
+    def newest(self, project_id: int) -> Deployment | None:
+        mine = [d for d in self.deployments if d.projectId == project_id]
+        return max(mine, key=lambda d: d.launched) if mine else None
+
+    def active(self, project_id: int) -> Deployment | None:
+        d = self.newest(project_id)
+        return d if d is not None and d.status in ACTIVE else None
+
+    def node_user(self, node_id: str) -> Deployment | None:
+        """The deployment holding the node: active, or stopping but not yet stopped."""
+        return next((d for d in self.deployments if d.nodeId == node_id and d.status in ACTIVE), None)
+
+    # -- changes -----------------------------------------------------------------------------
+
+    def new_deployment(self, project_id: int, node_id: str, compile_id: str, brokerage: str, settings: dict[str, Any]) -> Deployment:
+        project = self.projects[project_id]
+        dep = Deployment(
+            deployId="L-" + secrets.token_hex(16),
+            projectId=project_id,
+            nodeId=node_id,
+            compileId=compile_id,
+            launched=max([self.clock()] + [d.launched + 0.001 for d in self.deployments if d.projectId == project_id]),
+            brokerage=brokerage,
+            settings=settings,
+            deployError=project.deployError,
+        )
+        self.deployments.append(dep)
+        return dep
+
+    def new_compile(self, project_id: int) -> Compile:
+        project = self.projects[project_id]
+        c = Compile(f"{secrets.token_hex(16)}-{secrets.token_hex(16)}", project_id, self.clock(), project.modified, project.buildError)
+        self.compiles[c.compileId] = c
+        return c
+
+    def touch(self, project_id: int) -> None:
+        """The project's code changed: modified moves forward at least one second."""
+        p = self.projects[project_id]
+        p.modified = max(self.clock(), p.modified + 1.0)
+
+    # -- persistence ---------------------------------------------------------------------------
+
+    def save(self) -> None:
+        if not self.data_dir:
+            return
+        path = Path(self.data_dir) / "state.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(self.to_json()), "utf-8")
+        tmp.replace(path)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "users": self.users,
+            "organizationId": self.organizationId,
+            "delay": self.delay,
+            "projects": [asdict(p) for p in self.projects.values()],
+            "nodes": [asdict(n) for n in self.nodes.values()],
+            "compiles": [asdict(c) for c in self.compiles.values()],
+            "deployments": [asdict(d) for d in self.deployments],
+        }
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any], data_dir: str | None = None) -> World:
+        return cls(
+            users={str(k): str(v) for k, v in raw["users"].items()},
+            organizationId=str(raw["organizationId"]),
+            projects={p["projectId"]: Project(**p) for p in raw["projects"]},
+            nodes={n["id"]: NodeRec(**n) for n in raw["nodes"]},
+            compiles={c["compileId"]: Compile(**c) for c in raw.get("compiles", [])},
+            deployments=[Deployment(**d) for d in raw.get("deployments", [])],
+            delay=float(raw.get("delay", 2.0)),
+            data_dir=data_dir,
+        )

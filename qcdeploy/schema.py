@@ -1,0 +1,68 @@
+"""The packaged JSON Schema, and schema problems placed at file:line:col."""
+
+from __future__ import annotations
+
+import functools
+import json
+from importlib import resources
+from typing import Any
+
+from qcdeploy.errors import Problem
+from qcdeploy.yamlsrc import Document, Path, dotted
+
+SCHEMA_FILE = "qcdeploy-v1.schema.json"
+
+
+def schema_text() -> str:
+    """The JSON Schema as shipped inside the package."""
+    return resources.files("qcdeploy").joinpath("data", SCHEMA_FILE).read_text("utf-8")
+
+
+@functools.cache
+def _validator() -> Any:
+    import jsonschema  # heavy: imported only by commands that validate
+
+    return jsonschema.Draft202012Validator(json.loads(schema_text()))
+
+
+def check(doc: Document) -> list[Problem]:
+    """Every schema violation in doc, each at the place it was written."""
+    problems: list[Problem] = []
+    for error in sorted(_validator().iter_errors(doc.value), key=lambda e: list(e.absolute_path)):
+        path: Path = tuple(error.absolute_path)
+        if error.validator == "additionalProperties":
+            problems.extend(_unknown_keys(doc, path, error))
+        else:
+            problems.append(Problem(f"{dotted(path)}: {_message(error)}", doc.where(path)))
+    return problems
+
+
+def _unknown_keys(doc: Document, path: Path, error: Any) -> list[Problem]:
+    allowed = set(error.schema.get("properties", {}))
+    unknown = [key for key in error.instance if key not in allowed]
+    hint = f" (allowed: {', '.join(sorted(allowed))})" if allowed else ""
+    return [
+        Problem(f"{dotted((*path, key))}: unknown key '{key}'{hint}", doc.where((*path, key)))
+        for key in unknown
+    ]
+
+
+def _message(error: Any) -> str:
+    if error.validator == "const":
+        return f"must be {error.validator_value!r}, not {error.instance!r}"
+    if error.validator == "enum":
+        choices = ", ".join(repr(v) for v in error.validator_value)
+        return f"{error.instance!r} is not one of {choices}"
+    if error.validator == "pattern" and error.absolute_path and error.absolute_path[-1] == "name":
+        return (
+            f"{error.instance!r} is not a valid name: use lowercase letters, digits and '-', "
+            "starting and ending with a letter or digit"
+        )
+    if error.validator == "anyOf" and error.absolute_path and error.absolute_path[-1] == "project":
+        return f"{error.instance!r} is not a project id (a positive integer) or a project name"
+    if error.validator == "anyOf" and "targets" in error.absolute_path:
+        return (
+            "a notification target needs address+subject (email), address+headers (webhook), "
+            "phoneNumber (SMS) or id (Telegram)"
+        )
+    return str(error.message)
