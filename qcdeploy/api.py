@@ -30,13 +30,21 @@ class Api:
         return _list(self.client.read("projects/read", body), "projects", "projects/read")
 
     def project(self, project_id: int) -> Json:
-        projects = _list(self.client.read("projects/read", {"projectId": project_id}), "projects", "projects/read")
+        projects = _list(
+            self.client.read("projects/read", {"projectId": project_id}),
+            "projects",
+            "projects/read",
+        )
         if not projects:
             raise ApiError(f"projects/read: project {project_id} not found")
         return projects[0]
 
     def live_nodes(self, organization_id: str) -> list[Json]:
-        return _list(self.client.read("nodes/read", {"organizationId": organization_id}), "live", "nodes/read")
+        return _list(
+            self.client.read("nodes/read", {"organizationId": organization_id}),
+            "live",
+            "nodes/read",
+        )
 
     def compile_create(self, project_id: int) -> Json:
         # A repeated compile only costs a build; retrying it like a read is safe.

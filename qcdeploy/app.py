@@ -47,7 +47,8 @@ class App:
 
             creds = self.settings.credentials()
             register(creds.api_token)
-            self._api = Api(Client(check_api_url(self.settings.api_url), creds))
+            timeout = _seconds(self.environ, "QCDEPLOY_HTTP_TIMEOUT", 60.0)
+            self._api = Api(Client(check_api_url(self.settings.api_url), creds, timeout=(min(timeout, 10.0), timeout)))
         return self._api
 
     def load(self, paths: Sequence[str]) -> list[Manifest]:
@@ -86,6 +87,21 @@ def check_names(names: Sequence[str], manifests: Sequence[Manifest], extra: Sequ
             f"no manifest or path named {', '.join(map(repr, unknown))} "
             f"(known deployments: {', '.join(sorted(known)) or 'none'})"
         )
+
+
+def _seconds(environ: Mapping[str, str], name: str, default: float) -> float:
+    try:
+        value = float(environ.get(name, default))
+    except ValueError:
+        raise ConfigError(f"{name} must be a number of seconds") from None
+    if value <= 0:
+        raise ConfigError(f"{name} must be positive")
+    return value
+
+
+def poll_interval(environ: Mapping[str, str]) -> float:
+    """How often waits ask the API; QCDEPLOY_POLL_INTERVAL (seconds) to tune it."""
+    return _seconds(environ, "QCDEPLOY_POLL_INTERVAL", 2.0)
 
 
 def use_color(no_color: bool, environ: Mapping[str, str]) -> bool:

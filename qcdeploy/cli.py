@@ -27,7 +27,7 @@ from qcdeploy.redact import scrub
 @click.option("--api-url", metavar="URL", help="API base URL [env QC_API_URL].")
 @click.option("--state", metavar="FILE", help="Ledger file [env QCDEPLOY_STATE; .qcdeploy/state.json].")
 @click.pass_context
-def cli(ctx: click.Context, **options: object) -> None:
+def cli(ctx: click.Context, /, **options: object) -> None:
     """Keep QuantConnect live deployments equal to YAML manifests in git.
 
     validate checks manifests offline; plan shows what would change; apply makes it so.
@@ -66,6 +66,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # a bug: say so plainly; the traceback only with -v
         if verbose:
             click.echo(scrub(traceback.format_exc()), err=True)
-        click.echo(scrub(f"Internal error: {type(exc).__name__}: {exc} (a bug in qcdeploy; -v shows a traceback)"), err=True)
+        click.echo(
+            scrub(f"Internal error: {type(exc).__name__}: {exc} (a bug in qcdeploy; -v shows a traceback)"),
+            err=True,
+        )
         return 1
     return result if isinstance(result, int) else 0

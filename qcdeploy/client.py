@@ -81,15 +81,19 @@ class Client:
         try:
             response = self.session.post(url, json=dict(body or {}), headers=headers, timeout=self.timeout)
         except requests.ConnectTimeout:
-            raise _Transient(ApiUnreachable(f"{endpoint}: could not connect to {self.base_url} (timed out)"))
+            raise _Transient(ApiUnreachable(f"{endpoint}: could not connect to {self.base_url} (timed out)")) from None
         except requests.Timeout:
-            raise _Transient(self._lost(endpoint, write, f"no answer within {self.timeout[1]:g}s"))
+            raise _Transient(self._lost(endpoint, write, f"no answer within {self.timeout[1]:g}s")) from None
         except requests.ConnectionError as exc:
             sent = write and not _refused(exc)
-            error = self._lost(endpoint, sent, "the connection failed") if sent else ApiUnreachable(
-                f"{endpoint}: cannot reach the QuantConnect API at {self.base_url} (connection failed)"
+            error = (
+                self._lost(endpoint, sent, "the connection failed")
+                if sent
+                else ApiUnreachable(
+                    f"{endpoint}: cannot reach the QuantConnect API at {self.base_url} (connection failed)"
+                )
             )
-            raise _Transient(error)
+            raise _Transient(error) from None
         return _parse(endpoint, response, write)
 
     def _lost(self, endpoint: str, write: bool, why: str) -> ApiError:

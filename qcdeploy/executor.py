@@ -241,11 +241,15 @@ class Executor:
                 self._log(r.change.name, f"{deploy_id} {dep.status}")
             return dep
 
-        final, finished = self.poller.until(probe, lambda d: d.status == "Running" or not d.active, self.options.timeout)
+        final, finished = self.poller.until(
+            probe, lambda d: d.status == "Running" or not d.active, self.options.timeout
+        )
         if final.status == "Running":
             r.outcome, r.detail = Outcome.DONE, f"{deploy_id} Running"
         elif not finished:
-            raise StepFailed(f"{deploy_id} still {final.status} after {self.options.timeout:g}s (it is recorded; plan shows it)")
+            raise StepFailed(
+                f"{deploy_id} still {final.status} after {self.options.timeout:g}s (it is recorded; plan shows it)"
+            )
         else:
             raise StepFailed(f"{deploy_id} ended in {final.status}: {final.error or 'no error message'}")
 

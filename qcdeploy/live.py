@@ -145,7 +145,10 @@ def _find_project(
     else:
         ids = ", ".join(str(p.project_id) for p in matches)
         problems.append(
-            Problem(f"spec.project: {len(matches)} projects are named {ref!r} ({ids}); use the id", m.where("project"))
+            Problem(
+                f"spec.project: {len(matches)} projects are named {ref!r} ({ids}); use the id",
+                m.where("project"),
+            )
         )
     return None
 
@@ -164,7 +167,12 @@ def _find_node(
         problems.append(Problem(f"spec.node: no live node {ref!r} (live nodes: {known})", m.where("node")))
     else:
         ids = ", ".join(n.id for n in matches)
-        problems.append(Problem(f"spec.node: {len(matches)} live nodes are named {ref!r} ({ids}); use the id", m.where("node")))
+        problems.append(
+            Problem(
+                f"spec.node: {len(matches)} live nodes are named {ref!r} ({ids}); use the id",
+                m.where("node"),
+            )
+        )
     return None
 
 

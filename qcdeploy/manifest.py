@@ -173,7 +173,10 @@ def _resolve(
         out.append(Problem(f"spec.{dotted(path)}: environment variable {name} is not set", where))
     for ref in sub.invalid:
         out.append(
-            Problem(f"spec.{dotted(path)}: unsupported reference {ref} (use ${{env:NAME}}, or $${{ for a literal)", where)
+            Problem(
+                f"spec.{dotted(path)}: unsupported reference {ref} (use ${{env:NAME}}, or $${{ for a literal)",
+                where,
+            )
         )
     if sub.sensitive:
         sensitive.add(path)
@@ -197,9 +200,7 @@ def cross_check(manifests: Sequence[Manifest]) -> list[Problem]:
     return problems
 
 
-def _duplicates(
-    manifests: Sequence[Manifest], key: Any, label: str, noun: str, path: tuple[str, ...]
-) -> list[Problem]:
+def _duplicates(manifests: Sequence[Manifest], key: Any, label: str, noun: str, path: tuple[str, ...]) -> list[Problem]:
     seen: dict[Any, Manifest] = {}
     problems = []
     for m in manifests:

@@ -10,9 +10,7 @@ from typing import Any
 
 from qcdeploy.manifest import Manifest
 
-ACTIVE_STATUSES = frozenset(
-    {"InQueue", "LoggingIn", "Initializing", "Running", "History", "PendingInput"}
-)
+ACTIVE_STATUSES = frozenset({"InQueue", "LoggingIn", "Initializing", "Running", "History", "PendingInput"})
 FAILED_STATUSES = frozenset({"RuntimeError", "DeployError"})
 
 
@@ -125,9 +123,7 @@ class Action(str, Enum):
 
     @property
     def symbol(self) -> str:
-        return {"create": "+", "replace": "-/+", "stop": "-", "liquidate": "-$", "update": "~"}[
-            self.value
-        ]
+        return {"create": "+", "replace": "-/+", "stop": "-", "liquidate": "-$", "update": "~"}[self.value]
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from qcdeploy.model import (
     Action,
     Change,
     Desired,
+    FieldChange,
     LedgerEntry,
     LiveDeployment,
     LiveState,
@@ -20,7 +21,13 @@ from qcdeploy.model import (
     Unmanaged,
 )
 
-_ORDER = {Action.STOP: 0, Action.LIQUIDATE: 0, Action.REPLACE: 1, Action.CREATE: 2, Action.UPDATE: 3}
+_ORDER = {
+    Action.STOP: 0,
+    Action.LIQUIDATE: 0,
+    Action.REPLACE: 1,
+    Action.CREATE: 2,
+    Action.UPDATE: 3,
+}
 
 
 @dataclass(frozen=True)
@@ -59,8 +66,16 @@ def plan(
     acc.unmanaged += _unmanaged(state, ledger, desired, acc.changes, options)
     changes = _block_busy_nodes(acc.changes, state, ledger)
     changes.sort(key=lambda c: (_ORDER[c.action], c.name))
-    warnings = ("Targeting is in effect: deployments not named by --target were not planned.",) if options.targets else ()
-    return Plan(tuple(changes), tuple(acc.unmanaged), tuple(acc.orphaned), tuple(sorted(acc.unchanged)), warnings)
+    warnings = (
+        ("Targeting is in effect: deployments not named by --target were not planned.",) if options.targets else ()
+    )
+    return Plan(
+        tuple(changes),
+        tuple(acc.unmanaged),
+        tuple(acc.orphaned),
+        tuple(sorted(acc.unchanged)),
+        warnings,
+    )
 
 
 def _targeted(name: str, options: PlanOptions) -> bool:
@@ -72,7 +87,12 @@ def _ours(entry: LedgerEntry | None, dep: LiveDeployment | None) -> bool:
 
 
 def _plan_one(
-    d: Desired, state: LiveState, entry: LedgerEntry | None, salt: str, options: PlanOptions, acc: _Acc
+    d: Desired,
+    state: LiveState,
+    entry: LedgerEntry | None,
+    salt: str,
+    options: PlanOptions,
+    acc: _Acc,
 ) -> None:
     pid = d.project.project_id
     observed = state.deployments.get(pid)
@@ -89,13 +109,39 @@ def _plan_one(
         return
     if observed is None or not observed.active:
         if moved_from is not None:
-            acc.changes.append(_replace(d, moved_from, entry, (f"project changed from {moved_from.project_id} to {pid}",), (), True))
+            acc.changes.append(
+                _replace(
+                    d,
+                    moved_from,
+                    entry,
+                    (f"project changed from {moved_from.project_id} to {pid}",),
+                    (),
+                    True,
+                )
+            )
         else:
-            acc.changes.append(Change(d.name, Action.CREATE, (_create_reason(observed, entry),), desired=d, entry=entry))
+            acc.changes.append(
+                Change(
+                    d.name,
+                    Action.CREATE,
+                    (_create_reason(observed, entry),),
+                    desired=d,
+                    entry=entry,
+                )
+            )
         return
     if not _ours(entry, observed):
         if d.name in options.replace:
-            acc.changes.append(_replace(d, observed, entry, ("replacement of an unmanaged deployment requested (--replace)",), (), False))
+            acc.changes.append(
+                _replace(
+                    d,
+                    observed,
+                    entry,
+                    ("replacement of an unmanaged deployment requested (--replace)",),
+                    (),
+                    False,
+                )
+            )
         else:
             acc.unmanaged.append(Unmanaged(observed, d.project.name, d.name))
         return
@@ -108,7 +154,16 @@ def _plan_one(
     if reasons:
         acc.changes.append(_replace(d, observed, entry, tuple(reasons), fields, True))
     elif (entry.protect, entry.on_stop) != (protect, d.manifest.spec["onStop"]):
-        acc.changes.append(Change(d.name, Action.UPDATE, ("protect/onStop changed (ledger only)",), desired=d, observed=observed, entry=entry))
+        acc.changes.append(
+            Change(
+                d.name,
+                Action.UPDATE,
+                ("protect/onStop changed (ledger only)",),
+                desired=d,
+                observed=observed,
+                entry=entry,
+            )
+        )
     else:
         acc.unchanged.append(d.name)
 
@@ -143,7 +198,12 @@ def _code_changed(d: Desired, entry: LedgerEntry) -> list[str]:
 
 
 def _replace(
-    d: Desired, observed: LiveDeployment, entry: LedgerEntry | None, reasons: tuple[str, ...], fields: tuple, managed: bool
+    d: Desired,
+    observed: LiveDeployment,
+    entry: LedgerEntry | None,
+    reasons: tuple[str, ...],
+    fields: tuple[FieldChange, ...],
+    managed: bool,
 ) -> Change:
     return Change(
         d.name,
@@ -179,13 +239,28 @@ def _plan_orphan(entry: LedgerEntry, state: LiveState, options: PlanOptions, acc
     if dep is None or not dep.active or dep.deploy_id != entry.deploy_id:
         return
     if options.prune:
-        acc.changes.append(_stop(entry.name, dep, entry.on_stop, "manifest removed (--prune)", entry.protect, True, None, entry))
+        acc.changes.append(
+            _stop(
+                entry.name,
+                dep,
+                entry.on_stop,
+                "manifest removed (--prune)",
+                entry.protect,
+                True,
+                None,
+                entry,
+            )
+        )
     else:
         acc.orphaned.append(Orphan(entry, dep))
 
 
 def _unmanaged(
-    state: LiveState, ledger: Mapping[str, LedgerEntry], desired: Sequence[Desired], changes: list[Change], options: PlanOptions
+    state: LiveState,
+    ledger: Mapping[str, LedgerEntry],
+    desired: Sequence[Desired],
+    changes: list[Change],
+    options: PlanOptions,
 ) -> list[Unmanaged]:
     if options.targets:
         return []
@@ -208,6 +283,9 @@ def _block_busy_nodes(changes: list[Change], state: LiveState, ledger: Mapping[s
         node = c.desired.node if c.creates and c.desired is not None else None
         if node is not None and node.busy and node.id not in freed and node.project_id not in stopping:
             user = f" (used by {node.used_by})" if node.used_by else ""
-            c = replace(c, blocked=f"node {node.name or node.id} is busy{user} and this plan does not free it")
+            c = replace(
+                c,
+                blocked=f"node {node.name or node.id} is busy{user} and this plan does not free it",
+            )
         result.append(c)
     return result

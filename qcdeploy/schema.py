@@ -15,7 +15,7 @@ SCHEMA_FILE = "qcdeploy-v1.schema.json"
 
 def schema_text() -> str:
     """The JSON Schema as shipped inside the package."""
-    return resources.files("qcdeploy").joinpath("data", SCHEMA_FILE).read_text("utf-8")
+    return resources.files("qcdeploy").joinpath("data").joinpath(SCHEMA_FILE).read_text("utf-8")
 
 
 @functools.cache
@@ -41,10 +41,7 @@ def _unknown_keys(doc: Document, path: Path, error: Any) -> list[Problem]:
     allowed = set(error.schema.get("properties", {}))
     unknown = [key for key in error.instance if key not in allowed]
     hint = f" (allowed: {', '.join(sorted(allowed))})" if allowed else ""
-    return [
-        Problem(f"{dotted((*path, key))}: unknown key '{key}'{hint}", doc.where((*path, key)))
-        for key in unknown
-    ]
+    return [Problem(f"{dotted((*path, key))}: unknown key '{key}'{hint}", doc.where((*path, key))) for key in unknown]
 
 
 def _message(error: Any) -> str:

@@ -13,7 +13,7 @@ from qcdeploy.errors import Location, Problem
 Path = tuple[str | int, ...]
 
 try:  # the C parser is ~10x faster on large fleets; fall back when libyaml is missing
-    _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment,misc]
+    _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
 except AttributeError:  # pragma: no cover
     _Loader = yaml.SafeLoader
 
@@ -71,7 +71,7 @@ def _construct(node: yaml.Node, path: Path, doc: Document) -> Any:
     if isinstance(node, yaml.SequenceNode):
         items = []
         for i, child in enumerate(node.value):
-            doc.locations[(*path, i)] = _loc(doc.file, child)
+            doc.locations[path + (i,)] = _loc(doc.file, child)
             items.append(_construct(child, (*path, i), doc))
         return items
     try:
@@ -91,12 +91,10 @@ def _mapping(node: yaml.MappingNode, path: Path, doc: Document) -> dict[str, Any
             continue
         key = str(key)
         if key in result:
-            first = doc.locations[(*path, key)]
-            doc.problems.append(
-                Problem(f"duplicate key '{key}' (first written at line {first.line})", where)
-            )
+            first = doc.locations[path + (key,)]
+            doc.problems.append(Problem(f"duplicate key '{key}' (first written at line {first.line})", where))
             continue
-        doc.locations[(*path, key)] = where
+        doc.locations[path + (key,)] = where
         result[key] = _construct(value_node, (*path, key), doc)
     return result
 

@@ -30,7 +30,12 @@ def adopt(app: App, args: tuple[str, ...]) -> int:
         dep = state.deployments.get(d.project.project_id)
         if dep is None or not dep.active:
             status = dep.status if dep else "never deployed"
-            problems.append(Problem(f"{d.name}: project {d.project.project_id} has no active deployment to adopt ({status})", d.manifest.where()))
+            problems.append(
+                Problem(
+                    f"{d.name}: project {d.project.project_id} has no active deployment to adopt ({status})",
+                    d.manifest.where(),
+                )
+            )
             continue
         compile_id = d.manifest.spec["compile"]
         ledger.put(

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from qcdeploy.app import App
+from qcdeploy.app import App, poll_interval
 from qcdeploy.commands.options import planning_options
 from qcdeploy.errors import ConfigError, PlanRefused
 
@@ -20,9 +20,27 @@ if TYPE_CHECKING:
 @planning_options
 @click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--allow-protected", is_flag=True, help="Allow stopping or replacing protected deployments.")
-@click.option("--parallelism", type=click.IntRange(1, 64), default=4, show_default=True, help="Deployments worked on at once.")
-@click.option("--wait/--no-wait", default=True, show_default=True, help="Wait until new deployments are Running.")
-@click.option("--timeout", type=click.FloatRange(min=1), default=900, show_default=True, metavar="SECONDS", help="Limit for each wait (compile, stop, start).")
+@click.option(
+    "--parallelism",
+    type=click.IntRange(1, 64),
+    default=4,
+    show_default=True,
+    help="Deployments worked on at once.",
+)
+@click.option(
+    "--wait/--no-wait",
+    default=True,
+    show_default=True,
+    help="Wait until new deployments are Running.",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=1),
+    default=900,
+    show_default=True,
+    metavar="SECONDS",
+    help="Limit for each wait (compile, stop, start).",
+)
 @click.pass_obj
 def apply(
     app: App,
@@ -48,9 +66,13 @@ def apply(
         return 0
     _refuse_protected(result, allow_protected)
     _confirm(auto_approve)
-    poll = float(app.environ.get("QCDEPLOY_POLL_INTERVAL", "2"))
+    poll = poll_interval(app.environ)
     executor = Executor(
-        app.api(), ledger, ApplyOptions(wait, timeout, parallelism), Poller(poll, max(poll, 10 * poll)), app.out
+        app.api(),
+        ledger,
+        ApplyOptions(wait, timeout, parallelism),
+        Poller(poll, max(poll, 10 * poll)),
+        app.out,
     )
     results = executor.run(result.changes)
     _summarise(app, results)
@@ -73,7 +95,11 @@ def _confirm(auto_approve: bool) -> None:
         return
     if not sys.stdin.isatty():
         raise ConfigError("apply needs confirmation but there is no terminal to ask on; pass --auto-approve")
-    answer = click.prompt("Do you want to perform these actions? Only 'yes' will be accepted", default="", show_default=False)
+    answer = click.prompt(
+        "Do you want to perform these actions? Only 'yes' will be accepted",
+        default="",
+        show_default=False,
+    )
     if answer != "yes":
         raise PlanRefused("apply cancelled; nothing was changed")
 

@@ -10,7 +10,11 @@ from qcdeploy.commands.options import planning_options
 
 @click.command()
 @planning_options
-@click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes, 0 when none, 1 on error.")
+@click.option(
+    "--detailed-exitcode",
+    is_flag=True,
+    help="Exit 2 when there are changes, 0 when none, 1 on error.",
+)
 @click.pass_obj
 def plan(
     app: App,

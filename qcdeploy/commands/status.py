@@ -31,17 +31,19 @@ def status(app: App, args: tuple[str, ...]) -> int:
         dep = state.deployments.get(d.project.project_id)
         entry = ledger.entries.get(d.name)
         managed = "yes" if entry is not None and dep is not None and entry.deploy_id == dep.deploy_id else "no"
-        rows.append((
-            d.name,
-            str(d.project.project_id),
-            d.manifest.spec["state"],
-            dep.status if dep else "-",
-            health(d.manifest.running, dep),
-            managed,
-            dep.deploy_id if dep else "-",
-            (dep.error if dep and dep.failed else "")[:60],
-        ))
+        rows.append(
+            (
+                d.name,
+                str(d.project.project_id),
+                d.manifest.spec["state"],
+                dep.status if dep else "-",
+                health(d.manifest.running, dep),
+                managed,
+                dep.deploy_id if dep else "-",
+                (dep.error if dep and dep.failed else "")[:60],
+            )
+        )
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for row in rows:
-        app.out("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+        app.out("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
     return 0

@@ -30,7 +30,7 @@ def render(plan: Plan, style: Style = plain) -> str:
     if plan.changes:
         lines += ["qcdeploy will perform the following actions:", ""]
         for change in plan.changes:
-            lines += change_lines(change, style) + [""]
+            lines += [*change_lines(change, style), ""]
     lines += left_alone(plan)
     lines.append(summary(plan))
     return "\n".join(lines) + "\n"
@@ -40,10 +40,14 @@ def change_lines(change: Change, style: Style = plain) -> list[str]:
     """Header, reasons and the fields that change for one deployment."""
     symbol = change.action.symbol
     where = _where(change)
-    lines = [style(f"  {symbol} {change.name}", _COLOURS[symbol]) + f"  {_VERBS[change.action]}", f"      {where}"]
+    lines = [
+        style(f"  {symbol} {change.name}", _COLOURS[symbol]) + f"  {_VERBS[change.action]}",
+        f"      {where}",
+    ]
     lines += [f"      reason: {r}" for r in change.reasons]
     if change.action is Action.REPLACE:
-        lines.append(f"      old deployment stopped by: {'liquidate (sell everything)' if change.liquidate else 'stop (keep positions)'}")
+        how = "liquidate (sell everything)" if change.liquidate else "stop (keep positions)"
+        lines.append(f"      old deployment stopped by: {how}")
     if change.action is Action.CREATE and change.desired is not None:
         lines += [f"        {path}: {show(value)}" for path, value in leaves(display_fields(change.desired))]
     for fc in change.field_changes:
@@ -89,8 +93,10 @@ def left_alone(plan: Plan) -> list[str]:
     if plan.orphaned:
         lines.append("Orphaned deployments (in the ledger, manifest removed; left running):")
         for o in plan.orphaned:
-            lines.append(f"  {o.entry.name}: project {o.entry.project_id}, {o.deployment.deploy_id} {o.deployment.status}"
-                         " (`qcdeploy apply --prune` stops it)")
+            lines.append(
+                f"  {o.entry.name}: project {o.entry.project_id}, {o.deployment.deploy_id} {o.deployment.status}"
+                " (`qcdeploy apply --prune` stops it)"
+            )
         lines.append("")
     return lines
 

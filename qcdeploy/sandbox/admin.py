@@ -32,7 +32,10 @@ def _dispatch(server: SandboxServer, op: str, body: dict[str, Any]) -> dict[str,
         dep = world.active(int(body["projectId"]))
         if dep is None:
             raise Fail("no active deployment")
-        dep.status, dep.error = str(body.get("status", "RuntimeError")), str(body.get("error", "Runtime Error: crashed"))
+        dep.status, dep.error = (
+            str(body.get("status", "RuntimeError")),
+            str(body.get("error", "Runtime Error: crashed")),
+        )
         dep.stopped = world.clock()
         return {"deployId": dep.deployId}
     if op == "touch":  # the project's code was edited
@@ -44,7 +47,13 @@ def _dispatch(server: SandboxServer, op: str, body: dict[str, Any]) -> dict[str,
     if op == "deploy":  # someone deployed by hand (web UI or lean cloud live deploy)
         c = world.new_compile(int(body["projectId"]))
         c.created -= world.delay
-        dep = world.new_deployment(c.projectId, str(body["nodeId"]), c.compileId, str(body.get("brokerage", "QuantConnectBrokerage")), {})
+        dep = world.new_deployment(
+            c.projectId,
+            str(body["nodeId"]),
+            c.compileId,
+            str(body.get("brokerage", "QuantConnectBrokerage")),
+            {},
+        )
         if body.get("running", True):
             dep.launched -= world.delay
             dep.status = "Running"

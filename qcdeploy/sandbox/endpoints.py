@@ -13,7 +13,12 @@ Body = dict[str, Any]
 # qc-api.md §4a: the module ids the sandbox accepts, and their required keys.
 BROKERAGES: dict[str, tuple[str, ...]] = {
     "QuantConnectBrokerage": (),
-    "InteractiveBrokersBrokerage": ("ib-user-name", "ib-account", "ib-password", "ib-weekly-restart-utc-time"),
+    "InteractiveBrokersBrokerage": (
+        "ib-user-name",
+        "ib-account",
+        "ib-password",
+        "ib-weekly-restart-utc-time",
+    ),
     "TradierBrokerage": ("tradier-account-id", "tradier-access-token", "tradier-environment"),
     "OandaBrokerage": ("oanda-account-id", "oanda-access-token", "oanda-environment"),
     "BitfinexBrokerage": ("bitfinex-api-key", "bitfinex-api-secret"),
@@ -115,8 +120,14 @@ def _node(world: World, n: NodeRec) -> Body:
 
 def compile_create(world: World, body: Body) -> Body:
     c = world.new_compile(_project(world, body))
-    return {"compileId": c.compileId, "state": "InQueue", "projectId": c.projectId, "signature": c.compileId.split("-")[1],
-            "signatureOrder": ["main.py"], "parameters": []}
+    return {
+        "compileId": c.compileId,
+        "state": "InQueue",
+        "projectId": c.projectId,
+        "signature": c.compileId.split("-")[1],
+        "signatureOrder": ["main.py"],
+        "parameters": [],
+    }
 
 
 def compile_read(world: World, body: Body) -> Body:
@@ -125,7 +136,13 @@ def compile_read(world: World, body: Body) -> Body:
     if c is None or c.projectId != pid:
         raise Fail(f"Compile not found: {body.get('compileId')}")
     state = world.compile_state(c)
-    logs = [f"Build Error: {c.buildError}"] if state == "BuildError" else ["Build Request Successful"] if state == "BuildSuccess" else []
+    logs = (
+        [f"Build Error: {c.buildError}"]
+        if state == "BuildError"
+        else ["Build Request Successful"]
+        if state == "BuildSuccess"
+        else []
+    )
     return {"compileId": c.compileId, "state": state, "logs": logs, "projectId": pid}
 
 
@@ -145,8 +162,14 @@ def live_create(world: World, body: Body) -> Body:
         raise Fail("Project already has an active live deployment; stop it first")
     brokerage = _brokerage(body.get("brokerage"))
     dep = world.new_deployment(pid, node.id, compile_.compileId, brokerage, _settings(body))
-    return {"projectId": pid, "deployId": dep.deployId, "versionId": body.get("versionId"), "source": "api",
-            "responseCode": "", "live": _live(world, dep)}
+    return {
+        "projectId": pid,
+        "deployId": dep.deployId,
+        "versionId": body.get("versionId"),
+        "source": "api",
+        "responseCode": "",
+        "live": _live(world, dep),
+    }
 
 
 def _brokerage(value: Any) -> str:

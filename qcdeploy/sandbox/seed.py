@@ -61,12 +61,20 @@ def world_from_seed(seed: dict[str, Any], data_dir: str | None = None) -> World:
             users[str(seed["userId"])] = str(seed["apiToken"])
         projects = {
             int(p["projectId"]): Project(
-                int(p["projectId"]), str(p["name"]), _time(p.get("modified"), now - 3600), now - 86400,
-                org, str(p.get("buildError", "")), str(p.get("deployError", "")),
+                int(p["projectId"]),
+                str(p["name"]),
+                _time(p.get("modified"), now - 3600),
+                now - 86400,
+                org,
+                str(p.get("buildError", "")),
+                str(p.get("deployError", "")),
             )
             for p in seed.get("projects", [])
         }
-        nodes = {str(n["id"]): NodeRec(str(n["id"]), str(n["name"]), str(n.get("sku", "L-MICRO"))) for n in seed.get("nodes", [])}
+        nodes = {
+            str(n["id"]): NodeRec(str(n["id"]), str(n["name"]), str(n.get("sku", "L-MICRO")))
+            for n in seed.get("nodes", [])
+        }
         world = World(users, org, projects, nodes, delay=float(seed.get("delay", 2)), data_dir=data_dir)
         for i, d in enumerate(seed.get("deployments", [])):
             world.deployments.append(_deployment(d, i, now))

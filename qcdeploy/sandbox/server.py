@@ -57,7 +57,7 @@ class SandboxServer(ThreadingHTTPServer):
     @property
     def url(self) -> str:
         host, port = self.server_address[:2]
-        return f"http://{host}:{port}{PREFIX}"
+        return f"http://{host!s}:{port}{PREFIX}"
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -83,9 +83,9 @@ class Handler(BaseHTTPRequestHandler):
     def _handle(self, body: dict[str, Any]) -> None:
         path = urlsplit(self.path).path
         if path.startswith("/sandbox/"):
-            self._send(*admin.handle(self.server, path[len("/sandbox/"):].strip("/"), body))
+            self._send(*admin.handle(self.server, path[len("/sandbox/") :].strip("/"), body))
         elif path.startswith(PREFIX):
-            self._api(path[len(PREFIX):].strip("/"), body)
+            self._api(path[len(PREFIX) :].strip("/"), body)
         else:
             self._send(404, {"success": False, "errors": [f"No such path: {path}"]})
 
@@ -104,7 +104,13 @@ class Handler(BaseHTTPRequestHandler):
             self._send(429, {"success": False, "errors": ["Too many requests"]}, {"Retry-After": "1"})
             return
         if not self._authorised():
-            self._send(401, {"success": False, "errors": ["Hash doesn't match. Check your user id and API token."]})
+            self._send(
+                401,
+                {
+                    "success": False,
+                    "errors": ["Hash doesn't match. Check your user id and API token."],
+                },
+            )
             return
         entry = ENDPOINTS.get(endpoint)
         if entry is None:
@@ -116,7 +122,11 @@ class Handler(BaseHTTPRequestHandler):
             return
         self._send(status, answer)
 
-    def _run(self, entry: tuple[Callable[[World, dict[str, Any]], dict[str, Any]], bool], body: dict[str, Any]) -> dict[str, Any]:
+    def _run(
+        self,
+        entry: tuple[Callable[[World, dict[str, Any]], dict[str, Any]], bool],
+        body: dict[str, Any],
+    ) -> dict[str, Any]:
         handler, writes = entry
         world = self.server.world
         with world.lock:
@@ -162,14 +172,22 @@ def start(world: World, host: str = "127.0.0.1", port: int = 0) -> SandboxServer
 
 
 def serve(
-    *, host: str, port: int, seed: str | None, data_dir: str | None, delay: float | None, say: Callable[[str], None]
+    *,
+    host: str,
+    port: int,
+    seed: str | None,
+    data_dir: str | None,
+    delay: float | None,
+    say: Callable[[str], None],
 ) -> None:
     """Serve in the foreground until interrupted."""
     world = load_world(seed, data_dir, delay)
     server = SandboxServer((host, port), world)
     say(f"qcdeploy sandbox listening on {server.url}")
-    say(f"  organization {world.organizationId}; user id(s) {', '.join(world.users)}; "
-        f"{len(world.projects)} project(s), {len(world.nodes)} live node(s); each step takes {world.delay:g}s")
+    say(
+        f"  organization {world.organizationId}; user id(s) {', '.join(world.users)}; "
+        f"{len(world.projects)} project(s), {len(world.nodes)} live node(s); each step takes {world.delay:g}s"
+    )
     try:
         server.serve_forever()
     except KeyboardInterrupt:

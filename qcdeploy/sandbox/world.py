@@ -18,7 +18,11 @@ ACTIVE = {"InQueue", "LoggingIn", "Initializing", "Running", "History", "Pending
 def stamp(t: float, iso: bool = False) -> str:
     """Server time as the API writes it: ISO-8601 Z in lists, 'YYYY-MM-DD HH:MM:SS' elsewhere."""
     dt = datetime.fromtimestamp(t, timezone.utc)
-    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z" if iso else dt.strftime("%Y-%m-%d %H:%M:%S")
+    return (
+        dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
+        if iso
+        else dt.strftime("%Y-%m-%d %H:%M:%S")
+    )
 
 
 @dataclass
@@ -113,7 +117,14 @@ class World:
 
     # -- changes -----------------------------------------------------------------------------
 
-    def new_deployment(self, project_id: int, node_id: str, compile_id: str, brokerage: str, settings: dict[str, Any]) -> Deployment:
+    def new_deployment(
+        self,
+        project_id: int,
+        node_id: str,
+        compile_id: str,
+        brokerage: str,
+        settings: dict[str, Any],
+    ) -> Deployment:
         project = self.projects[project_id]
         dep = Deployment(
             deployId="L-" + secrets.token_hex(16),
@@ -130,7 +141,13 @@ class World:
 
     def new_compile(self, project_id: int) -> Compile:
         project = self.projects[project_id]
-        c = Compile(f"{secrets.token_hex(16)}-{secrets.token_hex(16)}", project_id, self.clock(), project.modified, project.buildError)
+        c = Compile(
+            f"{secrets.token_hex(16)}-{secrets.token_hex(16)}",
+            project_id,
+            self.clock(),
+            project.modified,
+            project.buildError,
+        )
         self.compiles[c.compileId] = c
         return c
 
