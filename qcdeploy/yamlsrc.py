@@ -58,7 +58,8 @@ def read_documents(file: str, text: str) -> Iterator[Document]:
         doc = Document(file, index, None)
         doc.locations[()] = _loc(file, node)
         doc.value = _construct(node, (), doc)
-        yield doc
+        if doc.value is not None or doc.problems:  # an empty document (a trailing ---) is nothing
+            yield doc
 
 
 def _loc(file: str, node: yaml.Node) -> Location:
