@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import os
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from qcdeploy.model import Desired
@@ -20,6 +23,19 @@ def secret_hash(value: str, salt: str) -> str:
     """A hash that makes guessing a low-entropy secret from the ledger expensive."""
     digest = hashlib.scrypt(value.encode(), salt=bytes.fromhex(salt), n=_N, r=_R, p=_P, dklen=16)
     return "scrypt:" + digest.hex()
+
+
+def warm(desired: Iterable[Desired], salt: str) -> None:
+    """Hash every distinct secret once, on all cores (OpenSSL's scrypt releases the GIL)."""
+    values = {str(_get(d.fields, path)) for d in desired for path in d.manifest.sensitive}
+    with ThreadPoolExecutor(max_workers=max(1, min(8, os.cpu_count() or 1))) as pool:
+        list(pool.map(lambda v: secret_hash(v, salt), values))
+
+
+def _get(tree: Any, path: Path) -> Any:
+    for part in path:
+        tree = tree[part]
+    return tree
 
 
 def is_sensitive(value: Any) -> bool:

@@ -72,8 +72,9 @@ def _construct(node: yaml.Node, path: Path, doc: Document) -> Any:
     if isinstance(node, yaml.SequenceNode):
         items = []
         for i, child in enumerate(node.value):
-            doc.locations[path + (i,)] = _loc(doc.file, child)
-            items.append(_construct(child, (*path, i), doc))
+            item_path = (*path, i)
+            doc.locations[item_path] = _loc(doc.file, child)
+            items.append(_construct(child, item_path, doc))
         return items
     try:
         return _SCALARS.construct_object(node)
@@ -91,12 +92,13 @@ def _mapping(node: yaml.MappingNode, path: Path, doc: Document) -> dict[str, Any
             doc.problems.append(Problem("mapping keys must be plain strings", where))
             continue
         key = str(key)
+        key_path = (*path, key)
         if key in result:
-            first = doc.locations[path + (key,)]
+            first = doc.locations[key_path]
             doc.problems.append(Problem(f"duplicate key '{key}' (first written at line {first.line})", where))
             continue
-        doc.locations[path + (key,)] = where
-        result[key] = _construct(value_node, (*path, key), doc)
+        doc.locations[key_path] = where
+        result[key] = _construct(value_node, key_path, doc)
     return result
 
 

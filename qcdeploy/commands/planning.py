@@ -16,6 +16,7 @@ def make_plan(
     app: App, args: Sequence[str], targets: Sequence[str], prune: bool, replace_names: Sequence[str]
 ) -> tuple[Plan, Ledger]:
     """Load, observe, plan. Names among args act as --target."""
+    from qcdeploy.fingerprint import warm
     from qcdeploy.planner import PlanOptions, plan
 
     paths, names = split_args(args)
@@ -24,5 +25,6 @@ def make_plan(
     check_names([*names, *targets], manifests, extra=list(ledger.entries))
     check_names(replace_names, manifests)
     state, desired = app.observe(manifests)
+    warm([d for d in desired if d.name in ledger.entries], ledger.salt)
     options = PlanOptions(frozenset([*names, *targets]), prune, frozenset(replace_names))
     return plan(desired, state, ledger.entries, ledger.salt, options), ledger

@@ -290,7 +290,9 @@ def test_protect_change_is_a_ledger_update(cli, sandbox, manifests, ledger_path)
 
 def test_plan_makes_three_api_calls(cli, sandbox, manifests):
     for i in range(3):
-        write(manifests, f"m{i}.yaml", manifest(f"d{i}", [P_MOMENTUM, P_MEANREV, P_PAIRS][i], node=f"live-node-{i + 1}"))
+        write(
+            manifests, f"m{i}.yaml", manifest(f"d{i}", [P_MOMENTUM, P_MEANREV, P_PAIRS][i], node=f"live-node-{i + 1}")
+        )
     before = sum(sandbox.calls().values())
     assert cli("plan", str(manifests)).code == 0
     assert sum(sandbox.calls().values()) - before == 3

@@ -1,0 +1,54 @@
+"""Benchmark: start-up cost of `qcdeploy --help` and `qcdeploy validate FILE` beside `python -c pass`.
+
+Also checks which heavy modules each command imports: requests and deepdiff must stay off both paths.
+"""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+RUNS = 10
+MANIFEST = """\
+apiVersion: qcdeploy/v1
+kind: LiveDeployment
+metadata: {name: momentum}
+spec: {project: 1, node: n1, brokerage: {id: QuantConnectBrokerage}}
+"""
+PROBE = "import sys; from qcdeploy.cli import main; main({args!r}); print(sorted(m for m in ('requests', 'jsonschema', 'deepdiff') if m in sys.modules), file=sys.stderr)"
+
+
+def timed(argv: list[str]) -> float:
+    samples = []
+    for _ in range(RUNS):
+        t = time.perf_counter()
+        subprocess.run(argv, check=True, capture_output=True)
+        samples.append(time.perf_counter() - t)
+    return statistics.median(samples)
+
+
+def heavy_imports(args: list[str]) -> str:
+    done = subprocess.run([sys.executable, "-c", PROBE.format(args=args)], capture_output=True, text=True, check=True)
+    return done.stderr.strip().splitlines()[-1]
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp, "m.yaml")
+        path.write_text(MANIFEST)
+        base = timed([sys.executable, "-c", "pass"])
+        print(f"python -c pass:            {base * 1000:7.1f} ms (median of {RUNS})")
+        for label, args in (("qcdeploy --help", ["--help"]), ("qcdeploy validate m.yaml", ["validate", str(path)])):
+            wall = timed([sys.executable, "-m", "qcdeploy", *args])
+            print(
+                f"{label:<26} {wall * 1000:7.1f} ms  ({wall / base:4.1f}x python -c pass, +{(wall - base) * 1000:.0f} ms); "
+                f"heavy modules imported: {heavy_imports(args)}"
+            )
+
+
+if __name__ == "__main__":
+    main()

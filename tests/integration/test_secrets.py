@@ -1,0 +1,73 @@
+"""Every command, every output and every file written: the known secret and the API token never appear."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.helpers import API_TOKEN, P_MEANREV, P_MOMENTUM, SECRET, ib_brokerage, manifest, write
+
+pytestmark = pytest.mark.usefixtures("env")
+
+ROTATED = "rotated-IB-Secret-91b2e4"
+
+
+def scan(tmp_path, runs, *secrets):
+    for secret in secrets:
+        for run in runs:
+            assert secret not in run.out and secret not in run.err, run
+        for path in tmp_path.rglob("*"):
+            if path.is_file():
+                assert secret.encode() not in path.read_bytes(), path
+
+
+def test_no_secret_anywhere(cli, sandbox, manifests, tmp_path, monkeypatch):
+    ib = manifest(
+        "meanrev",
+        P_MEANREV,
+        node="live-node-2",
+        brokerage=ib_brokerage(),
+        parameters={"api-key": "${env:IB_PASSWORD}", "plain": "x"},
+        notification={
+            "targets": [{"address": "https://hooks.example.com/x", "headers": {"Auth": "${env:IB_PASSWORD}"}}]
+        },
+    )
+    write(manifests, "a.yaml", manifest("momentum", P_MOMENTUM), ib)
+
+    assert cli("-v", "validate", str(manifests)).code == 0
+    first = cli("-v", "plan", str(manifests))
+    assert "brokerage.ib-password: (sensitive)" in first.out
+    assert "parameters.api-key: (sensitive)" in first.out
+    assert cli("-v", "apply", "--auto-approve", str(manifests)).code == 0
+    # the sandbox really received the secret: it is resolved for the API, and only there
+    assert sandbox.server.world.deployments[-1].settings["parameters"]["api-key"] == SECRET
+    assert cli("-v", "plan", str(manifests)).code == 0
+    assert cli("-v", "status", str(manifests)).code == 0
+    assert cli("-v", "adopt", str(manifests), "meanrev").code == 0
+    assert cli("schema").code == 0
+
+    monkeypatch.setenv("IB_PASSWORD", ROTATED)  # rotation shows as a change, without either value
+    rotated = cli("-v", "plan", str(manifests))
+    assert "-/+ meanrev" in rotated.out
+    assert "~ brokerage.ib-password: (sensitive) -> (sensitive)" in rotated.out
+    assert "reason: brokerage changed" in rotated.out
+    assert cli("-v", "apply", "--auto-approve", str(manifests)).code == 0
+    assert "No changes." in cli("plan", str(manifests)).out
+
+    # error paths: a failing create whose error names the brokerage, an auth failure
+    sandbox.admin("crash", projectId=P_MEANREV, error=f"Login failed for password {ROTATED}")
+    assert ROTATED in sandbox.admin("state")["state"]["deployments"][-1]["error"]
+    crashed = cli("-v", "plan", str(manifests))
+    assert "Login failed for password (sensitive)" in crashed.out
+    monkeypatch.setenv("QC_API_TOKEN", API_TOKEN + "-wrong")
+    assert cli("-v", "plan", str(manifests)).code == 1
+    runs = cli.runs
+    assert len(runs) == 12
+    scan(tmp_path, runs, SECRET, ROTATED, API_TOKEN)
+
+
+def test_ledger_holds_only_salted_hashes(cli, manifests, ledger_path):
+    write(manifests, "a.yaml", manifest("meanrev", P_MEANREV, node="live-node-2", brokerage=ib_brokerage()))
+    assert cli("apply", "--auto-approve", str(manifests)).code == 0
+    text = ledger_path.read_text()
+    assert '"ib-password": {\n' in text and '"$sensitive": "scrypt:' in text
+    assert SECRET not in text

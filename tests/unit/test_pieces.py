@@ -1,0 +1,93 @@
+"""Small pure pieces: env references, redaction, time parsing, auth headers, schema copies, ledger files."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+
+from qcdeploy import redact
+from qcdeploy.client import auth_headers
+from qcdeploy.config import Credentials, check_api_url
+from qcdeploy.envref import substitute
+from qcdeploy.errors import ConfigError
+from qcdeploy.ledger import Ledger
+from qcdeploy.live import newest_per_project, parse_time
+from qcdeploy.schema import schema_text
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_packaged_schema_is_identical_to_schemas_dir():
+    assert (ROOT / "schemas" / "qcdeploy-v1.schema.json").read_text() == schema_text()
+
+
+def test_env_substitution():
+    sub = substitute("u-${env:A}-${env:B}-$${env:A}", {"A": "x"})
+    assert sub.value == "u-x--${env:A}"
+    assert sub.names == ["A", "B"] and sub.missing == ["B"] and sub.sensitive
+    assert not substitute("plain $${x}", {}).sensitive
+    assert substitute("${oops}", {}).invalid == ["${oops}"]
+
+
+def test_redact_scrubs_longest_first():
+    redact.register("abcdef")
+    redact.register("abcdefgh")
+    redact.register("ab")  # too short to scrub safely
+    try:
+        assert redact.scrub("x abcdefgh y abcdef ab") == "x (sensitive) y (sensitive) ab"
+    finally:
+        redact.clear()
+
+
+def test_parse_both_time_forms():
+    a = parse_time("2021-11-26T15:18:27.693Z")
+    b = parse_time("2021-11-26 15:18:27")
+    assert a is not None and b is not None and a.tzinfo is not None
+    assert (a - b).total_seconds() == pytest.approx(0.693)
+    assert parse_time("garbage") is None and parse_time(None) is None
+
+
+def test_newest_deployment_per_project_wins():
+    rows = [
+        {"projectId": 1, "deployId": "L-old", "status": "Stopped", "launched": "2026-01-01 00:00:00"},
+        {"projectId": 1, "deployId": "L-new", "status": "Running", "launched": "2026-01-02T00:00:00Z"},
+        {"projectId": 2, "deployId": "L-2", "status": "Running", "launched": "2026-01-01 00:00:00"},
+    ]
+    newest = newest_per_project(rows)
+    assert newest[1].deploy_id == "L-new" and newest[1].active and newest[2].deploy_id == "L-2"
+
+
+def test_auth_headers_match_qc_scheme():
+    headers = auth_headers(Credentials("42", "tok"), 1700000000.9)
+    assert headers["Timestamp"] == "1700000000"
+    user, _, digest = base64.b64decode(headers["Authorization"][6:]).decode().partition(":")
+    assert user == "42" and digest == hashlib.sha256(b"tok:1700000000").hexdigest()
+    assert "tok" not in repr(Credentials("42", "tok"))
+
+
+def test_api_url_rules():
+    assert check_api_url("http://127.0.0.1:5612/api/v2") == "http://127.0.0.1:5612/api/v2/"
+    assert check_api_url("http://localhost:1/api/v2/").startswith("http://localhost")
+    assert check_api_url("https://www.quantconnect.com/api/v2/")
+    with pytest.raises(ConfigError):
+        check_api_url("http://10.0.0.1/api/v2/")
+    with pytest.raises(ConfigError):
+        check_api_url("ftp://x/")
+
+
+def test_ledger_round_trip_and_atomic_file(tmp_path):
+    from qcdeploy.model import LedgerEntry
+
+    path = tmp_path / "d" / "state.json"
+    ledger = Ledger.load(str(path))
+    ledger.put(LedgerEntry("a", 1, "L-1", {"projectId": 1}, "c", "2026-01-01 00:00:00", "t", "liquidate", True))
+    again = Ledger.load(str(path))
+    assert again.salt == ledger.salt and again.entries == ledger.entries
+    assert json.loads(path.read_text())["serial"] == 1
+    assert [p.name for p in path.parent.iterdir()] == ["state.json"]  # no temp files left behind
+    again.remove("a")
+    assert Ledger.load(str(path)).entries == {}

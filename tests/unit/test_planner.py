@@ -1,0 +1,198 @@
+"""The planner is pure: desired + observed + ledger -> Plan. No HTTP here."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from qcdeploy.errors import Location
+from qcdeploy.fingerprint import recorded_fields
+from qcdeploy.manifest import DEFAULTS, Manifest
+from qcdeploy.model import Action, Desired, LedgerEntry, LiveDeployment, LiveState, Node, Project
+from qcdeploy.planner import PlanOptions, plan
+from qcdeploy.yamlsrc import Document
+
+SALT = "00" * 16
+T0 = datetime(2026, 11, 1, tzinfo=timezone.utc)
+T1 = datetime(2026, 11, 2, tzinfo=timezone.utc)
+N1, N2 = Node("LN-1", "n1"), Node("LN-2", "n2")
+
+
+def desired(name="m", pid=1, node=N1, modified=T0, sensitive=(), **spec):
+    full = {**DEFAULTS, "project": pid, "node": node.id, "brokerage": {"id": "QuantConnectBrokerage"}, **spec}
+    m = Manifest(name, full, frozenset(sensitive), {}, Document("m.yaml", 0, {}, {(): Location("m.yaml", 1, 1)}))
+    return Desired(m, Project(pid, f"P{pid}", modified.strftime("%Y-%m-%d %H:%M:%S"), modified), node)
+
+
+def live(pid=1, deploy="L-1", status="Running", error=""):
+    return LiveDeployment(pid, deploy, status, T0, None, error)
+
+
+def state(*deps, nodes=(N1, N2)):
+    return LiveState({d.project_id: d for d in deps}, {}, tuple(nodes))
+
+
+def entry(d, deploy="L-1", modified=T0, **kw):
+    fields = {
+        "name": d.name,
+        "project_id": d.project.project_id,
+        "deploy_id": deploy,
+        "spec": recorded_fields(d, SALT),
+        "compile_id": "c-1",
+        "project_modified": modified.strftime("%Y-%m-%d %H:%M:%S"),
+        "applied_at": "",
+        **kw,
+    }
+    return LedgerEntry(**fields)
+
+
+def run(ds, st, entries=(), **options):
+    return plan(ds, st, {e.name: e for e in entries}, SALT, PlanOptions(**options))
+
+
+def test_create_when_nothing_deployed():
+    p = run([desired()], state())
+    [c] = p.changes
+    assert (c.action, c.reasons) == (Action.CREATE, ("new deployment",))
+
+
+def test_no_change_when_ours_and_equal():
+    d = desired()
+    p = run([d], state(live()), [entry(d)])
+    assert p.changes == () and p.unchanged == ("m",)
+
+
+def test_replace_names_changed_fields():
+    old = desired(parameters={"a": "1"})
+    new = desired(parameters={"a": "2"}, node=N2)
+    [c] = run([new], state(live()), [entry(old)]).changes
+    assert c.action is Action.REPLACE
+    assert c.reasons == ("nodeId changed", "parameters changed")
+    assert [(fc.path, fc.before, fc.after) for fc in c.field_changes] == [
+        (("nodeId",), "LN-1", "LN-2"),
+        (("parameters", "a"), "1", "2"),
+    ]
+
+
+def test_changed_secret_is_a_change_without_values():
+    old = desired(brokerage={"id": "X", "pw": "one"}, sensitive=[("brokerage", "pw")])
+    new = desired(brokerage={"id": "X", "pw": "two"}, sensitive=[("brokerage", "pw")])
+    [c] = run([new], state(live()), [entry(old)]).changes
+    [fc] = c.field_changes
+    assert fc.path == ("brokerage", "pw") and fc.sensitive
+    assert "one" not in repr(c.field_changes) and "two" not in repr(c.field_changes)
+
+
+def test_data_provider_order_is_a_change():
+    a = {"A": {"id": "A"}, "B": {"id": "B"}}
+    b = {"B": {"id": "B"}, "A": {"id": "A"}}
+    [c] = run([desired(dataProviders=b)], state(live()), [entry(desired(dataProviders=a))]).changes
+    assert c.reasons == ("dataProviders changed",)
+
+
+def test_code_change_under_latest_replaces():
+    d = desired(modified=T1)
+    [c] = run([d], state(live()), [entry(d, modified=T0)]).changes
+    assert c.action is Action.REPLACE and "project code changed since compile c-1" in c.reasons[0]
+
+
+def test_code_change_under_pinned_compile_is_ignored():
+    d = desired(modified=T1, compile="ab-cd")
+    assert run([d], state(live()), [entry(d, modified=T0)]).changes == ()
+
+
+def test_crashed_is_recreated_with_reason():
+    d = desired()
+    [c] = run([d], state(live(status="RuntimeError", error="boom")), [entry(d)]).changes
+    assert c.action is Action.CREATE and c.reasons == ("last deployment L-1 ended in RuntimeError: boom",)
+
+
+def test_stopped_outside_is_recreated():
+    d = desired()
+    [c] = run([d], state(live(status="Stopped")), [entry(d)]).changes
+    assert c.reasons == ("deployment L-1 was stopped outside qcdeploy",)
+
+
+def test_unmanaged_active_is_left_alone_with_name():
+    p = run([desired()], state(live()))
+    assert p.changes == ()
+    [u] = p.unmanaged
+    assert u.name == "m" and u.deployment.deploy_id == "L-1"
+
+
+def test_redeployed_outside_is_unmanaged():
+    d = desired()
+    p = run([d], state(live(deploy="L-other")), [entry(d, deploy="L-1")])
+    assert p.changes == () and p.unmanaged[0].name == "m"
+
+
+def test_replace_option_takes_over_unmanaged():
+    [c] = run([desired()], state(live()), replace=frozenset({"m"})).changes
+    assert c.action is Action.REPLACE and not c.managed
+
+
+def test_desired_stopped_stops_or_liquidates():
+    d = desired(state="stopped")
+    [c] = run([d], state(live()), [entry(d)]).changes
+    assert c.action is Action.STOP and c.managed
+    d = desired(state="stopped", onStop="liquidate")
+    [c] = run([d], state(live())).changes
+    assert c.action is Action.LIQUIDATE and not c.managed
+
+
+def test_desired_stopped_and_inactive_is_unchanged():
+    assert run([desired(state="stopped")], state(live(status="Stopped"))).changes == ()
+
+
+def test_orphan_reported_then_pruned_with_its_recorded_policy():
+    gone = desired(name="gone")
+    e = entry(gone, on_stop="liquidate", protect=True)
+    p = run([], state(live()), [e])
+    assert p.changes == () and p.orphaned[0].entry.name == "gone"
+    [c] = run([], state(live()), [e], prune=True).changes
+    assert c.action is Action.LIQUIDATE and c.protected
+
+
+def test_targets_limit_changes_and_warn():
+    p = run([desired("a", 1), desired("b", 2, N2)], state(), targets=frozenset({"b"}))
+    assert [c.name for c in p.changes] == ["b"] and p.warnings
+
+
+def test_protect_flag_marks_stopping_changes():
+    old = desired(parameters={"a": "1"})
+    new = desired(parameters={"a": "2"}, protect=True)
+    [c] = run([new], state(live()), [entry(old)]).changes
+    assert c.protected
+
+
+def test_metadata_only_change_is_a_ledger_update():
+    d = desired(protect=True)
+    [c] = run([d], state(live()), [entry(desired())]).changes
+    assert c.action is Action.UPDATE
+
+
+def test_busy_node_blocks_unless_freed_by_the_plan():
+    busy = Node("LN-1", "n1", busy=True, project_id=9)
+    p = run([desired(node=busy)], state(nodes=(busy,)))
+    assert "node n1 is busy" in p.changes[0].blocked
+    # the same node, held by this project's own deployment being replaced, is freed first
+    old = desired(parameters={"a": "1"})
+    busy_self = Node("LN-1", "n1", busy=True, project_id=1)
+    new = desired(parameters={"a": "2"}, node=busy_self)
+    assert run([new], state(live(), nodes=(busy_self,)), [entry(old)]).changes[0].blocked == ""
+
+
+def test_order_is_stops_then_replaces_then_creates():
+    a = desired("a", 1)
+    b = desired("b", 2, N2, state="stopped")
+    c_old = desired("c", 3, Node("LN-3", "n3"), parameters={"x": "1"})
+    c_new = desired("c", 3, Node("LN-3", "n3"), parameters={"x": "2"})
+    p = run([a, b, c_new], state(live(2, "L-2"), live(3, "L-3")), [entry(c_old, deploy="L-3")])
+    assert [(c.name, c.action) for c in p.changes] == [("b", Action.STOP), ("c", Action.REPLACE), ("a", Action.CREATE)]
+
+
+def test_project_moved_replaces_across_projects():
+    old = desired(pid=1)
+    new = desired(pid=2)
+    [c] = run([new], state(live(1, "L-1")), [entry(old)]).changes
+    assert c.action is Action.REPLACE and c.observed is not None and c.observed.project_id == 1
+    assert c.reasons == ("project changed from 1 to 2",)

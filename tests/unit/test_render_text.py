@@ -1,0 +1,52 @@
+"""Text rendering: symbols, fields, masking, summary line, colour only when asked."""
+
+from __future__ import annotations
+
+from qcdeploy.model import Action, Change, FieldChange, Plan
+from qcdeploy.render.text import render, summary
+from tests.unit.test_planner import desired, live
+
+
+def test_summary_lines():
+    assert summary(Plan(())).startswith("No changes.")
+    plan = Plan((Change("a", Action.CREATE, ("new",)), Change("b", Action.LIQUIDATE, ("x",), observed=live())))
+    assert summary(plan) == "Plan: 1 to create, 0 to replace, 0 to stop, 1 to liquidate."
+
+
+def test_symbols_and_masking():
+    d = desired(brokerage={"id": "X", "pw": "hunter2"}, sensitive=[("brokerage", "pw")])
+    plan = Plan(
+        (
+            Change("s", Action.STOP, ("state: stopped",), observed=live()),
+            Change("l", Action.LIQUIDATE, ("state: stopped",), observed=live()),
+            Change(
+                "r",
+                Action.REPLACE,
+                ("brokerage changed",),
+                desired=d,
+                observed=live(),
+                field_changes=(
+                    FieldChange(("brokerage", "pw"), {"$sensitive": "scrypt:aa"}, {"$sensitive": "scrypt:bb"}, True),
+                ),
+            ),
+            Change("c", Action.CREATE, ("new deployment",), desired=d),
+        )
+    )
+    text = render(plan)
+    for line in (
+        "  - s  will be stopped",
+        "  -$ l  will be liquidated",
+        "  -/+ r  will be replaced",
+        "  + c  will be deployed",
+    ):
+        assert line in text
+    assert "~ brokerage.pw: (sensitive) -> (sensitive)" in text
+    assert "brokerage.pw: (sensitive)" in text
+    assert "hunter2" not in text and "scrypt:" not in text
+    assert "\x1b[" not in text
+
+
+def test_colour_only_through_style():
+    plan = Plan((Change("c", Action.CREATE, ("new",), desired=desired()),))
+    coloured = render(plan, lambda text, colour: f"<{colour}>{text}</{colour}>")
+    assert "<green>  + c</green>" in coloured
