@@ -15,6 +15,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -30,7 +31,7 @@ MANIFESTS, PROJECTS, HISTORY, ACCOUNTS = 1000, 2000, 5, 10
 USER, TOKEN, ORG = "1", "bench-token-0123456789", "bench-org"
 
 
-def seed() -> dict:
+def seed() -> dict[str, Any]:
     projects = [{"projectId": 1000 + i, "name": f"Live/Strategy{i:05d}"} for i in range(PROJECTS)]
     nodes = [{"id": f"LN-{i:032x}", "name": f"node-{i}"} for i in range(MANIFESTS)]
     deployments = []
@@ -57,7 +58,7 @@ def seed() -> dict:
     }
 
 
-def manifest(i: int) -> dict:
+def manifest(i: int) -> dict[str, Any]:
     brokerage = (
         {"id": "QuantConnectBrokerage"}
         if i % 2
@@ -128,14 +129,14 @@ class HttpTimer:
     def __enter__(self) -> HttpTimer:
         timer = self
 
-        def timed(self_, *args, **kwargs):  # type: ignore[no-untyped-def]
+        def timed(self_: Any, *args: Any, **kwargs: Any) -> Any:
             t = time.perf_counter()
             try:
                 return timer.original(self_, *args, **kwargs)
             finally:
                 timer.seconds += time.perf_counter() - t
 
-        client_mod.Client._call = timed  # type: ignore[method-assign]
+        client_mod.Client._call = timed  # type: ignore[method-assign,assignment]
         return self
 
     def __exit__(self, *exc: object) -> None:

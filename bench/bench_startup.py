@@ -19,7 +19,10 @@ kind: LiveDeployment
 metadata: {name: momentum}
 spec: {project: 1, node: n1, brokerage: {id: QuantConnectBrokerage}}
 """
-PROBE = "import sys; from qcdeploy.cli import main; main({args!r}); print(sorted(m for m in ('requests', 'jsonschema', 'deepdiff') if m in sys.modules), file=sys.stderr)"
+PROBE = (
+    "import sys; from qcdeploy.cli import main; main({args!r}); "
+    "print(sorted(m for m in ('requests', 'jsonschema', 'deepdiff') if m in sys.modules), file=sys.stderr)"
+)
 
 
 def timed(argv: list[str]) -> float:
@@ -44,10 +47,8 @@ def main() -> None:
         print(f"python -c pass:            {base * 1000:7.1f} ms (median of {RUNS})")
         for label, args in (("qcdeploy --help", ["--help"]), ("qcdeploy validate m.yaml", ["validate", str(path)])):
             wall = timed([sys.executable, "-m", "qcdeploy", *args])
-            print(
-                f"{label:<26} {wall * 1000:7.1f} ms  ({wall / base:4.1f}x python -c pass, +{(wall - base) * 1000:.0f} ms); "
-                f"heavy modules imported: {heavy_imports(args)}"
-            )
+            ratio = f"{wall / base:4.1f}x python -c pass, +{(wall - base) * 1000:.0f} ms"
+            print(f"{label:<26} {wall * 1000:7.1f} ms  ({ratio}); heavy modules imported: {heavy_imports(args)}")
 
 
 if __name__ == "__main__":
