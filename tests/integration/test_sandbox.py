@@ -1,0 +1,135 @@
+"""The sandbox is strict where the real API is strict (qc-api.md), over real HTTP."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+
+import pytest
+import requests
+
+from qcdeploy.client import auth_headers
+from qcdeploy.config import Credentials
+from tests.helpers import API_TOKEN, NODE1, NODE2, ORG, P_MEANREV, P_MOMENTUM, USER_ID
+
+CREDS = Credentials(USER_ID, API_TOKEN)
+
+
+def call(sandbox, endpoint, body=None, headers=None):
+    headers = headers if headers is not None else auth_headers(CREDS, time.time())
+    return requests.post(sandbox.url + endpoint, json=body or {}, headers=headers, timeout=10)
+
+
+def ok(sandbox, endpoint, body=None):
+    answer = call(sandbox, endpoint, body).json()
+    assert answer["success"], answer
+    return answer
+
+
+def fails(sandbox, endpoint, body):
+    answer = call(sandbox, endpoint, body)
+    assert answer.status_code == 200
+    payload = answer.json()
+    assert payload["success"] is False
+    return payload["errors"][0]
+
+
+def built(sandbox, project_id):
+    compile_id = ok(sandbox, "compile/create", {"projectId": project_id})["compileId"]
+    time.sleep(0.2)
+    assert ok(sandbox, "compile/read", {"projectId": project_id, "compileId": compile_id})["state"] == "BuildSuccess"
+    return compile_id
+
+
+def create_body(project_id, compile_id, node=NODE1, **extra):
+    body = {"projectId": project_id, "compileId": compile_id, "nodeId": node, "versionId": "-1",
+            "brokerage": {"id": "QuantConnectBrokerage"}, "dataProviders": {"QuantConnectBrokerage": {"id": "QuantConnectBrokerage"}}}
+    body.update(extra)
+    return body
+
+
+def test_authentication(sandbox):
+    assert call(sandbox, "authenticate").json() == {"success": True, "errors": []}
+    stale = auth_headers(CREDS, time.time() - 7300)
+    assert call(sandbox, "authenticate", headers=stale).status_code == 401
+    wrong = auth_headers(Credentials(USER_ID, "nope"), time.time())
+    answer = call(sandbox, "authenticate", headers=wrong)
+    assert answer.status_code == 401 and answer.json()["errors"][0].startswith("Hash doesn't match")
+    assert call(sandbox, "authenticate", headers={}).status_code == 401
+    # the hand-built form from the docs works as well as requests' auth=(user, hash)
+    stamp = str(int(time.time()))
+    digest = hashlib.sha256(f"{API_TOKEN}:{stamp}".encode()).hexdigest()
+    answer = requests.post(sandbox.url + "authenticate", auth=(USER_ID, digest), headers={"Timestamp": stamp}, timeout=5)
+    assert answer.json()["success"]
+
+
+def test_get_with_query_string_is_accepted(sandbox):
+    answer = requests.get(sandbox.url + "projects/read", params={"projectId": P_MOMENTUM}, headers=auth_headers(CREDS, time.time()), timeout=5)
+    assert answer.json()["projects"][0]["name"] == "Live/Momentum"
+
+
+def test_compile_and_deploy_move_on_with_time(sandbox):
+    compile_id = ok(sandbox, "compile/create", {"projectId": P_MOMENTUM})["compileId"]
+    assert ok(sandbox, "compile/read", {"projectId": P_MOMENTUM, "compileId": compile_id})["state"] == "InQueue"
+    assert fails(sandbox, "live/create", create_body(P_MOMENTUM, compile_id)).startswith("Compile")
+    time.sleep(0.2)
+    deploy_id = ok(sandbox, "live/create", create_body(P_MOMENTUM, compile_id))["deployId"]
+    assert deploy_id.startswith("L-")
+    assert ok(sandbox, "live/read", {"projectId": P_MOMENTUM})["status"] == "InQueue"
+    nodes = ok(sandbox, "nodes/read", {"organizationId": ORG})["live"]
+    assert [n["busy"] for n in nodes if n["id"] == NODE1] == [True]
+    time.sleep(0.2)
+    read = ok(sandbox, "live/read", {"projectId": P_MOMENTUM, "deployId": deploy_id})
+    assert read["status"] == "Running" and len(read["launched"]) == 19  # 'YYYY-MM-DD HH:MM:SS'
+    listed = ok(sandbox, "live/list")["live"]
+    assert listed[0]["launched"].endswith("Z")  # the list uses ISO-8601
+    ok(sandbox, "live/update/liquidate", {"projectId": P_MOMENTUM})
+    assert ok(sandbox, "live/read", {"projectId": P_MOMENTUM})["status"] == "Running"  # stopping takes time
+    time.sleep(0.2)
+    assert ok(sandbox, "live/read", {"projectId": P_MOMENTUM})["status"] == "Liquidated"
+    nodes = ok(sandbox, "nodes/read", {"organizationId": ORG})["live"]
+    assert not any(n["busy"] for n in nodes)
+
+
+def test_live_create_is_strict(sandbox):
+    mine, other = built(sandbox, P_MOMENTUM), built(sandbox, P_MEANREV)
+    assert "Compile id not found" in fails(sandbox, "live/create", create_body(P_MOMENTUM, other))
+    assert "Live node not found" in fails(sandbox, "live/create", create_body(P_MOMENTUM, mine, node="LN-nope"))
+    assert "Unknown brokerage id" in fails(sandbox, "live/create", create_body(P_MOMENTUM, mine, brokerage={"id": "Nope"}))
+    missing = fails(sandbox, "live/create", create_body(P_MOMENTUM, mine, brokerage={"id": "InteractiveBrokersBrokerage", "ib-user-name": "u"}))
+    assert "ib-weekly-restart-utc-time" in missing
+    assert "Project not found" in fails(sandbox, "live/create", create_body(1, mine))
+    ok(sandbox, "live/create", create_body(P_MOMENTUM, mine))
+    assert "already has an active live deployment" in fails(sandbox, "live/create", create_body(P_MOMENTUM, mine, node=NODE2))
+    assert "is busy" in fails(sandbox, "live/create", create_body(P_MEANREV, other))
+
+
+def test_read_of_never_deployed_project(sandbox):
+    assert "No live deployment found" in fails(sandbox, "live/read", {"projectId": P_MOMENTUM})
+    assert "No live algorithm is running" in fails(sandbox, "live/update/stop", {"projectId": P_MOMENTUM})
+
+
+def test_nodes_need_the_organization(sandbox):
+    assert "Organization" in fails(sandbox, "nodes/read", {"organizationId": "other"})
+
+
+@pytest.mark.parametrize("kind", ["error", "throttle"])
+def test_fault_injection_per_endpoint(sandbox, kind):
+    sandbox.admin("faults", once={kind: {"live/list": 1}})
+    assert call(sandbox, "live/list").status_code == (500 if kind == "error" else 429)
+    assert call(sandbox, "live/list").status_code == 200
+
+
+def test_state_survives_restart(tmp_path):
+    from tests.helpers import start_sandbox
+
+    first = start_sandbox(data_dir=str(tmp_path))
+    try:
+        built(first, P_MOMENTUM)
+    finally:
+        first.server.shutdown()
+        first.server.server_close()
+    from qcdeploy.sandbox.seed import load_world
+
+    world = load_world(None, str(tmp_path))
+    assert len(world.compiles) == 1 and P_MOMENTUM in world.projects
