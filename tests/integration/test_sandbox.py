@@ -42,8 +42,14 @@ def built(sandbox, project_id):
 
 
 def create_body(project_id, compile_id, node=NODE1, **extra):
-    body = {"projectId": project_id, "compileId": compile_id, "nodeId": node, "versionId": "-1",
-            "brokerage": {"id": "QuantConnectBrokerage"}, "dataProviders": {"QuantConnectBrokerage": {"id": "QuantConnectBrokerage"}}}
+    body = {
+        "projectId": project_id,
+        "compileId": compile_id,
+        "nodeId": node,
+        "versionId": "-1",
+        "brokerage": {"id": "QuantConnectBrokerage"},
+        "dataProviders": {"QuantConnectBrokerage": {"id": "QuantConnectBrokerage"}},
+    }
     body.update(extra)
     return body
 
@@ -59,12 +65,19 @@ def test_authentication(sandbox):
     # the hand-built form from the docs works as well as requests' auth=(user, hash)
     stamp = str(int(time.time()))
     digest = hashlib.sha256(f"{API_TOKEN}:{stamp}".encode()).hexdigest()
-    answer = requests.post(sandbox.url + "authenticate", auth=(USER_ID, digest), headers={"Timestamp": stamp}, timeout=5)
+    answer = requests.post(
+        sandbox.url + "authenticate", auth=(USER_ID, digest), headers={"Timestamp": stamp}, timeout=5
+    )
     assert answer.json()["success"]
 
 
 def test_get_with_query_string_is_accepted(sandbox):
-    answer = requests.get(sandbox.url + "projects/read", params={"projectId": P_MOMENTUM}, headers=auth_headers(CREDS, time.time()), timeout=5)
+    answer = requests.get(
+        sandbox.url + "projects/read",
+        params={"projectId": P_MOMENTUM},
+        headers=auth_headers(CREDS, time.time()),
+        timeout=5,
+    )
     assert answer.json()["projects"][0]["name"] == "Live/Momentum"
 
 
@@ -95,12 +108,20 @@ def test_live_create_is_strict(sandbox):
     mine, other = built(sandbox, P_MOMENTUM), built(sandbox, P_MEANREV)
     assert "Compile id not found" in fails(sandbox, "live/create", create_body(P_MOMENTUM, other))
     assert "Live node not found" in fails(sandbox, "live/create", create_body(P_MOMENTUM, mine, node="LN-nope"))
-    assert "Unknown brokerage id" in fails(sandbox, "live/create", create_body(P_MOMENTUM, mine, brokerage={"id": "Nope"}))
-    missing = fails(sandbox, "live/create", create_body(P_MOMENTUM, mine, brokerage={"id": "InteractiveBrokersBrokerage", "ib-user-name": "u"}))
+    assert "Unknown brokerage id" in fails(
+        sandbox, "live/create", create_body(P_MOMENTUM, mine, brokerage={"id": "Nope"})
+    )
+    missing = fails(
+        sandbox,
+        "live/create",
+        create_body(P_MOMENTUM, mine, brokerage={"id": "InteractiveBrokersBrokerage", "ib-user-name": "u"}),
+    )
     assert "ib-weekly-restart-utc-time" in missing
     assert "Project not found" in fails(sandbox, "live/create", create_body(1, mine))
     ok(sandbox, "live/create", create_body(P_MOMENTUM, mine))
-    assert "already has an active live deployment" in fails(sandbox, "live/create", create_body(P_MOMENTUM, mine, node=NODE2))
+    assert "already has an active live deployment" in fails(
+        sandbox, "live/create", create_body(P_MOMENTUM, mine, node=NODE2)
+    )
     assert "is busy" in fails(sandbox, "live/create", create_body(P_MEANREV, other))
 
 
