@@ -56,22 +56,23 @@ class Client:
         self._count_lock = threading.Lock()
 
     def read(self, endpoint: str, body: Mapping[str, Any] | None = None) -> Json:
-        """A call without side effects: retried with backoff on connection errors, 429 and 5xx."""
-        for attempt in range(self.read_retries + 1):
-            try:
-                return self._call(endpoint, body)
-            except _Transient as exc:
-                if attempt == self.read_retries:
-                    raise exc.final from None
-                self.sleep(exc.retry_after or min(8.0, 0.5 * 2**attempt) * random.uniform(0.5, 1.0))
-        raise AssertionError("unreachable")  # pragma: no cover
+        """A call without side effects: retried with backoff on connection errors, timeouts, 429 and 5xx."""
+        return self._retrying(lambda: self._call(endpoint, body), retry_ambiguous=True)
 
     def write(self, endpoint: str, body: Mapping[str, Any]) -> Json:
-        """A call with side effects. An answer lost after sending raises AmbiguousWrite."""
-        try:
-            return self._call(endpoint, body, write=True)
-        except _Transient as exc:
-            raise exc.final from None
+        """A call with side effects: retried only when it surely was not received (refused, 429).
+        An answer lost after sending raises AmbiguousWrite, for the caller to reconcile."""
+        return self._retrying(lambda: self._call(endpoint, body, write=True), retry_ambiguous=False)
+
+    def _retrying(self, attempt: Callable[[], Json], retry_ambiguous: bool) -> Json:
+        for n in range(self.read_retries + 1):
+            try:
+                return attempt()
+            except _Transient as exc:
+                if n == self.read_retries or (isinstance(exc.final, AmbiguousWrite) and not retry_ambiguous):
+                    raise exc.final from None
+                self.sleep(exc.retry_after or min(8.0, 0.5 * 2**n) * random.uniform(0.5, 1.0))
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def _call(self, endpoint: str, body: Mapping[str, Any] | None, write: bool = False) -> Json:
         url = self.base_url + endpoint
@@ -125,7 +126,8 @@ def _parse(endpoint: str, response: requests.Response, write: bool) -> Json:
         raise AuthError(_auth_message(endpoint, payload, f"HTTP {status}"))
     if status == 429 or status >= 500:
         retry_after = _retry_after(response.headers.get("Retry-After"))
-        error = ApiError(f"{endpoint}: the API answered HTTP {status}{_detail(payload)}")
+        hint = " (QuantConnect also answers 500 to bad credentials: check QC_USER_ID and QC_API_TOKEN)"
+        error = ApiError(f"{endpoint}: the API answered HTTP {status}{_detail(payload)}{hint if status == 500 else ''}")
         if write and status != 429:
             error = AmbiguousWrite(f"{endpoint}: HTTP {status}; the request may or may not have been carried out")
         raise _Transient(error, retry_after)

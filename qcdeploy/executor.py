@@ -166,7 +166,7 @@ class Executor:
         before = self._read_or_none(pid)
         self._log(d.name, f"deploying project {pid} on node {d.node.name or d.node.id}")
         try:
-            deploy_id = str(self.api.live_create(self._create_body(r)).get("deployId") or "")
+            deploy_id = _deploy_id(self.api.live_create(self._create_body(r)))
         except AmbiguousWrite as exc:
             deploy_id = self._reconcile_create(r, before, exc)
         if not deploy_id:
@@ -211,7 +211,7 @@ class Executor:
             self._log(r.change.name, f"it was: {now.deploy_id}")
             return now.deploy_id
         self._log(r.change.name, "it was not; deploying again")
-        return str(self.api.live_create(self._create_body(r)).get("deployId") or "")
+        return _deploy_id(self.api.live_create(self._create_body(r)))
 
     def _record(self, r: Result, deploy_id: str) -> None:
         d = r.change.desired
@@ -261,6 +261,12 @@ class Executor:
         spec = c.desired.manifest.spec
         self.ledger.put(replace(c.entry, on_stop=spec["onStop"], protect=bool(spec["protect"])))
         r.outcome, r.detail = Outcome.DONE, "ledger updated"
+
+
+def _deploy_id(answer: dict[str, Any]) -> str:
+    """live/create answers deployId at the top; some answers only carry it inside `live`."""
+    nested = answer.get("live")
+    return str(answer.get("deployId") or (nested.get("deployId") if isinstance(nested, dict) else "") or "")
 
 
 def _ok_so_far(r: Result) -> bool:

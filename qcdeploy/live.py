@@ -50,14 +50,16 @@ _EPOCH = datetime.min.replace(tzinfo=timezone.utc)
 
 
 def newest_per_project(rows: Iterable[Any]) -> dict[int, LiveDeployment]:
-    """The list is a history: keep the latest launch of each project."""
-    newest: dict[int, LiveDeployment] = {}
-    for row in rows:
+    """The list is a history: per project, the active deployment if any (there is at most one),
+    else the latest launch; a row without a launch time counts as later than the rows before it."""
+    newest: dict[int, tuple[tuple[bool, datetime, int], LiveDeployment]] = {}
+    for index, row in enumerate(rows):
         dep = deployment(row)
+        key = (dep.active, dep.launched or _EPOCH, index)
         old = newest.get(dep.project_id)
-        if old is None or (dep.launched or _EPOCH) >= (old.launched or _EPOCH):
-            newest[dep.project_id] = dep
-    return newest
+        if old is None or key > old[0]:
+            newest[dep.project_id] = (key, dep)
+    return {pid: dep for pid, (_, dep) in newest.items()}
 
 
 def project(row: Any) -> Project:
@@ -80,6 +82,7 @@ def node(row: Any) -> Node:
         name=str(row.get("name") or ""),
         busy=bool(row.get("busy")),
         used_by=str(row.get("usedBy") or row.get("projectName") or ""),
+        project_name=str(row.get("projectName") or ""),
         project_id=int(pid) if isinstance(pid, int) or (isinstance(pid, str) and pid.isdigit()) else None,
     )
 

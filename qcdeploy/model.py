@@ -55,6 +55,7 @@ class Node:
     busy: bool = False
     used_by: str = ""
     project_id: int | None = None
+    project_name: str = ""
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from qcdeploy.model import (
     LedgerEntry,
     LiveDeployment,
     LiveState,
+    Node,
     Orphan,
     Plan,
     Unmanaged,
@@ -64,7 +65,7 @@ def plan(
         if entry.name not in names and _targeted(entry.name, options):
             _plan_orphan(entry, state, options, acc)
     acc.unmanaged += _unmanaged(state, ledger, desired, acc.changes, options)
-    changes = _block_busy_nodes(acc.changes, state, ledger)
+    changes = _block_busy_nodes(acc.changes, state)
     changes.sort(key=lambda c: (_ORDER[c.action], c.name))
     warnings = (
         ("Targeting is in effect: deployments not named by --target were not planned.",) if options.targets else ()
@@ -274,18 +275,23 @@ def _unmanaged(
     ]
 
 
-def _block_busy_nodes(changes: list[Change], state: LiveState, ledger: Mapping[str, LedgerEntry]) -> list[Change]:
+def _block_busy_nodes(changes: list[Change], state: LiveState) -> list[Change]:
     """A create on a node that stays busy would fail; for a replace it would leave the strategy flat."""
     stopping = {c.observed.project_id for c in changes if c.stops and c.observed is not None}
-    freed = {str(c.entry.spec.get("nodeId")) for c in changes if c.stops and c.entry is not None}
+    freed_ids = {str(c.entry.spec.get("nodeId")) for c in changes if c.stops and c.entry is not None}
+    freed_projects = stopping | {state.projects[p].name for p in stopping if p in state.projects}
     result = []
     for c in changes:
         node = c.desired.node if c.creates and c.desired is not None else None
-        if node is not None and node.busy and node.id not in freed and node.project_id not in stopping:
+        if node is not None and _stays_busy(node, freed_ids, freed_projects):
             user = f" (used by {node.used_by})" if node.used_by else ""
-            c = replace(
-                c,
-                blocked=f"node {node.name or node.id} is busy{user} and this plan does not free it",
-            )
+            c = replace(c, blocked=f"node {node.name or node.id} is busy{user} and this plan does not free it")
         result.append(c)
     return result
+
+
+def _stays_busy(node: Node, freed_ids: set[str], freed_projects: set[int | str]) -> bool:
+    """Busy, and not held by a deployment this plan stops (known by ledger, project id or name)."""
+    if not node.busy or node.id in freed_ids:
+        return False
+    return node.project_id not in freed_projects and (not node.project_name or node.project_name not in freed_projects)

@@ -179,3 +179,21 @@ def test_internal_errors_do_not_print_tracebacks_without_verbose(cli, monkeypatc
     result = cli("plan", str(manifests))
     assert_clean_failure(result, "Internal error: RuntimeError: unexpected (sensitive)")
     assert API_TOKEN not in result.text
+
+
+def test_throttled_write_is_retried_because_it_was_not_processed(cli, sandbox, manifests):
+    sandbox.admin("faults", once={"throttle": {"live/create": 1}})
+    write(manifests, "m.yaml", manifest("momentum", P_MOMENTUM))
+    result = cli("apply", "--auto-approve", str(manifests))
+    assert result.code == 0, result.text
+    assert sandbox.calls()["live/create"] == 2
+    assert len(sandbox.deployments(P_MOMENTUM)) == 1
+
+
+def test_500_on_a_write_is_ambiguous_and_reconciled(cli, sandbox, manifests):
+    sandbox.admin("faults", once={"error": {"live/create": 1}})
+    write(manifests, "m.yaml", manifest("momentum", P_MOMENTUM))
+    result = cli("apply", "--auto-approve", str(manifests))
+    assert result.code == 0, result.text
+    assert "it was not; deploying again" in result.out  # the sandbox's 500 came before the create
+    assert len(sandbox.deployments(P_MOMENTUM)) == 1

@@ -91,3 +91,22 @@ def test_ledger_round_trip_and_atomic_file(tmp_path):
     assert [p.name for p in path.parent.iterdir()] == ["state.json"]  # no temp files left behind
     again.remove("a")
     assert Ledger.load(str(path)).entries == {}
+
+
+def test_active_deployment_beats_a_later_or_undated_inactive_one():
+    rows = [
+        {"projectId": 1, "deployId": "L-run", "status": "Running", "launched": "2026-01-01 00:00:00"},
+        {"projectId": 1, "deployId": "L-odd", "status": "Stopped", "launched": "2026-02-01 00:00:00"},
+        {"projectId": 2, "deployId": "L-a", "status": "Stopped", "launched": "2026-01-01 00:00:00"},
+        {"projectId": 2, "deployId": "L-b", "status": "InQueue"},
+    ]
+    newest = newest_per_project(rows)
+    assert newest[1].deploy_id == "L-run" and newest[2].deploy_id == "L-b"
+
+
+def test_deploy_id_may_be_nested():
+    from qcdeploy.executor import _deploy_id
+
+    assert _deploy_id({"deployId": "L-1"}) == "L-1"
+    assert _deploy_id({"live": {"deployId": "L-2"}}) == "L-2"
+    assert _deploy_id({"live": None}) == ""

@@ -196,3 +196,13 @@ def test_project_moved_replaces_across_projects():
     [c] = run([new], state(live(1, "L-1")), [entry(old)]).changes
     assert c.action is Action.REPLACE and c.observed is not None and c.observed.project_id == 1
     assert c.reasons == ("project changed from 1 to 2",)
+
+
+def test_busy_node_freed_when_known_only_by_project_name():
+    from qcdeploy.model import Project
+
+    busy = Node("LN-1", "n1", busy=True, project_name="P1")
+    d = desired(node=busy)
+    st = LiveState({1: live()}, {1: Project(1, "P1", "", None)}, (busy,))
+    [c] = run([d], st, replace=frozenset({"m"})).changes
+    assert c.action is Action.REPLACE and c.blocked == ""
