@@ -6,15 +6,14 @@ import click
 
 from qcdeploy.app import App
 from qcdeploy.commands.options import planning_options
+from qcdeploy.render import FORMATS
 
 
 @click.command()
 @planning_options
-@click.option(
-    "--detailed-exitcode",
-    is_flag=True,
-    help="Exit 2 when there are changes, 0 when none, 1 on error.",
-)
+@click.option("--out", "out_file", type=click.Path(dir_okay=False), help="Save the plan for `apply --plan FILE`.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True, help="Output format.")
+@click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes, 0 when none, 1 on error.")
 @click.pass_obj
 def plan(
     app: App,
@@ -22,15 +21,23 @@ def plan(
     targets: tuple[str, ...],
     prune: bool,
     replace_names: tuple[str, ...],
+    out_file: str | None,
+    fmt: str,
     detailed_exitcode: bool,
 ) -> int:
     """Compare manifests under PATHs with the live state and print the changes.
 
     Arguments that are not existing paths are deployment names (like --target).
     """
+    from qcdeploy import planfile
     from qcdeploy.commands.planning import make_plan
-    from qcdeploy.render.text import render
+    from qcdeploy.render import render
 
-    result, _ = make_plan(app, args, targets, prune, replace_names)
-    app.out(render(result, app.style), nl=False)
-    return 2 if detailed_exitcode and result.has_changes else 0
+    run = make_plan(app, args, targets, prune, replace_names)
+    if out_file:
+        entries = run.ledger.entries
+        planfile.write(out_file, run.plan, run.state, entries, run.manifests, run.paths, run.options)
+    app.out(render(run.plan, fmt, app.style), nl=False)
+    if out_file and fmt == "text":
+        app.out(f"\nSaved the plan to {out_file}. To carry out exactly these actions: qcdeploy apply {out_file}")
+    return 2 if detailed_exitcode and run.plan.has_changes else 0

@@ -3,28 +3,51 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from qcdeploy.app import App, check_names, split_args
 
 if TYPE_CHECKING:
     from qcdeploy.ledger import Ledger
-    from qcdeploy.model import Plan
+    from qcdeploy.manifest import Manifest
+    from qcdeploy.model import LiveState, Plan
+    from qcdeploy.planner import PlanOptions
+
+
+@dataclass(frozen=True)
+class PlanRun:
+    """A plan together with everything it was made from."""
+
+    plan: Plan
+    ledger: Ledger
+    state: LiveState
+    manifests: list[Manifest]
+    paths: list[str]
+    options: PlanOptions
 
 
 def make_plan(
     app: App, args: Sequence[str], targets: Sequence[str], prune: bool, replace_names: Sequence[str]
-) -> tuple[Plan, Ledger]:
+) -> PlanRun:
     """Load, observe, plan. Names among args act as --target."""
-    from qcdeploy.fingerprint import warm
-    from qcdeploy.planner import PlanOptions, plan
+    from qcdeploy.planner import PlanOptions
 
     paths, names = split_args(args)
     manifests = app.load(paths)
     ledger = app.ledger()
     check_names([*names, *targets], manifests, extra=list(ledger.entries))
     check_names(replace_names, manifests)
+    options = PlanOptions(frozenset([*names, *targets]), prune, frozenset(replace_names))
+    return plan_with(app, manifests, ledger, paths, options)
+
+
+def plan_with(app: App, manifests: list[Manifest], ledger: Ledger, paths: list[str], options: PlanOptions) -> PlanRun:
+    """Observe the live state and plan with options already decided (a saved plan's, say)."""
+    from qcdeploy.fingerprint import warm
+    from qcdeploy.planner import plan
+
     state, desired = app.observe(manifests)
     warm([d for d in desired if d.name in ledger.entries], ledger.salt)
-    options = PlanOptions(frozenset([*names, *targets]), prune, frozenset(replace_names))
-    return plan(desired, state, ledger.entries, ledger.salt, options), ledger
+    result = plan(desired, state, ledger.entries, ledger.salt, options)
+    return PlanRun(result, ledger, state, manifests, paths, options)

@@ -6,17 +6,30 @@ import click
 
 from qcdeploy.app import App
 from qcdeploy.manifest import load
+from qcdeploy.render import problems as formats
 
 
 @click.command()
 @click.argument("paths", nargs=-1, type=click.Path())
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(formats.FORMATS),
+    help="text (file:line:col: message), github (annotations; the default when GITHUB_ACTIONS=true) or json.",
+)
 @click.pass_obj
-def validate(app: App, paths: tuple[str, ...]) -> int:
+def validate(app: App, paths: tuple[str, ...], fmt: str | None) -> int:
     """Check manifests offline: YAML, schema, names, secrets. Exit 1 on any problem."""
+    fmt = fmt or ("github" if app.environ.get("GITHUB_ACTIONS") == "true" else "text")
     result = load(paths, app.environ)
-    for problem in result.problems:
-        app.err(str(problem))
+    if fmt == "json":
+        app.out(formats.as_json(result.problems, len(result.manifests), result.files), nl=False)
+        return 1 if result.problems else 0
     if result.problems:
+        if fmt == "github":
+            app.out(formats.github(result.problems), nl=False)
+        else:
+            app.err(formats.text(result.problems).rstrip("\n"))
         app.err(f"{len(result.problems)} problem(s) found.")
         return 1
     app.out(f"{len(result.manifests)} manifest(s) in {result.files} file(s) are valid.")

@@ -1,0 +1,27 @@
+"""Plan renderers: each a pure function Plan -> str."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from qcdeploy.model import Plan
+    from qcdeploy.render.text import Style
+
+FORMATS = ("text", "json", "markdown")
+
+
+def render(plan: Plan, fmt: str, style: Style | None = None) -> str:
+    """Dispatch to the renderer of fmt; only text is coloured."""
+    if fmt == "json":
+        from qcdeploy.render.jsonplan import render as as_json
+
+        return as_json(plan)
+    if fmt == "markdown":
+        from qcdeploy.render.markdown import render as as_markdown
+
+        return as_markdown(plan)
+    from qcdeploy.render.text import plain
+    from qcdeploy.render.text import render as as_text
+
+    return as_text(plan, style or plain)

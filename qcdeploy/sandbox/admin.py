@@ -45,6 +45,11 @@ def _dispatch(server: SandboxServer, op: str, body: dict[str, Any]) -> dict[str,
         live_stop(world, {"projectId": body["projectId"]}, str(body.get("as", "Stopped")))
         return {}
     if op == "deploy":  # someone deployed by hand (web UI or lean cloud live deploy)
+        running = world.active(int(body["projectId"]))
+        if running is not None and not body.get("replace"):
+            raise Fail("the project already has an active deployment (pass replace: true to stop it first)")
+        if running is not None:
+            running.status, running.stopped = "Stopped", world.clock()
         c = world.new_compile(int(body["projectId"]))
         c.created -= world.delay
         dep = world.new_deployment(

@@ -1,0 +1,100 @@
+"""Plan -> the documented, versioned JSON format (modelled on `terraform show -json`)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from qcdeploy import __version__
+from qcdeploy.fingerprint import SENSITIVE_KEY, display_fields, is_sensitive
+from qcdeploy.model import Action, Change, LiveDeployment, Plan
+from qcdeploy.redact import SENSITIVE
+
+FORMAT_VERSION = "1.0"  # minor bumps only add fields; a major bump may change or remove them
+ACTIONS = {
+    Action.CREATE: ["create"],
+    Action.REPLACE: ["delete", "create"],
+    Action.STOP: ["delete"],
+    Action.LIQUIDATE: ["delete"],
+    Action.UPDATE: ["update"],
+}
+_COUNTED = (Action.CREATE, Action.REPLACE, Action.STOP, Action.LIQUIDATE, Action.UPDATE)
+
+
+def render(plan: Plan) -> str:
+    return json.dumps(document(plan), indent=2, ensure_ascii=False) + "\n"
+
+
+def document(plan: Plan) -> dict[str, Any]:
+    """The whole plan as plain JSON values; no secret value can be in it."""
+    summary: dict[str, Any] = {a.value: plan.count(a) for a in _COUNTED}
+    summary["total"] = len(plan.changes)
+    return {
+        "format_version": FORMAT_VERSION,
+        "qcdeploy_version": __version__,
+        "has_changes": plan.has_changes,
+        "applyable": plan.has_changes and not any(c.blocked for c in plan.changes),
+        "changes": [change(c) for c in plan.changes],
+        "unchanged": list(plan.unchanged),
+        "unmanaged": [
+            {**observed(u.deployment), "project_name": u.project_name, "manifest": u.name} for u in plan.unmanaged
+        ],
+        "orphaned": [{"name": o.entry.name, **observed(o.deployment)} for o in plan.orphaned],
+        "warnings": list(plan.warnings),
+        "summary": summary,
+    }
+
+
+def change(c: Change) -> dict[str, Any]:
+    before = c.entry.spec if c.entry is not None and c.stops else None
+    after = display_fields(c.desired) if c.desired is not None and c.creates else None
+    return {
+        "name": c.name,
+        "project_id": c.project_id,
+        "action": c.action.value,
+        "actions": ACTIONS[c.action],
+        "reasons": list(c.reasons),
+        "stop_mode": ("liquidate" if c.liquidate else "stop") if c.stops else None,
+        "managed": c.managed,
+        "protected": c.protected,
+        "blocked": c.blocked or None,
+        "observed": observed(c.observed) if c.observed is not None else None,
+        "change": {
+            "before": masked(before),
+            "after": masked(after),
+            "before_sensitive": sensitive_paths(before),
+            "after_sensitive": sensitive_paths(after),
+            "changed_paths": [list(fc.path) for fc in c.field_changes],
+        },
+    }
+
+
+def observed(d: LiveDeployment) -> dict[str, Any]:
+    return {
+        "project_id": d.project_id,
+        "deploy_id": d.deploy_id,
+        "status": d.status,
+        "launched": d.launched.strftime("%Y-%m-%dT%H:%M:%SZ") if d.launched else None,
+        "error": d.error or None,
+    }
+
+
+def masked(value: Any) -> Any:
+    """Every sensitive leaf becomes "(sensitive)"."""
+    if is_sensitive(value):
+        return SENSITIVE
+    if isinstance(value, dict):
+        return {k: masked(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [masked(v) for v in value]
+    return value
+
+
+def sensitive_paths(value: Any, path: tuple[Any, ...] = ()) -> list[list[Any]]:
+    if isinstance(value, dict):
+        if set(value) == {SENSITIVE_KEY}:
+            return [list(path)]
+        return [p for k, v in value.items() for p in sensitive_paths(v, (*path, k))]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in sensitive_paths(v, (*path, i))]
+    return []
