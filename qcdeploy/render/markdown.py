@@ -5,6 +5,7 @@ from __future__ import annotations
 from qcdeploy.model import Change, Plan
 from qcdeploy.render.text import change_lines, left_alone, summary
 
+MARKER = "<!-- qcdeploy-plan -->"  # lets a workflow find and update its own comment
 LIMIT = 65_536  # GitHub's maximum comment size, in characters
 _CUT = (
     "\n\n> :scissors: **{n} of {total} sections were cut** to fit GitHub's {limit:,}-character comment limit. "
@@ -28,7 +29,7 @@ def render(plan: Plan, limit: int = LIMIT) -> str:
 
 
 def _head(plan: Plan) -> str:
-    lines = ["## qcdeploy plan", "", f"**{summary(plan)}**", ""]
+    lines = [MARKER, "## qcdeploy plan", "", f"**{summary(plan)}**", ""]
     stopping = [c for c in plan.changes if c.stops]
     if stopping:
         lines += [
