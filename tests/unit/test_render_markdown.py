@@ -18,7 +18,9 @@ def test_long_plans_are_cut_to_the_limit_keeping_head():
     )
     md = render(Plan(changes))
     assert len(md) <= LIMIT
-    assert md.startswith("<!-- qcdeploy-plan -->\n## qcdeploy plan\n\n**Plan: 500 to create, 0 to replace, 1500 to stop, 0 to liquidate.**")
+    assert md.startswith(
+        "<!-- qcdeploy-plan -->\n## qcdeploy plan\n\n**Plan: 500 to create, 0 to replace, 1500 to stop, 0 to liquidate.**"
+    )
     assert "This plan stops 1500 live deployment(s)" in md and "and 1480 more" in md
     assert "sections were cut" in md
     assert md.count("<details>") == md.count("</details>")
