@@ -43,12 +43,17 @@ class App:
     def api(self) -> Api:
         if self._api is None:
             from qcdeploy.api import Api
-            from qcdeploy.client import Client
+            from qcdeploy.client import Client, RetryPolicy
 
             creds = self.settings.credentials()
             register(creds.api_token)
             timeout = _seconds(self.environ, "QCDEPLOY_HTTP_TIMEOUT", 60.0)
-            self._api = Api(Client(check_api_url(self.settings.api_url), creds, timeout=(min(timeout, 10.0), timeout)))
+            retry = RetryPolicy(
+                retries=int(_seconds(self.environ, "QCDEPLOY_RETRIES", 4, minimum=0)),
+                max_total=_seconds(self.environ, "QCDEPLOY_RETRY_MAX_SECONDS", 60.0),
+            )
+            url = check_api_url(self.settings.api_url)
+            self._api = Api(Client(url, creds, timeout=(min(timeout, 10.0), timeout), retry=retry))
         return self._api
 
     def load(self, paths: Sequence[str]) -> list[Manifest]:
@@ -89,13 +94,14 @@ def check_names(names: Sequence[str], manifests: Sequence[Manifest], extra: Sequ
         )
 
 
-def _seconds(environ: Mapping[str, str], name: str, default: float) -> float:
+def _seconds(environ: Mapping[str, str], name: str, default: float, minimum: float = 0.001) -> float:
+    """A number from the environment, with a clear error when it is not one."""
     try:
         value = float(environ.get(name, default))
     except ValueError:
-        raise ConfigError(f"{name} must be a number of seconds") from None
-    if value <= 0:
-        raise ConfigError(f"{name} must be positive")
+        raise ConfigError(f"{name} must be a number") from None
+    if value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum:g}")
     return value
 
 

@@ -8,6 +8,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import requests
@@ -31,6 +32,22 @@ def auth_headers(creds: Credentials, now: float) -> dict[str, str]:
     return {"Authorization": f"Basic {basic}", "Timestamp": stamp}
 
 
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Exponential backoff with full jitter, bounded in attempts and in total time (Argo CD's shape)."""
+
+    retries: int = 4  # after the first attempt
+    base: float = 0.5  # seconds before the first retry (before jitter)
+    factor: float = 2.0
+    max_delay: float = 8.0
+    max_total: float = 60.0  # no retry starts after this many seconds of trying
+
+    def delay(self, attempt: int, retry_after: float | None) -> float:
+        if retry_after is not None:
+            return min(retry_after, self.max_total)
+        return min(self.max_delay, self.base * self.factor**attempt) * random.uniform(0.5, 1.0)
+
+
 class Client:
     """Calls endpoints by name; reads retry on transient failures, writes never blindly."""
 
@@ -41,7 +58,7 @@ class Client:
         *,
         session: requests.Session | None = None,
         timeout: tuple[float, float] = (5.0, 60.0),
-        read_retries: int = 3,
+        retry: RetryPolicy = RetryPolicy(),
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
@@ -49,7 +66,7 @@ class Client:
         self.creds = creds
         self.session = session or requests.Session()
         self.timeout = timeout
-        self.read_retries = read_retries
+        self.retry = retry
         self.clock = clock
         self.sleep = sleep
         self.calls = 0
@@ -65,13 +82,17 @@ class Client:
         return self._retrying(lambda: self._call(endpoint, body, write=True), retry_ambiguous=False)
 
     def _retrying(self, attempt: Callable[[], Json], retry_ambiguous: bool) -> Json:
-        for n in range(self.read_retries + 1):
+        started = time.monotonic()
+        for n in range(self.retry.retries + 1):
             try:
                 return attempt()
             except _Transient as exc:
-                if n == self.read_retries or (isinstance(exc.final, AmbiguousWrite) and not retry_ambiguous):
+                if isinstance(exc.final, AmbiguousWrite) and not retry_ambiguous:
                     raise exc.final from None
-                self.sleep(exc.retry_after or min(8.0, 0.5 * 2**n) * random.uniform(0.5, 1.0))
+                pause = self.retry.delay(n, exc.retry_after)
+                if n == self.retry.retries or time.monotonic() - started + pause > self.retry.max_total:
+                    raise exc.final from None
+                self.sleep(pause)
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _call(self, endpoint: str, body: Mapping[str, Any] | None, write: bool = False) -> Json:

@@ -1,8 +1,11 @@
-"""`qcdeploy apply`: plan again (or load a saved plan), confirm, carry out."""
+"""`qcdeploy apply`: plan again (or load a saved plan), check the safety rules, confirm, carry out."""
 
 from __future__ import annotations
 
+import signal
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 import click
@@ -13,8 +16,9 @@ from qcdeploy.errors import ConfigError, PlanRefused
 
 if TYPE_CHECKING:
     from qcdeploy.commands.planning import PlanRun
-    from qcdeploy.executor import ApplyOptions, Result
+    from qcdeploy.executor import ApplyOptions, Executor, Result
     from qcdeploy.model import Plan
+    from qcdeploy.safety import Limits
 
 
 @click.command()
@@ -22,6 +26,8 @@ if TYPE_CHECKING:
 @click.option("--plan", "plan_file", type=click.Path(exists=True, dir_okay=False), help="Carry out a saved plan.")
 @click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--allow-protected", is_flag=True, help="Allow stopping or replacing protected deployments.")
+@click.option("--allow-empty", is_flag=True, help="Allow stopping or replacing every managed deployment at once.")
+@click.option("--max-stops", type=click.IntRange(min=0), metavar="N", help="Refuse if more than N would be stopped.")
 @click.option("--parallelism", type=click.IntRange(1, 64), default=4, show_default=True, help="Deployments at once.")
 @click.option("--wait/--no-wait", default=True, show_default=True, help="Wait until new deployments are Running.")
 @click.option(
@@ -31,6 +37,14 @@ if TYPE_CHECKING:
     show_default=True,
     metavar="SECONDS",
     help="Limit for each wait (compile, stop, start).",
+)
+@click.option(
+    "--lock-timeout",
+    type=click.FloatRange(min=0),
+    default=0,
+    show_default=True,
+    metavar="SECONDS",
+    help="Wait this long for another apply to release the ledger.",
 )
 @click.pass_obj
 def apply(
@@ -42,9 +56,12 @@ def apply(
     plan_file: str | None,
     auto_approve: bool,
     allow_protected: bool,
+    allow_empty: bool,
+    max_stops: int | None,
     parallelism: int,
     wait: bool,
     timeout: float,
+    lock_timeout: float,
 ) -> int:
     """Make the live deployments match the manifests under PATHs, or carry out a saved plan.
 
@@ -52,23 +69,26 @@ def apply(
     refuses if anything the plan depends on changed, and otherwise does exactly what the plan said,
     without asking again.
     """
-    from qcdeploy import planfile
+    from qcdeploy import lock, planfile
     from qcdeploy.executor import ApplyOptions
+    from qcdeploy.safety import Limits
 
     if plan_file is None and len(args) == 1 and planfile.is_plan_file(args[0]):
         plan_file, args = args[0], ()
+    if plan_file is not None and (args or targets or prune or replace_names):
+        raise ConfigError("a saved plan fixes the paths and options; give only --plan FILE (and apply options)")
     options = ApplyOptions(wait, timeout, parallelism)
-    if plan_file is not None:
-        if args or targets or prune or replace_names:
-            raise ConfigError("a saved plan fixes the paths and options; give only --plan FILE (and apply options)")
-        return _apply_saved(app, plan_file, allow_protected, options)
-    from qcdeploy.commands.planning import make_plan
+    limits = Limits(allow_protected, allow_empty, max_stops)
+    with lock.held(app.settings.state_path, "apply", lock_timeout, app.err):
+        if plan_file is not None:
+            return _apply_saved(app, plan_file, limits, options)
+        from qcdeploy.commands.planning import make_plan
 
-    run = make_plan(app, args, targets, prune, replace_names)
-    return _carry_out(app, run, run.plan, allow_protected, auto_approve, options)
+        run = make_plan(app, args, targets, prune, replace_names)
+        return _carry_out(app, run, run.plan, limits, auto_approve, options)
 
 
-def _apply_saved(app: App, path: str, allow_protected: bool, options: ApplyOptions) -> int:
+def _apply_saved(app: App, path: str, limits: Limits, options: ApplyOptions) -> int:
     from qcdeploy import planfile
     from qcdeploy.commands.planning import plan_with
     from qcdeploy.model import Plan
@@ -78,37 +98,61 @@ def _apply_saved(app: App, path: str, allow_protected: bool, options: ApplyOptio
     run = plan_with(app, manifests, app.ledger(), list(saved.paths), saved.options)
     changes = planfile.check(saved, manifests, run.plan, run.state, run.ledger.entries)
     app.out(f"Carrying out the saved plan {path}; the live state still matches it.")
-    return _carry_out(app, run, Plan(changes), allow_protected, True, options)
+    return _carry_out(app, run, Plan(changes), limits, True, options)
 
 
-def _carry_out(
-    app: App, run: PlanRun, plan: Plan, allow_protected: bool, auto_approve: bool, options: ApplyOptions
-) -> int:
-    from qcdeploy.executor import Executor
+def _carry_out(app: App, run: PlanRun, plan: Plan, limits: Limits, auto_approve: bool, options: ApplyOptions) -> int:
+    from qcdeploy import safety
     from qcdeploy.render.text import left_alone, render
-    from qcdeploy.waiting import Poller
 
     app.out(render(plan, app.style), nl=False)
     if not plan.has_changes:
         return 0
-    _refuse_protected(plan, allow_protected)
+    safety.check(plan, run.state, run.ledger.entries, limits)
     _confirm(auto_approve)
-    poll = poll_interval(app.environ)
-    executor = Executor(app.api(), run.ledger, options, Poller(poll, max(poll, 10 * poll)), app.out)
-    results = executor.run(plan.changes)
-    _summarise(app, results)
+    executor = _executor(app, run, options)
+    with _interruptible(app, executor):
+        results = executor.run(plan.changes)
+    _summarise(app, results, executor.interrupted.is_set())
     for line in left_alone(run.plan):
         app.out(line)
     return 1 if any(r.outcome.value != "done" for r in results) else 0
 
 
-def _refuse_protected(plan: Plan, allow_protected: bool) -> None:
-    protected = [c.name for c in plan.changes if c.protected and c.stops]
-    if protected and not allow_protected:
-        raise PlanRefused(
-            f"refusing to stop or replace protected deployment(s) {', '.join(protected)}; nothing was changed. "
-            "Re-run with --allow-protected if you mean it, or narrow the plan with --target"
+def _executor(app: App, run: PlanRun, options: ApplyOptions) -> Executor:
+    from qcdeploy.executor import Executor, line_logger
+    from qcdeploy.steps import Steps
+    from qcdeploy.waiting import Poller
+
+    poll = poll_interval(app.environ)
+    poller = Poller(poll, max(poll, 10 * poll), progress_every=max(30.0, poll))
+    steps = Steps(app.api(), run.ledger, poller, line_logger(app.out), options.timeout, options.wait)
+    return Executor(steps, options.parallelism)
+
+
+@contextmanager
+def _interruptible(app: App, executor: Executor) -> Iterator[None]:
+    """First Ctrl-C or SIGTERM: start nothing new, finish what is in flight. Second Ctrl-C: stop at once."""
+
+    def handler(signum: int, frame: object) -> None:
+        if executor.interrupted.is_set() and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        executor.interrupted.set()
+        app.err(
+            f"\nReceived {signal.Signals(signum).name}: no new step will start; finishing the steps in flight "
+            "(Ctrl-C again to abandon them)."
         )
+
+    try:
+        previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    except ValueError:  # not the main thread: no signals to catch
+        yield
+        return
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
 
 
 def _confirm(auto_approve: bool) -> None:
@@ -123,17 +167,18 @@ def _confirm(auto_approve: bool) -> None:
         raise PlanRefused("apply cancelled; nothing was changed")
 
 
-def _summarise(app: App, results: list[Result]) -> None:
+def _summarise(app: App, results: list[Result], interrupted: bool) -> None:
     app.out("")
     done = [r for r in results if r.outcome.value == "done"]
     failed = [r for r in results if r.outcome.value == "failed"]
     skipped = [r for r in results if r.outcome.value == "not attempted"]
-    app.out(f"Apply finished: {len(done)} done, {len(failed)} failed, {len(skipped)} not attempted.")
+    head = "Apply interrupted" if interrupted else "Apply finished"
+    app.out(f"{head}: {len(done)} done, {len(failed)} failed, {len(skipped)} not attempted.")
     for r in done:
         app.out(f"  done    {r.change.action.symbol} {r.change.name}: {r.detail or r.change.action.value}")
     for r in failed:
         app.out(f"  FAILED  {r.change.action.symbol} {r.change.name}: {r.detail}")
     for r in skipped:
-        app.out(f"  skipped {r.change.action.symbol} {r.change.name}")
+        app.out(f"  skipped {r.change.action.symbol} {r.change.name}" + (f": {r.detail}" if r.detail else ""))
     if failed or skipped:
         app.out("Run `qcdeploy apply` again to finish; what was done is recorded in the ledger.")

@@ -149,7 +149,7 @@ def test_lost_create_answer_makes_exactly_one_deployment(cli, sandbox, manifests
     write(manifests, "m.yaml", manifest("momentum", P_MOMENTUM))
     result = cli("apply", "--auto-approve", str(manifests))
     assert result.code == 0, result.text
-    assert "checking whether it was deployed" in result.out and "it was:" in result.out
+    assert "checking whether it was deployed" in result.out and "it was deployed: L-" in result.out
     assert len(sandbox.deployments(P_MOMENTUM)) == 1
     assert "No changes." in cli("plan", str(manifests)).out
 
@@ -195,5 +195,5 @@ def test_500_on_a_write_is_ambiguous_and_reconciled(cli, sandbox, manifests):
     write(manifests, "m.yaml", manifest("momentum", P_MOMENTUM))
     result = cli("apply", "--auto-approve", str(manifests))
     assert result.code == 0, result.text
-    assert "it was not; deploying again" in result.out  # the sandbox's 500 came before the create
+    assert "it was not deployed; sending it again" in result.out  # the sandbox's 500 came before the create
     assert len(sandbox.deployments(P_MOMENTUM)) == 1

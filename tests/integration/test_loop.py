@@ -161,7 +161,7 @@ def test_protected_deployment_is_not_touched(cli, sandbox, manifests):
     assert "protected: apply refuses" in plan.out
     refused = apply(cli, manifests)
     assert refused.code == 1
-    assert "refusing to stop or replace protected deployment(s) momentum" in refused.err
+    assert "it would stop or replace protected deployment(s) momentum" in refused.err
     assert sandbox.active(P_MOMENTUM) == [before]
     assert apply(cli, manifests, "--allow-protected").code == 0
     assert sandbox.active(P_MOMENTUM)[0]["deployId"] != before["deployId"]
@@ -248,7 +248,9 @@ def test_build_error_fails_that_deployment_only(cli, sandbox, manifests):
     sandbox.admin("break-build", projectId=P_MOMENTUM, error="main.py:3 invalid syntax")
     sandbox.admin("touch", projectId=P_MOMENTUM)
     write(manifests, "b.yaml", manifest("meanrev", P_MEANREV, node="live-node-2", parameters={"z": 2}))
-    result = apply(cli, manifests)
+    refused = apply(cli, manifests)
+    assert refused.code == 1 and "every one of the 2 running deployments" in refused.err
+    result = apply(cli, manifests, "--allow-empty")
     assert result.code == 1
     assert "BuildError" in result.out and "main.py:3 invalid syntax" in result.out
     assert "nothing was stopped" in result.out

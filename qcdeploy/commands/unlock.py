@@ -1,0 +1,19 @@
+"""`qcdeploy force-unlock ID`: remove a lock left by a run that died."""
+
+from __future__ import annotations
+
+import click
+
+from qcdeploy.app import App
+
+
+@click.command("force-unlock")
+@click.argument("lock_id")
+@click.pass_obj
+def force_unlock(app: App, lock_id: str) -> int:
+    """Remove the ledger's lock LOCK_ID (shown by the apply that found it). Only when its holder is dead."""
+    from qcdeploy.lock import describe, force_unlock
+
+    holder = force_unlock(app.settings.state_path, lock_id)
+    app.out(f"Removed the lock {lock_id}: {describe(holder)}")
+    return 0

@@ -1,0 +1,50 @@
+"""Rules that refuse a whole apply before anything is touched."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from qcdeploy.errors import PlanRefused
+from qcdeploy.model import LedgerEntry, LiveState, Plan
+
+
+@dataclass(frozen=True)
+class Limits:
+    allow_protected: bool = False
+    allow_empty: bool = False
+    max_stops: int | None = None
+
+
+def check(plan: Plan, state: LiveState, ledger: Mapping[str, LedgerEntry], limits: Limits) -> None:
+    """Raise PlanRefused naming every rule the plan breaks; nothing has been changed yet."""
+    problems = []
+    stopping = [c for c in plan.changes if c.stops]
+    protected = [c.name for c in stopping if c.protected]
+    if protected and not limits.allow_protected:
+        problems.append(
+            f"it would stop or replace protected deployment(s) {', '.join(protected)} (--allow-protected to allow)"
+        )
+    if limits.max_stops is not None and len(stopping) > limits.max_stops:
+        problems.append(
+            f"it would stop or replace {len(stopping)} deployment(s), more than --max-stops {limits.max_stops}"
+        )
+    managed = _managed_active(state, ledger)
+    touched = {c.observed.deploy_id for c in stopping if c.observed is not None}
+    if len(managed) >= 2 and managed <= touched and not limits.allow_empty:
+        problems.append(
+            f"it would stop or replace every one of the {len(managed)} running deployments qcdeploy manages "
+            "(--allow-empty to allow)"
+        )
+    if problems:
+        raise PlanRefused("refusing to apply: " + "; ".join(problems) + ". Nothing was changed")
+
+
+def _managed_active(state: LiveState, ledger: Mapping[str, LedgerEntry]) -> set[str]:
+    """Deploy ids of active deployments that the ledger says are ours."""
+    ours = set()
+    for entry in ledger.values():
+        dep = state.deployments.get(entry.project_id)
+        if dep is not None and dep.active and dep.deploy_id == entry.deploy_id:
+            ours.add(dep.deploy_id)
+    return ours
