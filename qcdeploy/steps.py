@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
@@ -114,23 +115,25 @@ class Steps:
             r.outcome, r.detail = Outcome.DONE, f"{planned} {'liquidated' if c.liquidate else 'stopped'}"
 
     def _stop_until_inactive(self, r: Result, pid: int, planned: str) -> LiveDeployment:
-        """Send the stop; if its answer was lost and nothing moves, send it again to the same deployment only."""
+        """Send the stop; while its answer is lost and nothing moves, send it again, to the same deployment only."""
 
         def gone(d: LiveDeployment) -> bool:
             return not d.active or d.deploy_id != planned
 
-        if not self._send_stop(r, pid):
-            grace = min(self.timeout, max(10 * self.poller.interval, 5.0))
-            final, finished = self.poller.until(lambda: self.read(pid), gone, grace, cancellable=False)
-            if not finished and final.deploy_id == planned:
-                self.log(r.change.name, f"no sign of the stop yet; sending it again to {planned}")
-                self._send_stop(r, pid)
-        final, finished = self.poller.until(
-            lambda: self.read(pid), gone, self.timeout, self._progress(r, "the stop"), cancellable=False
-        )
-        if not finished:
-            raise StepFailed(f"{planned} still {final.status} {self.timeout:g}s after the stop was sent")
-        return final
+        deadline = time.monotonic() + self.timeout
+        grace = max(10 * self.poller.interval, 5.0)
+        confirmed = self._send_stop(r, pid)
+        while True:
+            left = deadline - time.monotonic()
+            window = left if confirmed else min(grace, left)
+            progress = self._progress(r, "the stop")
+            final, finished = self.poller.until(lambda: self.read(pid), gone, window, progress, cancellable=False)
+            if finished:
+                return final
+            if time.monotonic() >= deadline:
+                raise StepFailed(f"{planned} still {final.status} {self.timeout:g}s after the stop was sent")
+            self.log(r.change.name, f"no sign of the stop yet; sending it again to {planned}")
+            confirmed = self._send_stop(r, pid)
 
     def _send_stop(self, r: Result, pid: int) -> bool:
         """True when the API confirmed it; False when the answer was lost (it may have landed)."""

@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import json
 import random
+import signal
 import threading
 import time
 from collections.abc import Callable
@@ -171,6 +172,10 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
 
+def _raise_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def start(world: World, host: str = "127.0.0.1", port: int = 0) -> SandboxServer:
     """Serve in a background thread (tests, benchmarks); stop with server.shutdown()."""
     server = SandboxServer((host, port), world)
@@ -185,11 +190,21 @@ def serve(
     seed: str | None,
     data_dir: str | None,
     delay: float | None,
+    faults: dict[str, float],
     say: Callable[[str], None],
 ) -> None:
-    """Serve in the foreground until interrupted."""
+    """Serve in the foreground until interrupted (SIGINT or SIGTERM)."""
     world = load_world(seed, data_dir, delay)
     server = SandboxServer((host, port), world)
+    server.faults = Faults(
+        latency=faults.get("latency", 0.0),
+        error_rate=faults.get("error_rate", 0.0),
+        throttle_rate=faults.get("throttle_rate", 0.0),
+        lose_rate=faults.get("lose_rate", 0.0),
+        drop_rate=faults.get("drop_rate", 0.0),
+        rng=random.Random(int(faults.get("fault_seed", 5612))),
+    )
+    signal.signal(signal.SIGTERM, _raise_interrupt)
     say(f"qcdeploy sandbox listening on {server.url}")
     say(
         f"  organization {world.organizationId}; user id(s) {', '.join(world.users)}; "
