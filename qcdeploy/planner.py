@@ -127,6 +127,7 @@ def _plan_one(
                     Action.CREATE,
                     (_create_reason(observed, entry),),
                     desired=d,
+                    observed=observed,
                     entry=entry,
                 )
             )

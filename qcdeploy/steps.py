@@ -163,7 +163,8 @@ class Steps:
         d = r.change.desired
         assert d is not None and r.compile_id is not None
         pid = d.project.project_id
-        before = self._read_or_none(pid)
+        # what ran before, as the plan saw it (and a replace stopped): a new deployId after an unclear answer is ours
+        before = r.change.observed.deploy_id if r.change.observed is not None else None
         self.log(d.name, f"deploying project {pid} on node {d.node.name or d.node.id}")
         deploy_id = self._create_once(r, before)
         r.deploy_id = deploy_id
@@ -173,13 +174,13 @@ class Steps:
         else:
             r.outcome, r.detail = Outcome.DONE, f"deployed {deploy_id} (not waiting until it runs)"
 
-    def _create_once(self, r: Result, before: LiveDeployment | None) -> str:
+    def _create_once(self, r: Result, before: str | None) -> str:
         """At most one deployment per create: after an unclear answer, look before sending again."""
         pid = r.change.project_id
         for attempt in range(3):
             if attempt:
                 now = self._read_or_none(pid)
-                if now is not None and now.active and (before is None or now.deploy_id != before.deploy_id):
+                if now is not None and now.active and now.deploy_id != before:
                     self.log(r.change.name, f"it was deployed: {now.deploy_id}")
                     return now.deploy_id
                 self.log(r.change.name, "it was not deployed; sending it again")
@@ -196,7 +197,7 @@ class Steps:
                 raise StepFailed("live/create returned no deployId")
             return deploy_id
         now = self._read_or_none(pid)
-        if now is not None and now.active and (before is None or now.deploy_id != before.deploy_id):
+        if now is not None and now.active and now.deploy_id != before:
             return now.deploy_id
         raise StepFailed("could not tell whether live/create took effect; run plan to see the project's state")
 

@@ -71,7 +71,8 @@ def _where(change: Change) -> str:
     if change.observed is not None:
         if change.desired is None or change.observed.project_id != change.desired.project.project_id:
             parts.append(f"project {change.observed.project_id}")
-        parts.append(f"deployment {change.observed.deploy_id} ({change.observed.status})")
+        last = "last " if change.action is Action.CREATE else ""
+        parts.append(f"{last}deployment {change.observed.deploy_id} ({change.observed.status})")
     return ", ".join(parts)
 
 

@@ -7,7 +7,11 @@ import pytest
 from tests.helpers import P_MEANREV, P_MOMENTUM, P_PAIRS, manifest, write
 
 pytestmark = pytest.mark.usefixtures("env")
-PROJECTS = {"momentum": (P_MOMENTUM, "live-node-1"), "meanrev": (P_MEANREV, "live-node-2"), "pairs": (P_PAIRS, "live-node-3")}
+PROJECTS = {
+    "momentum": (P_MOMENTUM, "live-node-1"),
+    "meanrev": (P_MEANREV, "live-node-2"),
+    "pairs": (P_PAIRS, "live-node-3"),
+}
 FAULTS = {
     "errors": {"error_rate": 0.25},
     "throttling": {"throttle_rate": 0.25},

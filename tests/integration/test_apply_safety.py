@@ -1,0 +1,187 @@
+"""Safety rules, the ledger lock, interruption and parallel apply (issue 4), through the CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from qcdeploy.lock import lock_path
+from tests.helpers import P_MEANREV, P_MOMENTUM, P_PAIRS, P_SPARE, manifest, write
+
+pytestmark = pytest.mark.usefixtures("env")
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def three(manifests, **spec):
+    write(manifests, "a.yaml", manifest("momentum", P_MOMENTUM, node="live-node-1", **spec))
+    write(manifests, "b.yaml", manifest("meanrev", P_MEANREV, node="live-node-2", **spec))
+    write(manifests, "c.yaml", manifest("pairs", P_PAIRS, node="live-node-3", **spec))
+
+
+def test_max_stops(cli, sandbox, manifests):
+    three(manifests)
+    assert cli("apply", "--auto-approve", str(manifests)).code == 0
+    three(manifests, state="stopped")
+    refused = cli("apply", "--auto-approve", "--allow-empty", "--max-stops", "2", str(manifests))
+    assert refused.code == 1 and "it would stop or replace 3 deployment(s), more than --max-stops 2" in refused.err
+    assert all(len(sandbox.active(p)) == 1 for p in (P_MOMENTUM, P_MEANREV, P_PAIRS))
+
+
+def test_stopping_everything_needs_allow_empty(cli, sandbox, manifests):
+    three(manifests)
+    assert cli("apply", "--auto-approve", str(manifests)).code == 0
+    for name in ("a", "b", "c"):
+        (manifests / f"{name}.yaml").unlink()
+    write(manifests, "d.yaml", manifest("spare", P_SPARE, node="live-node-1", state="stopped"))
+    refused = cli("apply", "--auto-approve", "--prune", str(manifests))
+    assert refused.code == 1 and "every one of the 3 running deployments qcdeploy manages" in refused.err
+    assert all(len(sandbox.active(p)) == 1 for p in (P_MOMENTUM, P_MEANREV, P_PAIRS))
+    assert cli("apply", "--auto-approve", "--prune", "--allow-empty", str(manifests)).code == 0
+    assert not any(sandbox.active(p) for p in (P_MOMENTUM, P_MEANREV, P_PAIRS))
+
+
+def test_lock_held_by_a_live_process_is_reported(cli, sandbox, manifests, ledger_path):
+    three(manifests)
+    path = lock_path(str(ledger_path))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    holder = {
+        "id": "lock-123",
+        "operation": "apply",
+        "who": "ci@runner",
+        "host": socket.gethostname(),
+        "pid": os.getpid(),
+        "ci_run": "4711",
+        "created": "2026-11-26T01:00:00Z",
+    }
+    path.write_text(json.dumps(holder))
+    result = cli("apply", "--auto-approve", str(manifests))
+    assert result.code == 1
+    assert "is locked: apply by ci@runner" in result.err and "CI run 4711" in result.err
+    assert "qcdeploy force-unlock lock-123" in result.err and "ago" in result.err
+    assert sandbox.deployments() == []
+    assert cli("force-unlock", "other-id").code == 1
+    unlocked = cli("force-unlock", "lock-123")
+    assert unlocked.code == 0 and not path.exists()
+    assert cli("apply", "--auto-approve", str(manifests)).code == 0
+    assert not path.exists()  # released after the apply
+
+
+def test_stale_lock_of_a_dead_process_is_taken_over(cli, manifests, ledger_path):
+    three(manifests)
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    path = lock_path(str(ledger_path))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        json.dumps(
+            {
+                "id": "old",
+                "operation": "apply",
+                "who": "x",
+                "host": socket.gethostname(),
+                "pid": int(dead.stdout),
+                "created": "2026-11-26T01:00:00Z",
+            }
+        )
+    )
+    result = cli("apply", "--auto-approve", str(manifests))
+    assert result.code == 0, result.text
+    assert "Removing a stale lock" in result.err
+
+
+def test_lock_timeout_waits_for_the_holder(cli, manifests, ledger_path):
+    three(manifests)
+    path = lock_path(str(ledger_path))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        json.dumps({"id": "x", "operation": "apply", "who": "y", "host": socket.gethostname(), "pid": os.getpid()})
+    )
+    import threading
+
+    threading.Timer(0.6, path.unlink).start()
+    started = time.monotonic()
+    result = cli("apply", "--auto-approve", "--lock-timeout", "10", str(manifests))
+    assert result.code == 0 and time.monotonic() - started >= 0.6
+
+
+def test_parallel_apply_is_faster_and_readable(cli, sandbox, manifests):
+    sandbox.server.world.delay = 0.5
+    three(manifests)
+    started = time.monotonic()
+    result = cli("apply", "--auto-approve", "--parallelism", "3", str(manifests))
+    parallel = time.monotonic() - started
+    assert result.code == 0
+    for line in result.out.splitlines():
+        if line.startswith(("momentum:", "meanrev:", "pairs:")):
+            assert line.count(":") >= 1 and "\x1b" not in line
+    # three deployments, each compile 0.5s + start 0.5s: in parallel about 1s of waiting, sequentially 3s
+    assert parallel < 2.5
+
+
+def test_sigterm_finishes_in_flight_steps_and_reports_the_rest(sandbox, manifests, ledger_path, tmp_path):
+    sandbox.server.world.delay = 1.0
+    for i, (name, pid) in enumerate((("momentum", P_MOMENTUM), ("meanrev", P_MEANREV), ("pairs", P_PAIRS))):
+        write(manifests, f"{name}.yaml", manifest(name, pid, node=f"live-node-{i + 1}"))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "qcdeploy", "apply", "--auto-approve", "--parallelism", "1", str(manifests)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ),
+        cwd=tmp_path,
+    )
+    assert proc.stdout is not None
+    seen = []
+    for line in proc.stdout:
+        seen.append(line)
+        if "compiling" in line:
+            proc.send_signal(signal.SIGTERM)
+            break
+    out, err = proc.communicate(timeout=60)
+    text = "".join(seen) + out
+    assert proc.returncode == 1, text + err
+    assert "Received SIGTERM: no new step will start" in err
+    assert "Apply interrupted:" in text and "not attempted" in text
+    assert "Traceback" not in text + err
+    # nothing half-done: no deployment was created by the interrupted run, the ledger is consistent
+    assert sandbox.deployments() == []
+    assert not lock_path(str(ledger_path)).exists()
+
+
+def test_interrupt_mid_replace_finishes_the_replace(sandbox, manifests, ledger_path, tmp_path):
+    write(manifests, "a.yaml", manifest("momentum", P_MOMENTUM))
+    env = dict(os.environ)
+    assert (
+        subprocess.run(
+            [sys.executable, "-m", "qcdeploy", "apply", "--auto-approve", str(manifests)], env=env, capture_output=True
+        ).returncode
+        == 0
+    )
+    sandbox.server.world.delay = 1.0
+    write(manifests, "a.yaml", manifest("momentum", P_MOMENTUM, parameters={"x": 1}))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "qcdeploy", "apply", "--auto-approve", str(manifests)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+    )
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if "stop L-" in line:
+            proc.send_signal(signal.SIGINT)
+            break
+    _, err = proc.communicate(timeout=60)
+    assert "Received SIGINT" in err
+    deps = sandbox.deployments(P_MOMENTUM)
+    # the old one was stopped, so the new one was still deployed: never left flat
+    assert deps[0]["status"] == "Stopped" and len(sandbox.active(P_MOMENTUM)) == 1
+    assert json.loads(ledger_path.read_text())["deployments"]["momentum"]["deployId"] == deps[-1]["deployId"]
