@@ -96,7 +96,6 @@ def adopt_all(directory: Path) -> None:
     from qcdeploy.app import App
     from qcdeploy.config import settings_from
     from qcdeploy.fingerprint import recorded_fields
-    from qcdeploy.ledger import Ledger
     from qcdeploy.live import read_state, resolve
     from qcdeploy.manifest import load
     from qcdeploy.model import LedgerEntry
@@ -104,21 +103,16 @@ def adopt_all(directory: Path) -> None:
     app = App(settings_from({}, os.environ), dict(os.environ))
     manifests = load([str(directory)], os.environ).manifests
     state = read_state(app.api(), ORG)
-    ledger = Ledger.load(os.environ["QCDEPLOY_STATE"])
+    ledger = app.ledger()
+    entries = []
     for d in resolve(manifests, state):
         dep = state.deployments[d.project.project_id]
-        ledger.entries[d.name] = LedgerEntry(
-            d.name,
-            d.project.project_id,
-            dep.deploy_id,
-            recorded_fields(d, ledger.salt),
-            None,
-            d.project.modified,
-            "",
-            d.manifest.spec["onStop"],
-            False,
+        spec = recorded_fields(d, ledger.salt)
+        on_stop = d.manifest.spec["onStop"]
+        entries.append(
+            LedgerEntry(d.name, d.project.project_id, dep.deploy_id, spec, None, d.project.modified, "", on_stop)
         )
-    ledger.put(next(iter(ledger.entries.values())))
+    ledger.put_all(entries)
 
 
 class HttpTimer:

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from qcdeploy.ledger import Ledger
     from qcdeploy.manifest import Manifest
     from qcdeploy.model import Desired, LiveState
+    from qcdeploy.state.base import Backend
 
 
 @dataclass
@@ -30,6 +31,7 @@ class App:
     settings: Settings
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     _api: Api | None = None
+    _backend: Backend | None = None
 
     def out(self, text: str = "", nl: bool = True) -> None:
         click.echo(scrub(text), nl=nl)
@@ -63,10 +65,17 @@ class App:
             raise ProblemsError(result.problems)
         return result.manifests
 
+    def backend(self) -> Backend:
+        if self._backend is None:
+            from qcdeploy.state import open_backend
+
+            self._backend = open_backend(self.settings.state_path)
+        return self._backend
+
     def ledger(self) -> Ledger:
         from qcdeploy.ledger import Ledger
 
-        return Ledger.load(self.settings.state_path)
+        return Ledger.load(self.backend())
 
     def observe(self, manifests: Sequence[Manifest]) -> tuple[LiveState, list[Desired]]:
         """Read the live state (three calls) and resolve every manifest against it."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from qcdeploy.errors import ConfigError
@@ -66,6 +67,38 @@ def _loopback(host: str) -> bool:
         return False
 
 
+CONFIG_FILES = (".qcdeploy.yaml", ".qcdeploy.yml")
+
+
+def repo_setting(key: str, start: Path | None = None) -> str:
+    """A setting from the manifest repository's .qcdeploy.yaml: here, or in a parent up to the git root."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        for name in CONFIG_FILES:
+            path = folder / name
+            if path.is_file():
+                return _read_setting(path, key)
+        if (folder / ".git").exists():
+            break
+    return ""
+
+
+def _read_setting(path: Path, key: str) -> str:
+    import yaml
+
+    try:
+        raw = yaml.safe_load(path.read_text("utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: must be a mapping such as `state: git:`")
+    unknown = sorted(set(raw) - {"state"})
+    if unknown:
+        raise ConfigError(f"{path}: unknown setting(s) {', '.join(unknown)} (known: state)")
+    value = raw.get(key)
+    return "" if value is None else str(value)
+
+
 def settings_from(options: Mapping[str, object], environ: Mapping[str, str]) -> Settings:
     """Merge global options over environment variables over defaults."""
 
@@ -75,7 +108,7 @@ def settings_from(options: Mapping[str, object], environ: Mapping[str, str]) -> 
 
     return Settings(
         api_url=pick("api_url", "QC_API_URL", DEFAULT_API_URL),
-        state_path=pick("state", "QCDEPLOY_STATE", DEFAULT_STATE),
+        state_path=pick("state", "QCDEPLOY_STATE", "") or repo_setting("state") or DEFAULT_STATE,
         user_id=pick("user_id", "QC_USER_ID"),
         api_token=pick("api_token", "QC_API_TOKEN"),
         organization_id=pick("organization_id", "QC_ORGANIZATION_ID"),

@@ -1,82 +1,84 @@
-"""qcdeploy's own record of the deployments it made: a local JSON file, written atomically."""
+"""qcdeploy's own record of the deployments it made, kept in a state backend (file, git branch, HTTP)."""
 
 from __future__ import annotations
 
-import json
-import os
 import secrets
-import tempfile
 import threading
+from collections.abc import Callable, Iterable
 from dataclasses import asdict
-from pathlib import Path
 from typing import Any
 
 from qcdeploy.errors import LedgerError
 from qcdeploy.model import LedgerEntry
+from qcdeploy.state.base import Backend, Doc
 
 FORMAT_VERSION = 1
 
 
 class Ledger:
-    """Entries by deployment name; every put/remove is saved before it returns."""
+    """Entries by deployment name. Every put/remove is a read-modify-write of the backend's newest
+    document, so entries another writer added meanwhile are kept."""
 
-    def __init__(self, path: str, salt: str, entries: dict[str, LedgerEntry], serial: int = 0) -> None:
-        self.path = path
-        self.salt = salt
-        self.entries = entries
-        self.serial = serial
+    def __init__(self, backend: Backend, doc: Doc | None) -> None:
+        self.backend = backend
         self._lock = threading.Lock()
+        self.salt = secrets.token_hex(16)
+        self.serial = 0
+        self.entries: dict[str, LedgerEntry] = {}
+        if doc is not None:
+            self._load(doc)
 
     @classmethod
-    def load(cls, path: str) -> Ledger:
-        """Read the ledger; a missing file is an empty ledger (everything looks unmanaged: safe)."""
-        try:
-            raw = json.loads(Path(path).read_text("utf-8"))
-        except FileNotFoundError:
-            return cls(path, secrets.token_hex(16), {})
-        except (OSError, ValueError) as exc:
-            raise LedgerError(f"cannot read the ledger {path}: {exc}") from None
-        try:
-            entries = {name: _entry(name, e) for name, e in raw["deployments"].items()}
-            return cls(path, str(raw["salt"]), entries, int(raw.get("serial", 0)))
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise LedgerError(f"the ledger {path} is malformed ({exc!r}); restore it from backup") from None
+    def load(cls, backend: Backend) -> Ledger:
+        """Read the ledger; none yet is an empty ledger (everything looks unmanaged: safe)."""
+        return cls(backend, backend.read())
 
     def by_project(self) -> dict[int, LedgerEntry]:
         return {e.project_id: e for e in self.entries.values()}
 
     def put(self, entry: LedgerEntry) -> None:
-        with self._lock:
-            self.entries[entry.name] = entry
-            self._save()
+        self.put_all([entry], f"qcdeploy: record {entry.name} = {entry.deploy_id} (project {entry.project_id})")
+
+    def put_all(self, entries: Iterable[LedgerEntry], message: str = "") -> None:
+        entries = list(entries)
+
+        def change(doc: Doc) -> None:
+            for e in entries:
+                doc["deployments"][e.name] = entry_json(e)
+
+        self._commit(change, message or f"qcdeploy: record {', '.join(e.name for e in entries)}")
 
     def remove(self, name: str) -> None:
-        with self._lock:
-            if self.entries.pop(name, None) is not None:
-                self._save()
+        if name in self.entries:
+            self._commit(lambda doc: doc["deployments"].pop(name, None), f"qcdeploy: forget {name} (stopped)")
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> Doc:
         return {
             "version": FORMAT_VERSION,
             "serial": self.serial,
             "salt": self.salt,
-            "deployments": {n: _entry_json(e) for n, e in sorted(self.entries.items())},
+            "deployments": {n: entry_json(e) for n, e in sorted(self.entries.items())},
         }
 
-    def _save(self) -> None:
-        self.serial += 1
-        target = Path(self.path)
+    def _commit(self, change: Callable[[Doc], Any], message: str) -> None:
+        def apply(doc: Doc | None) -> Doc:
+            doc = doc if doc is not None else self.to_json() | {"deployments": {}}
+            change(doc)
+            doc["serial"] = int(doc.get("serial", 0)) + 1
+            doc["deployments"] = dict(sorted(doc["deployments"].items()))
+            return doc
+
+        with self._lock:
+            self._load(self.backend.update(apply, message))
+
+    def _load(self, raw: Doc) -> None:
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".state-", dir=target.parent)
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(self.to_json(), fh, indent=2, sort_keys=False)
-                fh.write("\n")
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, target)
-        except OSError as exc:
-            raise LedgerError(f"cannot write the ledger {self.path}: {exc}") from None
+            self.entries = {name: _entry(name, e) for name, e in raw["deployments"].items()}
+            self.salt = str(raw["salt"])
+            self.serial = int(raw.get("serial", 0))
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            where = self.backend.describe()
+            raise LedgerError(f"the ledger at {where} is malformed ({exc!r}); restore it from backup") from None
 
 
 def _entry(name: str, raw: dict[str, Any]) -> LedgerEntry:
@@ -93,7 +95,7 @@ def _entry(name: str, raw: dict[str, Any]) -> LedgerEntry:
     )
 
 
-def _entry_json(entry: LedgerEntry) -> dict[str, Any]:
+def entry_json(entry: LedgerEntry) -> dict[str, Any]:
     raw = asdict(entry)
     return {
         "projectId": raw["project_id"],

@@ -12,7 +12,7 @@ from typing import Any
 from qcdeploy import live
 from qcdeploy.api import Api
 from qcdeploy.client import AmbiguousWrite
-from qcdeploy.errors import ApiError, QcdeployError
+from qcdeploy.errors import ApiError, LedgerError, QcdeployError
 from qcdeploy.fingerprint import recorded_fields
 from qcdeploy.ledger import Ledger
 from qcdeploy.model import Change, LedgerEntry, LiveDeployment
@@ -168,7 +168,13 @@ class Steps:
         self.log(d.name, f"deploying project {pid} on node {d.node.name or d.node.id}")
         deploy_id = self._create_once(r, before)
         r.deploy_id = deploy_id
-        self._record(r, deploy_id)
+        try:
+            self._record(r, deploy_id)
+        except LedgerError as exc:
+            raise StepFailed(
+                f"DEPLOYED {deploy_id}, BUT IT IS NOT RECORDED: {exc}. The deployment is live; once the ledger can be "
+                f"written, run `qcdeploy adopt {d.name}` (the next plan lists it as unmanaged until then)"
+            ) from None
         if self.wait_running and not self.poller.cancel.is_set():
             self._wait_running(r, pid, deploy_id)
         else:

@@ -7,8 +7,9 @@ from qcdeploy.commands.apply import apply
 from qcdeploy.commands.plan import plan
 from qcdeploy.commands.sandbox import sandbox
 from qcdeploy.commands.schema import schema
+from qcdeploy.commands.state import state
 from qcdeploy.commands.status import status
 from qcdeploy.commands.unlock import force_unlock
 from qcdeploy.commands.validate import validate
 
-COMMANDS = (validate, plan, apply, adopt, status, force_unlock, sandbox, schema)
+COMMANDS = (validate, plan, apply, adopt, status, state, force_unlock, sandbox, schema)

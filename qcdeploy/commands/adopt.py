@@ -8,6 +8,8 @@ import click
 
 from qcdeploy.app import App, check_names, split_args
 from qcdeploy.errors import ConfigError, Problem, ProblemsError
+from qcdeploy.lock import held
+from qcdeploy.manifest import Manifest
 
 
 @click.command()
@@ -15,17 +17,22 @@ from qcdeploy.errors import ConfigError, Problem, ProblemsError
 @click.pass_obj
 def adopt(app: App, args: tuple[str, ...]) -> int:
     """Take over the running deployment of each NAME as it is (PATHs locate the manifests)."""
-    from qcdeploy.fingerprint import recorded_fields
-    from qcdeploy.model import LedgerEntry
-
     paths, names = split_args(args)
     if not names:
         raise ConfigError("adopt needs at least one deployment name")
     manifests = app.load(paths)
     check_names(names, manifests)
+    with held(app.backend(), "adopt", 0, app.err):
+        return _adopt(app, [m for m in manifests if m.name in names])
+
+
+def _adopt(app: App, manifests: list[Manifest]) -> int:
+    from qcdeploy.fingerprint import recorded_fields
+    from qcdeploy.model import LedgerEntry
+
     ledger = app.ledger()
-    state, desired = app.observe([m for m in manifests if m.name in names])
-    problems = []
+    state, desired = app.observe(manifests)
+    problems, entries = [], []
     for d in desired:
         dep = state.deployments.get(d.project.project_id)
         if dep is None or not dep.active:
@@ -38,7 +45,7 @@ def adopt(app: App, args: tuple[str, ...]) -> int:
             )
             continue
         compile_id = d.manifest.spec["compile"]
-        ledger.put(
+        entries.append(
             LedgerEntry(
                 name=d.name,
                 project_id=d.project.project_id,
@@ -51,7 +58,10 @@ def adopt(app: App, args: tuple[str, ...]) -> int:
                 protect=bool(d.manifest.spec["protect"]),
             )
         )
-        app.out(f"{d.name}: adopted {dep.deploy_id} (project {d.project.project_id}, {dep.status})")
+    if entries:
+        ledger.put_all(entries, f"qcdeploy: adopt {', '.join(e.name for e in entries)}")
+    for e in entries:
+        app.out(f"{e.name}: adopted {e.deploy_id} (project {e.project_id})")
     if problems:
         raise ProblemsError(problems)
     return 0

@@ -79,7 +79,7 @@ def apply(
         raise ConfigError("a saved plan fixes the paths and options; give only --plan FILE (and apply options)")
     options = ApplyOptions(wait, timeout, parallelism)
     limits = Limits(allow_protected, allow_empty, max_stops)
-    with lock.held(app.settings.state_path, "apply", lock_timeout, app.err):
+    with lock.held(app.backend(), "apply", lock_timeout, app.err):
         if plan_file is not None:
             return _apply_saved(app, plan_file, limits, options)
         from qcdeploy.commands.planning import make_plan

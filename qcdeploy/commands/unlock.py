@@ -12,8 +12,8 @@ from qcdeploy.app import App
 @click.pass_obj
 def force_unlock(app: App, lock_id: str) -> int:
     """Remove the ledger's lock LOCK_ID (shown by the apply that found it). Only when its holder is dead."""
-    from qcdeploy.lock import describe, force_unlock
+    from qcdeploy.state.base import describe_lock
 
-    holder = force_unlock(app.settings.state_path, lock_id)
-    app.out(f"Removed the lock {lock_id}: {describe(holder)}")
+    holder = app.backend().force_unlock(lock_id)
+    app.out(f"Removed the lock {lock_id} on {app.backend().describe()}: {describe_lock(holder)}")
     return 0

@@ -13,11 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from qcdeploy.lock import lock_path
 from tests.helpers import P_MEANREV, P_MOMENTUM, P_PAIRS, P_SPARE, manifest, write
 
 pytestmark = pytest.mark.usefixtures("env")
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def lock_path(state: str) -> Path:
+    return Path(state + ".lock")
 
 
 def three(manifests, **spec):

@@ -15,6 +15,7 @@ from qcdeploy.config import Credentials, check_api_url
 from qcdeploy.envref import substitute
 from qcdeploy.errors import ConfigError
 from qcdeploy.ledger import Ledger
+from qcdeploy.state.file import FileBackend
 from qcdeploy.live import newest_per_project, parse_time
 from qcdeploy.schema import schema_text
 
@@ -83,14 +84,14 @@ def test_ledger_round_trip_and_atomic_file(tmp_path):
     from qcdeploy.model import LedgerEntry
 
     path = tmp_path / "d" / "state.json"
-    ledger = Ledger.load(str(path))
+    ledger = Ledger.load(FileBackend(str(path)))
     ledger.put(LedgerEntry("a", 1, "L-1", {"projectId": 1}, "c", "2026-01-01 00:00:00", "t", "liquidate", True))
-    again = Ledger.load(str(path))
+    again = Ledger.load(FileBackend(str(path)))
     assert again.salt == ledger.salt and again.entries == ledger.entries
     assert json.loads(path.read_text())["serial"] == 1
     assert [p.name for p in path.parent.iterdir()] == ["state.json"]  # no temp files left behind
     again.remove("a")
-    assert Ledger.load(str(path)).entries == {}
+    assert Ledger.load(FileBackend(str(path))).entries == {}
 
 
 def test_active_deployment_beats_a_later_or_undated_inactive_one():
