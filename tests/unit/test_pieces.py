@@ -15,9 +15,9 @@ from qcdeploy.config import Credentials, check_api_url
 from qcdeploy.envref import substitute
 from qcdeploy.errors import ConfigError
 from qcdeploy.ledger import Ledger
-from qcdeploy.state.file import FileBackend
 from qcdeploy.live import newest_per_project, parse_time
 from qcdeploy.schema import schema_text
+from qcdeploy.state.file import FileBackend
 
 ROOT = Path(__file__).resolve().parents[2]
 
