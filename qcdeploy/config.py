@@ -88,6 +88,10 @@ def _read_setting(path: Path, key: str) -> str:
 
     try:
         raw = yaml.safe_load(path.read_text("utf-8")) or {}
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        raise ConfigError(f'{where}: invalid YAML: {exc.problem} (quote values with a colon: state: "git:")') from None
     except (OSError, yaml.YAMLError) as exc:
         raise ConfigError(f"{path}: cannot read: {exc}") from None
     if not isinstance(raw, dict):

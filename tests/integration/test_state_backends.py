@@ -1,0 +1,215 @@
+"""State backends end to end (issue 6): git against a bare repository from two clones, and the HTTP protocol."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from qcdeploy.state.base import lock_info
+from qcdeploy.state.git import GitBackend
+from tests.helpers import P_MEANREV, P_MOMENTUM, manifest, write
+from tests.tfstate_server import TfState
+
+pytestmark = pytest.mark.usefixtures("env")
+
+
+def git(cwd, *args):
+    done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+@pytest.fixture
+def repos(tmp_path, monkeypatch):
+    """A bare 'origin' with a manifest repository on main, and two fresh clones of it."""
+    for key, value in (("NAME", "Trader"), ("EMAIL", "trader@example.com")):
+        monkeypatch.setenv(f"GIT_AUTHOR_{key}", value)
+        monkeypatch.setenv(f"GIT_COMMITTER_{key}", value)
+    monkeypatch.delenv("QCDEPLOY_STATE")
+    origin = tmp_path / "origin.git"
+    git(tmp_path, "init", "--quiet", "--bare", "--initial-branch=main", str(origin))
+    seed = tmp_path / "seed"
+    git(tmp_path, "clone", "--quiet", str(origin), str(seed))
+    write(seed / "deployments", "momentum.yaml", manifest("momentum", P_MOMENTUM, parameters={"fast": 10}))
+    write(seed / "deployments", "meanrev.yaml", manifest("meanrev", P_MEANREV, node="live-node-2"))
+    (seed / ".qcdeploy.yaml").write_text("state: 'git:'\n")
+    git(seed, "add", ".")
+    git(seed, "commit", "--quiet", "-m", "manifests")
+    git(seed, "push", "--quiet", "origin", "HEAD:main")
+    clones = []
+    for name in ("a", "b"):
+        clone = tmp_path / name
+        git(tmp_path, "clone", "--quiet", str(origin), str(clone))
+        clones.append(clone)
+    return origin, clones[0], clones[1]
+
+
+def test_git_backend_shared_by_two_working_copies(cli, sandbox, repos, monkeypatch):
+    origin, a, b = repos
+    monkeypatch.chdir(a)
+    first = cli("apply", "--auto-approve", "deployments")
+    assert first.code == 0, first.text
+    assert git(a, "status", "--porcelain") == "" and git(a, "rev-parse", "--abbrev-ref", "HEAD") == "main"
+
+    monkeypatch.chdir(b)  # a fresh clone: it learns the ledger from the branch
+    assert "No changes." in cli("plan", "deployments").out
+    write(b / "deployments", "momentum.yaml", manifest("momentum", P_MOMENTUM, parameters={"fast": 12}))
+    plan = cli("plan", "deployments")
+    assert "-/+ momentum" in plan.out and "Unmanaged" not in plan.out
+    assert cli("apply", "--auto-approve", "deployments").code == 0
+    assert [d["status"] for d in sandbox.deployments(P_MOMENTUM)] == ["Stopped", "Running"]
+
+    log = git(origin, "log", "--format=%B%x00", "qcdeploy-state")
+    assert "qcdeploy: record momentum" in log and "Manifests-Commit: " in log and "By: " in log
+    assert "qcdeploy: lock for apply" in log and "qcdeploy: unlock" in log
+    tree = git(origin, "ls-tree", "--name-only", "qcdeploy-state")
+    assert tree == "state.json"  # the lock is gone after the apply
+    state = json.loads(git(origin, "show", "qcdeploy-state:state.json"))
+    assert state["deployments"]["momentum"]["deployId"] == sandbox.active(P_MOMENTUM)[0]["deployId"]
+    show = cli("state", "show")
+    assert show.code == 0 and "momentum: project" in show.out and "git:origin#qcdeploy-state" in show.out
+
+
+def test_git_push_rejected_by_a_concurrent_writer_is_retried(repos, monkeypatch):
+    _, a, b = repos
+    mine, theirs = (
+        GitBackend("origin", "qcdeploy-state", cwd=str(a)),
+        GitBackend("origin", "qcdeploy-state", cwd=str(b)),
+    )
+    calls = []
+
+    def change(doc):
+        calls.append(doc)
+        if len(calls) == 1:  # between our read and our push, someone else records a deployment
+            theirs.update(lambda d: {"deployments": {"theirs": 1}, "salt": "00"}, "theirs")
+        doc = dict(doc or {"deployments": {}, "salt": "00"})
+        doc["deployments"] = {**doc["deployments"], "mine": 2}
+        return doc
+
+    result = mine.update(change, "mine")
+    assert len(calls) == 2  # the first push was rejected; the change was applied again on their commit
+    assert result["deployments"] == {"theirs": 1, "mine": 2}
+    assert (theirs.read() or {}).get("deployments") == {"theirs": 1, "mine": 2}
+
+
+def test_git_lock_names_its_holder_and_force_unlock_clears_it(cli, sandbox, repos, monkeypatch):
+    _, a, b = repos
+    holder = lock_info("apply") | {"host": "ci-runner-7", "ci_run": "991"}
+    GitBackend("origin", "qcdeploy-state", cwd=str(a)).lock(holder, 0, print)
+    monkeypatch.chdir(b)
+    busy = cli("apply", "--auto-approve", "deployments")
+    assert busy.code == 1
+    assert "is locked: apply by" in busy.err and "CI run 991" in busy.err
+    assert f"qcdeploy force-unlock {holder['id']}" in busy.err
+    assert sandbox.deployments() == []
+    assert cli("force-unlock", holder["id"]).code == 0
+    assert cli("apply", "--auto-approve", "deployments").code == 0
+
+
+def test_two_concurrent_applies_never_interleave(sandbox, repos):
+    _, a, b = repos
+    env = dict(os.environ)
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "qcdeploy", "apply", "--auto-approve", "deployments"],
+            cwd=cwd,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for cwd in (a, b)
+    ]
+    results = [(p.wait(timeout=120), p.stdout.read(), p.stderr.read()) for p in procs]  # type: ignore[union-attr]
+    codes = sorted(code for code, _, _ in results)
+    assert codes == [0, 1], results
+    loser = next(err for code, _, err in results if code == 1)
+    assert "is locked: apply by" in loser
+    assert len(sandbox.active(P_MOMENTUM)) == 1 and len(sandbox.active(P_MEANREV)) == 1
+    assert len(sandbox.deployments()) == 2
+
+
+def test_http_backend_with_a_terraform_state_service(cli, sandbox, manifests, monkeypatch, tmp_path):
+    server = TfState()
+    try:
+        monkeypatch.setenv("QCDEPLOY_STATE", server.url)
+        write(manifests, "m.yaml", manifest("momentum", P_MOMENTUM))
+        assert cli("apply", "--auto-approve", str(manifests)).code == 0
+        assert server.lock_info is None and json.loads(server.state or b"{}")["deployments"]["momentum"]
+        monkeypatch.chdir(tmp_path)  # another machine, same service
+        assert "No changes." in cli("plan", str(manifests)).out
+
+        server.lock_info = {
+            "ID": "tf-lock-1",
+            "Operation": "OperationTypeApply",
+            "Who": "alice@laptop",
+            "Created": "2026-11-26T01:00:00Z",
+        }
+        write(manifests, "m.yaml", manifest("momentum", P_MOMENTUM, parameters={"x": 1}))
+        busy = cli("apply", "--auto-approve", str(manifests))
+        assert busy.code == 1 and "is locked: OperationTypeApply by alice@laptop" in busy.err
+        assert "qcdeploy force-unlock tf-lock-1" in busy.err
+        assert cli("force-unlock", "tf-lock-1").code == 0 and server.lock_info is None
+    finally:
+        server.stop()
+
+
+def test_ledger_unwritable_after_create_is_loud_and_recoverable(cli, sandbox, manifests, monkeypatch):
+    server = TfState()
+    try:
+        monkeypatch.setenv("QCDEPLOY_STATE", server.url)
+        write(manifests, "m.yaml", manifest("momentum", P_MOMENTUM))
+        server.fail_posts = True
+        result = cli("apply", "--auto-approve", str(manifests))
+        assert result.code == 1
+        [dep] = sandbox.active(P_MOMENTUM)
+        assert f"DEPLOYED {dep['deployId']}, BUT IT IS NOT RECORDED" in result.out
+        assert "qcdeploy adopt momentum" in result.out
+        plan = cli("plan", str(manifests))  # never a second deployment: it is unmanaged, with the way back
+        assert "No changes." in plan.out and "qcdeploy adopt momentum" in plan.out
+        server.fail_posts = False
+        assert cli("adopt", str(manifests), "momentum").code == 0
+        assert "No changes." in cli("plan", str(manifests)).out and "Unmanaged" not in cli("plan", str(manifests)).out
+        assert len(sandbox.deployments(P_MOMENTUM)) == 1
+    finally:
+        server.stop()
+
+
+def test_migrate_file_to_git_and_back(cli, sandbox, repos, monkeypatch, tmp_path):
+    _, a, _ = repos
+    monkeypatch.chdir(a)
+    local = tmp_path / "local.json"
+    assert cli("--state", f"file:{local}", "apply", "--auto-approve", "deployments").code == 0
+    (a / ".qcdeploy.yaml").unlink()
+    moved = cli("--state", str(local), "state", "migrate", "--to", "git:origin#ledger")
+    assert moved.code == 0, moved.err and "verified" in moved.out
+    assert "No changes." in cli("--state", "git:origin#ledger", "plan", "deployments").out
+    again = cli("--state", str(local), "state", "migrate", "--to", "git:origin#ledger")
+    assert again.code == 1 and "already holds a ledger" in again.err
+
+
+def test_unknown_backend_and_bad_config(cli, tmp_path, monkeypatch):
+    monkeypatch.setenv("QCDEPLOY_STATE", "s3://bucket/key")
+    assert "unknown state backend" in cli("state", "show").err
+    monkeypatch.delenv("QCDEPLOY_STATE")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".qcdeploy.yaml").write_text("stat: x\n")
+    bad = cli("state", "show")
+    assert bad.code == 1 and "unknown setting(s) stat" in bad.err
+    (tmp_path / ".qcdeploy.yaml").write_text("state: git:\n")
+    unquoted = cli("state", "show")
+    assert (
+        unquoted.code == 1 and ".qcdeploy.yaml:1:11: invalid YAML" in unquoted.err and 'state: "git:"' in unquoted.err
+    )
+
+
+def test_git_backend_outside_a_repository_is_a_clear_error(cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("QCDEPLOY_STATE", "git:")
+    result = cli("state", "show")
+    assert result.code == 1 and "cannot read the ledger from git:origin#qcdeploy-state" in result.err
+    assert "Traceback" not in result.text

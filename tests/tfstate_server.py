@@ -1,0 +1,82 @@
+"""A small server speaking Terraform's HTTP state backend protocol, for the http backend's tests."""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+class TfState(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.state: bytes | None = None
+        self.lock_info: dict[str, Any] | None = None
+        self.fail_posts = False
+        self.guard = threading.Lock()
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}/state/fleet"
+
+    def stop(self) -> None:
+        self.shutdown()
+        self.server_close()
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: TfState
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+    def _body(self) -> bytes:
+        return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+
+    def _send(self, status: int, body: bytes = b"") -> None:
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self) -> None:
+        with self.server.guard:
+            state = self.server.state
+        self._send(200, state) if state is not None else self._send(404)
+
+    def do_POST(self) -> None:
+        body = self._body()
+        lock_id = self.path.partition("ID=")[2] or None
+        with self.server.guard:
+            held = self.server.lock_info
+            if self.server.fail_posts:
+                self._send(500)
+            elif held is not None and held["ID"] != lock_id:
+                self._send(423, json.dumps(held).encode())
+            else:
+                self.server.state = body
+                self._send(200)
+
+    def do_LOCK(self) -> None:
+        info = json.loads(self._body())
+        with self.server.guard:
+            if self.server.lock_info is not None:
+                self._send(423, json.dumps(self.server.lock_info).encode())
+                return
+            self.server.lock_info = info
+        self._send(200)
+
+    def do_UNLOCK(self) -> None:
+        info = json.loads(self._body() or b"{}")
+        with self.server.guard:
+            held = self.server.lock_info
+            if held is not None and info.get("ID") not in (held["ID"], None):
+                self._send(423, json.dumps(held).encode())
+                return
+            self.server.lock_info = None
+        self._send(200)
