@@ -22,3 +22,4 @@ def test_example_workflows_serialise_applies_and_use_the_markdown_plan():
     assert "--format markdown" in plan and "<!-- qcdeploy-plan -->" in plan and "upload-artifact" in plan
     for text in (plan, (ROOT / "examples/github-workflows/qcdeploy-apply.yml").read_text()):
         assert "permissions:" in text
+        assert 'QCDEPLOY_STATE: "git:"' in text  # a ledger that outlives the runner
