@@ -14,6 +14,9 @@ from qcdeploy.render import FORMATS
 @click.option("--out", "out_file", type=click.Path(dir_okay=False), help="Save the plan for `apply --plan FILE`.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True, help="Output format.")
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes, 0 when none, 1 on error.")
+@click.option(
+    "--lock", "take_lock", is_flag=True, help="Hold the ledger's lock while planning (plan takes none by default)."
+)
 @click.pass_obj
 def plan(
     app: App,
@@ -24,6 +27,7 @@ def plan(
     out_file: str | None,
     fmt: str,
     detailed_exitcode: bool,
+    take_lock: bool,
 ) -> int:
     """Compare manifests under PATHs with the live state and print the changes.
 
@@ -33,7 +37,13 @@ def plan(
     from qcdeploy.commands.planning import make_plan
     from qcdeploy.render import render
 
-    run = make_plan(app, args, targets, prune, replace_names)
+    if take_lock:
+        from qcdeploy.lock import held
+
+        with held(app.backend(), "plan", 0, app.err):
+            run = make_plan(app, args, targets, prune, replace_names)
+    else:
+        run = make_plan(app, args, targets, prune, replace_names)
     if out_file:
         entries = run.ledger.entries
         planfile.write(out_file, run.plan, run.state, entries, run.manifests, run.paths, run.options)

@@ -1,6 +1,10 @@
-"""`qcdeploy status`: desired, observed and health of each managed deployment."""
+"""`qcdeploy status`: desired, observed and health of each deployment, in Argo CD's words."""
 
 from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from typing import Any
 
 import click
 
@@ -9,7 +13,7 @@ from qcdeploy.model import ACTIVE_STATUSES, FAILED_STATUSES, LiveDeployment
 
 
 def health(desired_running: bool, dep: LiveDeployment | None) -> str:
-    """Argo CD's words: Healthy, Progressing, Degraded, Missing, Suspended."""
+    """Healthy (Running), Progressing (starting), Degraded (failed), Missing (none active), Suspended (stopped)."""
     if not desired_running:
         return "Suspended" if dep is None or not dep.active else "Degraded"
     if dep is None or dep.status not in ACTIVE_STATUSES:
@@ -17,33 +21,66 @@ def health(desired_running: bool, dep: LiveDeployment | None) -> str:
     return "Healthy" if dep.status == "Running" else "Progressing"
 
 
+def uptime(dep: LiveDeployment | None, now: datetime) -> str:
+    if dep is None or not dep.active or dep.launched is None:
+        return "-"
+    seconds = int((now - dep.launched).total_seconds())
+    days, rest = divmod(max(seconds, 0), 86400)
+    return f"{days}d{rest // 3600:02d}h{rest % 3600 // 60:02d}m"
+
+
 @click.command()
 @click.argument("args", nargs=-1)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.pass_obj
-def status(app: App, args: tuple[str, ...]) -> int:
-    """Show each deployment: desired state, observed status, health, and whether qcdeploy manages it."""
+def status(app: App, args: tuple[str, ...], fmt: str) -> int:
+    """Show each deployment: desired state, observed status, health, uptime, last error, and whether it is managed."""
     paths, names = split_args(args)
     manifests = [m for m in app.load(paths) if not names or m.name in names]
     ledger = app.ledger()
     state, desired = app.observe(manifests)
-    rows = [("NAME", "PROJECT", "DESIRED", "OBSERVED", "HEALTH", "MANAGED", "DEPLOYMENT", "LAST ERROR")]
+    now = datetime.now(timezone.utc)
+    rows: list[dict[str, Any]] = []
     for d in sorted(desired, key=lambda d: d.name):
         dep = state.deployments.get(d.project.project_id)
         entry = ledger.entries.get(d.name)
-        managed = "yes" if entry is not None and dep is not None and entry.deploy_id == dep.deploy_id else "no"
         rows.append(
-            (
-                d.name,
-                str(d.project.project_id),
-                d.manifest.spec["state"],
-                dep.status if dep else "-",
-                health(d.manifest.running, dep),
-                managed,
-                dep.deploy_id if dep else "-",
-                (dep.error if dep and dep.failed else "")[:60],
-            )
+            {
+                "name": d.name,
+                "project_id": d.project.project_id,
+                "desired": d.manifest.spec["state"],
+                "observed": dep.status if dep else None,
+                "health": health(d.manifest.running, dep),
+                "managed": entry is not None and dep is not None and entry.deploy_id == dep.deploy_id,
+                "deploy_id": dep.deploy_id if dep else None,
+                "launched": dep.launched.strftime("%Y-%m-%dT%H:%M:%SZ") if dep and dep.launched else None,
+                "uptime": uptime(dep, now),
+                "last_error": (dep.error or None) if dep else None,
+            }
         )
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    for row in rows:
-        app.out("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+    if fmt == "json":
+        app.out(json.dumps({"format_version": "1.0", "deployments": rows}, indent=2))
+        return 0
+    _table(app, rows)
     return 0
+
+
+def _table(app: App, rows: list[dict[str, Any]]) -> None:
+    header = ("NAME", "PROJECT", "DESIRED", "OBSERVED", "HEALTH", "MANAGED", "UPTIME", "DEPLOYMENT", "LAST ERROR")
+    cells = [header] + [
+        (
+            r["name"],
+            str(r["project_id"]),
+            r["desired"],
+            r["observed"] or "-",
+            r["health"],
+            "yes" if r["managed"] else "no",
+            r["uptime"],
+            r["deploy_id"] or "-",
+            (r["last_error"] or "")[:60],
+        )
+        for r in rows
+    ]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
+    for row in cells:
+        app.out("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())

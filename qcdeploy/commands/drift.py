@@ -1,0 +1,25 @@
+"""`qcdeploy drift`: a read-only check for a scheduled CI job."""
+
+from __future__ import annotations
+
+import click
+
+from qcdeploy.app import App
+
+
+@click.command()
+@click.argument("args", nargs=-1)
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True)
+@click.option("--ignore-unmanaged", is_flag=True, help="Do not count deployments qcdeploy did not start.")
+@click.pass_obj
+def drift(app: App, args: tuple[str, ...], fmt: str, ignore_unmanaged: bool) -> int:
+    """Exit 0 when the live fleet matches the manifests, 2 when it does not, 1 on error. Changes nothing."""
+    from qcdeploy.commands.planning import make_plan
+    from qcdeploy.drift import findings
+    from qcdeploy.render import driftreport
+
+    run = make_plan(app, args, (), False, ())
+    found = findings(run.plan, run.ledger.entries, include_unmanaged=not ignore_unmanaged)
+    render = {"text": driftreport.text, "markdown": driftreport.markdown, "json": driftreport.as_json}[fmt]
+    app.out(render(found), nl=False)
+    return 2 if found else 0
