@@ -9,7 +9,7 @@ port=$("$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0));
 
 "$QCDEPLOY" sandbox --port "$port" --seed examples/sandbox-seed.yaml --data-dir "$work/sandbox" --delay 1 >"$work/sandbox.log" 2>&1 &
 sandbox_pid=$!
-trap 'kill $sandbox_pid 2>/dev/null || true; rm -rf "$work"' EXIT
+trap 'kill $sandbox_pid 2>/dev/null; wait $sandbox_pid 2>/dev/null; rm -rf "$work" || true' EXIT
 for _ in $(seq 50); do grep -q listening "$work/sandbox.log" 2>/dev/null && break; sleep 0.1; done
 
 export QC_API_URL="http://127.0.0.1:$port/api/v2/"
