@@ -18,6 +18,7 @@ from qcdeploy.redact import register, scrub
 
 if TYPE_CHECKING:
     from qcdeploy.api import Api
+    from qcdeploy.environments import Environment
     from qcdeploy.ledger import Ledger
     from qcdeploy.manifest import Manifest
     from qcdeploy.model import Desired, LiveState
@@ -30,8 +31,11 @@ class App:
 
     settings: Settings
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    env: str | None = None
+    environment: Environment | None = None
     _api: Api | None = None
     _backend: Backend | None = None
+    _loaded: dict[tuple[str, ...], list[Manifest]] = field(default_factory=dict)
 
     def out(self, text: str = "", nl: bool = True) -> None:
         click.echo(scrub(text), nl=nl)
@@ -59,17 +63,25 @@ class App:
         return self._api
 
     def load(self, paths: Sequence[str]) -> list[Manifest]:
-        """Manifests under paths, or every problem at once."""
-        result = manifests_mod.load(paths, self.environ)
-        if result.problems:
-            raise ProblemsError(result.problems)
-        return result.manifests
+        """Manifests under paths (with the --env overlay applied), or every problem at once. Read once."""
+        key = tuple(paths)
+        if key not in self._loaded:
+            result = manifests_mod.load(paths, self.environ, self.env)
+            if result.problems:
+                raise ProblemsError(result.problems)
+            self.environment = result.environment
+            self._loaded[key] = result.manifests
+        return self._loaded[key]
 
     def backend(self) -> Backend:
         if self._backend is None:
+            from qcdeploy.environments import state_url
             from qcdeploy.state import open_backend
 
-            self._backend = open_backend(self.settings.state_path)
+            if self.env and self.environment is None:
+                self.load([])  # the environment's document says where its ledger is
+            url = self.settings.state_path
+            self._backend = open_backend(state_url(url, self.environment) if self.environment else url)
         return self._backend
 
     def ledger(self) -> Ledger:

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path as FsPath
 from typing import Any
 
-from qcdeploy import redact, schema
+from qcdeploy import environments, redact, schema
+from qcdeploy.environments import Environment
 from qcdeploy.envref import has_reference, substitute
 from qcdeploy.errors import Location, Problem
 from qcdeploy.yamlsrc import Document, Path, dotted, read_documents
@@ -53,6 +54,8 @@ class LoadResult:
     manifests: list[Manifest] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     files: int = 0
+    environment: Environment | None = None
+    environments: list[str] = field(default_factory=list)
 
 
 def discover(paths: Sequence[str]) -> tuple[list[FsPath], list[Problem]]:
@@ -78,22 +81,93 @@ def _walk(root: FsPath) -> Iterable[FsPath]:
                 yield FsPath(dirpath, name)
 
 
-def load(paths: Sequence[str], environ: Mapping[str, str]) -> LoadResult:
-    """Read, check and resolve every manifest under paths; collect all problems."""
+def load(
+    paths: Sequence[str], environ: Mapping[str, str], env: str | None = None, every_environment: bool = False
+) -> LoadResult:
+    """Read, check and resolve every manifest under paths; collect all problems.
+
+    With Environment documents present, `env` picks the overlay to apply; `every_environment` checks them all.
+    """
     files, problems = discover(paths)
     result = LoadResult(problems=problems, files=len(files))
+    docs = list(_documents(files, result.problems))
+    envs, base = _environments(docs, result.problems), [d for d in docs if not _is_environment(d)]
+    result.environments = sorted(envs)
+    if not envs:
+        if env is not None:
+            result.problems.append(Problem(f"no Environment named '{env}' (the manifests define no environments)"))
+            return result
+        _resolve_all(base, environ, result)
+        return result
+    if env is None and not every_environment:
+        result.problems.append(Problem(f"the manifests define environments {', '.join(sorted(envs))}: pass --env NAME"))
+        return result
+    for name in [env] if env is not None else sorted(envs):
+        if name not in envs:
+            result.problems.append(Problem(f"no Environment named '{name}' (known: {', '.join(sorted(envs))})"))
+            continue
+        _resolve_environment(base, envs[name], environ, result)
+    result.environment = envs.get(env) if env is not None else None
+    return result
+
+
+def _documents(files: Sequence[FsPath], problems: list[Problem]) -> Iterable[Document]:
     for file in files:
         try:
             text = file.read_text("utf-8")
         except (OSError, UnicodeDecodeError) as exc:
-            result.problems.append(Problem(f"{file}: cannot read: {exc}"))
+            problems.append(Problem(f"{file}: cannot read: {exc}"))
             continue
-        for doc in read_documents(str(file), text):
-            manifest = _manifest(doc, environ, result.problems)
-            if manifest is not None:
-                result.manifests.append(manifest)
-    result.problems.extend(cross_check(result.manifests))
-    return result
+        yield from read_documents(str(file), text)
+
+
+def _is_environment(doc: Document) -> bool:
+    return isinstance(doc.value, dict) and doc.value.get("kind") == environments.KIND
+
+
+def _environments(docs: Sequence[Document], problems: list[Problem]) -> dict[str, Environment]:
+    found: dict[str, Environment] = {}
+    for doc in filter(_is_environment, docs):
+        doc_problems = schema.check(doc, schema.ENVIRONMENT_SCHEMA)
+        if doc_problems:
+            problems.extend(doc_problems)
+            continue
+        name = doc.value["metadata"]["name"]
+        if name in found:
+            first = found[name].doc.where(("metadata", "name"))
+            where = doc.where(("metadata", "name"))
+            problems.append(Problem(f"metadata.name: environment '{name}' is also defined at {first}", where))
+            continue
+        found[name] = Environment(name, doc.value["spec"].get("state"), doc)
+    return found
+
+
+def _resolve_all(docs: Sequence[Document], environ: Mapping[str, str], result: LoadResult) -> None:
+    manifests = [m for m in (_manifest(doc, environ, result.problems) for doc in docs) if m is not None]
+    result.problems.extend(cross_check(manifests))
+    result.manifests.extend(manifests)
+
+
+def _resolve_environment(
+    docs: Sequence[Document], env: Environment, environ: Mapping[str, str], result: LoadResult
+) -> None:
+    names = [_name(d) for d in docs]
+    problems: list[Problem] = environments.check_references(env, [n for n in names if n])
+    overlaid = [o for o in (environments.overlay(d, env) for d in docs) if o is not None]
+    manifests = [m for m in (_manifest(doc, environ, problems) for doc in overlaid) if m is not None]
+    problems.extend(cross_check(manifests))
+    seen = set(map(str, result.problems))
+    for p in problems:  # a problem in a base file shows once, not once per environment
+        if str(p) not in seen:
+            seen.add(str(p))
+            result.problems.append(p)
+    result.manifests.extend(manifests)
+
+
+def _name(doc: Document) -> str | None:
+    metadata = doc.value.get("metadata") if isinstance(doc.value, dict) else None
+    name = metadata.get("name") if isinstance(metadata, dict) else None
+    return name if isinstance(name, str) else None
 
 
 def _manifest(doc: Document, environ: Mapping[str, str], out: list[Problem]) -> Manifest | None:

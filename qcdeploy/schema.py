@@ -11,24 +11,25 @@ from qcdeploy.errors import Problem
 from qcdeploy.yamlsrc import Document, Path, dotted
 
 SCHEMA_FILE = "qcdeploy-v1.schema.json"
+ENVIRONMENT_SCHEMA = "qcdeploy-environment-v1.schema.json"
 
 
-def schema_text() -> str:
-    """The JSON Schema as shipped inside the package."""
-    return resources.files("qcdeploy").joinpath("data").joinpath(SCHEMA_FILE).read_text("utf-8")
+def schema_text(name: str = SCHEMA_FILE) -> str:
+    """A JSON Schema as shipped inside the package."""
+    return resources.files("qcdeploy").joinpath("data").joinpath(name).read_text("utf-8")
 
 
 @functools.cache
-def _validator() -> Any:
+def _validator(name: str) -> Any:
     import jsonschema  # heavy: imported only by commands that validate
 
-    return jsonschema.Draft202012Validator(json.loads(schema_text()))
+    return jsonschema.Draft202012Validator(json.loads(schema_text(name)))
 
 
-def check(doc: Document) -> list[Problem]:
+def check(doc: Document, name: str = SCHEMA_FILE) -> list[Problem]:
     """Every schema violation in doc, each at the place it was written."""
     problems: list[Problem] = []
-    for error in sorted(_validator().iter_errors(doc.value), key=lambda e: list(e.absolute_path)):
+    for error in sorted(_validator(name).iter_errors(doc.value), key=lambda e: list(e.absolute_path)):
         path: Path = tuple(error.absolute_path)
         if error.validator == "additionalProperties":
             problems.extend(_unknown_keys(doc, path, error))

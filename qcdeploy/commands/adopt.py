@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 import click
 
 from qcdeploy.app import App, check_names, split_args
+from qcdeploy.commands.options import env_option
 from qcdeploy.errors import ConfigError, Problem, ProblemsError
 from qcdeploy.lock import held
 from qcdeploy.manifest import Manifest
@@ -14,6 +15,7 @@ from qcdeploy.manifest import Manifest
 
 @click.command()
 @click.argument("args", nargs=-1, required=True)
+@env_option
 @click.pass_obj
 def adopt(app: App, args: tuple[str, ...]) -> int:
     """Take over the running deployment of each NAME as it is (PATHs locate the manifests)."""

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from qcdeploy.app import App, poll_interval
+from qcdeploy.app import App, poll_interval, split_args
 from qcdeploy.commands.options import planning_options
 from qcdeploy.errors import ConfigError, PlanRefused
 
@@ -79,6 +79,8 @@ def apply(
         raise ConfigError("a saved plan fixes the paths and options; give only --plan FILE (and apply options)")
     options = ApplyOptions(wait, timeout, parallelism)
     limits = Limits(allow_protected, allow_empty, max_stops)
+    if plan_file is None:
+        app.load(split_args(args)[0])  # first: an environment's overlay names its own ledger
     with lock.held(app.backend(), "apply", lock_timeout, app.err):
         if plan_file is not None:
             return _apply_saved(app, plan_file, limits, options)

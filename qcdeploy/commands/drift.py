@@ -5,10 +5,12 @@ from __future__ import annotations
 import click
 
 from qcdeploy.app import App
+from qcdeploy.commands.options import env_option
 
 
 @click.command()
 @click.argument("args", nargs=-1)
+@env_option
 @click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True)
 @click.option("--ignore-unmanaged", is_flag=True, help="Do not count deployments qcdeploy did not start.")
 @click.pass_obj

@@ -10,6 +10,23 @@ import click
 F = Callable[..., Any]
 
 
+def env_option(f: F) -> F:
+    """--env NAME (or QCDEPLOY_ENV): which environment overlay, and so which ledger, to use."""
+
+    def remember(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+        if value:
+            ctx.find_root().obj.env = value
+
+    return click.option(
+        "--env",
+        metavar="NAME",
+        envvar="QCDEPLOY_ENV",
+        expose_value=False,
+        callback=remember,
+        help="Environment overlay to use (required when the manifests define environments).",
+    )(f)
+
+
 def planning_options(f: F) -> F:
     """--target, --prune, --replace."""
     f = click.option(
@@ -21,4 +38,4 @@ def planning_options(f: F) -> F:
     )(f)
     f = click.option("--prune", is_flag=True, help="Stop deployments whose manifest was removed.")(f)
     f = click.option("--target", "targets", multiple=True, metavar="NAME", help="Plan only NAME (repeatable).")(f)
-    return click.argument("args", nargs=-1)(f)
+    return env_option(click.argument("args", nargs=-1)(f))

@@ -7,6 +7,7 @@ import json
 import click
 
 from qcdeploy.app import App
+from qcdeploy.commands.options import env_option
 
 
 @click.group()
@@ -15,6 +16,7 @@ def state() -> None:
 
 
 @state.command()
+@env_option
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.pass_obj
 def show(app: App, fmt: str) -> int:

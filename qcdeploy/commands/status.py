@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from qcdeploy.app import App, split_args
+from qcdeploy.commands.options import env_option
 from qcdeploy.model import ACTIVE_STATUSES, FAILED_STATUSES, LiveDeployment
 
 
@@ -31,6 +32,7 @@ def uptime(dep: LiveDeployment | None, now: datetime) -> str:
 
 @click.command()
 @click.argument("args", nargs=-1)
+@env_option
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.pass_obj
 def status(app: App, args: tuple[str, ...], fmt: str) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from qcdeploy.app import App
+from qcdeploy.commands.options import env_option
 from qcdeploy.manifest import load
 from qcdeploy.render import problems as formats
 
@@ -17,11 +18,12 @@ from qcdeploy.render import problems as formats
     type=click.Choice(formats.FORMATS),
     help="text (file:line:col: message), github (annotations; the default when GITHUB_ACTIONS=true) or json.",
 )
+@env_option
 @click.pass_obj
 def validate(app: App, paths: tuple[str, ...], fmt: str | None) -> int:
     """Check manifests offline: YAML, schema, names, secrets. Exit 1 on any problem."""
     fmt = fmt or ("github" if app.environ.get("GITHUB_ACTIONS") == "true" else "text")
-    result = load(paths, app.environ)
+    result = load(paths, app.environ, app.env, every_environment=app.env is None)
     if fmt == "json":
         app.out(formats.as_json(result.problems, len(result.manifests), result.files), nl=False)
         return 1 if result.problems else 0
@@ -32,5 +34,6 @@ def validate(app: App, paths: tuple[str, ...], fmt: str | None) -> int:
             app.err(formats.text(result.problems).rstrip("\n"))
         app.err(f"{len(result.problems)} problem(s) found.")
         return 1
-    app.out(f"{len(result.manifests)} manifest(s) in {result.files} file(s) are valid.")
+    envs = f" across environments {', '.join(result.environments)}" if result.environments and not app.env else ""
+    app.out(f"{len(result.manifests)} manifest(s) in {result.files} file(s) are valid{envs}.")
     return 0

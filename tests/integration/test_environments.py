@@ -1,0 +1,76 @@
+"""Environment overlays: one base, paper and live (issue 5 §1), through the CLI."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import NODE1, NODE2, P_MOMENTUM, P_SPARE, SECRET
+
+pytestmark = pytest.mark.usefixtures("env")
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "environments"
+
+
+@pytest.fixture
+def tree(tmp_path, sandbox):
+    sandbox.server.world.projects[P_SPARE].name = "Paper/Momentum"
+    target = tmp_path / "deployments"
+    shutil.copytree(EXAMPLE, target)
+    return target
+
+
+def test_validate_checks_every_environment(cli, tree):
+    result = cli("validate", str(tree))
+    assert result.code == 0 and "across environments live, paper" in result.out
+
+
+def test_plan_needs_an_environment(cli, tree):
+    result = cli("plan", str(tree))
+    assert result.code == 1 and "define environments live, paper: pass --env NAME" in result.err
+
+
+def test_paper_and_live_from_one_base(cli, sandbox, tree, ledger_path):
+    paper = cli("plan", "--env", "paper", str(tree))
+    assert paper.code == 0, paper.err
+    assert '"Paper/Momentum"' in paper.out and 'brokerage.id: "QuantConnectBrokerage"' in paper.out
+    live = cli("plan", "--env", "live", str(tree))
+    assert 'brokerage.id: "InteractiveBrokersBrokerage"' in live.out and 'parameters.position-size: "100"' in live.out
+    assert 'parameters.fast-period: "10"' in live.out and "brokerage.ib-password: (sensitive)" in live.out
+
+    assert cli("apply", "--env", "paper", "--auto-approve", str(tree)).code == 0
+    assert cli("apply", "--env", "live", "--auto-approve", str(tree)).code == 0
+    [p] = sandbox.active(P_SPARE)
+    [live_dep] = sandbox.active(P_MOMENTUM)
+    assert p["nodeId"] == NODE1 and p["settings"]["parameters"]["position-size"] == "10"
+    assert live_dep["nodeId"] == NODE2 and live_dep["settings"]["parameters"]["position-size"] == "100"
+    # each environment has its own ledger, next to the base one
+    ledgers = {f.name for f in ledger_path.parent.iterdir() if f.suffix == ".json"}
+    assert ledgers == {"ledger-paper.json", "ledger-live.json"}
+    live_ledger = json.loads((ledger_path.parent / "ledger-live.json").read_text())["deployments"]["momentum"]
+    assert live_ledger["protect"] is True and live_ledger["onStop"] == "liquidate"
+    assert SECRET not in (ledger_path.parent / "ledger-live.json").read_text()
+    assert "No changes." in cli("plan", "--env", "paper", str(tree)).out
+    assert "No changes." in cli("plan", "--env", "live", str(tree)).out
+    status = json.loads(cli("status", "--env", "live", "--format", "json", str(tree)).out)
+    assert status["deployments"][0]["managed"] is True
+
+
+def test_error_in_an_overlay_names_the_overlay(cli, tree):
+    live = tree / "live.yaml"
+    live.write_text(
+        live.read_text().replace('ib-weekly-restart-utc-time: "22:00:00"', 'ib-weekly-restart-utc-time: "10pm"')
+    )
+    result = cli("validate", str(tree))
+    assert result.code == 1
+    assert f"{live}:19:9: spec.brokerage.ib-weekly-restart-utc-time: '10pm' does not match" in result.err
+    live.write_text(live.read_text().replace("    momentum:\n", "    momentun:\n"))
+    typo = cli("validate", "--env", "live", str(tree))
+    assert f"{live}:11:5: spec.deployments.momentun: no base deployment named 'momentun' (environment live)" in typo.err
+
+
+def test_unknown_environment(cli, tree):
+    result = cli("plan", "--env", "prod", str(tree))
+    assert result.code == 1 and "no Environment named 'prod' (known: live, paper)" in result.err
