@@ -70,9 +70,21 @@ def project(row: Any) -> Project:
             modified=str(row.get("modified") or ""),
             modified_at=parse_time(row.get("modified")),
             organization_id=str(row.get("organizationId") or ""),
+            parameters=_parameters(row.get("parameters")),
+            live_form=row["liveForm"] if isinstance(row.get("liveForm"), dict) else {},
+            lean_version=str(row.get("leanVersionId") or ""),
         )
     except (KeyError, TypeError, ValueError):
         raise ApiError("projects/read: a project record has no usable projectId") from None
+
+
+def _parameters(value: Any) -> dict[str, str]:
+    """Project parameters come as a list of {key, value} or as a dict (qc-api §7)."""
+    if isinstance(value, dict):
+        return {str(k): str(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return {str(p["key"]): str(p.get("value", "")) for p in value if isinstance(p, dict) and "key" in p}
+    return {}
 
 
 def node(row: Any) -> Node:

@@ -44,6 +44,9 @@ class Project:
     modified: str
     modified_at: datetime | None
     organization_id: str = ""
+    parameters: Mapping[str, str] = field(default_factory=dict, compare=False)
+    live_form: Mapping[str, Any] = field(default_factory=dict, compare=False)  # last live-wizard content
+    lean_version: str = ""
 
 
 @dataclass(frozen=True)

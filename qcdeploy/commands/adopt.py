@@ -24,8 +24,13 @@ def adopt(app: App, args: tuple[str, ...]) -> int:
         raise ConfigError("adopt needs at least one deployment name")
     manifests = app.load(paths)
     check_names(names, manifests)
+    return adopt_manifests(app, [m for m in manifests if m.name in names])
+
+
+def adopt_manifests(app: App, manifests: list[Manifest]) -> int:
+    """Record each manifest's active deployment as matching it, under the ledger's lock."""
     with held(app.backend(), "adopt", 0, app.err):
-        return _adopt(app, [m for m in manifests if m.name in names])
+        return _adopt(app, manifests)
 
 
 def _adopt(app: App, manifests: list[Manifest]) -> int:

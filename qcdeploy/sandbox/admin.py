@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from qcdeploy.sandbox.endpoints import Fail, live_stop
+from qcdeploy.sandbox.endpoints import Fail, kept_settings, live_stop
 
 if TYPE_CHECKING:
     from qcdeploy.sandbox.server import SandboxServer
@@ -50,14 +50,15 @@ def _dispatch(server: SandboxServer, op: str, body: dict[str, Any]) -> dict[str,
             raise Fail("the project already has an active deployment (pass replace: true to stop it first)")
         if running is not None:
             running.status, running.stopped = "Stopped", world.clock()
+        settings = dict(body.get("settings") or {})
         c = world.new_compile(int(body["projectId"]))
         c.created -= world.delay
         dep = world.new_deployment(
             c.projectId,
             str(body["nodeId"]),
             c.compileId,
-            str(body.get("brokerage", "QuantConnectBrokerage")),
-            {},
+            str(settings.get("brokerage", {}).get("id") or body.get("brokerage", "QuantConnectBrokerage")),
+            kept_settings(settings),
         )
         if body.get("running", True):
             dep.launched -= world.delay

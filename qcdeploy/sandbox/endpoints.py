@@ -82,13 +82,19 @@ def projects_read(world: World, body: Body) -> Body:
                 "leanVersionId": 17000,
                 "leanPinnedToMaster": True,
                 "leanEnvironment": 1,
-                "parameters": [],
+                "parameters": [{"key": k, "value": v} for k, v in _parameters(world, p.projectId).items()],
                 "libraries": [],
+                "liveForm": _live_form(world, p.projectId),
             }
             for p in projects
         ],
         "versions": [],
     }
+
+
+def _parameters(world: World, project_id: int) -> dict[str, str]:
+    dep = world.newest(project_id)
+    return dict((dep.settings.get("parameters") or {}) if dep is not None else {})
 
 
 def nodes_read(world: World, body: Body) -> Body:
@@ -161,7 +167,7 @@ def live_create(world: World, body: Body) -> Body:
     if world.active(pid) is not None:
         raise Fail("Project already has an active live deployment; stop it first")
     brokerage = _brokerage(body.get("brokerage"))
-    dep = world.new_deployment(pid, node.id, compile_.compileId, brokerage, _settings(body))
+    dep = world.new_deployment(pid, node.id, compile_.compileId, brokerage, kept_settings(body))
     return {
         "projectId": pid,
         "deployId": dep.deployId,
@@ -184,10 +190,38 @@ def _brokerage(value: Any) -> str:
     return bid
 
 
-def _settings(body: Body) -> Body:
-    """What a deployment keeps server-side; credential values never come back out."""
+SECRET_WORDS = ("password", "token", "secret", "private", "api-key", "key-id", "refresh")
+
+
+def is_secret_key(key: str) -> bool:
+    return any(word in key.lower() for word in SECRET_WORDS)
+
+
+def kept_settings(body: Body) -> Body:
+    """What a deployment keeps server-side. Credentials are not kept: they would never be shown again."""
     keep = ("versionId", "dataProviders", "parameters", "automaticRedeploy", "notification")
-    return {k: body[k] for k in keep if k in body}
+    settings = {k: body[k] for k in keep if k in body}
+    brokerage = body.get("brokerage") or {}
+    settings["brokerage"] = {k: v for k, v in brokerage.items() if not is_secret_key(k)}
+    return settings
+
+
+def _live_form(world: World, project_id: int) -> Body | None:
+    """projects/read `liveForm`: the last live-wizard content (qc-api §5), secrets left out."""
+    dep = world.newest(project_id)
+    if dep is None or not dep.settings:
+        return None
+    node = world.nodes.get(dep.nodeId)
+    return {
+        "brokerageData": dep.settings.get("brokerage") or {"id": dep.brokerage},
+        "dataProvidersData": [
+            v.get("id") for v in (dep.settings.get("dataProviders") or {}).values() if isinstance(v, dict)
+        ],
+        "node": node.id if node else "",
+        "autoRestart": "true" if dep.settings.get("automaticRedeploy") else "false",
+        "notifyOrderEvents": "false",
+        "notifyInsights": "false",
+    }
 
 
 def live_read(world: World, body: Body) -> Body:

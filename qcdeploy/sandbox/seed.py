@@ -11,6 +11,7 @@ import yaml
 
 from qcdeploy.errors import ConfigError
 from qcdeploy.live import parse_time
+from qcdeploy.sandbox.endpoints import kept_settings
 from qcdeploy.sandbox.world import Deployment, NodeRec, Project, World
 
 DEFAULT_SEED: dict[str, Any] = {
@@ -93,7 +94,7 @@ def _deployment(d: dict[str, Any], i: int, now: float) -> Deployment:
         compileId=str(d.get("compileId", "")),
         launched=launched,
         brokerage=str(d.get("brokerage", "QuantConnectBrokerage")),
-        settings=dict(d.get("settings", {})),
+        settings=kept_settings(dict(d.get("settings") or {})) if d.get("settings") else {},
         status=status,
         stopped=None if status in ("InQueue", "Running", "LoggingIn", "Initializing", "History") else launched + 60,
         error=str(d.get("error", "")),

@@ -22,8 +22,9 @@ from qcdeploy.state.file import FileBackend
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_packaged_schema_is_identical_to_schemas_dir():
-    assert (ROOT / "schemas" / "qcdeploy-v1.schema.json").read_text() == schema_text()
+def test_packaged_schemas_are_identical_to_schemas_dir():
+    for name in ("qcdeploy-v1.schema.json", "qcdeploy-environment-v1.schema.json"):
+        assert (ROOT / "schemas" / name).read_text() == schema_text(name)
 
 
 def test_env_substitution():

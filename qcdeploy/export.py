@@ -1,0 +1,118 @@
+"""Manifests written from the live fleet: everything the API can tell, placeholders for secrets, and a
+comment on every field it could not read."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import yaml
+
+from qcdeploy.model import LiveDeployment, LiveState, Project
+
+SECRET_WORDS = ("password", "token", "secret", "private", "api-key", "key-id", "refresh")
+
+
+@dataclass(frozen=True)
+class Exported:
+    name: str
+    project_id: int
+    text: str
+    placeholders: tuple[str, ...]  # environment variables the manifest needs
+
+
+def export_fleet(state: LiveState, projects: Iterable[int] | None = None) -> list[Exported]:
+    """One manifest per active deployment (of the given projects, if any)."""
+    wanted = set(projects) if projects is not None else None
+    names_taken: set[str] = set()
+    found = []
+    for pid, dep in sorted(state.deployments.items()):
+        if dep.active and (wanted is None or pid in wanted) and pid in state.projects:
+            found.append(_one(dep, state.projects[pid], state, names_taken))
+    return found
+
+
+def manifest_name(project_name: str, taken: set[str]) -> str:
+    base = re.sub(r"[^a-z0-9]+", "-", project_name.lower()).strip("-")[:55] or "deployment"
+    name, n = base, 2
+    while name in taken:
+        name, n = f"{base}-{n}", n + 1
+    taken.add(name)
+    return name
+
+
+def _one(dep: LiveDeployment, project: Project, state: LiveState, taken: set[str]) -> Exported:
+    name = manifest_name(project.name or str(project.project_id), taken)
+    form = project.live_form
+    unread: list[str] = ["compile: which compile runs is not reported; `latest` recompiles the current code"]
+    names = [p.name for p in state.projects.values()]
+    spec: dict[str, object] = {"project": project.name if names.count(project.name) == 1 else project.project_id}
+    node = _node(dep, project, state, form)
+    spec["node"] = node or "SET-ME"
+    if not node:
+        unread.append("node: no live node reports this project; set the node it runs on")
+    brokerage, placeholders = _brokerage(dep, form, name)
+    spec["brokerage"] = brokerage
+    if not form.get("brokerageData"):
+        unread.append("brokerage: only its id is reported; add the settings it was deployed with")
+    providers = [p for p in form.get("dataProvidersData") or [] if isinstance(p, str) and p]
+    spec["dataProviders"] = {p: {"id": p} for p in providers} or {
+        "QuantConnectBrokerage": {"id": "QuantConnectBrokerage"}
+    }
+    if not providers:
+        unread.append("dataProviders: not reported; QuantConnectBrokerage assumed")
+    if project.parameters:
+        spec["parameters"] = dict(project.parameters)
+    spec["automaticRedeploy"] = str(form.get("autoRestart", "false")).lower() == "true"
+    unread.append("notification: targets are not reported; add them if the deployment notifies anyone")
+    if project.lean_version:
+        spec["versionId"] = project.lean_version
+    doc = {"apiVersion": "qcdeploy/v1", "kind": "LiveDeployment", "metadata": {"name": name}, "spec": spec}
+    header = [
+        f"# Exported by qcdeploy from {dep.deploy_id} ({dep.status}) of project {project.project_id}.",
+        "# Fields the API could not tell:",
+        *[f"#   {line}" for line in unread],
+    ]
+    if placeholders:
+        header.append(f"# Secrets: set {', '.join(placeholders)} before plan or adopt.")
+    body = yaml.safe_dump(doc, sort_keys=False, default_flow_style=False, allow_unicode=True)
+    return Exported(name, project.project_id, "\n".join(header) + "\n" + body, tuple(placeholders))
+
+
+def _node(dep: LiveDeployment, project: Project, state: LiveState, form: dict[str, object] | object) -> str:
+    for n in state.nodes:
+        if n.busy and (n.project_id == project.project_id or (n.project_name and n.project_name == project.name)):
+            return n.name or n.id
+    wanted = form.get("node") if isinstance(form, dict) else None
+    match = next((n for n in state.nodes if wanted and n.id == wanted), None)
+    return (match.name or match.id) if match else ""
+
+
+def _brokerage(dep: LiveDeployment, form: object, name: str) -> tuple[dict[str, object], list[str]]:
+    data = form.get("brokerageData") if isinstance(form, dict) else None
+    settings: dict[str, object] = dict(data) if isinstance(data, dict) else {}
+    settings.setdefault("id", dep.brokerage or "QuantConnectBrokerage")
+    placeholders = []
+    for key in list(settings):
+        if any(word in key.lower() for word in SECRET_WORDS):
+            var = re.sub(r"[^A-Z0-9]+", "_", f"{name}_{key}".upper()).strip("_")
+            settings[key] = f"${{env:{var}}}"
+            placeholders.append(var)
+    for key in _required_secrets(str(settings["id"])):
+        if key not in settings:
+            var = re.sub(r"[^A-Z0-9]+", "_", f"{name}_{key}".upper()).strip("_")
+            settings[key] = f"${{env:{var}}}"
+            placeholders.append(var)
+    return settings, placeholders
+
+
+def _required_secrets(brokerage: str) -> tuple[str, ...]:
+    return {
+        "InteractiveBrokersBrokerage": ("ib-password",),
+        "TradierBrokerage": ("tradier-access-token",),
+        "OandaBrokerage": ("oanda-access-token",),
+        "BitfinexBrokerage": ("bitfinex-api-secret",),
+        "KrakenBrokerage": ("kraken-api-secret",),
+        "BybitBrokerage": ("bybit-api-secret",),
+    }.get(brokerage, ())

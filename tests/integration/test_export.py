@@ -1,0 +1,64 @@
+"""export -> adopt -> plan on a fleet started by hand (issue 5 §2, §5), through the CLI."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.helpers import NODE2, NODE3, P_MEANREV, P_PAIRS
+
+pytestmark = pytest.mark.usefixtures("env")
+HAND_PASSWORD = "typed-into-the-web-ui-9f8e"
+
+
+@pytest.fixture
+def hand_made(sandbox):
+    ib = {
+        "id": "InteractiveBrokersBrokerage",
+        "ib-user-name": "trader9",
+        "ib-account": "U999",
+        "ib-password": HAND_PASSWORD,
+        "ib-weekly-restart-utc-time": "21:00:00",
+    }
+    sandbox.admin(
+        "deploy",
+        projectId=P_PAIRS,
+        nodeId=NODE3,
+        settings={"brokerage": ib, "parameters": {"lookback": "30"}, "automaticRedeploy": True},
+    )
+    sandbox.admin("deploy", projectId=P_MEANREV, nodeId=NODE2)
+    return sandbox
+
+
+def test_export_adopt_plan(cli, hand_made, tmp_path, monkeypatch):
+    out = tmp_path / "deployments"
+    result = cli("export", "--out", str(out))
+    assert result.code == 0, result.err
+    pairs = (out / "live-pairs.yaml").read_text()
+    assert "ib-password: ${env:LIVE_PAIRS_IB_PASSWORD}" in pairs
+    assert "ib-account: U999" in pairs and "node: live-node-3" in pairs and "lookback: '30'" in pairs
+    assert "automaticRedeploy: true" in pairs
+    assert "# Fields the API could not tell:" in pairs and "compile:" in pairs and "notification:" in pairs
+    assert HAND_PASSWORD not in pairs + result.text
+    assert (out / "live-meanreversion.yaml").exists()
+
+    again = cli("export", "--out", str(out))
+    assert again.code == 1 and "not overwriting" in again.err and "--force" in again.err
+
+    refused = cli("export", "--out", str(out), "--force", "--adopt")
+    assert refused.code == 1 and "set LIVE_PAIRS_IB_PASSWORD" in refused.err and "qcdeploy adopt" in refused.err
+
+    monkeypatch.setenv("LIVE_PAIRS_IB_PASSWORD", HAND_PASSWORD)
+    adopted = cli("export", "--out", str(out), "--force", "--adopt")
+    assert adopted.code == 0, adopted.err
+    assert "live-pairs: adopted" in adopted.out and "live-meanreversion: adopted" in adopted.out
+    plan = cli("plan", str(out))
+    assert plan.code == 0 and "No changes." in plan.out and "Unmanaged" not in plan.out
+    assert HAND_PASSWORD not in plan.text
+    assert len(hand_made.deployments()) == 2  # nothing was redeployed
+
+
+def test_export_of_given_projects_only(cli, hand_made, tmp_path):
+    out = tmp_path / "only"
+    assert cli("export", "--out", str(out), "--project", "Live/Pairs").code == 0
+    assert [p.name for p in out.iterdir()] == ["live-pairs.yaml"]
+    assert "no such project" in cli("export", "--out", str(out), "--project", "Nope").err
