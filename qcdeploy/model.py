@@ -84,7 +84,8 @@ class Desired:
 
     @property
     def fields(self) -> dict[str, Any]:
-        """The spec as deployed: what a change to would need a redeploy."""
+        """The spec as deployed (the /live/create body, but `compile` for its compileId): a change to any of
+        these needs a redeploy."""
         spec = self.manifest.spec
         fields = {
             "projectId": self.project.project_id,

@@ -208,21 +208,11 @@ class Steps:
         raise StepFailed("could not tell whether live/create took effect; run plan to see the project's state")
 
     def create_body(self, r: Result) -> dict[str, Any]:
+        """The desired fields as /live/create takes them: the compile we built (or pinned) in place of `compile`."""
         d = r.change.desired
         assert d is not None
-        spec = d.manifest.spec
-        body = {
-            "projectId": d.project.project_id,
-            "compileId": r.compile_id,
-            "nodeId": d.node.id,
-            "versionId": spec["versionId"],
-            "brokerage": spec["brokerage"],
-            "dataProviders": spec["dataProviders"],
-            "parameters": spec["parameters"],
-            "automaticRedeploy": spec["automaticRedeploy"],
-        }
-        if "notification" in spec:
-            body["notification"] = spec["notification"]
+        body = {key: value for key, value in d.fields.items() if key != "compile"}
+        body["compileId"] = r.compile_id
         return body
 
     def _record(self, r: Result, deploy_id: str) -> None:
