@@ -15,10 +15,6 @@ class Api:
     def __init__(self, client: Client) -> None:
         self.client = client
 
-    @property
-    def calls(self) -> int:
-        return self.client.calls
-
     def authenticate(self) -> None:
         self.client.read("authenticate")
 

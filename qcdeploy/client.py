@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import random
-import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -69,8 +68,6 @@ class Client:
         self.retry = retry
         self.clock = clock
         self.sleep = sleep
-        self.calls = 0
-        self._count_lock = threading.Lock()
 
     def read(self, endpoint: str, body: Mapping[str, Any] | None = None) -> Json:
         """A call without side effects: retried with backoff on connection errors, timeouts, 429 and 5xx."""
@@ -98,8 +95,6 @@ class Client:
     def _call(self, endpoint: str, body: Mapping[str, Any] | None, write: bool = False) -> Json:
         url = self.base_url + endpoint
         headers = auth_headers(self.creds, self.clock())
-        with self._count_lock:
-            self.calls += 1
         try:
             response = self.session.post(url, json=dict(body or {}), headers=headers, timeout=self.timeout)
         except requests.ConnectTimeout:

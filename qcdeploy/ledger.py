@@ -33,9 +33,6 @@ class Ledger:
         """Read the ledger; none yet is an empty ledger (everything looks unmanaged: safe)."""
         return cls(backend, backend.read())
 
-    def by_project(self) -> dict[int, LedgerEntry]:
-        return {e.project_id: e for e in self.entries.values()}
-
     def put(self, entry: LedgerEntry) -> None:
         self.put_all([entry], f"qcdeploy: record {entry.name} = {entry.deploy_id} (project {entry.project_id})")
 

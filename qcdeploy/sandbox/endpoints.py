@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable
 from typing import Any
 
@@ -305,8 +304,4 @@ ENDPOINTS: dict[str, tuple[Handler, bool]] = {  # endpoint -> (handler, changes 
 }
 
 
-def new_id() -> str:
-    return secrets.token_hex(16)
-
-
-__all__ = ["ACTIVE", "ENDPOINTS", "Fail", "new_id"]
+__all__ = ["ACTIVE", "ENDPOINTS", "Fail"]
