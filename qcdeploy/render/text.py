@@ -10,7 +10,7 @@ from qcdeploy.render.values import leaves, show
 from qcdeploy.yamlsrc import dotted
 
 Style = Callable[[str, str], str]
-_COLOURS = {"+": "green", "-": "red", "-$": "red", "-/+": "yellow", "~": "yellow", "!": "red"}
+_COLOURS = {"+": "green", "-": "red", "-$": "red", "-/+": "yellow", "~": "yellow"}
 _VERBS = {
     Action.CREATE: "will be deployed",
     Action.REPLACE: "will be replaced (stopped, then deployed again; flat in between)",
@@ -53,7 +53,7 @@ def change_lines(change: Change, style: Style = plain) -> list[str]:
     for fc in change.field_changes:
         lines.append(f"      ~ {dotted(fc.path)}: {show(fc.before, fc.sensitive)} -> {show(fc.after, fc.sensitive)}")
     if change.stops and not change.managed:
-        lines.append(style("      ! this deployment was not started by qcdeploy", "!"))
+        lines.append(style("      ! this deployment was not started by qcdeploy", "red"))
     if change.protected and change.stops:
         lines.append(style("      ! protected: apply refuses to stop it without --allow-protected", "red"))
     if change.blocked:

@@ -50,3 +50,14 @@ def test_colour_only_through_style():
     plan = Plan((Change("c", Action.CREATE, ("new",), desired=desired()),))
     coloured = render(plan, lambda text, colour: f"<{colour}>{text}</{colour}>")
     assert "<green>  + c</green>" in coloured
+
+
+def test_every_colour_is_one_click_knows():
+    import click
+
+    changes = tuple(
+        Change(f"c{a.value}", a, ("r",), desired=desired(), observed=live(), managed=False, protected=True, blocked="b")
+        for a in Action
+    )
+    coloured = render(Plan(changes), lambda text, colour: click.style(text, fg=colour))
+    assert "\x1b[31m" in coloured and "\x1b[32m" in coloured and "\x1b[33m" in coloured
