@@ -30,6 +30,7 @@ class StalePlan(QcdeployError):
 @dataclass(frozen=True)
 class SavedPlan:
     paths: tuple[str, ...]
+    environment: str | None
     options: PlanOptions
     salt: str
     manifests_digest: str
@@ -82,6 +83,7 @@ def write(
     manifests: Sequence[Manifest],
     paths: Sequence[str],
     options: PlanOptions,
+    environment: str | None = None,
 ) -> None:
     """Write the plan, its fingerprints and a digest of itself; no secret value goes in."""
     salt = secrets.token_hex(16)
@@ -90,6 +92,7 @@ def write(
         "qcdeploy_version": __version__,
         "created_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "paths": list(paths),
+        "environment": environment,
         "options": {"targets": sorted(options.targets), "prune": options.prune, "replace": sorted(options.replace)},
         "salt": salt,
         "manifests_digest": manifests_digest(manifests),
@@ -132,6 +135,7 @@ def read(path: str) -> SavedPlan:
     options = body["options"]
     return SavedPlan(
         paths=tuple(body["paths"]),
+        environment=body.get("environment"),
         options=PlanOptions(frozenset(options["targets"]), bool(options["prune"]), frozenset(options["replace"])),
         salt=str(body["salt"]),
         manifests_digest=str(body["manifests_digest"]),

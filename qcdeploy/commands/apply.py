@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from qcdeploy.commands.planning import PlanRun
     from qcdeploy.executor import ApplyOptions, Executor, Result
     from qcdeploy.model import Plan
+    from qcdeploy.planfile import SavedPlan
     from qcdeploy.safety import Limits
 
 
@@ -79,23 +80,34 @@ def apply(
         raise ConfigError("a saved plan fixes the paths and options; give only --plan FILE (and apply options)")
     options = ApplyOptions(wait, timeout, parallelism)
     limits = Limits(allow_protected, allow_empty, max_stops)
-    if plan_file is None:
-        app.load(split_args(args)[0])  # first: an environment's overlay names its own ledger
+    # first, the manifests: an environment's overlay names its own ledger, which the lock below is taken on
+    saved = _saved_plan(app, plan_file) if plan_file is not None else None
+    app.load(list(saved.paths) if saved is not None else split_args(args)[0])
     with lock.held(app.backend(), "apply", lock_timeout, app.err):
-        if plan_file is not None:
-            return _apply_saved(app, plan_file, limits, options)
+        if saved is not None and plan_file is not None:
+            return _apply_saved(app, plan_file, saved, limits, options)
         from qcdeploy.commands.planning import make_plan
 
         run = make_plan(app, args, targets, prune, replace_names)
         return _carry_out(app, run, run.plan, limits, auto_approve, options)
 
 
-def _apply_saved(app: App, path: str, limits: Limits, options: ApplyOptions) -> int:
+def _saved_plan(app: App, path: str) -> SavedPlan:
+    """Read a saved plan; it carries the environment it was made for."""
+    from qcdeploy import planfile
+
+    saved = planfile.read(path)
+    if app.env is not None and app.env != saved.environment:
+        raise ConfigError(f"{path} was planned for environment {saved.environment or '(none)'}, not {app.env}")
+    app.env = saved.environment
+    return saved
+
+
+def _apply_saved(app: App, path: str, saved: SavedPlan, limits: Limits, options: ApplyOptions) -> int:
     from qcdeploy import planfile
     from qcdeploy.commands.planning import plan_with
     from qcdeploy.model import Plan
 
-    saved = planfile.read(path)
     manifests = app.load(list(saved.paths))
     run = plan_with(app, manifests, app.ledger(), list(saved.paths), saved.options)
     changes = planfile.check(saved, manifests, run.plan, run.state, run.ledger.entries)

@@ -46,7 +46,7 @@ def plan(
         run = make_plan(app, args, targets, prune, replace_names)
     if out_file:
         entries = run.ledger.entries
-        planfile.write(out_file, run.plan, run.state, entries, run.manifests, run.paths, run.options)
+        planfile.write(out_file, run.plan, run.state, entries, run.manifests, run.paths, run.options, app.env)
     app.out(render(run.plan, fmt, app.style), nl=False)
     if out_file and fmt == "text":
         app.out(f"\nSaved the plan to {out_file}. To carry out exactly these actions: qcdeploy apply {out_file}")

@@ -74,3 +74,14 @@ def test_error_in_an_overlay_names_the_overlay(cli, tree):
 def test_unknown_environment(cli, tree):
     result = cli("plan", "--env", "prod", str(tree))
     assert result.code == 1 and "no Environment named 'prod' (known: live, paper)" in result.err
+
+
+def test_saved_plan_remembers_its_environment(cli, sandbox, tree, tmp_path, ledger_path):
+    out = tmp_path / "live-plan.json"
+    assert cli("plan", "--env", "live", "--out", str(out), str(tree)).code == 0
+    wrong = cli("apply", "--env", "paper", str(out))
+    assert wrong.code == 1 and "was planned for environment live, not paper" in wrong.err
+    result = cli("apply", str(out))  # no --env: the plan knows it, and so which ledger to lock and write
+    assert result.code == 0, result.text
+    assert len(sandbox.active(P_MOMENTUM)) == 1 and sandbox.active(P_SPARE) == []
+    assert (ledger_path.parent / "ledger-live.json").exists() and not ledger_path.exists()
