@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 
@@ -96,7 +98,14 @@ class Client:
         url = self.base_url + endpoint
         headers = auth_headers(self.creds, self.clock())
         try:
-            response = self.session.post(url, json=dict(body or {}), headers=headers, timeout=self.timeout)
+            data = json.dumps(dict(body or {}), allow_nan=False, separators=(",", ":"))
+        except (TypeError, ValueError) as exc:  # nothing was sent: a definite failure, never retried
+            raise ApiError(f"{endpoint}: the request cannot be sent as JSON ({exc})") from None
+        headers["Content-Type"] = "application/json"
+        try:
+            response = self.session.post(
+                url, data=data.encode(), headers=headers, timeout=self.timeout, allow_redirects=False
+            )
         except requests.ConnectTimeout:
             raise _Transient(ApiUnreachable(f"{endpoint}: could not connect to {self.base_url} (timed out)")) from None
         except requests.Timeout:
@@ -111,6 +120,9 @@ class Client:
                 )
             )
             raise _Transient(error) from None
+        except requests.RequestException as exc:  # a garbled answer (truncated, bad encoding, ...): after sending
+            why = f"the answer was unreadable ({type(exc).__name__})"
+            raise _Transient(self._lost(endpoint, write, why)) from None
         return _parse(endpoint, response, write)
 
     def _lost(self, endpoint: str, write: bool, why: str) -> ApiError:
@@ -138,6 +150,9 @@ def _parse(endpoint: str, response: requests.Response, write: bool) -> Json:
         payload = response.json()
     except ValueError:
         payload = None
+    if 300 <= status < 400:  # never followed: a body with a broker password must not go to another host
+        where = urlsplit(response.headers.get("Location", "")).netloc or "(no Location)"
+        raise ApiError(f"{endpoint}: the API answered HTTP {status}, a redirect to {where}; redirects are not followed")
     if status in (401, 403):
         raise AuthError(_auth_message(endpoint, payload, f"HTTP {status}"))
     if status == 429 or status >= 500:
@@ -148,7 +163,11 @@ def _parse(endpoint: str, response: requests.Response, write: bool) -> Json:
             error = AmbiguousWrite(f"{endpoint}: HTTP {status}; the request may or may not have been carried out")
         raise _Transient(error, retry_after)
     if not isinstance(payload, dict):
-        raise ApiError(f"{endpoint}: the API answered HTTP {status} with a body that is not JSON")
+        what = f"the API answered HTTP {status} with a body that is not a JSON object"
+        if 200 <= status < 300:  # garbled after the server acted: a write may have happened, a read can be repeated
+            lost = AmbiguousWrite(f"{endpoint}: {what}; the request may or may not have been carried out")
+            raise _Transient(lost if write else ApiError(f"{endpoint}: {what}"))
+        raise ApiError(f"{endpoint}: {what}")
     if status >= 400:
         raise ApiError(f"{endpoint}: the API answered HTTP {status}{_detail(payload)}")
     if payload.get("success") is False:

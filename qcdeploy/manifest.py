@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -177,7 +178,7 @@ def _manifest(doc: Document, environ: Mapping[str, str], out: list[Problem]) -> 
     if not isinstance(doc.value, dict):
         out.append(Problem("a manifest must be a mapping (apiVersion, kind, metadata, spec)", doc.where(())))
         return None
-    problems = schema.check(doc)
+    problems = schema.check(doc) + _non_finite(doc.value, (), doc)
     if not problems:
         problems = _misplaced_references(doc)
     if problems:
@@ -192,6 +193,14 @@ def _manifest(doc: Document, environ: Mapping[str, str], out: list[Problem]) -> 
     spec["parameters"] = {k: _stringify(v) for k, v in spec["parameters"].items()}
     metadata = doc.value["metadata"]
     return Manifest(metadata["name"], spec, frozenset(sensitive), metadata.get("labels", {}), doc)
+
+
+def _non_finite(value: Any, path: Path, doc: Document) -> list[Problem]:
+    """.inf and .nan are valid YAML but no JSON: the create body could not be sent."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return [Problem(f"{dotted(path)}: {value!r} is not a finite number (JSON cannot carry it)", doc.where(path))]
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    return [p for key, item in items for p in _non_finite(item, (*path, key), doc)]
 
 
 def _misplaced_references(doc: Document) -> list[Problem]:

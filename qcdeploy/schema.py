@@ -48,6 +48,8 @@ def _unknown_keys(doc: Document, path: Path, error: Any) -> list[Problem]:
 def _message(error: Any) -> str:
     if error.validator == "const":
         return f"must be {error.validator_value!r}, not {error.instance!r}"
+    if error.validator == "enum" and list(error.absolute_path)[-1:] == ["id"] and "spec" in error.absolute_path:
+        return _unknown_module(error)
     if error.validator == "enum":
         choices = ", ".join(repr(v) for v in error.validator_value)
         return f"{error.instance!r} is not one of {choices}"
@@ -64,3 +66,16 @@ def _message(error: Any) -> str:
             "phoneNumber (SMS) or id (Telegram)"
         )
     return str(error.message)
+
+
+def _unknown_module(error: Any) -> str:
+    from qcdeploy.brokerages import DISPLAY_NAMES, nearest
+
+    kind = "brokerage" if "brokerage" in error.absolute_path else "data provider"
+    known = {str(v): v for v in error.validator_value}
+    if DISPLAY_NAMES.get(str(error.instance)) in known:
+        module = DISPLAY_NAMES[str(error.instance)]
+        return f"{error.instance!r} is the display name the API reports; the module id is {module!r}"
+    guess = nearest(str(error.instance), known)
+    hint = f"did you mean {guess!r}?" if guess else f"known: {', '.join(sorted(known))}"
+    return f"{error.instance!r} is not a known {kind} id ({hint})"

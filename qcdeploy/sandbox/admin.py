@@ -64,6 +64,14 @@ def _dispatch(server: SandboxServer, op: str, body: dict[str, Any]) -> dict[str,
             dep.launched -= world.delay
             dep.status = "Running"
         return {"deployId": dep.deployId}
+    if op == "break-deploy":  # deployments of the project fail to start, or (crashAfter) die after Running
+        project = world.projects[int(body["projectId"])]
+        project.deployError = str(body.get("error", "")) if "crashAfter" not in body else ""
+        project.crashAfter = float(body["crashAfter"]) if body.get("crashAfter") is not None else None
+        return {}
+    if op == "refuse-login":  # the broker refuses this credential value (a password typed wrong)
+        world.refused_logins.append(str(body["value"]))
+        return {}
     if op == "break-build":
         world.projects[int(body["projectId"])].buildError = str(body.get("error", "main.py:1 SyntaxError"))
         return {}

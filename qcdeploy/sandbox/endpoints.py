@@ -167,6 +167,8 @@ def live_create(world: World, body: Body) -> Body:
         raise Fail("Project already has an active live deployment; stop it first")
     brokerage = _brokerage(body.get("brokerage"))
     dep = world.new_deployment(pid, node.id, compile_.compileId, brokerage, kept_settings(body))
+    if any(str(v) in world.refused_logins for v in body["brokerage"].values()):
+        dep.deployError = "Brokerage login failed: the brokerage refused the credentials"
     return {
         "projectId": pid,
         "deployId": dep.deployId,

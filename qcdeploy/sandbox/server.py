@@ -71,6 +71,7 @@ class SandboxServer(ThreadingHTTPServer):
 class Handler(BaseHTTPRequestHandler):
     server: SandboxServer
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet; the CLI is what users read
         pass
@@ -124,9 +125,18 @@ class Handler(BaseHTTPRequestHandler):
         if entry is None:
             self._send(404, {"success": False, "errors": [f"Unknown endpoint: {endpoint}"]})
             return
+        if faults.take("redirect", endpoint, 0.0):  # a proxy sending the call elsewhere; nothing is done here
+            self._send(307, {}, {"Location": "http://127.0.0.2:9/api/v2/" + endpoint})
+            return
         status, answer = 200, self._run(entry, body)
         if entry[1] and faults.take("lose", endpoint, faults.lose_rate):
             self.close_connection = True
+            return
+        if faults.take("truncate", endpoint, 0.0):  # carried out, then the answer breaks off mid-body
+            self._send_raw(status, json.dumps(answer).encode(), cut=True)
+            return
+        if faults.take("bad-gzip", endpoint, 0.0):  # carried out, then an answer that claims gzip and is not
+            self._send_raw(status, json.dumps(answer).encode(), {"Content-Encoding": "gzip"})
             return
         self._send(status, answer)
 
@@ -162,14 +172,21 @@ class Handler(BaseHTTPRequestHandler):
         return hmac.compare_digest(expected, digest)
 
     def _send(self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> None:
-        data = json.dumps(payload).encode()
+        self._send_raw(status, json.dumps(payload).encode(), headers)
+
+    def _send_raw(self, status: int, data: bytes, headers: dict[str, str] | None = None, cut: bool = False) -> None:
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
         for key, value in (headers or {}).items():
             self.send_header(key, value)
-        self.end_headers()
-        self.wfile.write(data)
+        if cut:
+            data, self.close_connection = data[: len(data) // 2], True
+        # headers and body in one write: with Nagle's algorithm on, a second small write waits for a delayed ACK
+        self._headers_buffer.append(b"\r\n")
+        self._headers_buffer.append(data)
+        self.wfile.write(b"".join(self._headers_buffer))
+        self._headers_buffer = []
 
 
 def _raise_interrupt(signum: int, frame: object) -> None:

@@ -34,6 +34,7 @@ class Project:
     organizationId: str
     buildError: str = ""  # non-empty: compiles of this project fail with this log line
     deployError: str = ""  # non-empty: deployments of this project fail to start
+    crashAfter: float | None = None  # deployments of this project die this many seconds after Running
 
 
 @dataclass
@@ -67,6 +68,7 @@ class Deployment:
     stopAs: str = "Stopped"
     error: str = ""
     deployError: str = ""
+    crashAfter: float | None = None
 
 
 @dataclass
@@ -80,6 +82,7 @@ class World:
     compiles: dict[str, Compile] = field(default_factory=dict)
     deployments: list[Deployment] = field(default_factory=list)
     delay: float = 2.0
+    refused_logins: list[str] = field(default_factory=list)  # credential values the brokers refuse
     data_dir: str | None = None
     clock: Callable[[], float] = time.time
     lock: threading.RLock = field(default_factory=threading.RLock)
@@ -95,6 +98,9 @@ class World:
             elif d.status == "InQueue" and now >= d.launched + self.delay:
                 d.status = "DeployError" if d.deployError else "Running"
                 d.error = d.deployError
+            if d.status == "Running" and d.crashAfter is not None and now >= d.launched + self.delay + d.crashAfter:
+                d.status, d.stopped = "RuntimeError", d.launched + self.delay + d.crashAfter
+                d.error = "Runtime Error: the algorithm crashed after it started"
 
     def compile_state(self, c: Compile) -> str:
         if self.clock() < c.created + self.delay:
@@ -135,6 +141,7 @@ class World:
             brokerage=brokerage,
             settings=settings,
             deployError=project.deployError,
+            crashAfter=project.crashAfter,
         )
         self.deployments.append(dep)
         return dep
@@ -172,6 +179,7 @@ class World:
             "users": self.users,
             "organizationId": self.organizationId,
             "delay": self.delay,
+            "refusedLogins": self.refused_logins,
             "projects": [asdict(p) for p in self.projects.values()],
             "nodes": [asdict(n) for n in self.nodes.values()],
             "compiles": [asdict(c) for c in self.compiles.values()],
@@ -188,5 +196,6 @@ class World:
             compiles={c["compileId"]: Compile(**c) for c in raw.get("compiles", [])},
             deployments=[Deployment(**d) for d in raw.get("deployments", [])],
             delay=float(raw.get("delay", 2.0)),
+            refused_logins=[str(v) for v in raw.get("refusedLogins", [])],
             data_dir=data_dir,
         )
