@@ -21,6 +21,6 @@ export IB_PASSWORD=demo-ib-password   # a secret: it never appears below
 step() { printf '\n\033[1m$ qcdeploy %s\033[0m\n' "$*"; "$QCDEPLOY" "$@"; }
 step validate examples/manifests
 step plan examples/manifests
-step apply --auto-approve examples/manifests
+step apply --auto-approve --health-window 3 examples/manifests
 step plan examples/manifests
 step status examples/manifests

@@ -35,6 +35,17 @@ class Api:
             raise ApiError(f"projects/read: project {project_id} not found")
         return projects[0]
 
+    def set_parameters(self, project_id: int, parameters: Mapping[str, str]) -> None:
+        """projects/update with the project's parameters, form-encoded as the lean CLI sends them
+        (`parameters[0][key]`, `parameters[0][value]`, …; an empty string clears them)."""
+        fields: dict[str, str] = {"projectId": str(project_id)}
+        for i, (key, value) in enumerate(parameters.items()):
+            fields[f"parameters[{i}][key]"] = key
+            fields[f"parameters[{i}][value]"] = value
+        if not parameters:
+            fields["parameters"] = ""
+        self.client.put_form("projects/update", fields)
+
     def live_nodes(self, organization_id: str) -> list[Json]:
         return _list(
             self.client.read("nodes/read", {"organizationId": organization_id}),

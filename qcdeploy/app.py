@@ -33,12 +33,17 @@ class App:
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     env: str | None = None
     environment: Environment | None = None
+    json_summary: bool = False  # stdout is reserved for a JSON document
     _api: Api | None = None
     _backend: Backend | None = None
     _loaded: dict[tuple[str, ...], list[Manifest]] = field(default_factory=dict)
 
     def out(self, text: str = "", nl: bool = True) -> None:
         click.echo(scrub(text), nl=nl)
+
+    def progress(self, text: str = "", nl: bool = True) -> None:
+        """What a command says while it works: stdout, or stderr when stdout carries JSON."""
+        click.echo(scrub(text), nl=nl, err=self.json_summary)
 
     def err(self, text: str) -> None:
         click.echo(scrub(text), err=True)

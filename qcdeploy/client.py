@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import requests
 
@@ -75,6 +75,10 @@ class Client:
         """A call without side effects: retried with backoff on connection errors, timeouts, 429 and 5xx."""
         return self._retrying(lambda: self._call(endpoint, body), retry_ambiguous=True)
 
+    def put_form(self, endpoint: str, fields: Mapping[str, str]) -> Json:
+        """An idempotent update sent form-encoded (projects/update, as the lean CLI sends it): retried like a read."""
+        return self._retrying(lambda: self._call(endpoint, fields, form=True), retry_ambiguous=True)
+
     def write(self, endpoint: str, body: Mapping[str, Any]) -> Json:
         """A call with side effects: retried only when it surely was not received (refused, 429).
         An answer lost after sending raises AmbiguousWrite, for the caller to reconcile."""
@@ -94,18 +98,16 @@ class Client:
                 self.sleep(pause)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _call(self, endpoint: str, body: Mapping[str, Any] | None, write: bool = False) -> Json:
+    def _call(self, endpoint: str, body: Mapping[str, Any] | None, write: bool = False, form: bool = False) -> Json:
         url = self.base_url + endpoint
         headers = auth_headers(self.creds, self.clock())
         try:
-            data = json.dumps(dict(body or {}), allow_nan=False, separators=(",", ":"))
+            data = _encode(body or {}, form)
         except (TypeError, ValueError) as exc:  # nothing was sent: a definite failure, never retried
             raise ApiError(f"{endpoint}: the request cannot be sent as JSON ({exc})") from None
-        headers["Content-Type"] = "application/json"
+        headers["Content-Type"] = "application/x-www-form-urlencoded" if form else "application/json"
         try:
-            response = self.session.post(
-                url, data=data.encode(), headers=headers, timeout=self.timeout, allow_redirects=False
-            )
+            response = self.session.post(url, data=data, headers=headers, timeout=self.timeout, allow_redirects=False)
         except requests.ConnectTimeout:
             raise _Transient(ApiUnreachable(f"{endpoint}: could not connect to {self.base_url} (timed out)")) from None
         except requests.Timeout:
@@ -129,6 +131,12 @@ class Client:
         if write:
             return AmbiguousWrite(f"{endpoint}: {why}; the request may or may not have been carried out")
         return ApiUnreachable(f"{endpoint}: {why}")
+
+
+def _encode(body: Mapping[str, Any], form: bool) -> bytes:
+    if form:
+        return urlencode(list(body.items())).encode()
+    return json.dumps(dict(body), allow_nan=False, separators=(",", ":")).encode()
 
 
 class _Transient(Exception):

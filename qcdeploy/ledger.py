@@ -89,6 +89,7 @@ def _entry(name: str, raw: dict[str, Any]) -> LedgerEntry:
         applied_at=str(raw.get("appliedAt", "")),
         on_stop=str(raw.get("onStop", "stop")),
         protect=bool(raw.get("protect", False)),
+        refs=tuple((tuple(r["path"]), str(r["ref"])) for r in raw.get("refs", [])),
     )
 
 
@@ -103,4 +104,5 @@ def entry_json(entry: LedgerEntry) -> dict[str, Any]:
         "onStop": raw["on_stop"],
         "protect": raw["protect"],
         "spec": raw["spec"],
+        **({"refs": [{"path": list(path), "ref": ref} for path, ref in entry.refs]} if entry.refs else {}),
     }

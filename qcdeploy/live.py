@@ -79,9 +79,13 @@ def project(row: Any) -> Project:
 
 
 def _parameters(value: Any) -> dict[str, str]:
-    """Project parameters come as a list of {key, value} or as a dict (qc-api §7)."""
+    """Project parameters come as a list of {key, value}, as a dict whose values are {key, value} objects
+    (lean-cli `QCProject.process_parameters_dict` maps such a dict to its values), or as plain name -> value."""
     if isinstance(value, dict):
-        return {str(k): str(v) for k, v in value.items()}
+        if value and all(isinstance(v, dict) and "key" in v for v in value.values()):
+            value = list(value.values())
+        else:
+            return {str(k): str(v) for k, v in value.items()}
     if isinstance(value, list):
         return {str(p["key"]): str(p.get("value", "")) for p in value if isinstance(p, dict) and "key" in p}
     return {}

@@ -47,6 +47,16 @@ class Manifest:
     def running(self) -> bool:
         return bool(self.spec["state"] == "running")
 
+    def references(self) -> tuple[tuple[Path, str], ...]:
+        """Each secret's spec path with the text it was written as (`${env:NAME}`, never the value)."""
+        refs = []
+        for path in sorted(self.sensitive, key=str):
+            raw: Any = self.doc.value["spec"]
+            for part in path:
+                raw = raw[part]
+            refs.append((path, str(raw)))
+        return tuple(refs)
+
 
 @dataclass
 class LoadResult:

@@ -115,6 +115,8 @@ class LedgerEntry:
     applied_at: str
     on_stop: str = "stop"
     protect: bool = False
+    # where each secret came from ("${env:IB_PASSWORD}"), by spec path: a rollback resolves them again
+    refs: tuple[tuple[tuple[str | int, ...], str], ...] = ()
 
 
 class Action(str, Enum):

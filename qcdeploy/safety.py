@@ -29,12 +29,13 @@ def check(plan: Plan, state: LiveState, ledger: Mapping[str, LedgerEntry], limit
         problems.append(
             f"it would stop or replace {len(stopping)} deployment(s), more than --max-stops {limits.max_stops}"
         )
+    # Argo CD's allowEmpty: an apply that leaves none of them running; a replace keeps its strategy running
     managed = _managed_active(state, ledger)
-    touched = {c.observed.deploy_id for c in stopping if c.observed is not None}
-    if len(managed) >= 2 and managed <= touched and not limits.allow_empty:
+    ended = {c.observed.deploy_id for c in stopping if c.observed is not None and not c.creates}
+    if len(managed) >= 2 and managed <= ended and not limits.allow_empty:
         problems.append(
-            f"it would stop or replace every one of the {len(managed)} running deployments qcdeploy manages "
-            "(--allow-empty to allow)"
+            f"it would stop every one of the {len(managed)} running deployments qcdeploy manages, leaving none "
+            "running (--allow-empty to allow)"
         )
     if problems:
         raise PlanRefused("refusing to apply: " + "; ".join(problems) + ". Nothing was changed")

@@ -54,6 +54,7 @@ def env(monkeypatch: pytest.MonkeyPatch, sandbox: Sandbox, ledger_path: Path) ->
     monkeypatch.setenv("QC_ORGANIZATION_ID", ORG)
     monkeypatch.setenv("QCDEPLOY_STATE", str(ledger_path))
     monkeypatch.setenv("QCDEPLOY_POLL_INTERVAL", "0.05")
+    monkeypatch.setenv("QCDEPLOY_HEALTH_WINDOW", "0")  # the health-window tests set their own
     monkeypatch.setenv("IB_PASSWORD", SECRET)
 
 

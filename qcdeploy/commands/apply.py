@@ -15,8 +15,10 @@ from qcdeploy.commands.options import planning_options
 from qcdeploy.errors import ConfigError, PlanRefused
 
 if TYPE_CHECKING:
+    from qcdeploy.apply.context import ApplyOptions
+    from qcdeploy.apply.executor import Executor
+    from qcdeploy.apply.outcome import Result
     from qcdeploy.commands.planning import PlanRun
-    from qcdeploy.executor import ApplyOptions, Executor, Result
     from qcdeploy.model import Plan
     from qcdeploy.planfile import SavedPlan
     from qcdeploy.safety import Limits
@@ -47,6 +49,30 @@ if TYPE_CHECKING:
     metavar="SECONDS",
     help="Wait this long for another apply to release the ledger.",
 )
+@click.option(
+    "--health-window",
+    type=click.FloatRange(min=0),
+    default=30,
+    show_default=True,
+    envvar="QCDEPLOY_HEALTH_WINDOW",
+    metavar="SECONDS",
+    help="Watch each new deployment this long after Running; a crash in it counts as a failed create (0: off).",
+)
+@click.option("--no-rollback", is_flag=True, help="Do not redeploy what ran before when a replace fails.")
+@click.option(
+    "--max-unavailable",
+    type=click.IntRange(1, 1000),
+    metavar="N",
+    help="Replace at most N deployments at once; a failed wave halts the rest.  [default: the parallelism]",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="json: the summary as JSON on stdout (progress goes to stderr).",
+)
 @click.pass_obj
 def apply(
     app: App,
@@ -63,6 +89,10 @@ def apply(
     wait: bool,
     timeout: float,
     lock_timeout: float,
+    health_window: float,
+    no_rollback: bool,
+    max_unavailable: int | None,
+    fmt: str,
 ) -> int:
     """Make the live deployments match the manifests under PATHs, or carry out a saved plan.
 
@@ -71,14 +101,16 @@ def apply(
     without asking again.
     """
     from qcdeploy import lock, planfile
-    from qcdeploy.executor import ApplyOptions
+    from qcdeploy.apply.context import ApplyOptions
     from qcdeploy.safety import Limits
 
     if plan_file is None and len(args) == 1 and planfile.is_plan_file(args[0]):
         plan_file, args = args[0], ()
     if plan_file is not None and (args or targets or prune or replace_names):
         raise ConfigError("a saved plan fixes the paths and options; give only --plan FILE (and apply options)")
-    options = ApplyOptions(wait, timeout, parallelism)
+    options = ApplyOptions(wait, timeout, parallelism, health_window, not no_rollback, max_unavailable)
+    if fmt == "json":
+        app.json_summary = True
     limits = Limits(allow_protected, allow_empty, max_stops)
     # first, the manifests: an environment's overlay names its own ledger, which the lock below is taken on
     saved = _saved_plan(app, plan_file) if plan_file is not None else None
@@ -111,7 +143,7 @@ def _apply_saved(app: App, path: str, saved: SavedPlan, limits: Limits, options:
     manifests = app.load(list(saved.paths))
     run = plan_with(app, manifests, app.ledger(), list(saved.paths), saved.options)
     changes = planfile.check(saved, manifests, run.plan, run.state, run.ledger.entries)
-    app.out(f"Carrying out the saved plan {path}; the live state still matches it.")
+    app.progress(f"Carrying out the saved plan {path}; the live state still matches it.")
     return _carry_out(app, run, Plan(changes), limits, True, options)
 
 
@@ -119,8 +151,9 @@ def _carry_out(app: App, run: PlanRun, plan: Plan, limits: Limits, auto_approve:
     from qcdeploy import safety
     from qcdeploy.render.text import left_alone, render
 
-    app.out(render(plan, app.style), nl=False)
+    app.progress(render(plan, app.style), nl=False)
     if not plan.has_changes:
+        _summarise(app, [], False)
         return 0
     safety.check(plan, run.state, run.ledger.entries, limits)
     _confirm(auto_approve)
@@ -129,19 +162,20 @@ def _carry_out(app: App, run: PlanRun, plan: Plan, limits: Limits, auto_approve:
         results = executor.run(plan.changes)
     _summarise(app, results, executor.interrupted.is_set())
     for line in left_alone(run.plan):
-        app.out(line)
+        app.progress(line)
     return 1 if any(r.outcome.value != "done" for r in results) else 0
 
 
 def _executor(app: App, run: PlanRun, options: ApplyOptions) -> Executor:
-    from qcdeploy.executor import Executor, line_logger
-    from qcdeploy.steps import Steps
-    from qcdeploy.waiting import Poller
+    from qcdeploy.apply.context import Context
+    from qcdeploy.apply.executor import Executor, line_logger
+    from qcdeploy.apply.waiting import Poller
 
     poll = poll_interval(app.environ)
     poller = Poller(poll, max(poll, 10 * poll), progress_every=max(30.0, poll))
-    steps = Steps(app.api(), run.ledger, poller, line_logger(app.out), options.timeout, options.wait)
-    return Executor(steps, options.parallelism)
+    baseline = {pid: dep.deploy_id for pid, dep in run.state.deployments.items()}
+    ctx = Context(app.api(), run.ledger, poller, line_logger(app.progress), options, app.environ, baseline)
+    return Executor(ctx)
 
 
 @contextmanager
@@ -182,17 +216,9 @@ def _confirm(auto_approve: bool) -> None:
 
 
 def _summarise(app: App, results: list[Result], interrupted: bool) -> None:
-    app.out("")
-    done = [r for r in results if r.outcome.value == "done"]
-    failed = [r for r in results if r.outcome.value == "failed"]
-    skipped = [r for r in results if r.outcome.value == "not attempted"]
-    head = "Apply interrupted" if interrupted else "Apply finished"
-    app.out(f"{head}: {len(done)} done, {len(failed)} failed, {len(skipped)} not attempted.")
-    for r in done:
-        app.out(f"  done    {r.change.action.symbol} {r.change.name}: {r.detail or r.change.action.value}")
-    for r in failed:
-        app.out(f"  FAILED  {r.change.action.symbol} {r.change.name}: {r.detail}")
-    for r in skipped:
-        app.out(f"  skipped {r.change.action.symbol} {r.change.name}" + (f": {r.detail}" if r.detail else ""))
-    if failed or skipped:
-        app.out("Run `qcdeploy apply` again to finish; what was done is recorded in the ledger.")
+    from qcdeploy.render import summary
+
+    if app.json_summary:
+        app.out(summary.as_json(results, interrupted), nl=False)
+    elif results:
+        app.out(summary.text(results, interrupted, app.style), nl=False)

@@ -51,6 +51,10 @@ def _dispatch(server: SandboxServer, op: str, body: dict[str, Any]) -> dict[str,
         if running is not None:
             running.status, running.stopped = "Stopped", world.clock()
         settings = dict(body.get("settings") or {})
+        project = world.projects[int(body["projectId"])]
+        if "parameters" in settings:  # the lean CLI pushes them to the project before deploying
+            project.parameters = {str(k): str(v) for k, v in settings["parameters"].items()}
+        settings["parameters"] = dict(project.parameters)
         c = world.new_compile(int(body["projectId"]))
         c.created -= world.delay
         dep = world.new_deployment(
@@ -71,6 +75,10 @@ def _dispatch(server: SandboxServer, op: str, body: dict[str, Any]) -> dict[str,
         return {}
     if op == "refuse-login":  # the broker refuses this credential value (a password typed wrong)
         world.refused_logins.append(str(body["value"]))
+        return {}
+    if op == "set-parameters":  # someone edited the project's parameters in the web IDE
+        world.projects[int(body["projectId"])].parameters = {str(k): str(v) for k, v in body["parameters"].items()}
+        world.touch(int(body["projectId"]))
         return {}
     if op == "break-build":
         world.projects[int(body["projectId"])].buildError = str(body.get("error", "main.py:1 SyntaxError"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -37,6 +38,23 @@ BROKERAGES: dict[str, tuple[str, ...]] = {
     "PublicBrokerage": ("public-secret-key", "public-account-number"),
     "BloombergFixBrokerage": (),
 }
+
+
+# qc-api §3: /live/list and /live/read report a display name, not the module id (the older docs' enum)
+DISPLAY_NAMES = {
+    "QuantConnectBrokerage": "PaperBrokerage",
+    "InteractiveBrokersBrokerage": "Interactive",
+    "OandaBrokerage": "Oanda",
+    "TradierBrokerage": "Tradier",
+    "AlpacaBrokerage": "Alpaca",
+    "BitfinexBrokerage": "Bitfinex",
+    "BinanceBrokerage": "Binance",
+    "CoinbaseBrokerage": "Coinbase",
+}
+
+
+def display_name(module_id: str) -> str:
+    return DISPLAY_NAMES.get(module_id, module_id)
 
 
 class Fail(Exception):
@@ -78,10 +96,10 @@ def projects_read(world: World, body: Body) -> Body:
                 "ownerId": 0,
                 "language": "Py",
                 "collaborators": [],
-                "leanVersionId": 17000,
-                "leanPinnedToMaster": True,
+                "leanVersionId": p.leanVersionId,
+                "leanPinnedToMaster": False,
                 "leanEnvironment": 1,
-                "parameters": [{"key": k, "value": v} for k, v in _parameters(world, p.projectId).items()],
+                "parameters": _parameter_shape(world, p.parameters),
                 "libraries": [],
                 "liveForm": _live_form(world, p.projectId),
             }
@@ -91,9 +109,43 @@ def projects_read(world: World, body: Body) -> Body:
     }
 
 
-def _parameters(world: World, project_id: int) -> dict[str, str]:
-    dep = world.newest(project_id)
-    return dict((dep.settings.get("parameters") or {}) if dep is not None else {})
+def _parameter_shape(world: World, parameters: dict[str, str]) -> Any:
+    """qc-api §7: a list of {key, value}, or (as some answers come) a dict whose values are {key, value}."""
+    items = [{"key": k, "value": v} for k, v in parameters.items()]
+    return {str(i): item for i, item in enumerate(items)} if world.parameters_as_dict else items
+
+
+def projects_update(world: World, body: Body) -> Body:
+    """Form-encoded as the lean CLI sends it (`parameters[0][key]`, …; `parameters=""` clears), or JSON."""
+    project = world.projects[_project(world, body)]
+    if "name" in body:
+        project.name = str(body["name"])
+    parameters = _form_parameters(body)
+    if parameters is not None:
+        project.parameters = parameters
+    world.touch(project.projectId)
+    return {}
+
+
+def _form_parameters(body: Body) -> dict[str, str] | None:
+    value = body.get("parameters")
+    if isinstance(value, list):  # JSON: [{key, value}]
+        return {str(p["key"]): str(p.get("value", "")) for p in value if isinstance(p, dict) and "key" in p}
+    if isinstance(value, dict):
+        return {str(k): str(v) for k, v in value.items()}
+    if value == "":
+        return {}
+    found: dict[int, dict[str, str]] = {}
+    for key, item in body.items():
+        match = _FORM_PARAMETER.fullmatch(key)
+        if match:
+            found.setdefault(int(match.group(1)), {})[match.group(2)] = str(item)
+    if not found:
+        return None
+    return {p["key"]: p.get("value", "") for _, p in sorted(found.items()) if "key" in p}
+
+
+_FORM_PARAMETER = re.compile(r"parameters\[(\d+)\]\[(key|value)\]")
 
 
 def nodes_read(world: World, body: Body) -> Body:
@@ -166,7 +218,9 @@ def live_create(world: World, body: Body) -> Body:
     if world.active(pid) is not None:
         raise Fail("Project already has an active live deployment; stop it first")
     brokerage = _brokerage(body.get("brokerage"))
-    dep = world.new_deployment(pid, node.id, compile_.compileId, brokerage, kept_settings(body))
+    # a deployment runs with its project's parameters; a `parameters` field in the request is not documented
+    settings = {**kept_settings(body), "parameters": dict(world.projects[pid].parameters)}
+    dep = world.new_deployment(pid, node.id, compile_.compileId, brokerage, settings)
     if any(str(v) in world.refused_logins for v in body["brokerage"].values()):
         dep.deployError = "Brokerage login failed: the brokerage refused the credentials"
     return {
@@ -215,8 +269,8 @@ def _live_form(world: World, project_id: int) -> Body | None:
     node = world.nodes.get(dep.nodeId)
     return {
         "brokerageData": dep.settings.get("brokerage") or {"id": dep.brokerage},
-        "dataProvidersData": [
-            v.get("id") for v in (dep.settings.get("dataProviders") or {}).values() if isinstance(v, dict)
+        "dataProvidersData": [  # a list of {id} objects (OpenAPI LiveForm), not plain ids
+            {"id": v.get("id")} for v in (dep.settings.get("dataProviders") or {}).values() if isinstance(v, dict)
         ],
         "node": node.id if node else "",
         "autoRestart": "true" if dep.settings.get("automaticRedeploy") else "false",
@@ -240,7 +294,7 @@ def _live(world: World, d: Deployment) -> Body:
         "status": d.status,
         "launched": stamp(d.launched),
         "stopped": stamp(d.stopped) if d.stopped else None,
-        "brokerage": d.brokerage,
+        "brokerage": display_name(d.brokerage),
         "message": d.error,
         "projectName": world.projects[d.projectId].name,
         "cloneId": d.projectId,
@@ -270,7 +324,7 @@ def _summary(world: World, d: Deployment) -> Body:
         "status": d.status,
         "launched": stamp(d.launched, iso=True),
         "stopped": stamp(d.stopped, iso=True) if d.stopped else None,
-        "brokerage": d.brokerage,
+        "brokerage": display_name(d.brokerage),
         "subscription": "",
         "error": d.error,
         "description": "",
@@ -295,6 +349,7 @@ Handler = Callable[[World, Body], Body]
 ENDPOINTS: dict[str, tuple[Handler, bool]] = {  # endpoint -> (handler, changes state)
     "authenticate": (authenticate, False),
     "projects/read": (projects_read, False),
+    "projects/update": (projects_update, True),
     "nodes/read": (nodes_read, False),
     "compile/create": (compile_create, True),
     "compile/read": (compile_read, False),

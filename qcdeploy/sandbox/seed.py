@@ -69,6 +69,8 @@ def world_from_seed(seed: dict[str, Any], data_dir: str | None = None) -> World:
                 org,
                 str(p.get("buildError", "")),
                 str(p.get("deployError", "")),
+                parameters={str(k): str(v) for k, v in (p.get("parameters") or {}).items()},
+                leanVersionId=int(p.get("leanVersionId", 17000)),
             )
             for p in seed.get("projects", [])
         }
@@ -77,8 +79,12 @@ def world_from_seed(seed: dict[str, Any], data_dir: str | None = None) -> World:
             for n in seed.get("nodes", [])
         }
         world = World(users, org, projects, nodes, delay=float(seed.get("delay", 2)), data_dir=data_dir)
+        world.parameters_as_dict = bool(seed.get("parametersAsDict", False))
         for i, d in enumerate(seed.get("deployments", [])):
             world.deployments.append(_deployment(d, i, now))
+            wanted = (d.get("settings") or {}).get("parameters")
+            if wanted and not projects[int(d["projectId"])].parameters:  # deployed with them: the project has them
+                projects[int(d["projectId"])].parameters = {str(k): str(v) for k, v in wanted.items()}
     except (KeyError, TypeError, ValueError) as exc:
         raise ConfigError(f"sandbox seed is malformed: {exc!r}") from None
     return world

@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -82,8 +83,17 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
+        form = self.path.startswith(PREFIX) and self.headers.get("Content-Type", "").startswith(
+            "application/x-www-form-urlencoded"
+        )
         try:
-            body = json.loads(raw) if raw.strip() else {}
+            body = (
+                dict(parse_qsl(raw.decode(), keep_blank_values=True))
+                if form
+                else json.loads(raw)
+                if raw.strip()
+                else {}
+            )
         except ValueError:
             self._send(400, {"success": False, "errors": ["Request body is not valid JSON"]})
             return
@@ -175,18 +185,15 @@ class Handler(BaseHTTPRequestHandler):
         self._send_raw(status, json.dumps(payload).encode(), headers)
 
     def _send_raw(self, status: int, data: bytes, headers: dict[str, str] | None = None, cut: bool = False) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        for key, value in (headers or {}).items():
-            self.send_header(key, value)
+        fields = {"Content-Type": "application/json", "Content-Length": str(len(data)), **(headers or {})}
         if cut:
             data, self.close_connection = data[: len(data) // 2], True
-        # headers and body in one write: with Nagle's algorithm on, a second small write waits for a delayed ACK
-        self._headers_buffer.append(b"\r\n")
-        self._headers_buffer.append(data)
-        self.wfile.write(b"".join(self._headers_buffer))
-        self._headers_buffer = []
+        if self.close_connection:
+            fields["Connection"] = "close"
+        head = f"HTTP/1.1 {status} {HTTPStatus(status).phrase}\r\n"
+        head += "".join(f"{key}: {value}\r\n" for key, value in fields.items()) + "\r\n"
+        # status, headers and body in one write: a second small write would wait for a delayed ACK (Nagle)
+        self.wfile.write(head.encode("latin-1") + data)
 
 
 def _raise_interrupt(signum: int, frame: object) -> None:

@@ -35,6 +35,8 @@ class Project:
     buildError: str = ""  # non-empty: compiles of this project fail with this log line
     deployError: str = ""  # non-empty: deployments of this project fail to start
     crashAfter: float | None = None  # deployments of this project die this many seconds after Running
+    parameters: dict[str, str] = field(default_factory=dict)  # project variables, read by a deployment as it starts
+    leanVersionId: int = 17000
 
 
 @dataclass
@@ -83,6 +85,7 @@ class World:
     deployments: list[Deployment] = field(default_factory=list)
     delay: float = 2.0
     refused_logins: list[str] = field(default_factory=list)  # credential values the brokers refuse
+    parameters_as_dict: bool = False  # projects/read answers parameters in its dict shape
     data_dir: str | None = None
     clock: Callable[[], float] = time.time
     lock: threading.RLock = field(default_factory=threading.RLock)
@@ -180,6 +183,7 @@ class World:
             "organizationId": self.organizationId,
             "delay": self.delay,
             "refusedLogins": self.refused_logins,
+            "parametersAsDict": self.parameters_as_dict,
             "projects": [asdict(p) for p in self.projects.values()],
             "nodes": [asdict(n) for n in self.nodes.values()],
             "compiles": [asdict(c) for c in self.compiles.values()],
@@ -197,5 +201,6 @@ class World:
             deployments=[Deployment(**d) for d in raw.get("deployments", [])],
             delay=float(raw.get("delay", 2.0)),
             refused_logins=[str(v) for v in raw.get("refusedLogins", [])],
+            parameters_as_dict=bool(raw.get("parametersAsDict", False)),
             data_dir=data_dir,
         )

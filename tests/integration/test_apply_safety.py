@@ -45,7 +45,10 @@ def test_stopping_everything_needs_allow_empty(cli, sandbox, manifests):
         (manifests / f"{name}.yaml").unlink()
     write(manifests, "d.yaml", manifest("spare", P_SPARE, node="live-node-1", state="stopped"))
     refused = cli("apply", "--auto-approve", "--prune", str(manifests))
-    assert refused.code == 1 and "every one of the 3 running deployments qcdeploy manages" in refused.err
+    assert (
+        refused.code == 1
+        and "stop every one of the 3 running deployments qcdeploy manages, leaving none" in refused.err
+    )
     assert all(len(sandbox.active(p)) == 1 for p in (P_MOMENTUM, P_MEANREV, P_PAIRS))
     assert cli("apply", "--auto-approve", "--prune", "--allow-empty", str(manifests)).code == 0
     assert not any(sandbox.active(p) for p in (P_MOMENTUM, P_MEANREV, P_PAIRS))

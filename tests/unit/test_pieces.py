@@ -107,7 +107,7 @@ def test_active_deployment_beats_a_later_or_undated_inactive_one():
 
 
 def test_deploy_id_may_be_nested():
-    from qcdeploy.steps import deploy_id_of as _deploy_id
+    from qcdeploy.apply.creating import deploy_id_of as _deploy_id
 
     assert _deploy_id({"deployId": "L-1"}) == "L-1"
     assert _deploy_id({"live": {"deployId": "L-2"}}) == "L-2"

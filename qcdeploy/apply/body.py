@@ -1,0 +1,66 @@
+"""The live/create body: built from the desired fields, values as strings (as the lean CLI sends them), checked."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from qcdeploy.brokerages import BROKERAGES, DATA_PROVIDERS, missing_keys, nearest
+
+
+def create_body(fields: Mapping[str, Any], compile_id: str) -> dict[str, Any]:
+    """The desired fields as /live/create takes them: the compile built (or pinned) in place of `compile`."""
+    body = {key: value for key, value in fields.items() if key != "compile"}
+    body["compileId"] = compile_id
+    body["brokerage"] = _strings(body["brokerage"])
+    body["dataProviders"] = {key: _strings(value) for key, value in body["dataProviders"].items()}
+    return body
+
+
+def _strings(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """lean-cli sends every brokerage setting as a string (`str(value)`); cash and holdings stay structured."""
+    return {key: _string(value) for key, value in settings.items()}
+
+
+def _string(value: Any) -> Any:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    return value
+
+
+def problems(body: Mapping[str, Any]) -> list[str]:
+    """Everything about a body that would make live/create refuse it, found before anything is stopped."""
+    found = []
+    try:
+        json.dumps(body, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        found.append(f"the create body is not valid JSON ({exc})")
+    brokerage = body.get("brokerage") or {}
+    found += _module_problems("brokerage", brokerage, BROKERAGES)
+    for key, provider in (body.get("dataProviders") or {}).items():
+        found += _module_problems(f"data provider {key}", provider, DATA_PROVIDERS)
+    return found
+
+
+def _module_problems(what: str, settings: Mapping[str, Any], catalogue: Mapping[str, tuple[str, ...]]) -> list[str]:
+    module = str(settings.get("id") or "")
+    if module not in catalogue:
+        guess = nearest(module, catalogue)
+        return [f"{what} id {module!r} is not a known module" + (f" (did you mean {guess!r}?)" if guess else "")]
+    missing = missing_keys(settings, catalogue)
+    return [f"{what} {module} needs {', '.join(missing)}"] if missing else []
+
+
+def empty_secrets(body: Mapping[str, Any], sensitive: Any) -> list[str]:
+    """Secrets that resolved to an empty string: a set-but-empty variable would log in with no password."""
+    empty = []
+    for path in sensitive:
+        value: Any = body
+        for part in path:
+            value = value.get(part) if isinstance(value, dict) else None
+        if value == "":
+            empty.append(".".join(map(str, path)))
+    return empty

@@ -1,0 +1,150 @@
+"""Create step: project parameters, one live/create (never two), the ledger record, then watch it come up."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from qcdeploy.apply.context import Context
+from qcdeploy.apply.outcome import Outcome, Result, StepFailed
+from qcdeploy.client import AmbiguousWrite
+from qcdeploy.errors import ApiError, LedgerError
+from qcdeploy.fingerprint import recorded_fields
+from qcdeploy.model import LedgerEntry, LiveDeployment
+
+
+class CreateFailed(StepFailed):
+    """The new deployment was refused, or did not come up and stay up."""
+
+
+def create_step(ctx: Context, r: Result) -> None:
+    d = r.change.desired
+    assert d is not None and r.body is not None
+    pid = d.project.project_id
+    modified = set_parameters(ctx, r.change.name, pid, d.project.parameters, r.body["parameters"])
+    r.project_modified = modified or r.project_modified
+    ctx.log(d.name, f"deploying project {pid} on node {d.node.name or d.node.id}")
+    r.deploy_id = launch(ctx, r.change.name, pid, r.body, ctx.baseline.get(pid))
+    try:
+        ctx.ledger.put(_entry(ctx, r, r.deploy_id))
+    except LedgerError as exc:
+        raise StepFailed(
+            f"DEPLOYED {r.deploy_id}, BUT IT IS NOT RECORDED: {exc}. The deployment is live; once the ledger can be "
+            f"written, run `qcdeploy adopt {d.name}` (the next plan lists it as unmanaged until then)"
+        ) from None
+    if ctx.options.wait and not ctx.poller.cancel.is_set():
+        r.detail = watch(ctx, r.change.name, pid, r.deploy_id, ctx.options.health_window)
+    else:
+        r.detail = f"deployed {r.deploy_id} (not waiting until it runs)"
+    r.outcome = Outcome.DONE
+
+
+def set_parameters(ctx: Context, name: str, pid: int, current: Mapping[str, str], wanted: Mapping[str, str]) -> str:
+    """Parameters are project variables, read when a deployment starts (qc-api §7): set them first.
+
+    Returns the project's `modified` after the update ("" when nothing was changed), so that qcdeploy's own
+    update never reads as a code change.
+    """
+    if dict(current) == dict(wanted):
+        return ""
+    ctx.api.set_parameters(pid, wanted)
+    ctx.log(name, f"project {pid} parameters set ({len(wanted)})")
+    return str(ctx.api.project(pid).get("modified") or "")
+
+
+def launch(ctx: Context, name: str, pid: int, body: Mapping[str, Any], baseline: str | None) -> str:
+    """At most one deployment per create: after an unclear answer, look before sending again.
+
+    A deployment of the project other than `baseline` (the newest one before the create was sent) is ours,
+    whatever its status: a new deployment that crashed at once is reported, never created a second time.
+    """
+    for attempt in range(3):
+        if attempt:
+            found = _newer(ctx, pid, baseline)
+            if found is not None:
+                ctx.log(name, f"it was deployed: {found.deploy_id} ({found.status})")
+                return found.deploy_id
+            ctx.log(name, "it was not deployed; sending it again")
+        try:
+            answer = ctx.api.live_create(body)
+        except AmbiguousWrite as exc:
+            ctx.log(name, f"{exc}; checking whether it was deployed")
+            continue
+        except ApiError as exc:
+            if attempt == 0:
+                raise CreateFailed(str(exc)) from None
+            continue  # e.g. "already has an active deployment": the next look tells
+        deploy_id = deploy_id_of(answer)
+        if not deploy_id:
+            raise CreateFailed("live/create returned no deployId")
+        return deploy_id
+    found = _newer(ctx, pid, baseline)
+    if found is not None:
+        return found.deploy_id
+    raise CreateFailed("could not tell whether live/create took effect; run plan to see the project's state")
+
+
+def _newer(ctx: Context, pid: int, baseline: str | None) -> LiveDeployment | None:
+    now = ctx.read_or_none(pid)
+    return now if now is not None and now.deploy_id != baseline else None
+
+
+def watch(ctx: Context, name: str, pid: int, deploy_id: str, health_window: float) -> str:
+    """Wait until the deployment runs, then watch it for health_window seconds; CreateFailed if it does not."""
+    seen: list[str] = []
+
+    def probe() -> LiveDeployment | None:
+        dep = ctx.read_or_none(pid, deploy_id)  # a failed read is "not known yet", not a failed deployment
+        if dep is not None and (not seen or seen[-1] != dep.status):
+            seen.append(dep.status)
+            ctx.log(name, f"{deploy_id} {dep.status}")
+        return dep
+
+    def settled(d: LiveDeployment | None) -> bool:
+        return d is not None and (d.status == "Running" or not d.active)
+
+    final, finished = ctx.poller.until(probe, settled, ctx.timeout, lambda s: ctx.log(name, f"waiting ({s:.0f}s)"))
+    if final is not None and final.status == "Running":
+        return _healthy(ctx, name, deploy_id, probe, health_window)
+    if not finished and ctx.poller.cancel.is_set():
+        return f"deployed {deploy_id} ({final.status if final else 'status unknown'}; stopped waiting)"
+    if not finished:
+        status = final.status if final is not None else "in an unknown state (its status could not be read)"
+        raise CreateFailed(f"{deploy_id} still {status} after {ctx.timeout:g}s")
+    assert final is not None
+    raise CreateFailed(f"{deploy_id} ended in {final.status}: {final.error or 'no error message'}")
+
+
+def _healthy(ctx: Context, name: str, deploy_id: str, probe: Any, window: float) -> str:
+    if window <= 0 or ctx.poller.cancel.is_set():
+        return f"{deploy_id} Running"
+    ctx.log(name, f"{deploy_id} is Running; watching it for {window:g}s")
+    final, ended = ctx.poller.until(probe, lambda d: d is not None and not d.active, window)
+    if ended:
+        assert final is not None
+        raise CreateFailed(f"{deploy_id} ended in {final.status} within {window:g}s of Running: {final.error or '-'}")
+    return f"{deploy_id} Running"
+
+
+def _entry(ctx: Context, r: Result, deploy_id: str) -> LedgerEntry:
+    d = r.change.desired
+    assert d is not None
+    spec = d.manifest.spec
+    return LedgerEntry(
+        name=d.name,
+        project_id=d.project.project_id,
+        deploy_id=deploy_id,
+        spec=recorded_fields(d, ctx.ledger.salt),
+        compile_id=r.compile_id,
+        project_modified=r.project_modified,
+        applied_at=ctx.stamp(),
+        on_stop=spec["onStop"],
+        protect=bool(spec["protect"]),
+        refs=d.manifest.references(),
+    )
+
+
+def deploy_id_of(answer: Mapping[str, Any]) -> str:
+    """live/create answers deployId at the top; some answers only carry it inside `live`."""
+    nested = answer.get("live")
+    return str(answer.get("deployId") or (nested.get("deployId") if isinstance(nested, dict) else "") or "")

@@ -1,0 +1,130 @@
+"""Carries out a Plan in phases over a pool of workers; replaces go in waves and halt on a failure.
+
+Order: compile every create (a broken build never stops anything); preflight every create (nothing stops
+unless its successor can be sent); plain stops; replaces in waves of --max-unavailable, each wave stopping its
+members and then creating them, rolling back any that does not come up; plain creates; ledger-only updates.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from qcdeploy.apply.compiling import compile_step
+from qcdeploy.apply.context import Context
+from qcdeploy.apply.creating import create_step
+from qcdeploy.apply.outcome import Interrupted, Outcome, Result
+from qcdeploy.apply.preflight import preflight_step
+from qcdeploy.apply.rollback import rollback_step
+from qcdeploy.apply.stopping import stop_step
+from qcdeploy.apply.waves import waves
+from qcdeploy.errors import QcdeployError
+from qcdeploy.model import Action, Change
+from qcdeploy.redact import scrub
+
+Step = Callable[[Context, Result], None]
+
+
+@dataclass
+class Executor:
+    """Independent changes run concurrently; the steps of one change always stay in order."""
+
+    ctx: Context
+    interrupted: threading.Event = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.interrupted = self.ctx.poller.cancel  # one flag stops new steps and cuts waits short
+
+    def run(self, changes: Iterable[Change]) -> list[Result]:
+        results = [Result(c) for c in changes]
+        for r in results:
+            if r.change.blocked:
+                self._fail(r, f"blocked: {r.change.blocked}")
+        runnable = [r for r in results if not r.change.blocked]
+        creating = [r for r in runnable if r.change.creates]
+        self._phase(creating, compile_step, new_work=True)
+        self._phase([r for r in creating if r.ok], preflight_step, new_work=True)
+        self._phase([r for r in runnable if r.change.stops and not r.change.creates], stop_step, new_work=True)
+        self._roll_out([r for r in creating if r.change.action is Action.REPLACE and r.ok])
+        self._phase([r for r in creating if r.change.action is Action.CREATE and r.ok], create_step, new_work=True)
+        self._phase([r for r in runnable if r.change.action is Action.UPDATE], _update_step, new_work=True)
+        for r in results:
+            if r.outcome is Outcome.NOT_ATTEMPTED and self.interrupted.is_set() and not r.detail:
+                r.detail = "interrupted before it started"
+        return results
+
+    def _roll_out(self, replaces: Sequence[Result]) -> None:
+        """Wave after wave; a wave with a failure halts the rollout (Argo CD's and Kubernetes' maxUnavailable)."""
+        size = self.ctx.options.max_unavailable or self.ctx.options.parallelism
+        halted_by = ""
+        for wave in waves(replaces, size):
+            if halted_by:
+                for r in wave:
+                    r.detail = f"rollout halted: {halted_by} failed"
+                continue
+            self._phase(wave, stop_step, new_work=True)
+            # a replace whose old deployment is gone is finished even after an interrupt: never leave it flat
+            self._phase([r for r in wave if r.stopped and r.ok], self._create_or_roll_back, new_work=False)
+            failed = [r.change.name for r in wave if not r.ok]
+            halted_by = ", ".join(failed)
+
+    def _create_or_roll_back(self, ctx: Context, r: Result) -> None:
+        try:
+            create_step(ctx, r)
+            return
+        except Interrupted:
+            raise
+        except QcdeployError as exc:
+            why = str(exc)
+        except Exception as exc:  # a bug must not leave the strategy flat either
+            why = f"unexpected {type(exc).__name__}: {exc}"
+        self._fail(r, why)
+        rollback_step(ctx, r, why)
+        if r.outcome is Outcome.ROLLED_BACK:
+            ctx.log(r.change.name, f"ROLLED BACK {r.detail}")
+        elif r.flat:
+            ctx.log(r.change.name, f"FLAT: {r.flat}")
+
+    def _phase(self, results: list[Result], step: Step, new_work: bool) -> None:
+        def guarded(r: Result) -> None:
+            if self.interrupted.is_set() and (new_work or not r.stopped):
+                return
+            try:
+                step(self.ctx, r)
+            except Interrupted as exc:
+                r.detail = str(exc)
+            except QcdeployError as exc:
+                self._fail(r, str(exc))
+            except Exception as exc:  # contained: one change fails, the apply and its summary go on
+                self._fail(r, f"unexpected {type(exc).__name__}: {exc} (a bug in qcdeploy)")
+
+        with ThreadPoolExecutor(max_workers=max(1, self.ctx.options.parallelism)) as pool:
+            list(pool.map(guarded, results))
+
+    def _fail(self, r: Result, detail: str) -> None:
+        r.outcome, r.detail = Outcome.FAILED, detail
+        self.ctx.log(r.change.name, f"FAILED: {detail}")
+
+
+def _update_step(ctx: Context, r: Result) -> None:
+    """Ledger-only: protect and onStop changed."""
+    from dataclasses import replace
+
+    c = r.change
+    assert c.entry is not None and c.desired is not None
+    spec = c.desired.manifest.spec
+    ctx.ledger.put(replace(c.entry, on_stop=spec["onStop"], protect=bool(spec["protect"])))
+    r.outcome, r.detail = Outcome.DONE, "ledger updated"
+
+
+def line_logger(say: Callable[[str], None]) -> Callable[[str, str], None]:
+    """One line per step, prefixed with the deployment's name, never interleaved, never a secret."""
+    lock = threading.Lock()
+
+    def log(name: str, message: str) -> None:
+        with lock:
+            say(scrub(f"{name}: {message}"))
+
+    return log

@@ -1,0 +1,44 @@
+"""What happened to each change: outcome, detail, and what apply learned along the way."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+from qcdeploy.errors import QcdeployError
+from qcdeploy.model import Change
+
+
+class Outcome(str, Enum):
+    DONE = "done"
+    ROLLED_BACK = "rolled back"  # the new deployment failed; what ran before runs again
+    FAILED = "failed"
+    NOT_ATTEMPTED = "not attempted"
+
+
+@dataclass
+class Result:
+    """What happened to one change so far."""
+
+    change: Change
+    outcome: Outcome = Outcome.NOT_ATTEMPTED
+    detail: str = ""
+    compile_id: str | None = None
+    project_modified: str | None = None
+    deploy_id: str | None = None
+    body: dict[str, Any] | None = None  # the live/create body, built and checked before anything stops
+    stopped: bool = False  # its old deployment is (or may be) gone: a replace must now be finished
+    flat: str = ""  # non-empty: nothing runs for this strategy, and why
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome not in (Outcome.FAILED, Outcome.ROLLED_BACK)
+
+
+class StepFailed(QcdeployError):
+    """One step of one change failed; the others carry on."""
+
+
+class Interrupted(QcdeployError):
+    """Ctrl-C or SIGTERM cut a wait short before anything irreversible happened."""

@@ -1,0 +1,128 @@
+"""Rollback: a replace whose new deployment did not come up redeploys what ran before, from the ledger.
+
+The ledger holds the old spec with secrets as salted hashes, plus where each secret came from (`${env:NAME}`),
+so the old create body is rebuilt with the secrets read from the environment again. What cannot be rebuilt
+(a deployment qcdeploy did not start, a secret no longer set) leaves the strategy FLAT, and the summary says so
+first.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
+from qcdeploy.apply.body import create_body
+from qcdeploy.apply.context import Context
+from qcdeploy.apply.creating import launch, set_parameters, watch
+from qcdeploy.apply.outcome import Outcome, Result
+from qcdeploy.envref import substitute
+from qcdeploy.errors import QcdeployError
+from qcdeploy.fingerprint import SENSITIVE_KEY, is_sensitive, secret_hash
+from qcdeploy.model import Change, LedgerEntry, LiveDeployment
+
+
+def previous_body(entry: LedgerEntry, environ: Mapping[str, str], salt: str) -> tuple[dict[str, Any] | None, str]:
+    """The create body of what ran before, and a note; or None and why it cannot be rebuilt."""
+    if not entry.compile_id:
+        return None, "the ledger does not say which compile it ran"
+    fields = copy.deepcopy(dict(entry.spec))
+    refs, notes = dict(entry.refs), []
+    for path, leaf in list(_sensitive_leaves(fields, ())):
+        ref = refs.get(path)
+        if ref is None:
+            return None, f"the ledger does not say where the secret at {_dotted(path)} came from"
+        sub = substitute(ref, environ)
+        if sub.missing or sub.invalid:
+            return None, f"{', '.join(sub.missing or sub.invalid)} is not set"
+        if secret_hash(sub.value, salt) != leaf[SENSITIVE_KEY]:
+            notes.append(f"{', '.join(sub.names)} has changed since it ran")
+        _set(fields, path, sub.value)
+    return create_body(fields, entry.compile_id), "; ".join(notes)
+
+
+def impossible(ctx: Context, change: Change) -> str:
+    """Why a failed replace of this change could not be rolled back ("" when it could)."""
+    if change.entry is None:
+        return "qcdeploy did not start the deployment it replaces, so there is no recorded spec to go back to"
+    body, why = previous_body(change.entry, ctx.environ, ctx.ledger.salt)
+    return why if body is None else ""
+
+
+def rollback_step(ctx: Context, r: Result, why: str) -> None:
+    """After a failed create of a replace: make sure something runs for the strategy, or say FLAT."""
+    c = r.change
+    assert c.desired is not None
+    new = ctx.read_or_none(c.desired.project.project_id)
+    if new is None:
+        r.flat = f"its state cannot be read after: {why}"
+        return
+    if new.active and not _stuck(ctx, r, new):
+        return  # something runs: the old deployment never stopped, or the new one is up after all
+    entry = c.entry
+    if not ctx.options.rollback or entry is None:
+        reason = "--no-rollback" if entry is not None else impossible(ctx, c)
+        r.flat = f"no deployment is running ({why}; not rolled back: {reason})"
+        return
+    body, note = previous_body(entry, ctx.environ, ctx.ledger.salt)
+    if body is None:
+        r.flat = f"no deployment is running ({why}; cannot roll back: {note})"
+        return
+    try:
+        deploy_id = _redeploy(ctx, r, entry, body)
+    except QcdeployError as exc:
+        r.flat = f"no deployment is running ({why}; the rollback failed too: {exc})"
+        return
+    r.outcome, r.deploy_id = Outcome.ROLLED_BACK, deploy_id
+    r.detail = f"to {entry.compile_id}: new deployment failed: {why}" + (f" ({note})" if note else "")
+
+
+def _stuck(ctx: Context, r: Result, new: LiveDeployment) -> bool:
+    """The new deployment is active but not healthy (a timeout): stop it so the old one can come back."""
+    if new.deploy_id != r.deploy_id or new.status == "Running":
+        return False
+    ctx.log(r.change.name, f"stopping {new.deploy_id} ({new.status}) to roll back")
+    ctx.api.live_stop(new.project_id)
+    ctx.poller.until(
+        lambda: ctx.read_or_none(new.project_id),
+        lambda d: d is not None and not d.active,
+        ctx.timeout,
+        cancellable=False,
+    )
+    return True
+
+
+def _redeploy(ctx: Context, r: Result, entry: LedgerEntry, body: dict[str, Any]) -> str:
+    name, pid = r.change.name, entry.project_id
+    ctx.log(name, f"rolling back: redeploying compile {entry.compile_id} with the spec it ran with")
+    assert r.body is not None
+    modified = set_parameters(ctx, name, pid, r.body["parameters"], body["parameters"])
+    newest = ctx.read_or_none(pid)
+    deploy_id = launch(ctx, name, pid, body, newest.deploy_id if newest is not None else None)
+    ctx.ledger.put(
+        replace(entry, deploy_id=deploy_id, applied_at=ctx.stamp(), project_modified=modified or entry.project_modified)
+    )
+    watch(ctx, name, pid, deploy_id, 0)
+    return deploy_id
+
+
+def _sensitive_leaves(tree: Any, path: tuple[str | int, ...]) -> Any:
+    if is_sensitive(tree):
+        yield path, tree
+    elif isinstance(tree, dict):
+        for key, value in tree.items():
+            yield from _sensitive_leaves(value, (*path, key))
+    elif isinstance(tree, list):
+        for i, value in enumerate(tree):
+            yield from _sensitive_leaves(value, (*path, i))
+
+
+def _set(tree: Any, path: tuple[str | int, ...], value: Any) -> None:
+    for part in path[:-1]:
+        tree = tree[part]
+    tree[path[-1]] = value
+
+
+def _dotted(path: tuple[str | int, ...]) -> str:
+    return ".".join(map(str, path))

@@ -1,0 +1,89 @@
+"""Stop step: stop (or liquidate) exactly the planned deployment, and make sure the stop took."""
+
+from __future__ import annotations
+
+import time
+
+from qcdeploy.apply.context import Context
+from qcdeploy.apply.outcome import Outcome, Result, StepFailed
+from qcdeploy.client import AmbiguousWrite
+from qcdeploy.errors import ApiError
+from qcdeploy.model import LiveDeployment
+
+
+def stop_step(ctx: Context, r: Result) -> None:
+    c = r.change
+    assert c.observed is not None
+    pid, planned = c.observed.project_id, c.observed.deploy_id
+    current = ctx.read(pid)
+    if current.deploy_id != planned:
+        raise StepFailed(f"project {pid} now runs {current.deploy_id}, not {planned} as planned; nothing was stopped")
+    if current.active:
+        verb = "liquidate" if c.liquidate else "stop"
+        ctx.log(c.name, f"{verb} {planned} (project {pid})")
+        r.stopped = True  # from the moment it is sent, the strategy may be down
+        try:
+            final = _stop_until_inactive(ctx, r, pid, planned)
+        except (ApiError, StepFailed) as exc:
+            final = _after_failed_stop(ctx, r, pid, planned, exc)
+        ctx.log(c.name, f"{planned} is {final.status}" if final else f"{planned}: the stop could not be confirmed")
+    r.stopped = True
+    if c.entry is not None:
+        ctx.ledger.remove(c.entry.name)
+    if not c.creates:
+        r.outcome, r.detail = Outcome.DONE, f"{planned} {'liquidated' if c.liquidate else 'stopped'}"
+
+
+def _after_failed_stop(ctx: Context, r: Result, pid: int, planned: str, exc: Exception) -> LiveDeployment | None:
+    """A stop step that failed after sending: still running means nothing changed; otherwise go on."""
+    now = ctx.read_or_none(pid)
+    if now is not None and now.active and now.deploy_id == planned:
+        r.stopped = False
+        raise StepFailed(f"{exc}; {planned} is still {now.status}") from None
+    ctx.log(r.change.name, f"{exc}; {planned} may be down, so the change goes on")
+    return now
+
+
+def _stop_until_inactive(ctx: Context, r: Result, pid: int, planned: str) -> LiveDeployment | None:
+    """Send the stop; while its answer is lost and nothing moves, send it again, to the same deployment only.
+
+    Once a stop may have landed, the strategy may be down: a read that fails is "not known yet", never a
+    reason to give up on the change (a replace then goes on to its create, which the API refuses while the
+    old deployment still runs). None: the state could not be read before the deadline.
+    """
+
+    def gone(d: LiveDeployment | None) -> bool:
+        return d is not None and (not d.active or d.deploy_id != planned)
+
+    deadline = time.monotonic() + ctx.timeout
+    grace = max(10 * ctx.poller.interval, 5.0)
+    confirmed = _send_stop(ctx, r, pid)
+    while True:
+        left = deadline - time.monotonic()
+        window = left if confirmed else min(grace, left)
+        final, finished = ctx.poller.until(
+            lambda: ctx.read_or_none(pid), gone, window, ctx.progress(r, "the stop"), cancellable=False
+        )
+        if finished or (final is None and time.monotonic() >= deadline):
+            return final
+        if time.monotonic() >= deadline:
+            assert final is not None
+            raise StepFailed(f"{planned} still {final.status} {ctx.timeout:g}s after the stop was sent")
+        if final is not None:
+            ctx.log(r.change.name, f"no sign of the stop yet; sending it again to {planned}")
+            confirmed = _send_stop(ctx, r, pid)
+
+
+def _send_stop(ctx: Context, r: Result, pid: int) -> bool:
+    """True when the API confirmed it; False when the answer was lost (it may have landed)."""
+    try:
+        ctx.api.live_stop(pid, r.change.liquidate)
+        return True
+    except AmbiguousWrite as exc:
+        ctx.log(r.change.name, f"{exc}; checking the deployment's status")
+        return False
+    except ApiError:
+        now = ctx.read_or_none(pid)
+        if now is None or now.active:  # "not running" after a lost first answer means it worked
+            raise
+        return True

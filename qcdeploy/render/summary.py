@@ -1,0 +1,68 @@
+"""Apply's closing summary, as text or JSON: FLAT strategies first, then what was done, rolled back, failed."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from qcdeploy.apply.outcome import Outcome, Result
+
+Styler = Callable[[str, str], str]
+
+_LABELS = {
+    Outcome.DONE: ("  done   ", "green"),
+    Outcome.ROLLED_BACK: ("  ROLLED BACK", "yellow"),
+    Outcome.FAILED: ("  FAILED ", "red"),
+    Outcome.NOT_ATTEMPTED: ("  skipped", "yellow"),
+}
+
+
+def text(results: Sequence[Result], interrupted: bool, style: Styler) -> str:
+    """The summary a person reads; a strategy left without a running deployment opens it, in red."""
+    lines = [""]
+    lines += [style(f"FLAT {r.change.name}: {r.flat}", "red") for r in results if r.flat]
+    counts = {o: sum(1 for r in results if r.outcome is o) for o in Outcome}
+    head = "Apply interrupted" if interrupted else "Apply finished"
+    lines.append(
+        f"{head}: {counts[Outcome.DONE]} done, {counts[Outcome.ROLLED_BACK]} rolled back, "
+        f"{counts[Outcome.FAILED]} failed, {counts[Outcome.NOT_ATTEMPTED]} not attempted."
+    )
+    for outcome in Outcome:
+        label, colour = _LABELS[outcome]
+        for r in (r for r in results if r.outcome is outcome):
+            name = f"{r.change.action.symbol} {r.change.name}"
+            detail = r.detail or (r.change.action.value if outcome is Outcome.DONE else "")
+            lines.append(
+                f"{style(label, colour) if outcome is not Outcome.DONE else label} {name}: {detail}".rstrip(": ")
+            )
+    if counts[Outcome.DONE] != len(results):
+        lines.append("Run `qcdeploy apply` again to finish; what was done is recorded in the ledger.")
+    return "\n".join(lines) + "\n"
+
+
+def _line(r: Result, label: str) -> str:
+    if r.outcome is Outcome.ROLLED_BACK:  # "ROLLED BACK alpha to <compile>: new deployment failed: <reason>"
+        return f"{label} {r.change.name} {r.detail}"
+    detail = r.detail or (r.change.action.value if r.outcome is Outcome.DONE else "")
+    return f"{label} {r.change.action.symbol} {r.change.name}" + (f": {detail}" if detail else "")
+
+
+def as_json(results: Sequence[Result], interrupted: bool) -> str:
+    """The same summary for scripts: `flat` lists every strategy left without a running deployment."""
+    doc: dict[str, Any] = {
+        "interrupted": interrupted,
+        "flat": [{"name": r.change.name, "why": r.flat} for r in results if r.flat],
+        "results": [
+            {
+                "name": r.change.name,
+                "action": r.change.action.value,
+                "outcome": r.outcome.value,
+                "detail": r.detail,
+                "deployId": r.deploy_id,
+                "flat": bool(r.flat),
+            }
+            for r in results
+        ],
+    }
+    return json.dumps(doc, indent=2) + "\n"
