@@ -121,6 +121,14 @@ DISPLAY_NAMES: Mapping[str, str] = {
 }
 
 
+SECRET_WORDS = ("password", "token", "secret", "private", "api-key", "key-id", "refresh")
+
+
+def is_secret_key(key: str) -> bool:
+    """A settings key whose value is a credential (kept out of exports, as `${env:…}` placeholders)."""
+    return any(word in key.lower() for word in SECRET_WORDS)
+
+
 def module_id(reported: str) -> str | None:
     """The module id behind what the API reported (a module id already, or a display name); None if unknown."""
     if reported in BROKERAGES:

@@ -9,9 +9,8 @@ from dataclasses import dataclass
 
 import yaml
 
+from qcdeploy.brokerages import BROKERAGES, is_secret_key, module_id
 from qcdeploy.model import LiveDeployment, LiveState, Project
-
-SECRET_WORDS = ("password", "token", "secret", "private", "api-key", "key-id", "refresh")
 
 
 @dataclass(frozen=True)
@@ -55,8 +54,10 @@ def _one(dep: LiveDeployment, project: Project, state: LiveState, taken: set[str
     brokerage, placeholders = _brokerage(dep, form, name)
     spec["brokerage"] = brokerage
     if not form.get("brokerageData"):
-        unread.append("brokerage: only its id is reported; add the settings it was deployed with")
-    providers = [p for p in form.get("dataProvidersData") or [] if isinstance(p, str) and p]
+        unread.append("brokerage: only its display name is reported; add the settings it was deployed with")
+    if spec["brokerage"]["id"] == "SET-ME":  # type: ignore[index]
+        unread.append(f"brokerage: the API reports {dep.brokerage!r}, which names no known module; set its id")
+    providers = _providers(form)
     spec["dataProviders"] = {p: {"id": p} for p in providers} or {
         "QuantConnectBrokerage": {"id": "QuantConnectBrokerage"}
     }
@@ -90,29 +91,27 @@ def _node(dep: LiveDeployment, project: Project, state: LiveState, form: dict[st
 
 
 def _brokerage(dep: LiveDeployment, form: object, name: str) -> tuple[dict[str, object], list[str]]:
+    """liveForm.brokerageData first; else the module behind the display name live/list reports; never the display
+    name itself (live/create would refuse it) and never a credential (a placeholder instead)."""
     data = form.get("brokerageData") if isinstance(form, dict) else None
     settings: dict[str, object] = dict(data) if isinstance(data, dict) else {}
-    settings.setdefault("id", dep.brokerage or "QuantConnectBrokerage")
+    reported = str(settings.get("id") or dep.brokerage or "")
+    settings["id"] = module_id(reported) or "SET-ME"
     placeholders = []
-    for key in list(settings):
-        if any(word in key.lower() for word in SECRET_WORDS):
+    for key in [*settings, *(k for k in BROKERAGES.get(str(settings["id"]), ()) if k not in settings)]:
+        if key == "id" or (key in settings and not is_secret_key(key)):
+            continue
+        if is_secret_key(key):
             var = re.sub(r"[^A-Z0-9]+", "_", f"{name}_{key}".upper()).strip("_")
             settings[key] = f"${{env:{var}}}"
             placeholders.append(var)
-    for key in _required_secrets(str(settings["id"])):
-        if key not in settings:
-            var = re.sub(r"[^A-Z0-9]+", "_", f"{name}_{key}".upper()).strip("_")
-            settings[key] = f"${{env:{var}}}"
-            placeholders.append(var)
+        else:
+            settings[key] = "SET-ME"
     return settings, placeholders
 
 
-def _required_secrets(brokerage: str) -> tuple[str, ...]:
-    return {
-        "InteractiveBrokersBrokerage": ("ib-password",),
-        "TradierBrokerage": ("tradier-access-token",),
-        "OandaBrokerage": ("oanda-access-token",),
-        "BitfinexBrokerage": ("bitfinex-api-secret",),
-        "KrakenBrokerage": ("kraken-api-secret",),
-        "BybitBrokerage": ("bybit-api-secret",),
-    }.get(brokerage, ())
+def _providers(form: object) -> list[str]:
+    """liveForm.dataProvidersData: a list of {id} objects (OpenAPI LiveForm); plain ids are read too."""
+    raw = form.get("dataProvidersData") if isinstance(form, dict) else None
+    ids = [p.get("id") if isinstance(p, dict) else p for p in raw or []]
+    return [str(i) for i in ids if isinstance(i, str) and i]

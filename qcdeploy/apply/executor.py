@@ -83,7 +83,7 @@ class Executor:
         self._fail(r, why)
         rollback_step(ctx, r, why)
         if r.outcome is Outcome.ROLLED_BACK:
-            ctx.log(r.change.name, f"ROLLED BACK {r.detail}")
+            ctx.log(r.change.name, f"rolled back {r.detail}")
         elif r.flat:
             ctx.log(r.change.name, f"FLAT: {r.flat}")
 

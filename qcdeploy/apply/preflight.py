@@ -30,6 +30,12 @@ def preflight_step(ctx: Context, r: Result) -> None:
 
 def _warn_if_no_rollback(ctx: Context, r: Result) -> None:
     """Say before the stop, not after, when a failed replace could not be undone."""
-    why = rollback.impossible(ctx, r.change)
-    if why:
+    if r.change.entry is None:
+        why = "qcdeploy did not start the deployment it replaces, so there is no recorded spec to go back to"
         ctx.log(r.change.name, f"note: if the new deployment fails it cannot be rolled back ({why})")
+        return
+    old, note = rollback.previous_body(r.change.entry, ctx.environ, ctx.ledger.salt)
+    if old is None:
+        ctx.log(r.change.name, f"note: if the new deployment fails it cannot be rolled back ({note})")
+    elif note:
+        ctx.log(r.change.name, f"note: if the new deployment fails, a rollback uses current secrets ({note})")

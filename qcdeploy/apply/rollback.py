@@ -20,7 +20,7 @@ from qcdeploy.apply.outcome import Outcome, Result
 from qcdeploy.envref import substitute
 from qcdeploy.errors import QcdeployError
 from qcdeploy.fingerprint import SENSITIVE_KEY, is_sensitive, secret_hash
-from qcdeploy.model import Change, LedgerEntry, LiveDeployment
+from qcdeploy.model import LedgerEntry, LiveDeployment
 
 
 def previous_body(entry: LedgerEntry, environ: Mapping[str, str], salt: str) -> tuple[dict[str, Any] | None, str]:
@@ -42,14 +42,6 @@ def previous_body(entry: LedgerEntry, environ: Mapping[str, str], salt: str) -> 
     return create_body(fields, entry.compile_id), "; ".join(notes)
 
 
-def impossible(ctx: Context, change: Change) -> str:
-    """Why a failed replace of this change could not be rolled back ("" when it could)."""
-    if change.entry is None:
-        return "qcdeploy did not start the deployment it replaces, so there is no recorded spec to go back to"
-    body, why = previous_body(change.entry, ctx.environ, ctx.ledger.salt)
-    return why if body is None else ""
-
-
 def rollback_step(ctx: Context, r: Result, why: str) -> None:
     """After a failed create of a replace: make sure something runs for the strategy, or say FLAT."""
     c = r.change
@@ -62,7 +54,7 @@ def rollback_step(ctx: Context, r: Result, why: str) -> None:
         return  # something runs: the old deployment never stopped, or the new one is up after all
     entry = c.entry
     if not ctx.options.rollback or entry is None:
-        reason = "--no-rollback" if entry is not None else impossible(ctx, c)
+        reason = "--no-rollback" if entry is not None else "qcdeploy did not start the deployment it replaced"
         r.flat = f"no deployment is running ({why}; not rolled back: {reason})"
         return
     body, note = previous_body(entry, ctx.environ, ctx.ledger.salt)

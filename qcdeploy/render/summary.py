@@ -31,11 +31,7 @@ def text(results: Sequence[Result], interrupted: bool, style: Styler) -> str:
     for outcome in Outcome:
         label, colour = _LABELS[outcome]
         for r in (r for r in results if r.outcome is outcome):
-            name = f"{r.change.action.symbol} {r.change.name}"
-            detail = r.detail or (r.change.action.value if outcome is Outcome.DONE else "")
-            lines.append(
-                f"{style(label, colour) if outcome is not Outcome.DONE else label} {name}: {detail}".rstrip(": ")
-            )
+            lines.append(_line(r, style(label, colour) if outcome is not Outcome.DONE else label))
     if counts[Outcome.DONE] != len(results):
         lines.append("Run `qcdeploy apply` again to finish; what was done is recorded in the ledger.")
     return "\n".join(lines) + "\n"

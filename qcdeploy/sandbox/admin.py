@@ -72,6 +72,7 @@ def _dispatch(server: SandboxServer, op: str, body: dict[str, Any]) -> dict[str,
         project = world.projects[int(body["projectId"])]
         project.deployError = str(body.get("error", "")) if "crashAfter" not in body else ""
         project.crashAfter = float(body["crashAfter"]) if body.get("crashAfter") is not None else None
+        project.breakWhen = {str(k): str(v) for k, v in (body.get("whenParameters") or {}).items()}
         return {}
     if op == "refuse-login":  # the broker refuses this credential value (a password typed wrong)
         world.refused_logins.append(str(body["value"]))
@@ -95,4 +96,6 @@ def _faults(server: SandboxServer, body: dict[str, Any]) -> dict[str, Any]:
             setattr(f, key, float(body[key]))
     if "once" in body:
         f.once = {kind: {ep: int(n) for ep, n in eps.items()} for kind, eps in body["once"].items()}
-    return {k: getattr(f, k) for k in ("latency", "error_rate", "throttle_rate", "lose_rate", "drop_rate", "once")}
+        f.armed_by = str(body.get("armedBy", ""))
+    keys = ("latency", "error_rate", "throttle_rate", "lose_rate", "drop_rate", "once", "armed_by")
+    return {k: getattr(f, k) for k in keys}

@@ -36,10 +36,12 @@ class Faults:
     lose_rate: float = 0.0  # perform a write, then drop the connection without answering
     drop_rate: float = 0.0  # drop the connection before doing anything
     once: dict[str, dict[str, int]] = field(default_factory=dict)  # kind -> endpoint -> count
+    armed_by: str = ""  # the `once` faults wait until this endpoint has been called
     rng: random.Random = field(default_factory=lambda: random.Random(5612))
+    calls: dict[str, int] = field(default_factory=dict)
 
     def take(self, kind: str, endpoint: str, rate: float) -> bool:
-        counts = self.once.get(kind, {})
+        counts = self.once.get(kind, {}) if not self.armed_by or self.calls.get(self.armed_by) else {}
         if counts.get(endpoint, 0) > 0:
             counts[endpoint] -= 1
             return True
@@ -110,6 +112,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def _api(self, endpoint: str, body: dict[str, Any]) -> None:
         server, faults = self.server, self.server.faults
+        faults.calls = server.calls
         server.calls[endpoint] = server.calls.get(endpoint, 0) + 1
         if faults.latency:
             time.sleep(faults.latency)

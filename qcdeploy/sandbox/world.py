@@ -36,6 +36,7 @@ class Project:
     deployError: str = ""  # non-empty: deployments of this project fail to start
     crashAfter: float | None = None  # deployments of this project die this many seconds after Running
     parameters: dict[str, str] = field(default_factory=dict)  # project variables, read by a deployment as it starts
+    breakWhen: dict[str, str] = field(default_factory=dict)  # deployError/crashAfter only with these parameters
     leanVersionId: int = 17000
 
 
@@ -143,9 +144,10 @@ class World:
             launched=max([self.clock()] + [d.launched + 0.001 for d in self.deployments if d.projectId == project_id]),
             brokerage=brokerage,
             settings=settings,
-            deployError=project.deployError,
-            crashAfter=project.crashAfter,
         )
+        params = settings.get("parameters") or {}
+        if all(params.get(k) == v for k, v in project.breakWhen.items()):
+            dep.deployError, dep.crashAfter = project.deployError, project.crashAfter
         self.deployments.append(dep)
         return dep
 

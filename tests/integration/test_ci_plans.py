@@ -161,7 +161,7 @@ def test_markdown_output(cli, sandbox, manifests):
 def test_validate_github_and_json_formats(cli, tmp_path, monkeypatch):
     bad = tmp_path / "bad.yaml"
     bad.write_text(
-        "apiVersion: qcdeploy/v1\nkind: LiveDeployment\nmetadata: {name: a}\nspec: {project: 1, node: n, brokerage: {id: X}, state: on}\n"
+        "apiVersion: qcdeploy/v1\nkind: LiveDeployment\nmetadata: {name: a}\nspec: {project: 1, node: n, brokerage: {id: QuantConnectBrokerage}, state: on}\n"
     )
     gh = cli("validate", "--format", "github", str(tmp_path))
     assert gh.code == 1

@@ -77,7 +77,7 @@ def test_non_json_answer(cli, manifests, monkeypatch):
         monkeypatch.setenv("QC_API_URL", f"http://127.0.0.1:{server.server_address[1]}/api/v2/")
         write(manifests, "m.yaml", manifest("momentum", P_MOMENTUM))
         assert_clean_failure(
-            cli("plan", str(manifests)), "live/list: the API answered HTTP 200 with a body that is not JSON"
+            cli("plan", str(manifests)), "live/list: the API answered HTTP 200 with a body that is not a JSON object"
         )
     finally:
         server.shutdown()
