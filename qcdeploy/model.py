@@ -126,7 +126,7 @@ class Action(str, Enum):
     REPLACE = "replace"
     STOP = "stop"
     LIQUIDATE = "liquidate"
-    UPDATE = "update"  # ledger-only metadata (protect, onStop)
+    UPDATE = "update"  # in place, no redeploy: ledger metadata (protect, onStop), project parameters
 
     @property
     def symbol(self) -> str:
@@ -158,6 +158,8 @@ class Change:
     protected: bool = False
     managed: bool = True
     blocked: str = ""  # why apply cannot carry it out, if it cannot
+    # project parameters apply will set (the project's now -> the manifest's): live parameters are project variables
+    parameter_changes: tuple[FieldChange, ...] = ()
 
     @property
     def stops(self) -> bool:

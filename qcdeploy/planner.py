@@ -65,7 +65,7 @@ def plan(
         if entry.name not in names and _targeted(entry.name, options):
             _plan_orphan(entry, state, options, acc)
     acc.unmanaged += _unmanaged(state, ledger, desired, acc.changes, options)
-    changes = _block_busy_nodes(acc.changes, state)
+    changes = _block_busy_nodes([_with_parameters(c) for c in acc.changes], state)
     changes.sort(key=lambda c: (_ORDER[c.action], c.name))
     warnings = (
         ("Targeting is in effect: deployments not named by --target were not planned.",) if options.targets else ()
@@ -153,21 +153,34 @@ def _plan_one(
     reasons += _code_changed(d, entry)
     if d.name in options.replace:
         reasons.insert(0, "replacement requested (--replace)")
-    if reasons:
+    drifted = "parameters" not in changed_fields(fields) and bool(parameter_changes(d))
+    if drifted:  # the running algorithm still has the manifest's values; a restart would read the project's
+        reasons.append("project parameters changed outside qcdeploy")
+    in_place = [r for r in reasons if r == "project parameters changed outside qcdeploy"]
+    if len(reasons) > len(in_place):
         acc.changes.append(_replace(d, observed, entry, tuple(reasons), fields, True))
-    elif (entry.protect, entry.on_stop) != (protect, d.manifest.spec["onStop"]):
-        acc.changes.append(
-            Change(
-                d.name,
-                Action.UPDATE,
-                ("protect/onStop changed (ledger only)",),
-                desired=d,
-                observed=observed,
-                entry=entry,
-            )
-        )
+    elif in_place or (entry.protect, entry.on_stop) != (protect, d.manifest.spec["onStop"]):
+        meta = (entry.protect, entry.on_stop) != (protect, d.manifest.spec["onStop"])
+        why = [*in_place, *(["protect/onStop changed (ledger only)"] if meta else [])]
+        acc.changes.append(Change(d.name, Action.UPDATE, tuple(why), desired=d, observed=observed, entry=entry))
     else:
         acc.unchanged.append(d.name)
+
+
+def parameter_changes(d: Desired) -> tuple[FieldChange, ...]:
+    """The project's parameters (as projects/read reports them) against the manifest's, key by key."""
+    now, wanted = dict(d.project.parameters), dict(d.manifest.spec["parameters"])
+    return tuple(
+        FieldChange(("parameters", key), now.get(key), wanted.get(key), ("parameters", key) in d.manifest.sensitive)
+        for key in sorted(set(now) | set(wanted))
+        if now.get(key) != wanted.get(key)
+    )
+
+
+def _with_parameters(c: Change) -> Change:
+    if c.desired is None or not (c.creates or c.action is Action.UPDATE):
+        return c
+    return replace(c, parameter_changes=parameter_changes(c.desired))
 
 
 def _moved_from(entry: LedgerEntry | None, pid: int, state: LiveState) -> LiveDeployment | None:

@@ -10,11 +10,11 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from qcdeploy.apply.compiling import compile_step
 from qcdeploy.apply.context import Context
-from qcdeploy.apply.creating import create_step
+from qcdeploy.apply.creating import create_step, set_parameters
 from qcdeploy.apply.outcome import Interrupted, Outcome, Result
 from qcdeploy.apply.preflight import preflight_step
 from qcdeploy.apply.rollback import rollback_step
@@ -109,14 +109,18 @@ class Executor:
 
 
 def _update_step(ctx: Context, r: Result) -> None:
-    """Ledger-only: protect and onStop changed."""
-    from dataclasses import replace
-
+    """In place: project parameters set back to the manifest's (the running algorithm keeps its own), ledger
+    metadata (protect, onStop)."""
     c = r.change
     assert c.entry is not None and c.desired is not None
-    spec = c.desired.manifest.spec
-    ctx.ledger.put(replace(c.entry, on_stop=spec["onStop"], protect=bool(spec["protect"])))
-    r.outcome, r.detail = Outcome.DONE, "ledger updated"
+    spec, entry = c.desired.manifest.spec, c.entry
+    if c.parameter_changes:
+        pid = c.desired.project.project_id
+        modified = set_parameters(ctx, c.name, pid, c.desired.project.parameters, spec["parameters"])
+        entry = replace(entry, project_modified=modified or entry.project_modified)
+    ctx.ledger.put(replace(entry, on_stop=spec["onStop"], protect=bool(spec["protect"])))
+    r.outcome = Outcome.DONE
+    r.detail = "project parameters set back, no redeploy" if c.parameter_changes else "ledger updated"
 
 
 def line_logger(say: Callable[[str], None]) -> Callable[[str, str], None]:

@@ -66,7 +66,19 @@ def change(c: Change) -> dict[str, Any]:
             "after_sensitive": sensitive_paths(after),
             "changed_paths": [list(fc.path) for fc in c.field_changes],
         },
+        "project_parameters": [
+            {
+                "key": fc.path[-1],
+                "before": masked_value(fc.before, fc.sensitive),
+                "after": masked_value(fc.after, fc.sensitive),
+            }
+            for fc in c.parameter_changes
+        ],
     }
+
+
+def masked_value(value: Any, sensitive: bool) -> Any:
+    return "(sensitive)" if sensitive and value is not None else value
 
 
 def observed(d: LiveDeployment) -> dict[str, Any]:

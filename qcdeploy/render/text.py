@@ -16,7 +16,7 @@ _VERBS = {
     Action.REPLACE: "will be replaced (stopped, then deployed again; flat in between)",
     Action.STOP: "will be stopped (positions kept)",
     Action.LIQUIDATE: "will be liquidated (everything sold), then stopped",
-    Action.UPDATE: "will be updated in the ledger only",
+    Action.UPDATE: "will be updated in place (no redeploy)",
 }
 
 
@@ -52,6 +52,9 @@ def change_lines(change: Change, style: Style = plain) -> list[str]:
         lines += [f"        {path}: {show(value)}" for path, value in leaves(display_fields(change.desired))]
     for fc in change.field_changes:
         lines.append(f"      ~ {dotted(fc.path)}: {show(fc.before, fc.sensitive)} -> {show(fc.after, fc.sensitive)}")
+    for fc in change.parameter_changes:
+        before, after = (show(v, fc.sensitive) if v is not None else "(none)" for v in (fc.before, fc.after))
+        lines.append(f"      project parameters: {fc.path[-1]} {before} -> {after}")
     if change.stops and not change.managed:
         lines.append(style("      ! this deployment was not started by qcdeploy", "red"))
     if change.protected and change.stops:
@@ -110,5 +113,5 @@ def summary(plan: Plan) -> str:
         f"{plan.count(a)} to {a.value}" for a in (Action.CREATE, Action.REPLACE, Action.STOP, Action.LIQUIDATE)
     )
     updates = plan.count(Action.UPDATE)
-    extra = f", {updates} to update (ledger only)" if updates else ""
+    extra = f", {updates} to update in place" if updates else ""
     return f"Plan: {counts}{extra}."

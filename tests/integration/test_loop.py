@@ -282,7 +282,7 @@ def test_protect_change_is_a_ledger_update(cli, sandbox, manifests, ledger_path)
     assert apply(cli, manifests).code == 0
     write(manifests, "m.yaml", manifest("momentum", P_MOMENTUM, protect=True))
     plan = cli("plan", str(manifests))
-    assert "~ momentum" in plan.out and "1 to update (ledger only)" in plan.out
+    assert "~ momentum" in plan.out and "1 to update in place" in plan.out
     assert apply(cli, manifests).code == 0
     assert ledger(ledger_path)["momentum"]["protect"] is True
     assert len(sandbox.deployments(P_MOMENTUM)) == 1
