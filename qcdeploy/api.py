@@ -46,7 +46,17 @@ class Api:
             fields["parameters"] = ""
         self.client.put_form("projects/update", fields)
 
+    def project_live_nodes(self, project_id: int) -> list[Json]:
+        """projects/nodes/read, the documented endpoint (qc-api §7): the organization's nodes as one project sees
+        them, so any project of the organization will do."""
+        answer = self.client.read("projects/nodes/read", {"projectId": project_id})
+        nodes = answer.get("nodes")
+        if not isinstance(nodes, dict):
+            raise ApiError("projects/nodes/read: unexpected answer ('nodes' is not an object)")
+        return _list(nodes, "live", "projects/nodes/read")
+
     def live_nodes(self, organization_id: str) -> list[Json]:
+        """nodes/read: removed from the docs in 2023 but still what the lean CLI calls (qc-api §7)."""
         return _list(
             self.client.read("nodes/read", {"organizationId": organization_id}),
             "live",

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from qcdeploy.api import Api
-from qcdeploy.errors import ApiError, ConfigError, Problem, ProblemsError
+from qcdeploy.errors import ApiError, AuthError, ConfigError, Problem, ProblemsError
 from qcdeploy.manifest import Manifest
 from qcdeploy.model import Desired, LiveDeployment, LiveState, Node, Project
 
@@ -104,12 +104,24 @@ def node(row: Any) -> Node:
 
 
 def read_state(api: Api, organization_id: str) -> LiveState:
-    """Exactly three calls, however many manifests: live/list, projects/read, nodes/read."""
+    """Three calls however many manifests: live/list, projects/read, and the live nodes (a fourth only when the
+    documented projects/nodes/read is refused and the legacy nodes/read serves instead)."""
     deployments = newest_per_project(api.live_list())
     projects = {p.project_id: p for p in map(project, api.projects(organization_id))}
-    org = organization_id or _only_organization(projects.values())
-    nodes = tuple(map(node, api.live_nodes(org)))
+    nodes = tuple(map(node, _live_nodes(api, organization_id, projects)))
     return LiveState(deployments, projects, nodes)
+
+
+def _live_nodes(api: Api, organization_id: str, projects: dict[int, Project]) -> list[Any]:
+    mine = [p for p in projects.values() if not organization_id or p.organization_id in ("", organization_id)]
+    if mine:
+        try:
+            return api.project_live_nodes(min(p.project_id for p in mine))
+        except AuthError:
+            raise
+        except ApiError:
+            pass  # not served (older accounts, emulators): the legacy organization-wide endpoint
+    return api.live_nodes(organization_id or _only_organization(projects.values()))
 
 
 def _only_organization(projects: Iterable[Project]) -> str:

@@ -82,6 +82,9 @@ def _dispatch(server: SandboxServer, op: str, body: dict[str, Any]) -> dict[str,
         if body.get("touch", True):  # whether the real API moves `modified` on a parameter edit is unconfirmed
             world.touch(int(body["projectId"]))
         return {}
+    if op == "auth-failure-status":  # how a refused hash is answered: 200 (success:false), 401 or 500
+        world.auth_failure_status = int(body["status"])
+        return {}
     if op == "break-build":
         world.projects[int(body["projectId"])].buildError = str(body.get("error", "main.py:1 SyntaxError"))
         return {}

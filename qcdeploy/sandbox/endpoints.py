@@ -175,6 +175,21 @@ def _node(world: World, n: NodeRec) -> Body:
     }
 
 
+def projects_nodes_read(world: World, body: Body) -> Body:
+    """qc-api §7: the organization's nodes as one project sees them (`active`: selected for it)."""
+    _project(world, body)
+    live = [{**_node(world, n), "active": False} for n in world.nodes.values()]
+    return {"nodes": {"backtest": [], "research": [], "live": live}, "autoSelectNode": True}
+
+
+def live_portfolio_read(world: World, body: Body) -> Body:
+    """qc-api §5: the portfolio snapshot of the project's live deployment (the sandbox trades nothing)."""
+    pid = _project(world, body)
+    if world.newest(pid) is None:
+        raise Fail(f"No live deployment found for project {pid}")
+    return {"portfolio": {"cash": {}, "holdings": {}}}
+
+
 def compile_create(world: World, body: Body) -> Body:
     c = world.new_compile(_project(world, body))
     return {
@@ -351,6 +366,8 @@ ENDPOINTS: dict[str, tuple[Handler, bool]] = {  # endpoint -> (handler, changes 
     "projects/read": (projects_read, False),
     "projects/update": (projects_update, True),
     "nodes/read": (nodes_read, False),
+    "projects/nodes/read": (projects_nodes_read, False),
+    "live/portfolio/read": (live_portfolio_read, False),
     "compile/create": (compile_create, True),
     "compile/read": (compile_read, False),
     "live/create": (live_create, True),

@@ -125,14 +125,9 @@ class Handler(BaseHTTPRequestHandler):
         if faults.take("throttle", endpoint, faults.throttle_rate):
             self._send(429, {"success": False, "errors": ["Too many requests"]}, {"Retry-After": "1"})
             return
-        if not self._authorised():
-            self._send(
-                401,
-                {
-                    "success": False,
-                    "errors": ["Hash doesn't match. Check your user id and API token."],
-                },
-            )
+        if not self._authorised():  # qc-api §1: 200 with success:false (observed), 401 (OpenAPI) or 500 (lean-cli)
+            body = {"success": False, "errors": ["Hash doesn't match. UID: (redacted) Hash: (redacted) Timestamp: ''"]}
+            self._send(server.world.auth_failure_status, body)
             return
         entry = ENDPOINTS.get(endpoint)
         if entry is None:

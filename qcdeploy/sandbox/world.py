@@ -87,6 +87,7 @@ class World:
     delay: float = 2.0
     refused_logins: list[str] = field(default_factory=list)  # credential values the brokers refuse
     parameters_as_dict: bool = False  # projects/read answers parameters in its dict shape
+    auth_failure_status: int = 200  # the HTTP status of a refused hash (200, 401 and 500 are all reported)
     data_dir: str | None = None
     clock: Callable[[], float] = time.time
     lock: threading.RLock = field(default_factory=threading.RLock)
@@ -186,6 +187,7 @@ class World:
             "delay": self.delay,
             "refusedLogins": self.refused_logins,
             "parametersAsDict": self.parameters_as_dict,
+            "authFailureStatus": self.auth_failure_status,
             "projects": [asdict(p) for p in self.projects.values()],
             "nodes": [asdict(n) for n in self.nodes.values()],
             "compiles": [asdict(c) for c in self.compiles.values()],
@@ -204,5 +206,6 @@ class World:
             delay=float(raw.get("delay", 2.0)),
             refused_logins=[str(v) for v in raw.get("refusedLogins", [])],
             parameters_as_dict=bool(raw.get("parametersAsDict", False)),
+            auth_failure_status=int(raw.get("authFailureStatus", 200)),
             data_dir=data_dir,
         )

@@ -19,11 +19,22 @@ def assert_clean_failure(result, *fragments):
         assert fragment in result.err, result.err
 
 
-def test_bad_token(cli, manifests, monkeypatch):
+@pytest.mark.parametrize(
+    ("status", "fragments"),
+    [
+        (200, ("refused the credentials (Hash doesn't match.)", "Check QC_USER_ID and QC_API_TOKEN")),
+        (401, ("refused the credentials", "Check QC_USER_ID and QC_API_TOKEN")),
+        (500, ("HTTP 500", "check QC_USER_ID and QC_API_TOKEN")),
+    ],
+)
+def test_bad_token(cli, sandbox, manifests, monkeypatch, status, fragments):
+    """qc-api §1: a refused hash has been seen as 200 with success:false, 401 and 500; each is a clear error."""
+    sandbox.admin("auth-failure-status", status=status)
     monkeypatch.setenv("QC_API_TOKEN", "not-the-token")
+    monkeypatch.setenv("QCDEPLOY_RETRIES", "1")
     write(manifests, "m.yaml", manifest("momentum", P_MOMENTUM))
     result = cli("plan", str(manifests))
-    assert_clean_failure(result, "refused the credentials", "Check QC_USER_ID and QC_API_TOKEN")
+    assert_clean_failure(result, *fragments)
     assert "not-the-token" not in result.text
 
 
@@ -91,10 +102,20 @@ def test_transient_5xx_and_429_on_reads_are_retried(cli, sandbox, manifests):
     assert "Plan: 1 to create" in result.out
 
 
-def test_persistent_5xx_is_an_error(cli, sandbox, manifests):
-    sandbox.admin("faults", once={"error": {"nodes/read": 10}})
+def test_persistent_5xx_is_an_error(cli, sandbox, manifests, monkeypatch):
+    monkeypatch.setenv("QCDEPLOY_RETRIES", "1")
+    sandbox.admin("faults", once={"error": {"projects/nodes/read": 10, "nodes/read": 10}})
     write(manifests, "m.yaml", manifest("momentum", P_MOMENTUM))
     assert_clean_failure(cli("plan", str(manifests)), "nodes/read: the API answered HTTP 500: Internal Error 21")
+
+
+def test_nodes_fall_back_to_the_legacy_endpoint(cli, sandbox, manifests, monkeypatch):
+    monkeypatch.setenv("QCDEPLOY_RETRIES", "0")
+    sandbox.admin("faults", once={"error": {"projects/nodes/read": 1}})
+    write(manifests, "m.yaml", manifest("momentum", P_MOMENTUM))
+    result = cli("plan", str(manifests))
+    assert result.code == 0 and "+ momentum" in result.out
+    assert sandbox.calls().get("nodes/read") == 1
 
 
 def test_unknown_project_and_node_name_the_manifest_line(cli, manifests):
