@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import yaml
 
-from qcdeploy.brokerages import BROKERAGES, is_secret_key, module_id
+from qcdeploy.brokerages import BROKERAGES, DATA_PROVIDERS, is_secret_key, module_id
 from qcdeploy.model import LiveDeployment, LiveState, Project
 
 
@@ -58,7 +58,7 @@ def _one(dep: LiveDeployment, project: Project, state: LiveState, taken: set[str
     if spec["brokerage"]["id"] == "SET-ME":  # type: ignore[index]
         unread.append(f"brokerage: the API reports {dep.brokerage!r}, which names no known module; set its id")
     providers = _providers(form)
-    spec["dataProviders"] = {p: {"id": p} for p in providers} or {
+    spec["dataProviders"] = {p: _provider(p, brokerage, name, placeholders) for p in providers} or {
         "QuantConnectBrokerage": {"id": "QuantConnectBrokerage"}
     }
     if not providers:
@@ -67,8 +67,6 @@ def _one(dep: LiveDeployment, project: Project, state: LiveState, taken: set[str
         spec["parameters"] = dict(project.parameters)
     spec["automaticRedeploy"] = str(form.get("autoRestart", "false")).lower() == "true"
     unread.append("notification: targets are not reported; add them if the deployment notifies anyone")
-    if project.lean_version:
-        spec["versionId"] = project.lean_version
     doc = {"apiVersion": "qcdeploy/v1", "kind": "LiveDeployment", "metadata": {"name": name}, "spec": spec}
     header = [
         f"# Exported by qcdeploy from {dep.deploy_id} ({dep.status}) of project {project.project_id}.",
@@ -108,6 +106,21 @@ def _brokerage(dep: LiveDeployment, form: object, name: str) -> tuple[dict[str, 
         else:
             settings[key] = "SET-ME"
     return settings, placeholders
+
+
+def _provider(pid: str, brokerage: dict[str, object], name: str, placeholders: list[str]) -> dict[str, object]:
+    """A provider that is also the brokerage takes the brokerage's settings (qc-api §4b); others their keys."""
+    if pid == brokerage.get("id"):
+        return dict(brokerage)
+    settings: dict[str, object] = {"id": pid}
+    for key in DATA_PROVIDERS.get(pid, ()):
+        if is_secret_key(key):
+            var = re.sub(r"[^A-Z0-9]+", "_", f"{name}_{key}".upper()).strip("_")
+            settings[key] = f"${{env:{var}}}"
+            placeholders.append(var)
+        else:
+            settings[key] = "SET-ME"
+    return settings
 
 
 def _providers(form: object) -> list[str]:

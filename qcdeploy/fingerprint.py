@@ -55,6 +55,8 @@ def display_fields(desired: Desired) -> dict[str, Any]:
     fields = desired.fields
     for path in desired.manifest.sensitive:
         _replace(fields, path, lambda v: {SENSITIVE_KEY: ""})
+    if fields.get("versionId") == "project":
+        fields["versionId"] = f"project ({desired.project.lean_version or 'unknown: -1'})"
     return fields
 
 

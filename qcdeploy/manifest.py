@@ -20,7 +20,7 @@ SECRET_SECTIONS = ("brokerage", "dataProviders", "parameters", "notification")
 DEFAULT_DATA_PROVIDERS = {"QuantConnectBrokerage": {"id": "QuantConnectBrokerage"}}
 DEFAULTS: Mapping[str, Any] = {
     "compile": "latest",
-    "versionId": "-1",
+    "versionId": "project",  # the project's own leanVersionId, as the lean CLI deploys (qc-api §4)
     "dataProviders": DEFAULT_DATA_PROVIDERS,
     "parameters": {},
     "automaticRedeploy": False,

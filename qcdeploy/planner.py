@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from qcdeploy.fielddiff import changed_fields, field_changes
 from qcdeploy.fingerprint import recorded_fields
@@ -148,7 +149,7 @@ def _plan_one(
             acc.unmanaged.append(Unmanaged(observed, d.project.name, d.name))
         return
     assert entry is not None
-    fields = field_changes(entry.spec, recorded_fields(d, salt))
+    fields = field_changes(_legacy_version(entry.spec, d), recorded_fields(d, salt))
     reasons = [f"{name} changed" for name in changed_fields(fields)]
     reasons += _code_changed(d, entry)
     if d.name in options.replace:
@@ -165,6 +166,14 @@ def _plan_one(
         acc.changes.append(Change(d.name, Action.UPDATE, tuple(why), desired=d, observed=observed, entry=entry))
     else:
         acc.unchanged.append(d.name)
+
+
+def _legacy_version(recorded: Mapping[str, Any], d: Desired) -> Mapping[str, Any]:
+    """Before qcdeploy deployed the project's own LEAN version by default it recorded "-1" for an unset versionId:
+    that is the same manifest, not a change (a replace for it alone would restart a strategy for nothing)."""
+    if recorded.get("versionId") == "-1" and "versionId" not in d.manifest.doc.value["spec"]:
+        return {**recorded, "versionId": d.manifest.spec["versionId"]}
+    return recorded
 
 
 def parameter_changes(d: Desired) -> tuple[FieldChange, ...]:

@@ -8,11 +8,16 @@ from typing import Any
 
 from qcdeploy.brokerages import BROKERAGES, DATA_PROVIDERS, missing_keys, nearest
 
+PROJECT_VERSION = "project"  # versionId default: the project's own LEAN version
 
-def create_body(fields: Mapping[str, Any], compile_id: str) -> dict[str, Any]:
-    """The desired fields as /live/create takes them: the compile built (or pinned) in place of `compile`."""
+
+def create_body(fields: Mapping[str, Any], compile_id: str, lean_version: str = "") -> dict[str, Any]:
+    """The desired fields as /live/create takes them: the compile built (or pinned) in place of `compile`, and
+    the project's own LEAN version where the manifest names none ("-1", master, is discouraged for live)."""
     body = {key: value for key, value in fields.items() if key != "compile"}
     body["compileId"] = compile_id
+    if body.get("versionId") == PROJECT_VERSION:
+        body["versionId"] = lean_version or "-1"
     body["brokerage"] = _strings(body["brokerage"])
     body["dataProviders"] = {key: _strings(value) for key, value in body["dataProviders"].items()}
     return body

@@ -16,7 +16,7 @@ def preflight_step(ctx: Context, r: Result) -> None:
     d = r.change.desired
     assert d is not None and r.compile_id is not None
     try:
-        built = body.create_body(d.fields, r.compile_id)
+        built = body.create_body(d.fields, r.compile_id, d.project.lean_version)
     except (KeyError, TypeError, AttributeError) as exc:
         raise StepFailed(f"preflight: cannot build the create body ({exc!r}); nothing was stopped") from None
     found = body.problems(built)
@@ -34,7 +34,9 @@ def _warn_if_no_rollback(ctx: Context, r: Result) -> None:
         why = "qcdeploy did not start the deployment it replaces, so there is no recorded spec to go back to"
         ctx.log(r.change.name, f"note: if the new deployment fails it cannot be rolled back ({why})")
         return
-    old, note = rollback.previous_body(r.change.entry, ctx.environ, ctx.ledger.salt)
+    d = r.change.desired
+    assert d is not None
+    old, note = rollback.previous_body(r.change.entry, ctx.environ, ctx.ledger.salt, d.project.lean_version)
     if old is None:
         ctx.log(r.change.name, f"note: if the new deployment fails it cannot be rolled back ({note})")
     elif note:

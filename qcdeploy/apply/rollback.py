@@ -23,7 +23,9 @@ from qcdeploy.fingerprint import SENSITIVE_KEY, is_sensitive, secret_hash
 from qcdeploy.model import LedgerEntry, LiveDeployment
 
 
-def previous_body(entry: LedgerEntry, environ: Mapping[str, str], salt: str) -> tuple[dict[str, Any] | None, str]:
+def previous_body(
+    entry: LedgerEntry, environ: Mapping[str, str], salt: str, lean_version: str = ""
+) -> tuple[dict[str, Any] | None, str]:
     """The create body of what ran before, and a note; or None and why it cannot be rebuilt."""
     if not entry.compile_id:
         return None, "the ledger does not say which compile it ran"
@@ -39,7 +41,7 @@ def previous_body(entry: LedgerEntry, environ: Mapping[str, str], salt: str) -> 
         if secret_hash(sub.value, salt) != leaf[SENSITIVE_KEY]:
             notes.append(f"{', '.join(sub.names)} has changed since it ran")
         _set(fields, path, sub.value)
-    return create_body(fields, entry.compile_id), "; ".join(notes)
+    return create_body(fields, entry.compile_id, lean_version), "; ".join(notes)
 
 
 def rollback_step(ctx: Context, r: Result, why: str) -> None:
@@ -57,7 +59,7 @@ def rollback_step(ctx: Context, r: Result, why: str) -> None:
         reason = "--no-rollback" if entry is not None else "qcdeploy did not start the deployment it replaced"
         r.flat = f"no deployment is running ({why}; not rolled back: {reason})"
         return
-    body, note = previous_body(entry, ctx.environ, ctx.ledger.salt)
+    body, note = previous_body(entry, ctx.environ, ctx.ledger.salt, c.desired.project.lean_version)
     if body is None:
         r.flat = f"no deployment is running ({why}; cannot roll back: {note})"
         return

@@ -12,7 +12,7 @@ from tests.helpers import NODE3, P_MEANREV, P_MOMENTUM, P_PAIRS, SECRET, ib_brok
 
 pytestmark = pytest.mark.usefixtures("env")
 ROOT = Path(__file__).resolve().parents[2]
-WRITES = ("compile/create", "live/create", "live/update/stop", "live/update/liquidate")
+WRITES = ("compile/create", "projects/update", "live/create", "live/update/stop", "live/update/liquidate")
 
 
 def writes(sandbox):

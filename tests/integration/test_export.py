@@ -62,3 +62,45 @@ def test_export_of_given_projects_only(cli, hand_made, tmp_path):
     assert cli("export", "--out", str(out), "--project", "Live/Pairs").code == 0
     assert [p.name for p in out.iterdir()] == ["live-pairs.yaml"]
     assert "no such project" in cli("export", "--out", str(out), "--project", "Nope").err
+
+
+def test_export_adopt_then_edit_one_file_replaces_only_that_one(cli, sandbox, tmp_path, monkeypatch):
+    """A fleet started by hand (IB with settings, a data provider, parameters) -> export --adopt -> "No changes"
+    -> one exported file edited -> only that deployment is replaced, and its create is accepted (issue 13)."""
+    ib = {
+        "id": "InteractiveBrokersBrokerage",
+        "ib-user-name": "trader9",
+        "ib-account": "U999",
+        "ib-password": HAND_PASSWORD,
+        "ib-weekly-restart-utc-time": "21:00:00",
+    }
+    providers = {"InteractiveBrokersBrokerage": {**ib}, "QuantConnectBrokerage": {"id": "QuantConnectBrokerage"}}
+    sandbox.admin(
+        "deploy",
+        projectId=P_PAIRS,
+        nodeId=NODE3,
+        settings={"brokerage": ib, "dataProviders": providers, "parameters": {"lookback": "30"}},
+    )
+    sandbox.admin("deploy", projectId=P_MEANREV, nodeId=NODE2, settings={"parameters": {"z": "1"}})
+    assert [d["brokerage"] for d in sandbox.deployments()] == ["InteractiveBrokersBrokerage", "QuantConnectBrokerage"]
+    out = tmp_path / "fleet"
+    monkeypatch.setenv("LIVE_PAIRS_IB_PASSWORD", HAND_PASSWORD)
+    adopted = cli("export", "--out", str(out), "--adopt")
+    assert adopted.code == 0, adopted.err
+    pairs = (out / "live-pairs.yaml").read_text()
+    assert (
+        "InteractiveBrokersBrokerage:\n      id: InteractiveBrokersBrokerage" in pairs
+    )  # the data feed kept, in order
+    assert pairs.index("InteractiveBrokersBrokerage:\n") < pairs.index("QuantConnectBrokerage:\n")
+    meanrev = (out / "live-meanreversion.yaml").read_text()
+    assert "id: QuantConnectBrokerage" in meanrev and "PaperBrokerage" not in meanrev and "versionId" not in meanrev
+    assert "No changes." in cli("plan", str(out)).out
+    (out / "live-meanreversion.yaml").write_text(meanrev.replace("z: '1'", "z: '2'"))
+    plan = cli("plan", str(out))
+    assert "-/+ live-meanreversion" in plan.out and "live-pairs" not in plan.out.split("Plan:")[0]
+    result = cli("apply", "--auto-approve", str(out))
+    assert result.code == 0, result.text
+    assert len(sandbox.deployments(P_PAIRS)) == 1
+    assert [d["status"] for d in sandbox.deployments(P_MEANREV)] == ["Stopped", "Running"]
+    assert sandbox.active(P_MEANREV)[0]["settings"]["parameters"] == {"z": "2"}
+    assert sandbox.active(P_MEANREV)[0]["settings"]["versionId"] == "17000"  # the project's own LEAN version

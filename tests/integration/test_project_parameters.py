@@ -78,3 +78,21 @@ def test_parameters_answered_as_a_dict_of_key_value_objects(cli, manifests, monk
     finally:
         box.server.shutdown()
         box.server.server_close()
+
+
+def test_lean_version_defaults_to_the_projects_own(cli, sandbox, manifests, ledger_path):
+    write(manifests, "m.yaml", manifest("momentum", P_MOMENTUM))
+    plan = cli("plan", str(manifests))
+    assert 'versionId: "project (17000)"' in plan.out
+    assert apply(cli, manifests).code == 0
+    assert sandbox.active(P_MOMENTUM)[0]["settings"]["versionId"] == "17000"
+    # a ledger written before this default recorded "-1" for an unset versionId: the same manifest, no replace
+    doc = json.loads(ledger_path.read_text())
+    doc["deployments"]["momentum"]["spec"]["versionId"] = "-1"
+    ledger_path.write_text(json.dumps(doc))
+    assert "No changes." in cli("plan", str(manifests)).out
+    write(manifests, "m.yaml", manifest("momentum", P_MOMENTUM, versionId="-1"))  # master, explicitly
+    assert "No changes." in cli("plan", str(manifests)).out
+    write(manifests, "m.yaml", manifest("momentum", P_MOMENTUM, versionId="16950"))
+    assert apply(cli, manifests).code == 0
+    assert sandbox.active(P_MOMENTUM)[0]["settings"]["versionId"] == "16950"
