@@ -70,6 +70,7 @@ class Client:
         self.retry = retry
         self.clock = clock
         self.sleep = sleep
+        self.server_date: str | None = None  # the Date header of the last answer (doctor measures clock skew)
 
     def read(self, endpoint: str, body: Mapping[str, Any] | None = None) -> Json:
         """A call without side effects: retried with backoff on connection errors, timeouts, 429 and 5xx."""
@@ -125,6 +126,7 @@ class Client:
         except requests.RequestException as exc:  # a garbled answer (truncated, bad encoding, ...): after sending
             why = f"the answer was unreadable ({type(exc).__name__})"
             raise _Transient(self._lost(endpoint, write, why)) from None
+        self.server_date = response.headers.get("Date") or self.server_date
         return _parse(endpoint, response, write)
 
     def _lost(self, endpoint: str, write: bool, why: str) -> ApiError:

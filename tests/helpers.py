@@ -73,8 +73,8 @@ class Sandbox:
         return dict(self.server.calls)
 
 
-def start_sandbox(seed: dict[str, Any] | None = None, data_dir: str | None = None) -> Sandbox:
-    return Sandbox(start(world_from_seed(copy.deepcopy(seed or SEED), data_dir)))
+def start_sandbox(seed: dict[str, Any] | None = None, data_dir: str | None = None, log: str | None = None) -> Sandbox:
+    return Sandbox(start(world_from_seed(copy.deepcopy(seed or SEED), data_dir), log=log))
 
 
 def manifest(name: str, project: Any, node: str = "live-node-1", **spec: Any) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from qcdeploy.commands.adopt import adopt
 from qcdeploy.commands.apply import apply
+from qcdeploy.commands.doctor import doctor
 from qcdeploy.commands.drift import drift
 from qcdeploy.commands.export import export
 from qcdeploy.commands.plan import plan
@@ -14,4 +15,4 @@ from qcdeploy.commands.status import status
 from qcdeploy.commands.unlock import force_unlock
 from qcdeploy.commands.validate import validate
 
-COMMANDS = (validate, plan, apply, adopt, export, status, drift, state, force_unlock, sandbox, schema)
+COMMANDS = (validate, plan, apply, adopt, export, status, drift, doctor, state, force_unlock, sandbox, schema)

@@ -21,9 +21,20 @@ RATE = click.FloatRange(0, 1)
 @click.option("--lose-rate", type=RATE, default=0.0, help="Fault: share of writes carried out, answer lost.")
 @click.option("--drop-rate", type=RATE, default=0.0, help="Fault: share of requests dropped unanswered.")
 @click.option("--fault-seed", type=int, default=5612, show_default=True, help="Seed of the fault dice.")
+@click.option(
+    "--log", "log", type=click.Path(dir_okay=False), help="Append one JSON line per API request (no secrets)."
+)
 @click.pass_obj
 def sandbox(
-    app: App, /, port: int, host: str, seed: str | None, data_dir: str | None, delay: float | None, **faults: float
+    app: App,
+    /,
+    port: int,
+    host: str,
+    seed: str | None,
+    data_dir: str | None,
+    delay: float | None,
+    log: str | None,
+    **faults: float,
 ) -> int:
     """Serve the QuantConnect API subset qcdeploy uses at http://HOST:PORT/api/v2/.
 
@@ -31,5 +42,5 @@ def sandbox(
     """
     from qcdeploy.sandbox.server import serve
 
-    serve(host=host, port=port, seed=seed, data_dir=data_dir, delay=delay, faults=faults, say=app.out)
+    serve(host=host, port=port, seed=seed, data_dir=data_dir, delay=delay, faults=faults, say=app.out, log=log)
     return 0

@@ -48,6 +48,9 @@ def _dispatch(server: SandboxServer, op: str, body: dict[str, Any]) -> dict[str,
         running = world.active(int(body["projectId"]))
         if running is not None and not body.get("replace"):
             raise Fail("the project already has an active deployment (pass replace: true to stop it first)")
+        holder = world.node_user(str(body["nodeId"]))
+        if holder is not None and holder is not running:  # as live/create: one deployment per node
+            raise Fail(f"node {body['nodeId']} is busy with project {holder.projectId}")
         if running is not None:
             running.status, running.stopped = "Stopped", world.clock()
         settings = dict(body.get("settings") or {})

@@ -5,20 +5,24 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import ipaddress
 import json
 import random
 import signal
+import socket
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from email.utils import formatdate
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from qcdeploy.errors import ConfigError
 from qcdeploy.sandbox import admin
-from qcdeploy.sandbox.endpoints import ENDPOINTS, Fail
+from qcdeploy.sandbox.endpoints import ENDPOINTS, Fail, is_secret_key
 from qcdeploy.sandbox.seed import load_world
 from qcdeploy.sandbox.world import World
 
@@ -52,11 +56,35 @@ class SandboxServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, address: tuple[str, int], world: World) -> None:
+    def __init__(self, address: tuple[str, int], world: World, log: str | None = None) -> None:
+        if ":" in address[0]:
+            self.address_family = socket.AF_INET6
         super().__init__(address, Handler)
         self.world = world
         self.faults = Faults()
         self.calls: dict[str, int] = {}
+        self.log_path = log
+        self.log_lock = threading.Lock()
+
+    def record(self, method: str, endpoint: str, content_type: str, body: dict[str, Any]) -> None:
+        """One JSON line per API request (credentials masked): what a client really sends."""
+        if not self.log_path:
+            return
+        shown = {k: "(secret)" if is_secret_key(str(k)) else v for k, v in body.items()}
+        for key in ("brokerage", "dataProviders"):
+            if isinstance(shown.get(key), dict):
+                shown[key] = _masked(shown[key])
+        line = json.dumps(
+            {
+                "t": round(time.time(), 3),
+                "method": method,
+                "endpoint": endpoint,
+                "contentType": content_type,
+                "body": shown,
+            }
+        )
+        with self.log_lock, open(self.log_path, "a", encoding="utf-8") as out:
+            out.write(line + "\n")
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """A client that gave up (timeout) breaks the pipe; that is the client's business."""
@@ -67,8 +95,9 @@ class SandboxServer(ThreadingHTTPServer):
 
     @property
     def url(self) -> str:
-        host, port = self.server_address[:2]
-        return f"http://{host!s}:{port}{PREFIX}"
+        host, port = str(self.server_address[0]), self.server_address[1]
+        host = f"[{host}]" if ":" in host else host
+        return f"http://{host}:{port}{PREFIX}"
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -112,6 +141,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def _api(self, endpoint: str, body: dict[str, Any]) -> None:
         server, faults = self.server, self.server.faults
+        server.record(self.command, endpoint, self.headers.get("Content-Type", ""), body)
         faults.calls = server.calls
         server.calls[endpoint] = server.calls.get(endpoint, 0) + 1
         if faults.latency:
@@ -183,7 +213,12 @@ class Handler(BaseHTTPRequestHandler):
         self._send_raw(status, json.dumps(payload).encode(), headers)
 
     def _send_raw(self, status: int, data: bytes, headers: dict[str, str] | None = None, cut: bool = False) -> None:
-        fields = {"Content-Type": "application/json", "Content-Length": str(len(data)), **(headers or {})}
+        fields = {
+            "Content-Type": "application/json",
+            "Content-Length": str(len(data)),
+            "Date": formatdate(usegmt=True),
+            **(headers or {}),
+        }
         if cut:
             data, self.close_connection = data[: len(data) // 2], True
         if self.close_connection:
@@ -194,13 +229,33 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(head.encode("latin-1") + data)
 
 
+def _masked(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: "(secret)" if is_secret_key(str(k)) else _masked(v) for k, v in value.items()}
+    return value
+
+
 def _raise_interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def start(world: World, host: str = "127.0.0.1", port: int = 0) -> SandboxServer:
+def _bind(host: str, port: int, world: World, log: str | None) -> SandboxServer:
+    """The sandbox hands out its token and takes admin calls without auth: it must never face a network."""
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        raise ConfigError(f"--host {host}: the sandbox listens on loopback addresses only (127.0.0.1, ::1, localhost)")
+    try:
+        return SandboxServer((host, port), world, log)
+    except OSError as exc:
+        raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+
+
+def start(world: World, host: str = "127.0.0.1", port: int = 0, log: str | None = None) -> SandboxServer:
     """Serve in a background thread (tests, benchmarks); stop with server.shutdown()."""
-    server = SandboxServer((host, port), world)
+    server = _bind(host, port, world, log)
     threading.Thread(target=server.serve_forever, name="qcdeploy-sandbox", daemon=True).start()
     return server
 
@@ -214,10 +269,11 @@ def serve(
     delay: float | None,
     faults: dict[str, float],
     say: Callable[[str], None],
+    log: str | None = None,
 ) -> None:
-    """Serve in the foreground until interrupted (SIGINT or SIGTERM)."""
+    """Serve in the foreground until interrupted (SIGINT or SIGTERM); loopback addresses only."""
     world = load_world(seed, data_dir, delay)
-    server = SandboxServer((host, port), world)
+    server = _bind(host, port, world, log)
     server.faults = Faults(
         latency=faults.get("latency", 0.0),
         error_rate=faults.get("error_rate", 0.0),

@@ -96,3 +96,29 @@ def test_lean_version_defaults_to_the_projects_own(cli, sandbox, manifests, ledg
     write(manifests, "m.yaml", manifest("momentum", P_MOMENTUM, versionId="16950"))
     assert apply(cli, manifests).code == 0
     assert sandbox.active(P_MOMENTUM)[0]["settings"]["versionId"] == "16950"
+
+
+def test_projects_update_goes_form_encoded_as_the_lean_cli_sends_it(cli, manifests, monkeypatch, tmp_path):
+    log = tmp_path / "requests.jsonl"
+    box = start_sandbox(log=str(log))
+    try:
+        monkeypatch.setenv("QC_API_URL", box.url)
+        write(manifests, "m.yaml", manifest("momentum", P_MOMENTUM, parameters={"fast": 10, "slow": 30}))
+        assert apply(cli, manifests).code == 0
+    finally:
+        box.server.shutdown()
+        box.server.server_close()
+    lines = [json.loads(line) for line in log.read_text().splitlines()]
+    [update] = [x for x in lines if x["endpoint"] == "projects/update"]
+    assert update["contentType"] == "application/x-www-form-urlencoded"
+    assert update["body"] == {
+        "projectId": str(P_MOMENTUM),
+        "parameters[0][key]": "fast",
+        "parameters[0][value]": "10",
+        "parameters[1][key]": "slow",
+        "parameters[1][value]": "30",
+    }
+    [create] = [x for x in lines if x["endpoint"] == "live/create"]
+    assert create["contentType"] == "application/json" and create["body"]["parameters"] == {"fast": "10", "slow": "30"}
+    order = [x["endpoint"] for x in lines]
+    assert order.index("projects/update") < order.index("live/create")
