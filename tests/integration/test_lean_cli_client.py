@@ -1,0 +1,95 @@
+"""QuantConnect's own lean CLI as a second client of the sandbox (issue 13).
+
+The lean CLI's API client and its strict pydantic models of the answers (`lean/models/api.py`) were written by
+QuantConnect against the real API, not by us: where they reject a sandbox answer, the sandbox is wrong. Skipped
+when the `lean` package is not installed (`make test` installs it with the dev extras).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import time
+from typing import Any
+
+import pytest
+
+from tests.helpers import API_TOKEN, NODE1, ORG, P_MOMENTUM, USER_ID
+
+
+def _lean() -> Any:
+    """The lean CLI's API client pointed at the sandbox. At import, lean fetches a modules file from its CDN
+    (qc-api §10.3), which this machine cannot reach: an empty one stands in (only brokerage prompts use it)."""
+    spec = importlib.util.find_spec("lean")
+    if spec is None or spec.origin is None:
+        pytest.skip("the lean CLI is not installed (pip install lean)")
+    modules = os.path.join(os.path.dirname(spec.origin), "modules-1.14.json")
+    if not os.path.exists(modules):
+        with open(modules, "w", encoding="utf-8") as out:
+            json.dump({"modules": []}, out)
+    os.utime(modules)  # fresh: lean then does not try its CDN
+    from lean.components.api import api_client
+
+    return api_client
+
+
+@pytest.fixture
+def lean_api(sandbox, monkeypatch):
+    api_client = _lean()
+    from lean.components.util.http_client import HTTPClient
+    from lean.components.util.logger import Logger
+
+    monkeypatch.setattr(api_client, "API_BASE_URL", sandbox.url)  # lean reads QC_API=local as a fixed port
+    logger = Logger()
+    return api_client.APIClient(logger, HTTPClient(logger), USER_ID, API_TOKEN)
+
+
+def test_lean_cli_accepts_every_answer_of_a_deploy(lean_api, sandbox):
+    assert lean_api.is_authenticated()
+    projects = lean_api.projects.get_all(ORG)
+    assert P_MOMENTUM in [p.projectId for p in projects]
+    lean_api.projects.update(P_MOMENTUM, parameters={"fast": "10", "slow": "30"})  # form-encoded, as lean sends
+    project = lean_api.projects.get(P_MOMENTUM, ORG)
+    assert {p.key: p.value for p in project.parameters} == {"fast": "10", "slow": "30"}
+    nodes = lean_api.nodes.get_all(ORG)
+    assert NODE1 in [n.id for n in nodes.live]
+    compiled = lean_api.compiles.create(P_MOMENTUM)
+    for _ in range(100):
+        state = lean_api.compiles.get(P_MOMENTUM, compiled.compileId).state
+        if state.value != "InQueue":
+            break
+        time.sleep(0.05)
+    assert state.value == "BuildSuccess"
+    started = lean_api.live.start(
+        P_MOMENTUM,
+        compiled.compileId,
+        NODE1,
+        {"id": "QuantConnectBrokerage"},
+        {"QuantConnectBrokerage": {"id": "QuantConnectBrokerage"}},
+        False,
+        project.leanVersionId,
+        False,
+        False,
+        [],
+    )
+    assert started.projectId == P_MOMENTUM and started.deployId.startswith("L-")
+    [deployment] = sandbox.deployments(P_MOMENTUM)
+    assert deployment["settings"]["parameters"] == {"fast": "10", "slow": "30"}  # the project's, as on the real API
+    live = lean_api.live.get_project_by_id(P_MOMENTUM)
+    assert live.deployId == started.deployId and live.brokerage == "PaperBrokerage"
+    assert lean_api.live.stop(P_MOMENTUM).success
+
+
+def test_lean_cli_sees_a_refused_hash_as_an_authentication_failure(sandbox):
+    api_client = _lean()
+    from lean.components.util.http_client import HTTPClient
+    from lean.components.util.logger import Logger
+
+    api_client.API_BASE_URL, saved = sandbox.url, api_client.API_BASE_URL
+    try:
+        logger = Logger()
+        wrong = api_client.APIClient(logger, HTTPClient(logger), USER_ID, "not-the-token")
+        assert wrong.is_authenticated() is False
+    finally:
+        api_client.API_BASE_URL = saved
