@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
 from typing import Any
@@ -11,13 +12,23 @@ from qcdeploy.errors import ApiError, AuthError, ConfigError, Problem, ProblemsE
 from qcdeploy.manifest import Manifest
 from qcdeploy.model import Desired, LiveDeployment, LiveState, Node, Project
 
-_FORMATS = ("%Y-%m-%dT%H:%M:%S.%fZ", "%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S")
+_FORMATS = (
+    "%Y-%m-%dT%H:%M:%S.%fZ",
+    "%Y-%m-%dT%H:%M:%SZ",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%dT%H:%M:%S",
+    "%m/%d/%Y %H:%M:%S",  # .NET's invariant DateTime.ToString(), in case an answer carries it
+    "%m/%d/%Y %I:%M:%S %p",
+)
+_LONG_FRACTION = re.compile(r"(\.\d{6})\d+")  # .NET writes 7 digits; Python before 3.11 reads at most 6
 
 
 def parse_time(value: Any) -> datetime | None:
-    """Both forms the API uses (ISO-8601 with Z, and 'YYYY-MM-DD HH:MM:SS'), taken as UTC."""
+    """Every form the API has been seen to use (ISO-8601 with Z or an offset, 'YYYY-MM-DD HH:MM:SS', .NET's
+    7-digit fractions), naive ones taken as UTC; anything else is unknown (None), never a guess."""
     if not isinstance(value, str) or not value:
         return None
+    value = _LONG_FRACTION.sub(r"\1", value.strip())
     for fmt in _FORMATS:
         try:
             return datetime.strptime(value, fmt).replace(tzinfo=timezone.utc)

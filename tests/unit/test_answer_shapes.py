@@ -1,0 +1,79 @@
+"""Every answer shape the API is known to send, read the same way (issue 13; qc-api §3, §5, §7)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+
+from qcdeploy.brokerages import module_id
+from qcdeploy.export import _providers
+from qcdeploy.live import deployment, parse_time, project
+
+WHEN = datetime(2021, 11, 26, 15, 18, 27, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2021-11-26T15:18:27Z",
+        "2021-11-26T15:18:27.000Z",
+        "2021-11-26T15:18:27.0000000Z",
+        "2021-11-26 15:18:27",
+        "2021-11-26T15:18:27",
+        "2021-11-26T15:18:27+00:00",
+        "2021-11-26T16:18:27+01:00",
+        "11/26/2021 15:18:27",
+        "11/26/2021 3:18:27 PM",
+    ],
+)
+def test_every_time_form(text):
+    assert parse_time(text) == WHEN
+
+
+def test_unreadable_times_are_unknown_not_guessed():
+    assert parse_time("yesterday") is None and parse_time("") is None and parse_time(1637939907) is None
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        [{"key": "fast", "value": "10"}, {"key": "slow", "value": "30"}],
+        {"0": {"key": "fast", "value": "10"}, "1": {"key": "slow", "value": "30"}},  # lean-cli's dict fix
+        {"fast": "10", "slow": 30},
+    ],
+)
+def test_project_parameters_in_every_shape(raw):
+    p = project({"projectId": 1, "parameters": raw, "leanVersionId": 17000})
+    assert dict(p.parameters) == {"fast": "10", "slow": "30"} and p.lean_version == "17000"
+
+
+def test_brokerage_display_names_map_to_module_ids():
+    assert module_id("PaperBrokerage") == "QuantConnectBrokerage"
+    assert module_id("Interactive") == "InteractiveBrokersBrokerage"
+    assert module_id("OandaBrokerage") == "OandaBrokerage"  # newer answers carry the module id itself
+    assert module_id("FXCM") is None  # unknown: export writes SET-ME, never the display name
+
+
+def test_data_providers_data_as_objects_or_ids():
+    assert _providers({"dataProvidersData": [{"id": "InteractiveBrokersBrokerage"}, "QuantConnectBrokerage"]}) == [
+        "InteractiveBrokersBrokerage",
+        "QuantConnectBrokerage",
+    ]
+
+
+def test_live_read_and_list_rows():
+    read = deployment(
+        {"deployId": "L-1", "status": "Running", "launched": "2021-11-26 15:18:27", "brokerage": "Interactive"}, 7
+    )
+    assert read.project_id == 7 and read.launched == WHEN and read.brokerage == "Interactive"
+    listed = deployment(
+        {
+            "projectId": 7,
+            "deployId": "L-1",
+            "status": "Stopped",
+            "launched": "2021-11-26T15:18:27.693Z",
+            "stopped": None,
+        }
+    )
+    assert listed.stopped is None and not listed.active
