@@ -39,6 +39,15 @@ class Executor:
 
     def run(self, changes: Iterable[Change]) -> list[Result]:
         results = [Result(c) for c in changes]
+        try:
+            self._run(results)
+        except Exception as exc:  # a bug between steps: what happened so far is still reported
+            for r in results:
+                if r.outcome is Outcome.NOT_ATTEMPTED:
+                    r.detail = f"apply stopped by an unexpected {type(exc).__name__}: {exc} (a bug in qcdeploy)"
+        return results
+
+    def _run(self, results: list[Result]) -> None:
         for r in results:
             if r.change.blocked:
                 self._fail(r, f"blocked: {r.change.blocked}")
@@ -53,7 +62,6 @@ class Executor:
         for r in results:
             if r.outcome is Outcome.NOT_ATTEMPTED and self.interrupted.is_set() and not r.detail:
                 r.detail = "interrupted before it started"
-        return results
 
     def _roll_out(self, replaces: Sequence[Result]) -> None:
         """Wave after wave; a wave with a failure halts the rollout (Argo CD's and Kubernetes' maxUnavailable)."""
@@ -66,7 +74,9 @@ class Executor:
                 continue
             self._phase(wave, stop_step, new_work=True)
             # a replace whose old deployment is gone is finished even after an interrupt: never leave it flat
+            broken = [r for r in wave if r.stopped and not r.ok]  # failed after its stop was sent, before a create
             self._phase([r for r in wave if r.stopped and r.ok], self._create_or_roll_back, new_work=False)
+            self._phase(broken, _restore, new_work=False)
             failed = [r.change.name for r in wave if not r.ok]
             halted_by = ", ".join(failed)
 
@@ -106,6 +116,11 @@ class Executor:
     def _fail(self, r: Result, detail: str) -> None:
         r.outcome, r.detail = Outcome.FAILED, detail
         self.ctx.log(r.change.name, f"FAILED: {detail}")
+
+
+def _restore(ctx: Context, r: Result) -> None:
+    """A replace that failed after its stop was sent, before any create: bring back what ran, or say FLAT."""
+    rollback_step(ctx, r, r.detail)
 
 
 def _update_step(ctx: Context, r: Result) -> None:

@@ -7,7 +7,7 @@ import time
 from qcdeploy.apply.context import Context
 from qcdeploy.apply.outcome import Outcome, Result, StepFailed
 from qcdeploy.client import AmbiguousWrite
-from qcdeploy.errors import ApiError
+from qcdeploy.errors import ApiError, LedgerError
 from qcdeploy.model import LiveDeployment
 
 
@@ -29,9 +29,21 @@ def stop_step(ctx: Context, r: Result) -> None:
         ctx.log(c.name, f"{planned} is {final.status}" if final else f"{planned}: the stop could not be confirmed")
     r.stopped = True
     if c.entry is not None:
-        ctx.ledger.remove(c.entry.name)
+        _forget(ctx, r)
     if not c.creates:
         r.outcome, r.detail = Outcome.DONE, f"{planned} {'liquidated' if c.liquidate else 'stopped'}"
+
+
+def _forget(ctx: Context, r: Result) -> None:
+    """The stopped deployment leaves the ledger (else a death before the create reads as "stopped outside").
+    For a replace a ledger that cannot be written must not stop the create: it records the new one anyway."""
+    assert r.change.entry is not None
+    try:
+        ctx.ledger.remove(r.change.entry.name)
+    except LedgerError as exc:
+        if not r.change.creates:
+            raise
+        ctx.log(r.change.name, f"{exc}; going on with the create")
 
 
 def _after_failed_stop(ctx: Context, r: Result, pid: int, planned: str, exc: Exception) -> LiveDeployment | None:
