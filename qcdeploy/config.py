@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from qcdeploy.errors import ConfigError
 
@@ -46,16 +47,43 @@ class Settings:
 
 
 def check_api_url(url: str) -> str:
-    """The API base URL with a trailing slash; plain http only for loopback hosts."""
+    """The API base URL with a trailing slash, under the one URL rule; no credentials in it."""
+    parts = check_url(url, "QC_API_URL")
+    if parts.username is not None or parts.password is not None:
+        raise ConfigError("QC_API_URL must not carry a user or password (user:pass@): set QC_USER_ID and QC_API_TOKEN")
+    return url if url.endswith("/") else url + "/"
+
+
+def check_url(url: str, what: str) -> SplitResult:
+    """The one URL rule (the API and the HTTP state backend): http(s) only; read identically by the standard
+    library and by urllib3, which requests connects with (else a `\\@` trick sends the request elsewhere than
+    the check read); plain http only to a loopback host."""
+    from urllib3.exceptions import LocationParseError  # what requests parses with; loaded only when checking
+    from urllib3.util import parse_url
+
+    shown = _without_password(url)
+    if any(c.isspace() or c == "\\" or ord(c) < 32 for c in url):
+        raise ConfigError(f"{what} {shown!r} contains a backslash, a space or a control character")
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(f"QC_API_URL {url!r} is not an http(s) URL")
+        raise ConfigError(f"{what} {shown!r} is not an http(s) URL")
+    try:
+        seen = parse_url(url)
+        same = (seen.host or "").lower().strip("[]") == parts.hostname.lower() and seen.port == parts.port
+    except (LocationParseError, ValueError):
+        same = False
+    if not same:
+        raise ConfigError(f"{what} {shown!r} is read differently by different URL parsers; write it plainly")
     if parts.scheme == "http" and not _loopback(parts.hostname):
         raise ConfigError(
-            f"QC_API_URL {url!r} uses plain http to a non-loopback host; credentials would travel "
-            "unencrypted. Use https (plain http is allowed only for 127.0.0.1/localhost)"
+            f"{what} {shown!r} uses plain http to a non-loopback host; credentials would travel "
+            "unencrypted. Use https (plain http is allowed only for 127.0.0.1, ::1 or localhost)"
         )
-    return url if url.endswith("/") else url + "/"
+    return parts
+
+
+def _without_password(url: str) -> str:
+    return re.sub(r"(//[^/@:]*:)[^@/]*@", r"\1(sensitive)@", url)
 
 
 def _loopback(host: str) -> bool:

@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-_REF = re.compile(r"\$\$\{|\$\{([^}]*)\}")
+_REF = re.compile(r"\$\$\{|\$\{([^}]*)\}|\$\{")  # escape | reference | one never closed
 _NAME = re.compile(r"env:([A-Za-z_][A-Za-z0-9_]*)")
 
 
@@ -36,6 +36,9 @@ def substitute(text: str, environ: Mapping[str, str]) -> Substitution:
     def expand(match: re.Match[str]) -> str:
         if match.group(0) == "$${":
             return "${"
+        if match.group(1) is None:  # "${env:X" with no "}": never sent literally as a password
+            result.invalid.append(f"{text[match.start() :]!r} (unterminated)")
+            return ""
         ref = _NAME.fullmatch(match.group(1))
         if ref is None:
             result.invalid.append(match.group(0))

@@ -69,12 +69,24 @@ class Ledger:
             self._load(self.backend.update(apply, message))
 
     def _load(self, raw: Doc) -> None:
+        where = self.backend.describe()
+        version = raw.get("version", FORMAT_VERSION) if isinstance(raw, dict) else FORMAT_VERSION
+        if not isinstance(version, int) or version > FORMAT_VERSION:
+            raise LedgerError(
+                f"the ledger at {where} has format version {version!r}, written by a newer qcdeploy "
+                f"(this one reads version {FORMAT_VERSION}); upgrade qcdeploy"
+            )
+        try:
+            bytes.fromhex(str(raw["salt"]))
+        except (KeyError, TypeError, ValueError):
+            raise LedgerError(
+                f"the ledger at {where} has no valid salt (hex expected); restore it from backup"
+            ) from None
         try:
             self.entries = {name: _entry(name, e) for name, e in raw["deployments"].items()}
             self.salt = str(raw["salt"])
             self.serial = int(raw.get("serial", 0))
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            where = self.backend.describe()
             raise LedgerError(f"the ledger at {where} is malformed ({exc!r}); restore it from backup") from None
 
 
@@ -90,6 +102,7 @@ def _entry(name: str, raw: dict[str, Any]) -> LedgerEntry:
         on_stop=str(raw.get("onStop", "stop")),
         protect=bool(raw.get("protect", False)),
         refs=tuple((tuple(r["path"]), str(r["ref"])) for r in raw.get("refs", [])),
+        salt=str(raw.get("salt", "")),
     )
 
 
@@ -105,4 +118,5 @@ def entry_json(entry: LedgerEntry) -> dict[str, Any]:
         "protect": raw["protect"],
         "spec": raw["spec"],
         **({"refs": [{"path": list(path), "ref": ref} for path, ref in entry.refs]} if entry.refs else {}),
+        **({"salt": entry.salt} if entry.salt else {}),
     }

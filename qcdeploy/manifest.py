@@ -15,6 +15,8 @@ from qcdeploy.envref import has_reference, substitute
 from qcdeploy.errors import Location, Problem
 from qcdeploy.yamlsrc import Document, Path, dotted, read_documents
 
+MAX_FILE_BYTES = 4 * 1024 * 1024  # a manifest is a few hundred bytes; a fleet file of 1,000 is well under 1 MiB
+MAX_DOCUMENTS = 20_000
 # Only these spec fields are passed through to the API and may hold secrets.
 SECRET_SECTIONS = ("brokerage", "dataProviders", "parameters", "notification")
 DEFAULT_DATA_PROVIDERS = {"QuantConnectBrokerage": {"id": "QuantConnectBrokerage"}}
@@ -101,7 +103,7 @@ def load(
     """
     files, problems = discover(paths)
     result = LoadResult(problems=problems, files=len(files))
-    docs = list(_documents(files, result.problems))
+    docs = list(_documents(files, result.problems, _limits(environ, result.problems)))
     envs, base = _environments(docs, result.problems), [d for d in docs if not _is_environment(d)]
     result.environments = sorted(envs)
     if not envs:
@@ -122,14 +124,39 @@ def load(
     return result
 
 
-def _documents(files: Sequence[FsPath], problems: list[Problem]) -> Iterable[Document]:
+def _limits(environ: Mapping[str, str], problems: list[Problem]) -> tuple[int, int]:
+    """Bytes per file and documents in all, each overridable; hostile or runaway input stops here."""
+    limits = []
+    for name, default in (("QCDEPLOY_MAX_MANIFEST_BYTES", MAX_FILE_BYTES), ("QCDEPLOY_MAX_DOCUMENTS", MAX_DOCUMENTS)):
+        raw = environ.get(name, "")
+        if raw and not raw.isdigit():
+            problems.append(Problem(f"{name} must be a whole number, not {raw!r}"))
+        limits.append(int(raw) if raw.isdigit() else default)
+    return limits[0], limits[1]
+
+
+def _documents(files: Sequence[FsPath], problems: list[Problem], limits: tuple[int, int]) -> Iterable[Document]:
+    max_bytes, max_documents = limits
+    count = 0
     for file in files:
         try:
+            size = file.stat().st_size
+            if size > max_bytes:
+                problems.append(
+                    Problem(f"{file}: {size} bytes, over the limit of {max_bytes} (QCDEPLOY_MAX_MANIFEST_BYTES)")
+                )
+                continue
             text = file.read_text("utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             problems.append(Problem(f"{file}: cannot read: {exc}"))
             continue
-        yield from read_documents(str(file), text)
+        for doc in read_documents(str(file), text):
+            count += 1
+            if count > max_documents:
+                where = doc.where(())
+                problems.append(Problem(f"more than {max_documents} documents (QCDEPLOY_MAX_DOCUMENTS)", where))
+                return
+            yield doc
 
 
 def _is_environment(doc: Document) -> bool:
@@ -188,7 +215,7 @@ def _manifest(doc: Document, environ: Mapping[str, str], out: list[Problem]) -> 
     if not isinstance(doc.value, dict):
         out.append(Problem("a manifest must be a mapping (apiVersion, kind, metadata, spec)", doc.where(())))
         return None
-    problems = schema.check(doc) + _non_finite(doc.value, (), doc)
+    problems = schema.check(doc) + _non_finite(doc.value, (), doc) + _float_project(doc)
     if not problems:
         problems = _misplaced_references(doc)
     if problems:
@@ -203,6 +230,16 @@ def _manifest(doc: Document, environ: Mapping[str, str], out: list[Problem]) -> 
     spec["parameters"] = {k: _stringify(v) for k, v in spec["parameters"].items()}
     metadata = doc.value["metadata"]
     return Manifest(metadata["name"], spec, frozenset(sensitive), metadata.get("labels", {}), doc)
+
+
+def _float_project(doc: Document) -> list[Problem]:
+    """JSON Schema counts 1000.0 as an integer; a project id is written as one, or it is a name."""
+    spec = doc.value.get("spec") if isinstance(doc.value, dict) else None
+    ref = spec.get("project") if isinstance(spec, dict) else None
+    if isinstance(ref, float):
+        where = doc.where(("spec", "project"))
+        return [Problem(f"spec.project: {ref!r} is not a project id (write it as an integer) or a name", where)]
+    return []
 
 
 def _non_finite(value: Any, path: Path, doc: Document) -> list[Problem]:
@@ -255,6 +292,12 @@ def _resolve(
     out: list[Problem],
 ) -> Any:
     if isinstance(value, dict):
+        for key in value:
+            if isinstance(key, str) and has_reference(key):
+                where = doc.where(("spec", *path, key))
+                out.append(
+                    Problem(f"spec.{dotted((*path, key))}: ${{...}} references are allowed in values only", where)
+                )
         return {k: _resolve(v, (*path, k), doc, environ, sensitive, out) for k, v in value.items()}
     if isinstance(value, list):
         return [_resolve(v, (*path, i), doc, environ, sensitive, out) for i, v in enumerate(value)]
@@ -274,6 +317,8 @@ def _resolve(
     if sub.sensitive:
         sensitive.add(path)
         redact.register(sub.value)
+        for name in sub.names:  # "pw:${env:X}": an error echoing only X's part must not print it either
+            redact.register(environ.get(name, ""))
     return sub.value
 
 

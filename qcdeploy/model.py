@@ -117,6 +117,7 @@ class LedgerEntry:
     protect: bool = False
     # where each secret came from ("${env:IB_PASSWORD}"), by spec path: a rollback resolves them again
     refs: tuple[tuple[tuple[str | int, ...], str], ...] = ()
+    salt: str = ""  # the salt its secrets were hashed with ("": the ledger's)
 
 
 class Action(str, Enum):

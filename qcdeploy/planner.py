@@ -149,7 +149,8 @@ def _plan_one(
             acc.unmanaged.append(Unmanaged(observed, d.project.name, d.name))
         return
     assert entry is not None
-    fields = field_changes(_legacy_version(entry.spec, d), recorded_fields(d, salt))
+    # hashed with the salt the entry was written with: a ledger whose salt changed still compares truly
+    fields = field_changes(_legacy_version(entry.spec, d), recorded_fields(d, _valid(entry.salt) or salt))
     reasons = [f"{name} changed" for name in changed_fields(fields)]
     reasons += _code_changed(d, entry)
     if d.name in options.replace:
@@ -174,6 +175,14 @@ def _legacy_version(recorded: Mapping[str, Any], d: Desired) -> Mapping[str, Any
     if recorded.get("versionId") == "-1" and "versionId" not in d.manifest.doc.value["spec"]:
         return {**recorded, "versionId": d.manifest.spec["versionId"]}
     return recorded
+
+
+def _valid(salt: str) -> str:
+    try:
+        bytes.fromhex(salt)
+    except ValueError:
+        return ""
+    return salt
 
 
 def parameter_changes(d: Desired) -> tuple[FieldChange, ...]:

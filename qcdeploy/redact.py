@@ -1,34 +1,70 @@
-"""Last line of defence against leaks: every known secret value is scrubbed from all output."""
+"""Last line of defence against leaks: every known secret value is scrubbed from all output.
+
+By value: each secret as resolved, and as it would appear JSON-escaped or URL-encoded in an echoed request.
+By place: a JSON pair whose key names a credential ("password", "token", …) has its value replaced whatever it
+is, which also covers secrets too short to scrub by value ("xyz" would eat ordinary words), and the password of
+any `scheme://user:password@host` URL is replaced.
+"""
 
 from __future__ import annotations
 
+import json
+import re
 import threading
+from urllib.parse import quote, quote_plus
 
 SENSITIVE = "(sensitive)"
-_MIN_LEN = 4  # shorter values would scrub ordinary words; the planner masks them anyway
+_MIN_LEN = 4  # shorter values are scrubbed only where they stand quoted, and by place
 
 _lock = threading.Lock()
 _secrets: set[str] = set()
+_short: set[str] = set()
+
+# keep in step with qcdeploy.brokerages.SECRET_WORDS (imported lazily there; this module imports nothing of ours)
+_SECRET_KEY = r"[^\"\\]*(?:password|token|secret|private|api-key|apikey|key-id|refresh)[^\"\\]*"
+_PAIR = re.compile(rf'("{_SECRET_KEY}"\s*:\s*)"(?:[^"\\]|\\.)*"', re.IGNORECASE)
+_ESCAPED_PAIR = re.compile(rf'(\\"{_SECRET_KEY}\\"\s*:\s*)\\"(?:[^"\\]|\\\\.)*?\\"', re.IGNORECASE)
+_USERINFO = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^/\s:@]*:)[^@\s/]*@", re.IGNORECASE)
+_TOKEN_USER = re.compile(r"(\b[a-z][a-z0-9+.-]*://)[^/\s:@]{16,}@", re.IGNORECASE)  # https://ghp_…@github.com
+
+
+def forms(value: str) -> set[str]:
+    """The ways a secret can appear in text: as is, JSON-escaped (ASCII or not), URL-encoded."""
+    found = {value, json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1], quote(value, safe="")}
+    found.add(quote_plus(value, safe=""))
+    return {f for f in found if f}
 
 
 def register(value: str) -> None:
-    """Remember a secret value so that scrub() removes it from any text."""
-    if len(value) >= _MIN_LEN:
-        with _lock:
-            _secrets.add(value)
+    """Remember a secret value so that scrub() removes it (in every form) from any text."""
+    if not value:
+        return
+    with _lock:
+        if len(value) >= _MIN_LEN:
+            _secrets.update(f for f in forms(value) if len(f) >= _MIN_LEN)
+        else:
+            _short.add(value)
 
 
 def scrub(text: str) -> str:
-    """Replace every registered secret in text with (sensitive), longest first."""
+    """Replace every registered secret in text with (sensitive), longest first; then by place."""
     with _lock:
         secrets = sorted(_secrets, key=len, reverse=True)
+        short = sorted(_short, key=len, reverse=True)
     for secret in secrets:
         if secret in text:
             text = text.replace(secret, SENSITIVE)
-    return text
+    for secret in short:
+        for quoted in (f'"{secret}"', f"'{secret}'", f'\\"{secret}\\"'):
+            text = text.replace(quoted, quoted.replace(secret, SENSITIVE))
+    text = _PAIR.sub(rf'\1"{SENSITIVE}"', text)
+    text = _ESCAPED_PAIR.sub(rf'\1\\"{SENSITIVE}\\"', text)
+    text = _USERINFO.sub(rf"\1{SENSITIVE}@", text)
+    return _TOKEN_USER.sub(rf"\1{SENSITIVE}@", text)
 
 
 def clear() -> None:
     """Forget every registered secret (tests run many commands in one process)."""
     with _lock:
         _secrets.clear()
+        _short.clear()

@@ -17,6 +17,8 @@ try:  # the C parser is ~10x faster on large fleets; fall back when libyaml is m
 except AttributeError:  # pragma: no cover
     _Loader = yaml.SafeLoader
 
+MAX_DEPTH = 32  # a manifest nests 5 levels deep; nothing legitimate comes near
+MAX_VALUES = 100_000  # per document; a large manifest has a few hundred
 _SCALARS = yaml.SafeLoader("")  # only its constructor is used, for scalar values
 
 
@@ -29,6 +31,8 @@ class Document:
     value: Any
     locations: dict[Path, Location] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    size: int = 0  # values constructed so far (aliases count each time they are expanded)
+    open_nodes: set[int] = field(default_factory=set, repr=False)  # mappings and lists being constructed
 
     def where(self, path: Path) -> Location:
         """The location of path, or of its nearest written ancestor."""
@@ -52,12 +56,18 @@ def read_documents(file: str, text: str) -> Iterator[Document]:
     except yaml.YAMLError as exc:
         yield Document(file, 0, None, problems=[Problem(f"invalid YAML: {exc}", Location(file, 1, 1))])
         return
+    except RecursionError:
+        yield Document(file, 0, None, problems=[Problem("invalid YAML: nested too deeply", Location(file, 1, 1))])
+        return
     for index, node in enumerate(nodes):
         if node is None:
             continue
         doc = Document(file, index, None)
         doc.locations[()] = _loc(file, node)
-        doc.value = _construct(node, (), doc)
+        try:
+            doc.value = _construct(node, (), doc)
+        except _Refused as exc:  # hostile or broken structure: one problem, where it was found
+            doc.value, doc.problems = None, [Problem(exc.message, exc.where)]
         if doc.value is not None or doc.problems:  # an empty document (a trailing ---) is nothing
             yield doc
 
@@ -66,15 +76,28 @@ def _loc(file: str, node: yaml.Node) -> Location:
     return Location(file, node.start_mark.line + 1, node.start_mark.column + 1)
 
 
+class _Refused(Exception):
+    def __init__(self, message: str, where: Location) -> None:
+        super().__init__(message)
+        self.message, self.where = message, where
+
+
 def _construct(node: yaml.Node, path: Path, doc: Document) -> Any:
+    _guard(node, path, doc)
     if isinstance(node, yaml.MappingNode):
-        return _mapping(node, path, doc)
+        doc.open_nodes.add(id(node))
+        try:
+            return _mapping(node, path, doc)
+        finally:
+            doc.open_nodes.discard(id(node))
     if isinstance(node, yaml.SequenceNode):
+        doc.open_nodes.add(id(node))
         items = []
         for i, child in enumerate(node.value):
             item_path = (*path, i)
             doc.locations[item_path] = _loc(doc.file, child)
             items.append(_construct(child, item_path, doc))
+        doc.open_nodes.discard(id(node))
         return items
     try:
         return _SCALARS.construct_object(node)
@@ -83,9 +106,45 @@ def _construct(node: yaml.Node, path: Path, doc: Document) -> Any:
         return None
 
 
+def _guard(node: yaml.Node, path: Path, doc: Document) -> None:
+    """Aliases are shared nodes: expanding them is bounded (billion laughs), and one inside itself refused."""
+    if id(node) in doc.open_nodes:
+        raise _Refused(f"{dotted(path)}: an alias refers to a mapping or list that contains it", _loc(doc.file, node))
+    if len(path) > MAX_DEPTH:
+        raise _Refused(f"{dotted(path[:3])}…: nested deeper than {MAX_DEPTH} levels", _loc(doc.file, node))
+    doc.size += 1
+    if doc.size > MAX_VALUES:
+        raise _Refused(
+            f"the document holds more than {MAX_VALUES} values (aliases expanding, or far too large)",
+            doc.where(()),
+        )
+
+
+def _merged(node: yaml.MappingNode, doc: Document) -> list[tuple[yaml.Node, yaml.Node]]:
+    """YAML merge keys (`<<: *defaults`, `<<: [*a, *b]`): merged pairs first, so explicit keys win."""
+    merged: list[tuple[yaml.Node, yaml.Node]] = []
+    own: list[tuple[yaml.Node, yaml.Node]] = []
+    for key_node, value_node in node.value:
+        if key_node.tag != "tag:yaml.org,2002:merge":
+            own.append((key_node, value_node))
+            continue
+        sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+        for source in sources:
+            if not isinstance(source, yaml.MappingNode):
+                raise _Refused("a merge key (<<) takes a mapping or a list of mappings", _loc(doc.file, source))
+            merged.extend(_merged(source, doc))
+    taken = {k.value for k, _ in own}
+    first: list[tuple[yaml.Node, yaml.Node]] = []
+    for pair in merged:  # the earlier source wins, as YAML's merge key says
+        if pair[0].value not in taken:
+            taken.add(pair[0].value)
+            first.append(pair)
+    return first + own
+
+
 def _mapping(node: yaml.MappingNode, path: Path, doc: Document) -> dict[str, Any]:
     result: dict[str, Any] = {}
-    for key_node, value_node in node.value:
+    for key_node, value_node in _merged(node, doc):
         key = _construct(key_node, path, doc)
         where = _loc(doc.file, key_node)
         if not isinstance(key, (str, int, float, bool)) or key is None:

@@ -141,6 +141,7 @@ def _entry(ctx: Context, r: Result, deploy_id: str) -> LedgerEntry:
         on_stop=spec["onStop"],
         protect=bool(spec["protect"]),
         refs=d.manifest.references(),
+        salt=ctx.ledger.salt,
     )
 
 

@@ -63,6 +63,8 @@ def _adopt(app: App, manifests: list[Manifest]) -> int:
                 applied_at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
                 on_stop=d.manifest.spec["onStop"],
                 protect=bool(d.manifest.spec["protect"]),
+                refs=d.manifest.references(),  # so that a failed replace of it can roll back
+                salt=ledger.salt,
             )
         )
     if entries:

@@ -7,7 +7,7 @@ import json
 import os
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from qcdeploy.errors import LedgerError, QcdeployError
@@ -37,13 +37,7 @@ class FileBackend:
         doc = change(self.read())
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".state-", dir=self.path.parent)
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(doc, fh, indent=2)
-                fh.write("\n")
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, self.path)
+            _write_atomically(self.path, json.dumps(doc, indent=2) + "\n", os.replace)
         except OSError as exc:
             raise LedgerError(f"cannot write the ledger {self.path}: {exc}") from None
         return doc
@@ -55,8 +49,8 @@ class FileBackend:
         while not self._create_lock(info):
             holder = self._holder()
             if holder is not None and same_host_and_dead(holder):
-                say(f"Removing a stale lock: {describe_lock(holder)} (that process no longer exists)")
-                self._remove(holder.get("id"))
+                if self._take_over(holder):
+                    say(f"Removed a stale lock: {describe_lock(holder)} (that process no longer exists)")
                 continue
             if time.monotonic() >= deadline:
                 raise busy(str(self.path), holder)
@@ -77,16 +71,28 @@ class FileBackend:
         return holder
 
     def _create_lock(self, info: Doc) -> bool:
+        """The lock file appears with its content (written aside, then hard-linked into place, which fails when
+        one exists), so nobody ever reads a lock that is there but empty."""
         try:
             self.lock_path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.lock_path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            _write_atomically(self.lock_path, json.dumps(info), os.link)
         except FileExistsError:
             return False
         except OSError as exc:
             raise LedgerError(f"cannot create the lock {self.lock_path}: {exc}") from None
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(info, fh)
         return True
+
+    def _take_over(self, stale: Doc) -> bool:
+        """Remove a dead process's lock; takers queue on a guard file, so each sees the lock as it really is and
+        none removes a lock another has just taken."""
+        guard = self.lock_path.with_name(self.lock_path.name + ".guard")
+        with open(guard, "a", encoding="utf-8") as fh, _exclusive(fh.fileno()):
+            holder = self._holder()
+            if holder is None or holder.get("id") != stale.get("id"):
+                return False
+            with contextlib.suppress(FileNotFoundError):
+                self.lock_path.unlink()
+            return True
 
     def _holder(self) -> Doc | None:
         try:
@@ -101,3 +107,32 @@ class FileBackend:
             return
         with contextlib.suppress(FileNotFoundError):
             self.lock_path.unlink()
+
+
+def _write_atomically(path: Path, text: str, place: Callable[[str, Path], None]) -> None:
+    """Write text to a temporary file beside path and put it in place; the temporary file never outlives a failure
+    (a full disk must not be made fuller by leftovers)."""
+    fd, tmp = tempfile.mkstemp(prefix=".state-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        place(tmp, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+
+
+@contextlib.contextmanager
+def _exclusive(fd: int) -> Iterator[None]:
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX: no guard, as before
+        yield
+        return
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    try:
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)

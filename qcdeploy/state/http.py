@@ -11,6 +11,7 @@ from typing import Any
 import requests
 
 from qcdeploy import redact
+from qcdeploy.config import check_url
 from qcdeploy.errors import LedgerError, QcdeployError
 from qcdeploy.state.base import Change, Doc, busy
 
@@ -21,6 +22,7 @@ class HttpBackend:
     """Credentials, if any, from QCDEPLOY_STATE_USERNAME / QCDEPLOY_STATE_PASSWORD (like TF_HTTP_*)."""
 
     def __init__(self, url: str, session: requests.Session | None = None, timeout: float = 30.0) -> None:
+        check_url(url, "the HTTP state URL")  # Basic credentials go with every request: never in clear off-host
         self.url = url
         self.session = session or requests.Session()
         self.timeout = timeout
@@ -87,7 +89,7 @@ class HttpBackend:
 
     def _request(self, method: str, **kwargs: Any) -> requests.Response:
         try:
-            return self.session.request(method, self.url, timeout=self.timeout, **kwargs)
+            return self.session.request(method, self.url, timeout=self.timeout, allow_redirects=False, **kwargs)
         except requests.RequestException as exc:
             raise LedgerError(f"cannot reach the state service {self.describe()}: {type(exc).__name__}") from None
 
