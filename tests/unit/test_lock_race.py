@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import multiprocessing
 import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from qcdeploy.errors import LedgerError
 from qcdeploy.state.base import lock_info
@@ -53,10 +55,10 @@ def test_stale_lock_taken_over_by_exactly_one(tmp_path):
             p.start()
         for p in procs:
             p.join(20)
-        spans = [json.loads(line) for line in open(log, encoding="utf-8")] if os.path.exists(log) else []
+        spans = [json.loads(line) for line in Path(log).read_text("utf-8").splitlines()] if os.path.exists(log) else []
         assert spans, f"trial {trial}: nobody took the stale lock"
         spans.sort(key=lambda s: s[1])
-        doubles += sum(1 for a, b in zip(spans, spans[1:]) if b[1] < a[2])
+        doubles += sum(1 for a, b in itertools.pairwise(spans) if b[1] < a[2])
         assert not os.path.exists(path + ".lock")
         assert not [f for f in os.listdir(tmp_path) if f.startswith(".state-")]  # no temporary file left
     assert doubles == 0
