@@ -328,6 +328,24 @@ def _stringify(value: Any) -> str:
     return str(value)
 
 
+def short_secrets(manifests: Sequence[Manifest], environ: Mapping[str, str], minimum: int = 8) -> list[Problem]:
+    """Secrets shorter than `minimum`: their salted hash in the ledger can be brute-forced by whoever reads it."""
+    warnings = []
+    for m in manifests:
+        for path, ref in m.references():
+            for name in sorted(set(substitute(ref, environ).names)):
+                if 0 < len(environ.get(name, "")) < minimum:
+                    where = m.where(*path)
+                    warnings.append(
+                        Problem(
+                            f"spec.{dotted(path)}: the secret in {name} is shorter than {minimum} characters; whoever "
+                            "can read the ledger could guess it from its salted hash (see SECURITY.md)",
+                            where,
+                        )
+                    )
+    return warnings
+
+
 def cross_check(manifests: Sequence[Manifest]) -> list[Problem]:
     """Problems between manifests: duplicate names, one project or node claimed twice."""
     problems: list[Problem] = []

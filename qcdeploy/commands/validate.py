@@ -6,7 +6,7 @@ import click
 
 from qcdeploy.app import App
 from qcdeploy.commands.options import env_option
-from qcdeploy.manifest import load
+from qcdeploy.manifest import load, short_secrets
 from qcdeploy.render import problems as formats
 
 
@@ -34,6 +34,8 @@ def validate(app: App, paths: tuple[str, ...], fmt: str | None) -> int:
             app.err(formats.text(result.problems).rstrip("\n"))
         app.err(f"{len(result.problems)} problem(s) found.")
         return 1
+    for warning in short_secrets(result.manifests, app.environ):
+        app.err(f"warning: {warning}")
     envs = f" across environments {', '.join(result.environments)}" if result.environments and not app.env else ""
     app.out(f"{len(result.manifests)} manifest(s) in {result.files} file(s) are valid{envs}.")
     return 0

@@ -104,5 +104,7 @@ def _faults(server: SandboxServer, body: dict[str, Any]) -> dict[str, Any]:
     if "once" in body:
         f.once = {kind: {ep: int(n) for ep, n in eps.items()} for kind, eps in body["once"].items()}
         f.armed_by = str(body.get("armedBy", ""))
+    if "redirectTo" in body:
+        f.redirect_to = str(body["redirectTo"])
     keys = ("latency", "error_rate", "throttle_rate", "lose_rate", "drop_rate", "once", "armed_by")
     return {k: getattr(f, k) for k in keys}

@@ -41,6 +41,7 @@ class Faults:
     drop_rate: float = 0.0  # drop the connection before doing anything
     once: dict[str, dict[str, int]] = field(default_factory=dict)  # kind -> endpoint -> count
     armed_by: str = ""  # the `once` faults wait until this endpoint has been called
+    redirect_to: str = "http://127.0.0.2:9/api/v2/"
     rng: random.Random = field(default_factory=lambda: random.Random(5612))
     calls: dict[str, int] = field(default_factory=dict)
 
@@ -164,7 +165,10 @@ class Handler(BaseHTTPRequestHandler):
             self._send(404, {"success": False, "errors": [f"Unknown endpoint: {endpoint}"]})
             return
         if faults.take("redirect", endpoint, 0.0):  # a proxy sending the call elsewhere; nothing is done here
-            self._send(307, {}, {"Location": "http://127.0.0.2:9/api/v2/" + endpoint})
+            self._send(307, {}, {"Location": faults.redirect_to + endpoint})
+            return
+        if faults.take("echo", endpoint, 0.0):  # an error that repeats the request: whole, escaped, in pieces
+            self._send(200, {"success": False, "errors": _echo(body)})
             return
         status, answer = 200, self._run(entry, body)
         if entry[1] and faults.take("lose", endpoint, faults.lose_rate):
@@ -227,6 +231,22 @@ class Handler(BaseHTTPRequestHandler):
         head += "".join(f"{key}: {value}\r\n" for key, value in fields.items()) + "\r\n"
         # status, headers and body in one write: a second small write would wait for a delayed ACK (Nagle)
         self.wfile.write(head.encode("latin-1") + data)
+
+
+def _echo(body: dict[str, Any]) -> list[str]:
+    """What a careless server says back: the body as JSON (escaped, non-ASCII as \\uXXXX), then each value."""
+    pieces = [f"Invalid request {json.dumps(body)}"]
+    for value in _leaves(body):
+        pieces.append(f"Login failed for {value.split(':')[-1]}")
+    return pieces
+
+
+def _leaves(value: Any) -> list[str]:
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _leaves(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _leaves(v)]
+    return [str(value)] if isinstance(value, str) else []
 
 
 def _masked(value: Any) -> Any:

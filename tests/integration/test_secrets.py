@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.helpers import API_TOKEN, P_MEANREV, P_MOMENTUM, SECRET, ib_brokerage, manifest, write
@@ -72,3 +74,31 @@ def test_ledger_holds_only_salted_hashes(cli, manifests, ledger_path):
     text = ledger_path.read_text()
     assert '"ib-password": {\n' in text and '"$sensitive": "scrypt:' in text
     assert SECRET not in text
+
+
+ODD = 'pw-ä"q\\uote-7Zk'  # non-ASCII, a quote and a backslash: its JSON-escaped form differs from it
+SHORT = "xyz"
+
+
+def test_secrets_echoed_back_by_the_api_in_every_form(cli, sandbox, manifests, tmp_path, monkeypatch):
+    """An API error that repeats the request: whole (JSON-escaped), and each value alone, a secret embedded
+    in a larger string and a secret too short to scrub as a word; every output and file is scanned."""
+    monkeypatch.setenv("ODD_PASSWORD", ODD)
+    monkeypatch.setenv("SHORT_KEY", SHORT)
+    ib = ib_brokerage(password="pw:${env:ODD_PASSWORD}")
+    write(
+        manifests,
+        "a.yaml",
+        manifest("meanrev", P_MEANREV, node="live-node-2", brokerage=ib, parameters={"apikey": "${env:SHORT_KEY}"}),
+    )
+    assert "shorter than 8 characters" in cli("validate", str(manifests)).err
+    assert cli("plan", "--out", str(tmp_path / "plan.json"), str(manifests)).code == 0
+    sandbox.admin("faults", once={"echo": {"live/create": 1}})
+    result = cli("-v", "apply", "--auto-approve", str(manifests))
+    assert result.code == 1 and "Invalid request" in result.out
+    sandbox.admin("faults", once={"echo": {"projects/read": 5}})
+    assert cli("-v", "plan", str(manifests)).code == 1
+    escaped = json.dumps(ODD)[1:-1]
+    ascii_escaped = json.dumps(ODD, ensure_ascii=True)[1:-1]
+    scan(tmp_path, cli.runs, ODD, escaped, ascii_escaped, f'"{SHORT}"', API_TOKEN)
+    assert '"apikey": "(sensitive)"' in result.out  # short: redacted by place
