@@ -4,7 +4,7 @@ comment on every field it could not read."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import yaml
@@ -21,14 +21,25 @@ class Exported:
     placeholders: tuple[str, ...]  # environment variables the manifest needs
 
 
-def export_fleet(state: LiveState, projects: Iterable[int] | None = None) -> list[Exported]:
-    """One manifest per active deployment (of the given projects, if any)."""
+def export_fleet(
+    state: LiveState,
+    projects: Iterable[int] | None = None,
+    secret_parameters: Mapping[int, Mapping[str, str]] | None = None,
+    skip: Iterable[int] = (),
+) -> list[Exported]:
+    """One manifest per active deployment (of the given projects, if any; none of those in `skip`).
+
+    `secret_parameters`: per project, the parameters the ledger records as secrets, with the `${env:…}` text they
+    were written as; export writes that text (or a placeholder), never the value the project reports.
+    """
     wanted = set(projects) if projects is not None else None
+    skipped = set(skip)
     names_taken: set[str] = set()
     found = []
     for pid, dep in sorted(state.deployments.items()):
-        if dep.active and (wanted is None or pid in wanted) and pid in state.projects:
-            found.append(_one(dep, state.projects[pid], state, names_taken))
+        if dep.active and (wanted is None or pid in wanted) and pid in state.projects and pid not in skipped:
+            secrets = (secret_parameters or {}).get(pid, {})
+            found.append(_one(dep, state.projects[pid], state, names_taken, secrets))
     return found
 
 
@@ -41,7 +52,9 @@ def manifest_name(project_name: str, taken: set[str]) -> str:
     return name
 
 
-def _one(dep: LiveDeployment, project: Project, state: LiveState, taken: set[str]) -> Exported:
+def _one(
+    dep: LiveDeployment, project: Project, state: LiveState, taken: set[str], secret_parameters: Mapping[str, str]
+) -> Exported:
     name = manifest_name(project.name or str(project.project_id), taken)
     form = project.live_form
     unread: list[str] = ["compile: which compile runs is not reported; `latest` recompiles the current code"]
@@ -64,7 +77,7 @@ def _one(dep: LiveDeployment, project: Project, state: LiveState, taken: set[str
     if not providers:
         unread.append("dataProviders: not reported; QuantConnectBrokerage assumed")
     if project.parameters:
-        spec["parameters"] = dict(project.parameters)
+        spec["parameters"] = _parameters(project, name, secret_parameters, placeholders)
     spec["automaticRedeploy"] = str(form.get("autoRestart", "false")).lower() == "true"
     unread.append("notification: targets are not reported; add them if the deployment notifies anyone")
     doc = {"apiVersion": "qcdeploy/v1", "kind": "LiveDeployment", "metadata": {"name": name}, "spec": spec}
@@ -106,6 +119,19 @@ def _brokerage(dep: LiveDeployment, form: object, name: str) -> tuple[dict[str, 
         else:
             settings[key] = "SET-ME"
     return settings, placeholders
+
+
+def _parameters(project: Project, name: str, secret: Mapping[str, str], placeholders: list[str]) -> dict[str, object]:
+    params: dict[str, object] = dict(project.parameters)
+    for key in params:
+        if key in secret or is_secret_key(key):
+            ref = secret.get(key) or ""
+            if not ref:
+                var = re.sub(r"[^A-Z0-9]+", "_", f"{name}_{key}".upper()).strip("_")
+                ref = f"${{env:{var}}}"
+            params[key] = ref
+            placeholders.extend(re.findall(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}", ref))
+    return params
 
 
 def _provider(pid: str, brokerage: dict[str, object], name: str, placeholders: list[str]) -> dict[str, object]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -14,7 +14,7 @@ from qcdeploy.commands.options import env_option
 from qcdeploy.errors import ConfigError
 
 if TYPE_CHECKING:
-    from qcdeploy.model import Project
+    from qcdeploy.model import LedgerEntry, LiveState, Project
 
 
 @click.command()
@@ -22,16 +22,24 @@ if TYPE_CHECKING:
 @click.option("--project", "projects", multiple=True, metavar="ID|NAME", help="Only these projects (repeatable).")
 @click.option("--adopt", "also_adopt", is_flag=True, help="Also record the exported deployments in the ledger.")
 @click.option("--force", is_flag=True, help="Overwrite manifests that already exist.")
+@click.option("--all", "include_managed", is_flag=True, help="Also deployments a manifest already manages.")
 @env_option
 @click.pass_obj
-def export(app: App, out_dir: str, projects: tuple[str, ...], also_adopt: bool, force: bool) -> int:
-    """Write one manifest per active deployment, with ${env:…} placeholders where secrets go."""
+def export(
+    app: App, out_dir: str, projects: tuple[str, ...], also_adopt: bool, force: bool, include_managed: bool
+) -> int:
+    """Write one manifest per active deployment, with ${env:…} placeholders where secrets go.
+
+    Deployments the ledger already manages are left out (their manifests exist), unless --all.
+    """
     from qcdeploy.export import export_fleet
     from qcdeploy.live import read_state
 
     state = read_state(app.api(), app.settings.organization_id)
     ids = _project_ids(projects, state.projects) if projects else None
-    exported = export_fleet(state, ids)
+    entries = app.ledger().entries.values()
+    managed = [] if include_managed else [e.project_id for e in entries if _running(state, e.project_id, e.deploy_id)]
+    exported = export_fleet(state, ids, _secret_parameters(entries), managed)
     directory = Path(out_dir)
     targets = [directory / f"{e.name}.yaml" for e in exported]
     existing = [str(t) for t in targets if t.exists()]
@@ -46,6 +54,25 @@ def export(app: App, out_dir: str, projects: tuple[str, ...], also_adopt: bool, 
     if also_adopt and exported:
         return _adopt(app, [str(t) for t in targets], [e.name for e in exported])
     return 0
+
+
+def _running(state: LiveState, pid: int, deploy_id: str) -> bool:
+    dep = state.deployments.get(pid)
+    return dep is not None and dep.active and dep.deploy_id == deploy_id
+
+
+def _secret_parameters(entries: Iterable[LedgerEntry]) -> dict[int, dict[str, str]]:
+    """Per project, the parameters the ledger marks sensitive, with the `${env:…}` they were written as."""
+    from qcdeploy.fingerprint import is_sensitive
+
+    found: dict[int, dict[str, str]] = {}
+    for e in entries:
+        refs = {path[-1]: ref for path, ref in e.refs if path[:1] == ("parameters",)}
+        params = e.spec.get("parameters") or {}
+        for key, value in params.items() if isinstance(params, dict) else ():
+            if is_sensitive(value):
+                found.setdefault(e.project_id, {})[str(key)] = refs.get(key, "")
+    return found
 
 
 def _project_ids(refs: tuple[str, ...], projects: Mapping[int, Project]) -> list[int]:

@@ -104,3 +104,19 @@ def test_export_adopt_then_edit_one_file_replaces_only_that_one(cli, sandbox, tm
     assert [d["status"] for d in sandbox.deployments(P_MEANREV)] == ["Stopped", "Running"]
     assert sandbox.active(P_MEANREV)[0]["settings"]["parameters"] == {"z": "2"}
     assert sandbox.active(P_MEANREV)[0]["settings"]["versionId"] == "17000"  # the project's own LEAN version
+
+
+def test_export_skips_managed_and_never_writes_a_secret_parameter(cli, sandbox, manifests, tmp_path):
+    from tests.helpers import P_MOMENTUM, SECRET, manifest, write
+
+    write(
+        manifests, "m.yaml", manifest("momentum", P_MOMENTUM, parameters={"signal-key": "${env:IB_PASSWORD}", "n": 3})
+    )
+    assert cli("apply", "--auto-approve", str(manifests)).code == 0
+    out = tmp_path / "exported"
+    default = cli("export", "--out", str(out))
+    assert default.code == 0 and "Exported 0 deployment(s)" in default.out  # momentum.yaml already manages it
+    everything = cli("export", "--out", str(out), "--all")
+    text = (out / "live-momentum.yaml").read_text()
+    assert everything.code == 0 and "signal-key: ${env:IB_PASSWORD}" in text and "n: '3'" in text
+    assert SECRET not in text + everything.text

@@ -68,7 +68,9 @@ def test_url_parsed_differently_by_two_parsers_is_refused(cli, sandbox, manifest
 
 def test_redirect_sends_nothing_to_the_other_host(cli, sandbox, manifests, catcher):
     write(manifests, "m.yaml", manifest("momentum", P_MOMENTUM))
-    sandbox.admin("faults", once={"redirect": {"live/create": 1}}, redirectTo=f"http://127.0.0.2:{catcher.port}/api/v2/")
+    sandbox.admin(
+        "faults", once={"redirect": {"live/create": 1}}, redirectTo=f"http://127.0.0.2:{catcher.port}/api/v2/"
+    )
     result = cli("apply", "--auto-approve", str(manifests))
     assert result.code == 1 and f"a redirect to 127.0.0.2:{catcher.port}" in result.out
     assert catcher.heard == []
@@ -82,4 +84,26 @@ def test_http_state_backend_refuses_plain_http_off_loopback(cli, manifests, monk
     assert result.code == 1 and "plain http to a non-loopback host" in result.err
     monkeypatch.setenv("QCDEPLOY_STATE", f"https://ci:UrlPass@127.0.0.2:{catcher.port}/state")
     unreachable = cli("plan", str(manifests))
-    assert unreachable.code == 1 and "UrlPass" not in unreachable.text and "state-service-password" not in unreachable.text
+    assert (
+        unreachable.code == 1 and "UrlPass" not in unreachable.text and "state-service-password" not in unreachable.text
+    )
+
+
+def test_sandbox_listens_on_loopback_only_and_says_so_when_the_port_is_taken(sandbox):
+    from qcdeploy.errors import ConfigError
+    from qcdeploy.sandbox.seed import world_from_seed
+    from qcdeploy.sandbox.server import start
+    from tests.helpers import SEED
+
+    for host in ("0.0.0.0", "::", "192.0.2.1", "example.com"):
+        with pytest.raises(ConfigError, match="loopback addresses only"):
+            start(world_from_seed(SEED), host=host)
+    taken = int(sandbox.url.split(":")[2].split("/")[0])
+    with pytest.raises(ConfigError, match=f"cannot listen on 127.0.0.1:{taken}"):
+        start(world_from_seed(SEED), port=taken)
+    six = start(world_from_seed(SEED), host="::1")
+    try:
+        assert six.url.startswith("http://[::1]:")
+    finally:
+        six.shutdown()
+        six.server_close()
