@@ -182,6 +182,33 @@ def projects_nodes_read(world: World, body: Body) -> Body:
     return {"nodes": {"backtest": [], "research": [], "live": live}, "autoSelectNode": True}
 
 
+def organizations_list(world: World, body: Body) -> Body:
+    """Shape of lean-cli's QCMinimalOrganization (lean/models/api.py): what `lean whoami` reads."""
+    org = {"id": world.organizationId, "name": "Sandbox Organization", "type": "organization"}
+    return {"organizations": [{**org, "ownerName": "sandbox-user", "members": len(world.users), "preferred": True}]}
+
+
+def organizations_read(world: World, body: Body) -> Body:
+    """Shape of lean-cli's QCFullOrganization."""
+    if str(body.get("organizationId", world.organizationId)) != world.organizationId:
+        raise Fail("Organization not found or you are not a member of it")
+    return {
+        "organization": {
+            "id": world.organizationId,
+            "name": "Sandbox Organization",
+            "seats": 1,
+            "type": "organization",
+            "credit": {"movements": [], "balance": 0},
+            "products": [],
+            "data": {"signedTime": None, "current": True},
+            "members": [
+                {"id": int(u) if u.isdigit() else 0, "name": "sandbox-user", "isAdmin": True, "email": ""}
+                for u in world.users
+            ],
+        }
+    }
+
+
 def live_portfolio_read(world: World, body: Body) -> Body:
     """qc-api §5: the portfolio snapshot of the project's live deployment (the sandbox trades nothing)."""
     pid = _project(world, body)
@@ -368,6 +395,8 @@ ENDPOINTS: dict[str, tuple[Handler, bool]] = {  # endpoint -> (handler, changes 
     "nodes/read": (nodes_read, False),
     "projects/nodes/read": (projects_nodes_read, False),
     "live/portfolio/read": (live_portfolio_read, False),
+    "organizations/list": (organizations_list, False),
+    "organizations/read": (organizations_read, False),
     "compile/create": (compile_create, True),
     "compile/read": (compile_read, False),
     "live/create": (live_create, True),

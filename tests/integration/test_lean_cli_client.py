@@ -47,6 +47,8 @@ def lean_api(sandbox, monkeypatch):
 
 def test_lean_cli_accepts_every_answer_of_a_deploy(lean_api, sandbox):
     assert lean_api.is_authenticated()
+    [org] = lean_api.organizations.get_all()  # what `lean whoami` reads
+    assert org.id == ORG and lean_api.organizations.get(ORG).id == ORG
     projects = lean_api.projects.get_all(ORG)
     assert P_MOMENTUM in [p.projectId for p in projects]
     lean_api.projects.update(P_MOMENTUM, parameters={"fast": "10", "slow": "30"})  # form-encoded, as lean sends
