@@ -32,7 +32,11 @@ USER, TOKEN, ORG = "1", "bench-token-0123456789", "bench-org"
 
 
 def seed() -> dict[str, Any]:
-    projects = [{"projectId": 1000 + i, "name": f"Live/Strategy{i:05d}"} for i in range(PROJECTS)]
+    # as after an apply: the project parameters are the manifests' (apply sets them before deploying)
+    projects = [
+        {"projectId": 1000 + i, "name": f"Live/Strategy{i:05d}", "parameters": {"fast": i % 50, "slow": 100 + i % 7}}
+        for i in range(PROJECTS)
+    ]
     nodes = [{"id": f"LN-{i:032x}", "name": f"node-{i}"} for i in range(MANIFESTS)]
     deployments = []
     for i in range(PROJECTS):
