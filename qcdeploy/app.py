@@ -87,6 +87,8 @@ class App:
                 self.load([])  # the environment's document says where its ledger is
             url = self.settings.state_path
             self._backend = open_backend(state_url(url, self.environment) if self.environment else url)
+            if self.settings.verbose:
+                self.err(f"ledger: {self._backend.describe()} ({self.settings.state_source})")
         return self._backend
 
     def ledger(self) -> Ledger:

@@ -35,6 +35,7 @@ class Settings:
     organization_id: str = ""
     verbose: bool = False
     color: bool = False
+    state_source: str = ""  # why the ledger is where it is (said by `state show` and -v)
 
     def credentials(self) -> Credentials:
         missing = [n for n, v in (("QC_USER_ID", self.user_id), ("QC_API_TOKEN", self.api_token)) if not v]
@@ -98,17 +99,45 @@ def _loopback(host: str) -> bool:
 CONFIG_FILES = (".qcdeploy.yaml", ".qcdeploy.yml")
 
 
-def repo_setting(key: str, start: Path | None = None) -> str:
-    """A setting from the manifest repository's .qcdeploy.yaml: here, or in a parent up to the git root."""
+def anchor(start: Path | None = None) -> tuple[Path, str]:
+    """Where relative ledger paths are rooted, and why: the folder holding .qcdeploy.yaml, else the git work
+    tree's root, else the current directory, so that every subdirectory of a checkout sees one ledger."""
     here = (start or Path.cwd()).resolve()
     for folder in (here, *here.parents):
         for name in CONFIG_FILES:
-            path = folder / name
-            if path.is_file():
-                return _read_setting(path, key)
+            if (folder / name).is_file():
+                return folder, f"beside {folder / name}"
         if (folder / ".git").exists():
-            break
+            return folder, f"at the root of the git work tree {folder}"
+    return here, "in the current directory (no .qcdeploy.yaml or git work tree above it)"
+
+
+def repo_setting(key: str, start: Path | None = None) -> str:
+    """A setting from the manifest repository's .qcdeploy.yaml: here, or in a parent up to the git root."""
+    folder, _ = anchor(start)
+    for name in CONFIG_FILES:
+        path = folder / name
+        if path.is_file():
+            return _read_setting(path, key)
     return ""
+
+
+def state_location(explicit: str, start: Path | None = None) -> tuple[str, str]:
+    """The ledger's URL and why it is that one; relative file paths from .qcdeploy.yaml or the default are
+    resolved against the anchor, never the current directory (explicit ones are the user's own words)."""
+    if explicit:
+        return explicit, "from --state or QCDEPLOY_STATE"
+    folder, why = anchor(start)
+    configured = repo_setting("state", start)
+    value, source = (configured, f"from .qcdeploy.yaml {why}") if configured else (DEFAULT_STATE, f"the default, {why}")
+    return _rooted(value, folder), source
+
+
+def _rooted(value: str, folder: Path) -> str:
+    if value.startswith(("git:", "http://", "https://")):
+        return value
+    prefix, path = ("file:", value[5:]) if value.startswith("file:") else ("", value)
+    return prefix + str(folder / path) if not Path(path).is_absolute() else value
 
 
 def _read_setting(path: Path, key: str) -> str:
@@ -138,9 +167,11 @@ def settings_from(options: Mapping[str, object], environ: Mapping[str, str]) -> 
         value = options.get(option)
         return str(value) if value else environ.get(env, default)
 
+    state = state_location(pick("state", "QCDEPLOY_STATE", ""))
     return Settings(
         api_url=pick("api_url", "QC_API_URL", DEFAULT_API_URL),
-        state_path=pick("state", "QCDEPLOY_STATE", "") or repo_setting("state") or DEFAULT_STATE,
+        state_path=state[0],
+        state_source=state[1],
         user_id=pick("user_id", "QC_USER_ID"),
         api_token=pick("api_token", "QC_API_TOKEN"),
         organization_id=pick("organization_id", "QC_ORGANIZATION_ID"),

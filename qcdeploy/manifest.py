@@ -69,10 +69,11 @@ class LoadResult:
     files: int = 0
     environment: Environment | None = None
     environments: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # documents of other tools, named under -v
 
 
 def discover(paths: Sequence[str]) -> tuple[list[FsPath], list[Problem]]:
-    """Every *.yaml/*.yml under paths (recursively, skipping hidden directories), sorted."""
+    """Every *.yaml/*.yml under paths (recursively, skipping hidden files and directories), sorted."""
     files: list[FsPath] = []
     problems: list[Problem] = []
     for raw in paths or ["."]:
@@ -89,8 +90,8 @@ def discover(paths: Sequence[str]) -> tuple[list[FsPath], list[Problem]]:
 def _walk(root: FsPath) -> Iterable[FsPath]:
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for name in filenames:
-            if name.endswith((".yaml", ".yml")):
+        for name in filenames:  # hidden files too: .qcdeploy.yaml, .pre-commit-config.yaml are settings
+            if name.endswith((".yaml", ".yml")) and not name.startswith("."):
                 yield FsPath(dirpath, name)
 
 
@@ -103,7 +104,7 @@ def load(
     """
     files, problems = discover(paths)
     result = LoadResult(problems=problems, files=len(files))
-    docs = list(_documents(files, result.problems, _limits(environ, result.problems)))
+    docs = [d for d in _documents(files, result.problems, _limits(environ, result.problems)) if _ours(d, result)]
     envs, base = _environments(docs, result.problems), [d for d in docs if not _is_environment(d)]
     result.environments = sorted(envs)
     if not envs:
@@ -157,6 +158,26 @@ def _documents(files: Sequence[FsPath], problems: list[Problem], limits: tuple[i
                 problems.append(Problem(f"more than {max_documents} documents (QCDEPLOY_MAX_DOCUMENTS)", where))
                 return
             yield doc
+
+
+KINDS = ("LiveDeployment", environments.KIND)
+
+
+def _ours(doc: Document, result: LoadResult) -> bool:
+    """A document of another tool (a CI config, a Kubernetes object) beside the manifests is skipped; one with
+    our kind, or our apiVersion, is ours, and the schema says what is wrong with it."""
+    if doc.problems or not isinstance(doc.value, dict):
+        return True
+    api, kind = doc.value.get("apiVersion"), doc.value.get("kind")
+    if kind in KINDS or (isinstance(api, str) and api.startswith("qcdeploy/")):
+        return True
+    if api is None and kind is None and not {"metadata", "spec"} & set(doc.value):
+        result.skipped.append(f"{doc.where(())}: not a qcdeploy document (no apiVersion or kind)")
+        return False
+    if api is not None and kind is not None:
+        result.skipped.append(f"{doc.where(())}: {api} {kind} is another tool's document")
+        return False
+    return True
 
 
 def _is_environment(doc: Document) -> bool:

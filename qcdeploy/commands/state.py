@@ -26,6 +26,7 @@ def show(app: App, fmt: str) -> int:
         app.out(json.dumps(ledger.to_json(), indent=2))
         return 0
     app.out(f"Ledger at {app.backend().describe()}: {len(ledger.entries)} deployment(s), serial {ledger.serial}")
+    app.out(f"  (chosen {app.settings.state_source}{_environment(app)})")
     for e in sorted(ledger.entries.values(), key=lambda e: e.name):
         flags = ", protected" if e.protect else ""
         app.out(
@@ -33,6 +34,10 @@ def show(app: App, fmt: str) -> int:
             f"onStop {e.on_stop}{flags}, applied {e.applied_at or '?'}"
         )
     return 0
+
+
+def _environment(app: App) -> str:
+    return f"; environment {app.env}'s own ledger" if app.env else ""
 
 
 @state.command()

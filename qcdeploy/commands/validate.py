@@ -24,6 +24,9 @@ def validate(app: App, paths: tuple[str, ...], fmt: str | None) -> int:
     """Check manifests offline: YAML, schema, names, secrets. Exit 1 on any problem."""
     fmt = fmt or ("github" if app.environ.get("GITHUB_ACTIONS") == "true" else "text")
     result = load(paths, app.environ, app.env, every_environment=app.env is None)
+    if app.settings.verbose:
+        for skipped in result.skipped:
+            app.err(f"skipped {skipped}")
     if fmt == "json":
         app.out(formats.as_json(result.problems, len(result.manifests), result.files), nl=False)
         return 1 if result.problems else 0
