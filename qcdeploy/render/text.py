@@ -108,10 +108,23 @@ def left_alone(plan: Plan) -> list[str]:
 def summary(plan: Plan) -> str:
     """`Plan: 1 to create, 1 to replace, 0 to stop, 0 to liquidate.` or `No changes.`"""
     if not plan.changes:
-        return "No changes. Live deployments match the manifests."
+        return "No changes. " + _left_alone_summary(plan)
     counts = ", ".join(
         f"{plan.count(a)} to {a.value}" for a in (Action.CREATE, Action.REPLACE, Action.STOP, Action.LIQUIDATE)
     )
     updates = plan.count(Action.UPDATE)
     extra = f", {updates} to update in place" if updates else ""
     return f"Plan: {counts}{extra}."
+
+
+def _left_alone_summary(plan: Plan) -> str:
+    """Honest about what "no changes" covers: what is managed, and what was only listed."""
+    managed, unmanaged, orphaned = len(plan.unchanged), len(plan.unmanaged), len(plan.orphaned)
+    if not unmanaged and not orphaned:
+        return "Live deployments match the manifests." if managed else "Nothing is deployed or wanted."
+    if not managed:
+        return (
+            f"Nothing is managed yet: {unmanaged} running deployment(s) are unmanaged (adopt them, or export --adopt)."
+        )
+    listed = f"{unmanaged} unmanaged and {orphaned} orphaned listed above"
+    return f"{managed} managed deployment(s) match their manifests; {listed}."
