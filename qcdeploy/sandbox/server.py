@@ -308,6 +308,10 @@ def serve(
         f"  organization {world.organizationId}; user id(s) {', '.join(world.users)}; "
         f"{len(world.projects)} project(s), {len(world.nodes)} live node(s); each step takes {world.delay:g}s"
     )
+    user, token = next(iter(world.users.items()), ("", ""))
+    say("  To use it from another shell (these credentials exist only in this sandbox):")
+    say(f"    export QC_API_URL={server.url} QC_USER_ID={user} QC_API_TOKEN={token}")
+    say(f"    export QC_ORGANIZATION_ID={world.organizationId}")
     try:
         server.serve_forever()
     except KeyboardInterrupt:
