@@ -39,6 +39,7 @@ actionlint:
 bench: $(BIN)/qcdeploy
 	$(BIN)/python bench/bench_plan.py
 	$(BIN)/python bench/bench_startup.py
+	$(BIN)/python bench/bench_apply.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .ci/node

@@ -41,9 +41,21 @@ for command in COMMANDS:
     cli.add_command(command)
 
 
+GLOBAL_FLAGS = ("-v", "--verbose", "--no-color")
+
+
+def hoist_global_flags(argv: list[str]) -> list[str]:
+    """`qcdeploy plan --no-color` works as `qcdeploy --no-color plan`: global flags (no values) may follow the
+    command, as users of most CLIs expect; everything after `--` is left alone."""
+    end = argv.index("--") if "--" in argv else len(argv)
+    flags = [a for a in argv[:end] if a in GLOBAL_FLAGS]
+    return flags + [a for a in argv[:end] if a not in GLOBAL_FLAGS] + argv[end:]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; every expected failure becomes one message on stderr and exit code 1."""
-    verbose = any(a in ("-v", "--verbose") for a in (argv if argv is not None else sys.argv[1:]))
+    argv = hoist_global_flags(list(argv if argv is not None else sys.argv[1:]))
+    verbose = any(a in ("-v", "--verbose") for a in argv)
     try:
         result = cli.main(args=argv, prog_name="qcdeploy", standalone_mode=False)
     except click.exceptions.Exit as exc:

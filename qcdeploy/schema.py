@@ -46,6 +46,9 @@ def _unknown_keys(doc: Document, path: Path, error: Any) -> list[Problem]:
 
 
 def _message(error: Any) -> str:
+    if error.validator == "type" and error.instance is None:
+        wanted = error.validator_value if isinstance(error.validator_value, str) else " or ".join(error.validator_value)
+        return f"a value is needed here ({wanted}), not null (an empty value in YAML)"
     if error.validator == "const":
         return f"must be {error.validator_value!r}, not {error.instance!r}"
     if error.validator == "enum" and list(error.absolute_path)[-1:] == ["id"] and "spec" in error.absolute_path:

@@ -1,16 +1,19 @@
-"""`qcdeploy schema`: print the JSON Schema the program validates with."""
+"""`qcdeploy schema [manifest|environment|plan]`: print a JSON Schema the program validates or writes with."""
 
 from __future__ import annotations
 
 import click
 
 from qcdeploy.app import App
-from qcdeploy.schema import schema_text
+from qcdeploy.schema import ENVIRONMENT_SCHEMA, SCHEMA_FILE, schema_text
+
+KINDS = {"manifest": SCHEMA_FILE, "environment": ENVIRONMENT_SCHEMA, "plan": "plan-v1.schema.json"}
 
 
 @click.command()
+@click.argument("kind", type=click.Choice(list(KINDS)), default="manifest")
 @click.pass_obj
-def schema(app: App) -> int:
-    """Print the manifest JSON Schema (for editors and other tools)."""
-    app.out(schema_text().rstrip("\n"))
+def schema(app: App, kind: str) -> int:
+    """Print a JSON Schema: the manifest's (default), the Environment overlay's, or `plan --format json`'s."""
+    app.out(schema_text(KINDS[kind]).rstrip("\n"))
     return 0

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from qcdeploy.app import App, split_args
+from qcdeploy.app import App, check_names, split_args
 from qcdeploy.commands.options import env_option
 from qcdeploy.model import ACTIVE_STATUSES, FAILED_STATUSES, LiveDeployment
 
@@ -38,7 +38,9 @@ def uptime(dep: LiveDeployment | None, now: datetime) -> str:
 def status(app: App, args: tuple[str, ...], fmt: str) -> int:
     """Show each deployment: desired state, observed status, health, uptime, last error, and whether it is managed."""
     paths, names = split_args(args)
-    manifests = [m for m in app.load(paths) if not names or m.name in names]
+    loaded = app.load(paths)
+    check_names(names, loaded)
+    manifests = [m for m in loaded if not names or m.name in names]
     ledger = app.ledger()
     state, desired = app.observe(manifests)
     now = datetime.now(timezone.utc)

@@ -33,7 +33,8 @@ def document(plan: Plan) -> dict[str, Any]:
         "format_version": FORMAT_VERSION,
         "qcdeploy_version": __version__,
         "has_changes": plan.has_changes,
-        "applyable": plan.has_changes and not any(c.blocked for c in plan.changes),
+        # as apply would see it without --allow-protected: a blocked change or a protected stop refuses it
+        "applyable": plan.has_changes and not any(c.blocked or (c.protected and c.stops) for c in plan.changes),
         "changes": [change(c) for c in plan.changes],
         "unchanged": list(plan.unchanged),
         "unmanaged": [
@@ -56,7 +57,7 @@ def change(c: Change) -> dict[str, Any]:
         "reasons": list(c.reasons),
         "stop_mode": ("liquidate" if c.liquidate else "stop") if c.stops else None,
         "managed": c.managed,
-        "protected": c.protected,
+        "protected": c.protected or (c.desired is not None and bool(c.desired.manifest.spec["protect"])),
         "blocked": c.blocked or None,
         "observed": observed(c.observed) if c.observed is not None else None,
         "change": {

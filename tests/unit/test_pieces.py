@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_packaged_schemas_are_identical_to_schemas_dir():
-    for name in ("qcdeploy-v1.schema.json", "qcdeploy-environment-v1.schema.json"):
+    for name in ("qcdeploy-v1.schema.json", "qcdeploy-environment-v1.schema.json", "plan-v1.schema.json"):
         assert (ROOT / "schemas" / name).read_text() == schema_text(name)
 
 
@@ -113,3 +113,23 @@ def test_deploy_id_may_be_nested():
     assert _deploy_id({"deployId": "L-1"}) == "L-1"
     assert _deploy_id({"live": {"deployId": "L-2"}}) == "L-2"
     assert _deploy_id({"live": None}) == ""
+
+
+def test_global_flags_may_follow_the_command():
+    from qcdeploy.cli import hoist_global_flags
+
+    assert hoist_global_flags(["plan", "--no-color", "x", "-v"]) == ["--no-color", "-v", "plan", "x"]
+    assert hoist_global_flags(["plan", "--", "-v"]) == ["plan", "--", "-v"]
+
+
+def test_null_value_is_named_plainly():
+    from qcdeploy.yamlsrc import read_documents
+
+    [doc] = read_documents(
+        "m.yaml",
+        "apiVersion: qcdeploy/v1\nkind: LiveDeployment\nmetadata: {name: a}\nspec:\n  project: 1\n  node:\n  brokerage: {id: QuantConnectBrokerage}\n",
+    )
+    from qcdeploy import schema
+
+    messages = [p.message for p in schema.check(doc)]
+    assert "spec.node: a value is needed here (string), not null (an empty value in YAML)" in messages

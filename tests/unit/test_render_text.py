@@ -70,6 +70,9 @@ def test_no_changes_says_what_it_covers():
     dep = LiveDeployment(1, "L-1", "Running")
     assert summary(Plan((), unchanged=("a",))) == "No changes. Live deployments match the manifests."
     nothing = summary(Plan((), unmanaged=(Unmanaged(dep, "P"),) * 3))
-    assert nothing == "No changes. Nothing is managed yet: 3 running deployment(s) are unmanaged (adopt them, or export --adopt)."
+    assert (
+        nothing
+        == "No changes. Nothing is managed yet: 3 running deployment(s) are unmanaged (adopt them, or export --adopt)."
+    )
     some = summary(Plan((), unmanaged=(Unmanaged(dep, "P"),), unchanged=("a", "b")))
     assert some == "No changes. 2 managed deployment(s) match their manifests; 1 unmanaged and 0 orphaned listed above."
