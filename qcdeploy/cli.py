@@ -74,7 +74,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
-        return 1
+        return 130
     except Exception as exc:  # a bug: say so plainly; the traceback only with -v
         if verbose:
             click.echo(scrub(traceback.format_exc()), err=True)
@@ -82,5 +82,5 @@ def main(argv: Sequence[str] | None = None) -> int:
             scrub(f"Internal error: {type(exc).__name__}: {exc} (a bug in qcdeploy; -v shows a traceback)"),
             err=True,
         )
-        return 1
+        return 3  # not 1: CI must tell "qcdeploy crashed" from "qcdeploy refused"
     return result if isinstance(result, int) else 0
