@@ -8,17 +8,18 @@ from tests.helpers import NODE2, NODE3, P_MEANREV, P_PAIRS
 
 pytestmark = pytest.mark.usefixtures("env")
 HAND_PASSWORD = "typed-into-the-web-ui-9f8e"
+HAND_IB = {
+    "id": "InteractiveBrokersBrokerage",
+    "ib-user-name": "trader9",
+    "ib-account": "U999",
+    "ib-password": HAND_PASSWORD,
+    "ib-weekly-restart-utc-time": "21:00:00",
+}
 
 
 @pytest.fixture
 def hand_made(sandbox):
-    ib = {
-        "id": "InteractiveBrokersBrokerage",
-        "ib-user-name": "trader9",
-        "ib-account": "U999",
-        "ib-password": HAND_PASSWORD,
-        "ib-weekly-restart-utc-time": "21:00:00",
-    }
+    ib = dict(HAND_IB)
     sandbox.admin(
         "deploy",
         projectId=P_PAIRS,
@@ -67,13 +68,7 @@ def test_export_of_given_projects_only(cli, hand_made, tmp_path):
 def test_export_adopt_then_edit_one_file_replaces_only_that_one(cli, sandbox, tmp_path, monkeypatch):
     """A fleet started by hand (IB with settings, a data provider, parameters) -> export --adopt -> "No changes"
     -> one exported file edited -> only that deployment is replaced, and its create is accepted (issue 13)."""
-    ib = {
-        "id": "InteractiveBrokersBrokerage",
-        "ib-user-name": "trader9",
-        "ib-account": "U999",
-        "ib-password": HAND_PASSWORD,
-        "ib-weekly-restart-utc-time": "21:00:00",
-    }
+    ib = dict(HAND_IB)
     providers = {"InteractiveBrokersBrokerage": {**ib}, "QuantConnectBrokerage": {"id": "QuantConnectBrokerage"}}
     sandbox.admin(
         "deploy",
