@@ -99,7 +99,7 @@ def test_stale_lock_of_a_dead_process_is_taken_over(cli, manifests, ledger_path)
     )
     result = cli("apply", "--auto-approve", str(manifests))
     assert result.code == 0, result.text
-    assert "Removing a stale lock" in result.err
+    assert "Removed a stale lock" in result.err
 
 
 def test_lock_timeout_waits_for_the_holder(cli, manifests, ledger_path):
