@@ -15,25 +15,30 @@ from qcdeploy.manifest import Manifest
 
 @click.command()
 @click.argument("args", nargs=-1, required=True)
+@click.option("--force", is_flag=True, help="Record it even where what the API reports differs from the manifest.")
 @env_option
 @click.pass_obj
-def adopt(app: App, args: tuple[str, ...]) -> int:
-    """Take over the running deployment of each NAME as it is (PATHs locate the manifests)."""
+def adopt(app: App, args: tuple[str, ...], force: bool) -> int:
+    """Take over the running deployment of each NAME as it is (PATHs locate the manifests).
+
+    What the API can tell (node, brokerage module, data providers, project parameters) must match the manifest.
+    """
     paths, names = split_args(args)
     if not names:
         raise ConfigError("adopt needs at least one deployment name")
     manifests = app.load(paths)
     check_names(names, manifests)
-    return adopt_manifests(app, [m for m in manifests if m.name in names])
+    return adopt_manifests(app, [m for m in manifests if m.name in names], force)
 
 
-def adopt_manifests(app: App, manifests: list[Manifest]) -> int:
+def adopt_manifests(app: App, manifests: list[Manifest], force: bool = False) -> int:
     """Record each manifest's active deployment as matching it, under the ledger's lock."""
     with held(app.backend(), "adopt", 0, app.err):
-        return _adopt(app, manifests)
+        return _adopt(app, manifests, force)
 
 
-def _adopt(app: App, manifests: list[Manifest]) -> int:
+def _adopt(app: App, manifests: list[Manifest], force: bool) -> int:
+    from qcdeploy.adoption import differences
     from qcdeploy.fingerprint import recorded_fields
     from qcdeploy.model import LedgerEntry
 
@@ -51,15 +56,29 @@ def _adopt(app: App, manifests: list[Manifest]) -> int:
                 )
             )
             continue
+        found = differences(d, dep, state)
+        if found and not force:
+            problems.append(
+                Problem(
+                    f"{d.name}: not adopted, the running deployment differs from the manifest: {'; '.join(found)} "
+                    "(change the manifest, or --force to record it anyway)",
+                    d.manifest.where(),
+                )
+            )
+            continue
+        if found:
+            app.err(f"{d.name}: adopted despite: {'; '.join(found)} (--force)")
         compile_id = d.manifest.spec["compile"]
+        known = ledger.entries.get(d.name)
+        same = known is not None and known.deploy_id == dep.deploy_id  # re-adopting: keep what we knew
         entries.append(
             LedgerEntry(
                 name=d.name,
                 project_id=d.project.project_id,
                 deploy_id=dep.deploy_id,
                 spec=recorded_fields(d, ledger.salt),
-                compile_id=None if compile_id == "latest" else compile_id,
-                project_modified=d.project.modified or None,
+                compile_id=known.compile_id if same and known else (None if compile_id == "latest" else compile_id),
+                project_modified=known.project_modified if same and known else d.project.modified or None,
                 applied_at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
                 on_stop=d.manifest.spec["onStop"],
                 protect=bool(d.manifest.spec["protect"]),

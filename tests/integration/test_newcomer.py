@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.helpers import P_MOMENTUM, manifest, write
+from tests.helpers import NODE1, P_MOMENTUM, manifest, write
 
 pytestmark = pytest.mark.usefixtures("env")
 
@@ -43,3 +43,27 @@ def test_relative_state_in_qcdeploy_yaml_is_rooted_beside_it(cli, sandbox, repo,
     verbose = cli("-v", "state", "show")
     assert f"{repo / 'ledgers' / 'fleet.json'}" in verbose.out and "from .qcdeploy.yaml beside" in verbose.out
     assert cli("validate").code == 0  # .qcdeploy.yaml itself is not read as a manifest
+
+
+def test_adopt_compares_what_the_api_can_tell(cli, sandbox, manifests, monkeypatch, tmp_path):
+    monkeypatch.setenv("QCDEPLOY_STATE", str(tmp_path / "ledger.json"))
+    sandbox.admin("deploy", projectId=P_MOMENTUM, nodeId=NODE1, settings={"parameters": {"fast-period": "12"}})
+    write(manifests, "m.yaml", manifest("momentum", P_MOMENTUM, parameters={"fast-period": 99}))
+    refused = cli("adopt", str(manifests), "momentum")
+    assert refused.code == 1 and "parameters.fast-period: the project has '12' -> manifest '99'" in refused.err
+    write(manifests, "m.yaml", manifest("momentum", P_MOMENTUM, node="live-node-2", parameters={"fast-period": 12}))
+    moved = cli("adopt", str(manifests), "momentum")
+    assert moved.code == 1 and "node: it runs on live-node-1, the manifest says live-node-2" in moved.err
+    write(manifests, "m.yaml", manifest("momentum", P_MOMENTUM, parameters={"fast-period": 12}))
+    assert cli("adopt", str(manifests), "momentum").code == 0
+    assert "No changes." in cli("plan", str(manifests)).out
+    write(manifests, "m.yaml", manifest("momentum", P_MOMENTUM, parameters={"fast-period": 13}))
+    assert cli("apply", "--auto-approve", str(manifests)).code == 0  # now qcdeploy knows the compile it runs
+    before = [line for line in cli("state", "show").out.splitlines() if "momentum:" in line]
+    assert "compile unknown" not in before[0]
+    assert cli("adopt", str(manifests), "momentum").code == 0  # re-adopting keeps the compile the ledger knew
+    after = [line for line in cli("state", "show").out.splitlines() if "momentum:" in line]
+    assert after[0].split(", applied")[0] == before[0].split(", applied")[0]
+    write(manifests, "m.yaml", manifest("momentum", P_MOMENTUM, parameters={"fast-period": 99}))
+    forced = cli("adopt", "--force", str(manifests), "momentum")
+    assert forced.code == 0 and "adopted despite: parameters.fast-period" in forced.err
