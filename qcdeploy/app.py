@@ -67,11 +67,13 @@ class App:
             self._api = Api(Client(url, creds, timeout=(min(timeout, 10.0), timeout), retry=retry))
         return self._api
 
-    def load(self, paths: Sequence[str]) -> list[Manifest]:
-        """Manifests under paths (with the --env overlay applied), or every problem at once. Read once."""
-        key = tuple(paths)
+    def load(self, paths: Sequence[str], require_secrets: bool = True) -> list[Manifest]:
+        """Manifests under paths (with the --env overlay applied), or every problem at once. Read once.
+
+        Read-only commands pass require_secrets=False: a secret they would never send need not be set."""
+        key = (*paths, f"secrets={require_secrets}")
         if key not in self._loaded:
-            result = manifests_mod.load(paths, self.environ, self.env)
+            result = manifests_mod.load(paths, self.environ, self.env, require_secrets=require_secrets)
             if result.problems:
                 raise ProblemsError(result.problems)
             self.environment = result.environment

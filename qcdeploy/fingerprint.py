@@ -50,6 +50,16 @@ def recorded_fields(desired: Desired, salt: str) -> dict[str, Any]:
     return fields
 
 
+def masked(fields: dict[str, Any], paths: Iterable[Path], value: Any) -> dict[str, Any]:
+    """fields with the leaf at each path (where there is one) replaced by value (copy-on-write)."""
+    for path in paths:
+        try:
+            _replace(fields, tuple(path), lambda _: value)
+        except (KeyError, IndexError, TypeError):
+            continue
+    return fields
+
+
 def display_fields(desired: Desired) -> dict[str, Any]:
     """Desired.fields with every sensitive value masked for output."""
     fields = desired.fields

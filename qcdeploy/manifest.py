@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path as FsPath
 from typing import Any
 
@@ -41,6 +41,7 @@ class Manifest:
     sensitive: frozenset[Path]  # paths inside spec whose value came from the environment
     labels: Mapping[str, str]
     doc: Document = field(compare=False, repr=False)
+    unset: frozenset[Path] = frozenset()  # secrets whose variable is not set here (read-only commands only)
 
     def where(self, *path: str | int) -> Location:
         return self.doc.where(("spec", *path) if path else ("metadata", "name"))
@@ -95,13 +96,41 @@ def _walk(root: FsPath) -> Iterable[FsPath]:
                 yield FsPath(dirpath, name)
 
 
+class _Lenient(dict[str, str]):
+    """An environment in which every variable exists: read-only commands need no broker secrets."""
+
+    def __contains__(self, key: object) -> bool:
+        return True
+
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
 def load(
-    paths: Sequence[str], environ: Mapping[str, str], env: str | None = None, every_environment: bool = False
+    paths: Sequence[str],
+    environ: Mapping[str, str],
+    env: str | None = None,
+    every_environment: bool = False,
+    require_secrets: bool = True,
 ) -> LoadResult:
     """Read, check and resolve every manifest under paths; collect all problems.
 
     With Environment documents present, `env` picks the overlay to apply; `every_environment` checks them all.
+    Without `require_secrets`, a secret whose variable is not set is no problem: its path is in `Manifest.unset`.
     """
+    if not require_secrets:
+        result = _load(paths, _Lenient(environ), env, every_environment)
+        result.manifests = [_with_unset(m, environ) for m in result.manifests]
+        return result
+    return _load(paths, environ, env, every_environment)
+
+
+def _with_unset(m: Manifest, environ: Mapping[str, str]) -> Manifest:
+    unset = frozenset(path for path, ref in m.references() if substitute(ref, environ).missing)
+    return replace(m, unset=unset) if unset else m
+
+
+def _load(paths: Sequence[str], environ: Mapping[str, str], env: str | None, every_environment: bool) -> LoadResult:
     files, problems = discover(paths)
     result = LoadResult(problems=problems, files=len(files))
     docs = [d for d in _documents(files, result.problems, _limits(environ, result.problems)) if _ours(d, result)]
@@ -328,6 +357,9 @@ def _resolve(
     where = doc.where(("spec", *path))
     for name in sub.missing:
         out.append(Problem(f"spec.{dotted(path)}: environment variable {name} is not set", where))
+    for name in sub.names:
+        if not isinstance(environ, _Lenient) and name in environ and environ[name] == "":
+            out.append(Problem(f"spec.{dotted(path)}: environment variable {name} is set but empty", where))
     for ref in sub.invalid:
         out.append(
             Problem(

@@ -13,7 +13,7 @@ from typing import Any
 
 from qcdeploy import __version__
 from qcdeploy.errors import QcdeployError
-from qcdeploy.fingerprint import recorded_fields
+from qcdeploy.fingerprint import masked, recorded_fields
 from qcdeploy.manifest import Manifest
 from qcdeploy.model import Change, LedgerEntry, LiveState, Plan
 from qcdeploy.planner import PlanOptions
@@ -50,18 +50,26 @@ def manifests_digest(manifests: Sequence[Manifest]) -> str:
     return sha256(sorted([m.doc.file, m.doc.index, m.doc.value] for m in manifests))
 
 
-def fingerprint(c: Change, state: LiveState, ledger: Mapping[str, LedgerEntry], salt: str) -> dict[str, Any]:
-    """Everything the change depends on: the projects it touches, its ledger entry, its spec and node."""
+def fingerprint(
+    c: Change, state: LiveState, ledger: Mapping[str, LedgerEntry], salt: str, unset: Sequence[Any] | None = None
+) -> dict[str, Any]:
+    """Everything the change depends on: the projects it touches, its ledger entry, its spec and node.
+
+    A secret not set where the plan was made (a pull request's CI has no broker secrets) is left out of the
+    spec's hash then, and again when apply checks the plan with every secret set."""
     pids = sorted({c.project_id} | ({c.observed.project_id} if c.observed else set()))
     d = c.desired
     entry = ledger.get(c.name)
+    if unset is None:
+        unset = sorted(list(p) for p in d.manifest.unset) if d is not None else []
     return {
         "name": c.name,
         "action": c.action.value,
         "liquidate": c.liquidate,
         "projects": {str(pid): _observed(state, pid) for pid in pids},
         "ledger": sha256(asdict(entry)) if entry is not None else None,
-        "spec": sha256(recorded_fields(d, salt)) if d is not None else None,
+        "spec": sha256(masked(recorded_fields(d, salt), unset, "(not set)")) if d is not None else None,
+        "unset": list(unset),
         "project_modified": d.project.modified if d is not None and d.manifest.spec["compile"] == "latest" else None,
         "node": {"id": d.node.id, "busy": d.node.busy} if d is not None and c.creates else None,
         "blocked": c.blocked,
@@ -159,7 +167,7 @@ def check(
             why = "the live deployment changed, and " if now != old["projects"] else ""
             problems.append(f"{old['name']}: {why}the planned {old['action']} is no longer needed or possible")
             continue
-        new = fingerprint(c, state, ledger, saved.salt)
+        new = fingerprint(c, state, ledger, saved.salt, old.get("unset", []))
         if new != old:
             problems.append(f"{old['name']}: {_difference(old, new)}")
         else:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from qcdeploy.fielddiff import changed_fields, field_changes
-from qcdeploy.fingerprint import recorded_fields
+from qcdeploy.fingerprint import masked, recorded_fields
 from qcdeploy.live import parse_time
 from qcdeploy.model import (
     Action,
@@ -70,6 +70,10 @@ def plan(
     changes.sort(key=lambda c: (_ORDER[c.action], c.name))
     warnings = (
         ("Targeting is in effect: deployments not named by --target were not planned.",) if options.targets else ()
+    ) + tuple(
+        f"{d.name}: spec.{'.'.join(map(str, path))} (sensitive, not set here: cannot tell whether it changed)"
+        for d in wanted
+        for path in sorted(d.manifest.unset, key=str)
     )
     return Plan(
         tuple(changes),
@@ -150,7 +154,8 @@ def _plan_one(
         return
     assert entry is not None
     # hashed with the salt the entry was written with: a ledger whose salt changed still compares truly
-    fields = field_changes(_legacy_version(entry.spec, d), recorded_fields(d, _valid(entry.salt) or salt))
+    recorded = _unknown_as_before(recorded_fields(d, _valid(entry.salt) or salt), entry, d)
+    fields = field_changes(_legacy_version(entry.spec, d), recorded)
     reasons = [f"{name} changed" for name in changed_fields(fields)]
     reasons += _code_changed(d, entry)
     if d.name in options.replace:
@@ -174,6 +179,17 @@ def _legacy_version(recorded: Mapping[str, Any], d: Desired) -> Mapping[str, Any
     that is the same manifest, not a change (a replace for it alone would restart a strategy for nothing)."""
     if recorded.get("versionId") == "-1" and "versionId" not in d.manifest.doc.value["spec"]:
         return {**recorded, "versionId": d.manifest.spec["versionId"]}
+    return recorded
+
+
+def _unknown_as_before(recorded: dict[str, Any], entry: LedgerEntry, d: Desired) -> dict[str, Any]:
+    """A secret whose variable is not set here (a read-only command) cannot be compared: take it as recorded."""
+    for path in d.manifest.unset:
+        before: Any = entry.spec
+        for part in path:
+            before = before.get(part) if isinstance(before, dict) else None
+        if before is not None:
+            recorded = masked(recorded, [path], before)
     return recorded
 
 

@@ -2,25 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import click
 
 from qcdeploy.app import App
 from qcdeploy.commands.options import env_option
-
-
-class _Unset(dict[str, str]):
-    """An environment in which every variable exists: doctor reports unset secrets instead of refusing."""
-
-    def __init__(self, real: Mapping[str, str]) -> None:
-        super().__init__(real)
-
-    def __contains__(self, key: object) -> bool:
-        return True
-
-    def __missing__(self, key: str) -> str:
-        return ""
 
 
 @click.command()
@@ -37,7 +22,7 @@ def doctor(app: App, paths: tuple[str, ...]) -> int:
     from qcdeploy import manifest as manifests_mod
     from qcdeploy.errors import ProblemsError
 
-    loaded = manifests_mod.load(list(paths), _Unset(app.environ), app.env)
+    loaded = manifests_mod.load(list(paths), app.environ, app.env, require_secrets=False)
     if loaded.problems:
         raise ProblemsError(loaded.problems)
     report = checks.run(app.api(), app.settings.organization_id, loaded.manifests, app.environ)

@@ -20,7 +20,7 @@ def drift(app: App, args: tuple[str, ...], fmt: str, ignore_unmanaged: bool) -> 
     from qcdeploy.drift import findings
     from qcdeploy.render import driftreport
 
-    run = make_plan(app, args, (), False, ())
+    run = make_plan(app, args, (), False, (), require_secrets=False)
     found = findings(run.plan, run.ledger.entries, include_unmanaged=not ignore_unmanaged)
     render = {"text": driftreport.text, "markdown": driftreport.markdown, "json": driftreport.as_json}[fmt]
     app.out(render(found), nl=False)

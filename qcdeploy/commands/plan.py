@@ -41,9 +41,9 @@ def plan(
         from qcdeploy.lock import held
 
         with held(app.backend(), "plan", 0, app.err):
-            run = make_plan(app, args, targets, prune, replace_names)
+            run = make_plan(app, args, targets, prune, replace_names, require_secrets=False)
     else:
-        run = make_plan(app, args, targets, prune, replace_names)
+        run = make_plan(app, args, targets, prune, replace_names, require_secrets=False)
     if out_file:
         entries = run.ledger.entries
         planfile.write(out_file, run.plan, run.state, entries, run.manifests, run.paths, run.options, app.env)

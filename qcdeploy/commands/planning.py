@@ -28,13 +28,18 @@ class PlanRun:
 
 
 def make_plan(
-    app: App, args: Sequence[str], targets: Sequence[str], prune: bool, replace_names: Sequence[str]
+    app: App,
+    args: Sequence[str],
+    targets: Sequence[str],
+    prune: bool,
+    replace_names: Sequence[str],
+    require_secrets: bool = True,
 ) -> PlanRun:
-    """Load, observe, plan. Names among args act as --target."""
+    """Load, observe, plan. Names among args act as --target. Only apply needs every secret set."""
     from qcdeploy.planner import PlanOptions
 
     paths, names = split_args(args)
-    manifests = app.load(paths)
+    manifests = app.load(paths, require_secrets)
     ledger = app.ledger()
     check_names([*names, *targets], manifests, extra=list(ledger.entries))
     check_names(replace_names, manifests)

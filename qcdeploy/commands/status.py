@@ -38,7 +38,7 @@ def uptime(dep: LiveDeployment | None, now: datetime) -> str:
 def status(app: App, args: tuple[str, ...], fmt: str) -> int:
     """Show each deployment: desired state, observed status, health, uptime, last error, and whether it is managed."""
     paths, names = split_args(args)
-    loaded = app.load(paths)
+    loaded = app.load(paths, require_secrets=False)
     check_names(names, loaded)
     manifests = [m for m in loaded if not names or m.name in names]
     ledger = app.ledger()

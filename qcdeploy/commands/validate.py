@@ -23,7 +23,7 @@ from qcdeploy.render import problems as formats
 def validate(app: App, paths: tuple[str, ...], fmt: str | None) -> int:
     """Check manifests offline: YAML, schema, names, secrets. Exit 1 on any problem."""
     fmt = fmt or ("github" if app.environ.get("GITHUB_ACTIONS") == "true" else "text")
-    result = load(paths, app.environ, app.env, every_environment=app.env is None)
+    result = load(paths, app.environ, app.env, every_environment=app.env is None, require_secrets=False)
     if app.settings.verbose:
         for skipped in result.skipped:
             app.err(f"skipped {skipped}")
@@ -39,6 +39,9 @@ def validate(app: App, paths: tuple[str, ...], fmt: str | None) -> int:
         return 1
     for warning in short_secrets(result.manifests, app.environ):
         app.err(f"warning: {warning}")
+    for m in result.manifests:
+        for path in sorted(m.unset, key=str):
+            app.err(f"warning: {m.where(*path)}: spec.{'.'.join(map(str, path))} is not set here (apply needs it)")
     envs = f" across environments {', '.join(result.environments)}" if result.environments and not app.env else ""
     app.out(f"{len(result.manifests)} manifest(s) in {result.files} file(s) are valid{envs}.")
     return 0

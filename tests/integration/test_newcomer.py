@@ -67,3 +67,34 @@ def test_adopt_compares_what_the_api_can_tell(cli, sandbox, manifests, monkeypat
     write(manifests, "m.yaml", manifest("momentum", P_MOMENTUM, parameters={"fast-period": 99}))
     forced = cli("adopt", "--force", str(manifests), "momentum")
     assert forced.code == 0 and "adopted despite: parameters.fast-period" in forced.err
+
+
+def test_read_only_commands_need_no_broker_secrets(cli, sandbox, manifests, monkeypatch, tmp_path):
+    from tests.helpers import P_MEANREV, SECRET, ib_brokerage
+
+    monkeypatch.setenv("QCDEPLOY_STATE", str(tmp_path / "ledger.json"))
+    write(manifests, "a.yaml", manifest("meanrev", P_MEANREV, node="live-node-2", brokerage=ib_brokerage()))
+    write(manifests, "b.yaml", manifest("momentum", P_MOMENTUM, parameters={"v": 1}))
+    assert cli("apply", "--auto-approve", str(manifests)).code == 0
+    monkeypatch.delenv("IB_PASSWORD")
+    checked = cli("validate", str(manifests))
+    assert checked.code == 0 and "spec.brokerage.ib-password is not set here (apply needs it)" in checked.err
+    plan = cli("plan", str(manifests))
+    assert plan.code == 0 and "No changes." in plan.out
+    assert "meanrev: spec.brokerage.ib-password (sensitive, not set here: cannot tell whether it changed)" in plan.out
+    assert cli("status", str(manifests)).code == 0
+    assert cli("drift", str(manifests)).code == 0
+    # the pull-request flow: planned without the secret, applied with it
+    write(manifests, "b.yaml", manifest("momentum", P_MOMENTUM, parameters={"v": 2}))
+    saved = tmp_path / "plan.json"
+    assert cli("plan", "--out", str(saved), str(manifests)).code == 0
+    refused = cli("apply", "--auto-approve", str(manifests))
+    assert refused.code == 1 and "environment variable IB_PASSWORD is not set" in refused.err
+    assert sandbox.active(P_MOMENTUM)[0]["settings"]["parameters"] == {"v": "1"}  # refused before any step
+    monkeypatch.setenv("IB_PASSWORD", "")
+    empty = cli("apply", "--auto-approve", str(manifests))
+    assert empty.code == 1 and "environment variable IB_PASSWORD is set but empty" in empty.err
+    monkeypatch.setenv("IB_PASSWORD", SECRET)
+    applied = cli("apply", str(saved))
+    assert applied.code == 0, applied.text
+    assert sandbox.active(P_MOMENTUM)[0]["settings"]["parameters"] == {"v": "2"}
