@@ -33,6 +33,7 @@ class App:
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     env: str | None = None
     environment: Environment | None = None
+    every_environment: dict[str, Environment] = field(default_factory=dict)
     json_summary: bool = False  # stdout is reserved for a JSON document
     _api: Api | None = None
     _backend: Backend | None = None
@@ -77,6 +78,7 @@ class App:
             if result.problems:
                 raise ProblemsError(result.problems)
             self.environment = result.environment
+            self.every_environment = result.every_environment
             self._loaded[key] = result.manifests
         return self._loaded[key]
 
@@ -92,6 +94,19 @@ class App:
             if self.settings.verbose:
                 self.err(f"ledger: {self._backend.describe()} ({self.settings.state_source})")
         return self._backend
+
+    def elsewhere(self) -> dict[str, str]:
+        """deployId -> environment, for what the other environments' ledgers manage (read, never locked)."""
+        from qcdeploy.environments import state_url
+        from qcdeploy.ledger import Ledger
+        from qcdeploy.state import open_backend
+
+        found: dict[str, str] = {}
+        for name, other in sorted(self.every_environment.items()):
+            if name != self.env:
+                ledger = Ledger.load(open_backend(state_url(self.settings.state_path, other)))
+                found.update({e.deploy_id: name for e in ledger.entries.values()})
+        return found
 
     def ledger(self) -> Ledger:
         from qcdeploy.ledger import Ledger

@@ -27,12 +27,15 @@ class Finding:
     project_id: int
     deploy_id: str | None
     detail: str
+    environment: str = ""
 
 
 def findings(plan: Plan, ledger: Mapping[str, LedgerEntry], include_unmanaged: bool = True) -> list[Finding]:
     """Every difference, most urgent first."""
     found = [_from_change(c) for c in plan.changes if c.action is not Action.UPDATE]
     for u in plan.unmanaged:
+        if u.environment:
+            continue  # another environment's own deployment: not drift of this one
         d = u.deployment
         entry = ledger.get(u.name) if u.name else None
         if entry is not None and entry.project_id == d.project_id and entry.deploy_id != d.deploy_id:

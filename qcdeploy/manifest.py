@@ -70,6 +70,7 @@ class LoadResult:
     files: int = 0
     environment: Environment | None = None
     environments: list[str] = field(default_factory=list)
+    every_environment: dict[str, Environment] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)  # documents of other tools, named under -v
 
 
@@ -136,6 +137,7 @@ def _load(paths: Sequence[str], environ: Mapping[str, str], env: str | None, eve
     docs = [d for d in _documents(files, result.problems, _limits(environ, result.problems)) if _ours(d, result)]
     envs, base = _environments(docs, result.problems), [d for d in docs if not _is_environment(d)]
     result.environments = sorted(envs)
+    result.every_environment = envs
     if not envs:
         if env is not None:
             result.problems.append(Problem(f"no Environment named '{env}' (the manifests define no environments)"))

@@ -185,6 +185,7 @@ class Unmanaged:
     deployment: LiveDeployment
     project_name: str
     name: str | None = None
+    environment: str = ""  # managed by this other environment's ledger: not unmanaged, only not ours here
 
 
 @dataclass(frozen=True)

@@ -55,8 +55,9 @@ def plan(
     ledger: Mapping[str, LedgerEntry],
     salt: str,
     options: PlanOptions = PlanOptions(),
+    elsewhere: Mapping[str, str] | None = None,
 ) -> Plan:
-    """Compare and decide, per SPEC §3."""
+    """Compare and decide, per SPEC §3. `elsewhere`: deployIds other environments manage, by environment."""
     acc = _Acc()
     wanted = [d for d in desired if _targeted(d.name, options)]
     for d in wanted:
@@ -66,6 +67,7 @@ def plan(
         if entry.name not in names and _targeted(entry.name, options):
             _plan_orphan(entry, state, options, acc)
     acc.unmanaged += _unmanaged(state, ledger, desired, acc.changes, options)
+    acc.unmanaged = [replace(u, environment=(elsewhere or {}).get(u.deployment.deploy_id, "")) for u in acc.unmanaged]
     changes = _block_busy_nodes([_with_parameters(c) for c in acc.changes], state)
     changes.sort(key=lambda c: (_ORDER[c.action], c.name))
     warnings = (

@@ -15,13 +15,28 @@ from qcdeploy.commands.options import env_option
 @click.option("--ignore-unmanaged", is_flag=True, help="Do not count deployments qcdeploy did not start.")
 @click.pass_obj
 def drift(app: App, args: tuple[str, ...], fmt: str, ignore_unmanaged: bool) -> int:
-    """Exit 0 when the live fleet matches the manifests, 2 when it does not, 1 on error. Changes nothing."""
+    """Exit 0 when the live fleet matches the manifests, 2 when it does not, 1 on error. Changes nothing.
+
+    Where the manifests define environments and no --env is given, every environment is checked.
+    """
+    from dataclasses import replace
+
+    from qcdeploy.app import split_args
     from qcdeploy.commands.planning import make_plan
     from qcdeploy.drift import findings
+    from qcdeploy.manifest import load
     from qcdeploy.render import driftreport
 
-    run = make_plan(app, args, (), False, (), require_secrets=False)
-    found = findings(run.plan, run.ledger.entries, include_unmanaged=not ignore_unmanaged)
+    every: list[str | None] = list(load(split_args(args)[0], app.environ, None, True, False).environments)
+    names: list[str | None] = [None] if app.env or not every else every
+    found = []
+    for name in names:
+        here = app if name is None else App(app.settings, app.environ, env=name)
+        run = make_plan(here, args, (), False, (), require_secrets=False)
+        found += [
+            replace(f, environment=name or app.env or "")
+            for f in findings(run.plan, run.ledger.entries, include_unmanaged=not ignore_unmanaged)
+        ]
     render = {"text": driftreport.text, "markdown": driftreport.markdown, "json": driftreport.as_json}[fmt]
     app.out(render(found), nl=False)
     return 2 if found else 0

@@ -54,5 +54,5 @@ def plan_with(app: App, manifests: list[Manifest], ledger: Ledger, paths: list[s
 
     state, desired = app.observe(manifests)
     warm([d for d in desired if d.name in ledger.entries], ledger.salt)
-    result = plan(desired, state, ledger.entries, ledger.salt, options)
+    result = plan(desired, state, ledger.entries, ledger.salt, options, app.elsewhere() if app.env else None)
     return PlanRun(result, ledger, state, manifests, paths, options)

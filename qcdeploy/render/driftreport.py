@@ -16,7 +16,10 @@ def text(found: Sequence[Finding]) -> str:
         return "No drift: the live fleet matches the manifests.\n"
     lines = [f"Drift: {len(found)} finding(s)."]
     for f in found:
-        lines.append(f"  {f.kind:<20} {f.name or '-':<24} project {f.project_id} {f.deploy_id or '-'}: {f.detail}")
+        where = f"[{f.environment}] " if f.environment else ""
+        lines.append(
+            f"  {f.kind:<20} {where}{f.name or '-':<24} project {f.project_id} {f.deploy_id or '-'}: {f.detail}"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -35,7 +38,9 @@ def markdown(found: Sequence[Finding]) -> str:
                 "|---|---|---|---|",
             ]
             lines += [
-                f"| `{f.name or '-'}` | {f.project_id} | `{f.deploy_id or '-'}` | {_cell(f.detail)} |" for f in group
+                f"| `{f.name or '-'}`{f' ({f.environment})' if f.environment else ''} | {f.project_id} "
+                f"| `{f.deploy_id or '-'}` | {_cell(f.detail)} |"
+                for f in group
             ]
             lines.append("")
     return "\n".join(lines)

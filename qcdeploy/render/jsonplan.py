@@ -38,7 +38,13 @@ def document(plan: Plan) -> dict[str, Any]:
         "changes": [change(c) for c in plan.changes],
         "unchanged": list(plan.unchanged),
         "unmanaged": [
-            {**observed(u.deployment), "project_name": u.project_name, "manifest": u.name} for u in plan.unmanaged
+            {
+                **observed(u.deployment),
+                "project_name": u.project_name,
+                "manifest": u.name,
+                "environment": u.environment or None,
+            }
+            for u in plan.unmanaged
         ],
         "orphaned": [{"name": o.entry.name, **observed(o.deployment)} for o in plan.orphaned],
         "warnings": list(plan.warnings),

@@ -82,9 +82,19 @@ def _where(change: Change) -> str:
 def left_alone(plan: Plan) -> list[str]:
     """Unmanaged and orphaned deployments, with the way forward for each."""
     lines: list[str] = []
-    if plan.unmanaged:
+    others = [u for u in plan.unmanaged if u.environment]
+    if others:
+        lines.append("Managed by other environments (left alone):")
+        for u in others:
+            d = u.deployment
+            lines.append(
+                f'  project {d.project_id} "{u.project_name}": {d.deploy_id} {d.status} (environment {u.environment})'
+            )
+        lines.append("")
+    unmanaged = [u for u in plan.unmanaged if not u.environment]
+    if unmanaged:
         lines.append("Unmanaged deployments (not started by qcdeploy; left alone):")
-        for u in plan.unmanaged:
+        for u in unmanaged:
             d = u.deployment
             line = f'  project {d.project_id} "{u.project_name}": {d.deploy_id} {d.status}'
             if u.name:
@@ -119,7 +129,8 @@ def summary(plan: Plan) -> str:
 
 def _left_alone_summary(plan: Plan) -> str:
     """Honest about what "no changes" covers: what is managed, and what was only listed."""
-    managed, unmanaged, orphaned = len(plan.unchanged), len(plan.unmanaged), len(plan.orphaned)
+    managed, orphaned = len(plan.unchanged), len(plan.orphaned)
+    unmanaged = sum(1 for u in plan.unmanaged if not u.environment)
     if not unmanaged and not orphaned:
         return "Live deployments match the manifests." if managed else "Nothing is deployed or wanted."
     if not managed:

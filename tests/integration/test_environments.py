@@ -85,3 +85,20 @@ def test_saved_plan_remembers_its_environment(cli, sandbox, tree, tmp_path, ledg
     assert result.code == 0, result.text
     assert len(sandbox.active(P_MOMENTUM)) == 1 and sandbox.active(P_SPARE) == []
     assert (ledger_path.parent / "ledger-live.json").exists() and not ledger_path.exists()
+
+
+def test_environments_know_each_other(cli, sandbox, tree):
+    assert cli("apply", "--env", "paper", "--auto-approve", str(tree)).code == 0
+    assert cli("apply", "--env", "live", "--auto-approve", str(tree)).code == 0
+    paper = cli("plan", "--env", "paper", str(tree))
+    assert "Unmanaged deployments" not in paper.out
+    assert "Managed by other environments (left alone):" in paper.out and "(environment live)" in paper.out
+    assert "No changes. Live deployments match the manifests." in paper.out
+    assert cli("drift", "--env", "live", str(tree)).code == 0  # paper's own deployment is not live's drift
+    every = cli("drift", str(tree))  # no --env: every environment is checked
+    assert every.code == 0, every.text
+    sandbox.admin("crash", projectId=P_SPARE)
+    crashed = cli("drift", "--format", "json", str(tree))
+    assert crashed.code == 2
+    [finding] = json.loads(crashed.out)["findings"]
+    assert finding["kind"] == "crashed" and finding["environment"] == "paper"
