@@ -156,7 +156,12 @@ CASES = [
         swap('"22:00:00"', '"10pm"', IB),
         ":13:5: spec.brokerage.ib-weekly-restart-utc-time: '10pm' does not match",
     ),
-    ("missing-env", IB, ":12:5: spec.brokerage.ib-password: environment variable IB_PASSWORD is not set"),
+    # an unset secret is no validate error (read-only commands need none; apply refuses): see test_newcomer
+    (
+        "float-project",
+        swap("project: 23456790", "project: 23456790.0", IB),
+        ":6:3: spec.project: 23456790.0 is not a project id",
+    ),
     (
         "bad-reference",
         swap("${env:IB_PASSWORD}", "${IB_PASSWORD}", IB),
