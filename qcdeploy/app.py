@@ -65,7 +65,8 @@ class App:
                 max_total=_seconds(self.environ, "QCDEPLOY_RETRY_MAX_SECONDS", 60.0),
             )
             url = check_api_url(self.settings.api_url)
-            self._api = Api(Client(url, creds, timeout=(min(timeout, 10.0), timeout), retry=retry))
+            note = self.err if self.settings.verbose else None
+            self._api = Api(Client(url, creds, timeout=(min(timeout, 10.0), timeout), retry=retry, note=note))
         return self._api
 
     def load(self, paths: Sequence[str], require_secrets: bool = True) -> list[Manifest]:

@@ -62,6 +62,7 @@ class Client:
         retry: RetryPolicy = RetryPolicy(),
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
+        note: Callable[[str], None] | None = None,
     ) -> None:
         self.base_url = base_url
         self.creds = creds
@@ -71,6 +72,7 @@ class Client:
         self.clock = clock
         self.sleep = sleep
         self.server_date: str | None = None  # the Date header of the last answer (doctor measures clock skew)
+        self.note = note  # told of every retry (-v)
 
     def read(self, endpoint: str, body: Mapping[str, Any] | None = None) -> Json:
         """A call without side effects: retried with backoff on connection errors, timeouts, 429 and 5xx."""
@@ -96,6 +98,8 @@ class Client:
                 pause = self.retry.delay(n, exc.retry_after)
                 if n == self.retry.retries or time.monotonic() - started + pause > self.retry.max_total:
                     raise exc.final from None
+                if self.note is not None:
+                    self.note(f"{exc.final}; retrying in {pause:.1f}s ({n + 1} of {self.retry.retries})")
                 self.sleep(pause)
         raise AssertionError("unreachable")  # pragma: no cover
 

@@ -13,7 +13,8 @@ def compile_step(ctx: Context, r: Result) -> None:
     if pinned != "latest":
         state = ctx.api.compile_read(pid, pinned).get("state")
         if state != "BuildSuccess":
-            raise StepFailed(f"compile {pinned} of project {pid} is {state}, not BuildSuccess; nothing was stopped")
+            message = f"compile {pinned} of project {pid} is {state}, not BuildSuccess; nothing was stopped"
+            raise StepFailed(message, lasting=True)
         r.compile_id = pinned
         return
     # read before compiling: a later edit then shows as a code change (safe), never the reverse
@@ -34,6 +35,6 @@ def compile_step(ctx: Context, r: Result) -> None:
         raise StepFailed(f"compile {compile_id} did not finish within {ctx.timeout:g}s; nothing was stopped")
     if answer.get("state") == "BuildError":
         logs = "\n    ".join(str(line) for line in answer.get("logs") or []) or "(no compiler output)"
-        raise StepFailed(f"compile {compile_id} failed (BuildError); nothing was stopped:\n    {logs}")
+        raise StepFailed(f"compile {compile_id} failed (BuildError); nothing was stopped:\n    {logs}", lasting=True)
     r.compile_id = compile_id
     ctx.log(r.change.name, f"compiled {compile_id}")

@@ -51,6 +51,7 @@ class Executor:
         for r in results:
             if r.change.blocked:
                 self._fail(r, f"blocked: {r.change.blocked}")
+                r.lasting = True
         runnable = [r for r in results if not r.change.blocked]
         creating = [r for r in runnable if r.change.creates]
         self._phase(creating, compile_step, new_work=True)
@@ -107,6 +108,7 @@ class Executor:
                 r.detail = str(exc)
             except QcdeployError as exc:
                 self._fail(r, str(exc))
+                r.lasting = bool(getattr(exc, "lasting", False))
             except Exception as exc:  # contained: one change fails, the apply and its summary go on
                 self._fail(r, f"unexpected {type(exc).__name__}: {exc} (a bug in qcdeploy)")
 

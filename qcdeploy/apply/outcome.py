@@ -30,6 +30,7 @@ class Result:
     body: dict[str, Any] | None = None  # the live/create body, built and checked before anything stops
     stopped: bool = False  # its old deployment is (or may be) gone: a replace must now be finished
     flat: str = ""  # non-empty: nothing runs for this strategy, and why
+    lasting: bool = False  # its failure needs a fix, not a re-run
 
     @property
     def ok(self) -> bool:
@@ -37,7 +38,12 @@ class Result:
 
 
 class StepFailed(QcdeployError):
-    """One step of one change failed; the others carry on."""
+    """One step of one change failed; the others carry on. `lasting`: running apply again cannot fix it (a build
+    error, a manifest the API refuses, a busy node); the summary says to fix the cause instead."""
+
+    def __init__(self, message: str, lasting: bool = False) -> None:
+        super().__init__(message)
+        self.lasting = lasting
 
 
 class Interrupted(QcdeployError):

@@ -22,7 +22,7 @@ def preflight_step(ctx: Context, r: Result) -> None:
     found = body.problems(built)
     found += [f"secret {path} is set but empty" for path in body.empty_secrets(built, d.manifest.sensitive)]
     if found:
-        raise StepFailed("preflight: " + "; ".join(found) + "; nothing was stopped")
+        raise StepFailed("preflight: " + "; ".join(found) + "; nothing was stopped", lasting=True)
     r.body = built
     if r.change.action is Action.REPLACE and ctx.options.rollback:
         _warn_if_no_rollback(ctx, r)

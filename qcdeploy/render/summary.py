@@ -32,8 +32,11 @@ def text(results: Sequence[Result], interrupted: bool, style: Styler) -> str:
         label, colour = _LABELS[outcome]
         for r in (r for r in results if r.outcome is outcome):
             lines.append(_line(r, style(label, colour) if outcome is not Outcome.DONE else label))
-    if counts[Outcome.DONE] != len(results):
+    unfinished = [r for r in results if r.outcome is not Outcome.DONE]
+    if any(not r.lasting for r in unfinished):
         lines.append("Run `qcdeploy apply` again to finish; what was done is recorded in the ledger.")
+    elif unfinished:
+        lines.append("Fix the causes above (a re-run alone would fail the same way), then apply again.")
     return "\n".join(lines) + "\n"
 
 

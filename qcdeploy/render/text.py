@@ -52,6 +52,14 @@ def change_lines(change: Change, style: Style = plain) -> list[str]:
         lines += [f"        {path}: {show(value)}" for path, value in leaves(display_fields(change.desired))]
     for fc in change.field_changes:
         lines.append(f"      ~ {dotted(fc.path)}: {show(fc.before, fc.sensitive)} -> {show(fc.after, fc.sensitive)}")
+    if change.action is Action.UPDATE and change.entry is not None and change.desired is not None:
+        spec = change.desired.manifest.spec
+        for label, before, after in (
+            ("protect", change.entry.protect, bool(spec["protect"])),
+            ("onStop", change.entry.on_stop, spec["onStop"]),
+        ):
+            if before != after:
+                lines.append(f"      ~ {label}: {show(before)} -> {show(after)}")
     for fc in change.parameter_changes:
         before, after = (show(v, fc.sensitive) if v is not None else "(none)" for v in (fc.before, fc.after))
         lines.append(f"      project parameters: {fc.path[-1]} {before} -> {after}")

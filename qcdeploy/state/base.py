@@ -5,6 +5,7 @@ from __future__ import annotations
 import getpass
 import os
 import socket
+import time
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -109,3 +110,14 @@ def same_host_and_dead(holder: Doc) -> bool:
     except PermissionError:
         return False
     return False
+
+
+def announce_wait(
+    say: Callable[[str], None], where: str, holder: Doc | None, deadline: float, said: list[bool]
+) -> None:
+    """Once per wait: say whose lock apply is waiting for, and how long it will wait (never a silent hang)."""
+    if not said:
+        left = max(0.0, deadline - time.monotonic())
+        who = describe_lock(holder) if holder else "another run"
+        say(f"The ledger at {where} is locked ({who}); waiting up to {left:.0f}s for it (--lock-timeout)")
+        said.append(True)

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from qcdeploy.errors import LedgerError, QcdeployError
-from qcdeploy.state.base import Change, Doc, busy, describe_lock, same_host_and_dead
+from qcdeploy.state.base import Change, Doc, announce_wait, busy, describe_lock, same_host_and_dead
 
 
 class FileBackend:
@@ -46,6 +46,7 @@ class FileBackend:
 
     def lock(self, info: Doc, timeout: float, say: Callable[[str], None]) -> None:
         deadline = time.monotonic() + timeout
+        said: list[bool] = []
         while not self._create_lock(info):
             holder = self._holder()
             if holder is not None and same_host_and_dead(holder):
@@ -54,6 +55,7 @@ class FileBackend:
                 continue
             if time.monotonic() >= deadline:
                 raise busy(str(self.path), holder)
+            announce_wait(say, str(self.path), holder, deadline, said)
             time.sleep(min(0.5, max(0.0, deadline - time.monotonic())))
 
     def unlock(self, lock_id: str) -> None:

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 
 from qcdeploy.errors import LedgerError, QcdeployError
-from qcdeploy.state.base import Change, Doc, busy, describe_lock, lock_info, same_host_and_dead
+from qcdeploy.state.base import Change, Doc, announce_wait, busy, describe_lock, lock_info, same_host_and_dead
 
 STATE, LOCK = "state.json", "lock.json"
 _REJECTED = ("rejected", "non-fast-forward", "fetch first", "failed to update ref", "stale info", "cannot lock ref")
@@ -52,6 +52,7 @@ class GitBackend:
 
     def lock(self, info: Doc, timeout: float, say: Callable[[str], None]) -> None:
         deadline = time.monotonic() + timeout
+        said: list[bool] = []
         while True:
             head = self._fetch()
             files = self._files(head)
@@ -66,6 +67,7 @@ class GitBackend:
                 continue
             if time.monotonic() >= deadline:
                 raise busy(self.describe(), holder)
+            announce_wait(say, self.describe(), holder, deadline, said)
             time.sleep(min(1.0, max(0.0, deadline - time.monotonic())))
 
     def unlock(self, lock_id: str) -> None:

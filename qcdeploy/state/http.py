@@ -13,7 +13,7 @@ import requests
 from qcdeploy import redact
 from qcdeploy.config import check_url
 from qcdeploy.errors import LedgerError, QcdeployError
-from qcdeploy.state.base import Change, Doc, busy
+from qcdeploy.state.base import Change, Doc, announce_wait, busy
 
 _LOCKED = (409, 423)
 
@@ -64,6 +64,7 @@ class HttpBackend:
             "Path": "",
         }
         deadline = time.monotonic() + timeout
+        said: list[bool] = []
         while True:
             response = self._request("LOCK", data=json.dumps(body))
             if response.status_code in (200, 204):
@@ -73,6 +74,7 @@ class HttpBackend:
                 self._check(response, "lock")
             if time.monotonic() >= deadline:
                 raise busy(self.describe(), _holder(response))
+            announce_wait(say, self.describe(), _holder(response), deadline, said)
             time.sleep(min(1.0, max(0.0, deadline - time.monotonic())))
 
     def unlock(self, lock_id: str) -> None:

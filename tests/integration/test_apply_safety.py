@@ -115,6 +115,7 @@ def test_lock_timeout_waits_for_the_holder(cli, manifests, ledger_path):
     started = time.monotonic()
     result = cli("apply", "--auto-approve", "--lock-timeout", "10", str(manifests))
     assert result.code == 0 and time.monotonic() - started >= 0.6
+    assert "is locked (apply by y" in result.err and "waiting up to 10s for it (--lock-timeout)" in result.err
 
 
 def test_parallel_apply_is_faster_and_readable(cli, sandbox, manifests):

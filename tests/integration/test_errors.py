@@ -97,9 +97,11 @@ def test_non_json_answer(cli, manifests, monkeypatch):
 def test_transient_5xx_and_429_on_reads_are_retried(cli, sandbox, manifests):
     sandbox.admin("faults", once={"error": {"live/list": 1}, "throttle": {"projects/read": 1}})
     write(manifests, "m.yaml", manifest("momentum", P_MOMENTUM))
-    result = cli("plan", str(manifests))
+    result = cli("-v", "plan", str(manifests))
     assert result.code == 0, result.err
     assert "Plan: 1 to create" in result.out
+    assert "live/list: the API answered HTTP 500: Internal Error 21" in result.err and "retrying in" in result.err
+    assert "(1 of 4)" in result.err  # -v shows every retry
 
 
 def test_persistent_5xx_is_an_error(cli, sandbox, manifests, monkeypatch):

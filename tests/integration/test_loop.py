@@ -255,6 +255,7 @@ def test_build_error_fails_that_deployment_only(cli, sandbox, manifests):
     assert sandbox.active(P_MOMENTUM) == [running]  # the old one keeps trading
     assert sandbox.active(P_MEANREV)[0]["settings"]["parameters"] == {"z": "2"}
     assert "1 done, 0 rolled back, 1 failed" in result.out
+    assert "Fix the causes above (a re-run alone would fail the same way)" in result.out
 
 
 def test_busy_node_blocks_create_without_stopping_anything(cli, sandbox, manifests):
@@ -283,6 +284,7 @@ def test_protect_change_is_a_ledger_update(cli, sandbox, manifests, ledger_path)
     write(manifests, "m.yaml", manifest("momentum", P_MOMENTUM, protect=True))
     plan = cli("plan", str(manifests))
     assert "~ momentum" in plan.out and "1 to update in place" in plan.out
+    assert "~ protect: false -> true" in plan.out
     assert apply(cli, manifests).code == 0
     assert ledger(ledger_path)["momentum"]["protect"] is True
     assert len(sandbox.deployments(P_MOMENTUM)) == 1
