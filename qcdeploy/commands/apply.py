@@ -108,6 +108,7 @@ def apply(
         plan_file, args = args[0], ()
     if plan_file is not None and (args or targets or prune or replace_names):
         raise ConfigError("a saved plan fixes the paths and options; give only --plan FILE (and apply options)")
+    poll_interval(app.environ)  # a bad QCDEPLOY_POLL_INTERVAL is refused now, not after the plan
     options = ApplyOptions(wait, timeout, parallelism, health_window, not no_rollback, max_unavailable)
     if fmt == "json":
         app.json_summary = True

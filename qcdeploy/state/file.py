@@ -36,11 +36,20 @@ class FileBackend:
     def update(self, change: Change, message: str) -> Doc:
         doc = change(self.read())
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._make_folder()
             _write_atomically(self.path, json.dumps(doc, indent=2) + "\n", os.replace)
         except OSError as exc:
             raise LedgerError(f"cannot write the ledger {self.path}: {exc}") from None
         return doc
+
+    def _make_folder(self) -> None:
+        """The default folder (.qcdeploy/) keeps itself out of git: a local ledger is one person's; a team shares
+        one through `state: git:` instead."""
+        folder = self.path.parent
+        fresh = not folder.exists()
+        folder.mkdir(parents=True, exist_ok=True)
+        if fresh and folder.name == ".qcdeploy":
+            (folder / ".gitignore").write_text("# qcdeploy's local ledger and lock (to share one: state: git:)\n*\n")
 
     # -- lock ----------------------------------------------------------------------------------
 

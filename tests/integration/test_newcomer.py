@@ -27,6 +27,7 @@ def test_the_same_ledger_from_the_root_and_from_a_subdirectory(cli, sandbox, rep
     assert cli("validate").code == 0  # hidden settings files and other tools' documents are not manifests
     assert cli("apply", "--auto-approve", "deployments").code == 0
     assert (repo / ".qcdeploy" / "state.json").is_file()
+    assert (repo / ".qcdeploy" / ".gitignore").read_text().endswith("*\n")  # a local ledger stays out of git
     monkeypatch.chdir(repo / "deployments")
     shown = cli("state", "show")
     assert "1 deployment(s)" in shown.out and f"at the root of the git work tree {repo}" in shown.out
