@@ -85,7 +85,7 @@ class FileBackend:
         """The lock file appears with its content (written aside, then hard-linked into place, which fails when
         one exists), so nobody ever reads a lock that is there but empty."""
         try:
-            self.lock_path.parent.mkdir(parents=True, exist_ok=True)
+            self._make_folder()
             _write_atomically(self.lock_path, json.dumps(info), os.link)
         except FileExistsError:
             return False
