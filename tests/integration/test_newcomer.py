@@ -99,3 +99,23 @@ def test_read_only_commands_need_no_broker_secrets(cli, sandbox, manifests, monk
     applied = cli("apply", str(saved))
     assert applied.code == 0, applied.text
     assert sandbox.active(P_MOMENTUM)[0]["settings"]["parameters"] == {"v": "2"}
+
+
+def test_sandbox_banner_prints_what_to_paste(tmp_path):
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "qcdeploy", "sandbox", "--port", "0", "--data-dir", str(tmp_path / "box")],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        lines = [proc.stdout.readline() for _ in range(5)]
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    text = "".join(lines)
+    assert "export QC_API_URL=http://127.0.0.1:" in text and "QC_USER_ID=100001" in text
+    assert "QC_API_TOKEN=sandbox-api-token-0123456789abcdef" in text and "export QC_ORGANIZATION_ID=" in text
