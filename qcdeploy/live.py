@@ -29,6 +29,11 @@ def parse_time(value: Any) -> datetime | None:
     if not isinstance(value, str) or not value:
         return None
     value = _LONG_FRACTION.sub(r"\1", value.strip())
+    try:  # the common ISO forms first: fromisoformat is ~20x faster than strptime, and plans read 10,000s
+        parsed = datetime.fromisoformat(value[:-1] + "+00:00" if value.endswith("Z") else value)
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    except ValueError:
+        pass
     for fmt in _FORMATS:
         try:
             return datetime.strptime(value, fmt).replace(tzinfo=timezone.utc)
