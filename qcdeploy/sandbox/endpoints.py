@@ -84,6 +84,7 @@ def projects_read(world: World, body: Body) -> Body:
         projects = [world.projects[_project(world, body)]]
     else:
         projects = sorted(world.projects.values(), key=lambda p: p.projectId)
+    newest = world.newest_by_project()
     return {
         "projects": [
             {
@@ -101,7 +102,7 @@ def projects_read(world: World, body: Body) -> Body:
                 "leanEnvironment": 1,
                 "parameters": _parameter_shape(world, p.parameters),
                 "libraries": [],
-                "liveForm": _live_form(world, p.projectId),
+                "liveForm": _live_form(world, newest.get(p.projectId)),
             }
             for p in projects
         ],
@@ -303,9 +304,8 @@ def kept_settings(body: Body) -> Body:
     return settings
 
 
-def _live_form(world: World, project_id: int) -> Body | None:
+def _live_form(world: World, dep: Deployment | None) -> Body | None:
     """projects/read `liveForm`: the last live-wizard content (qc-api §5), secrets left out."""
-    dep = world.newest(project_id)
     if dep is None or not dep.settings:
         return None
     node = world.nodes.get(dep.nodeId)

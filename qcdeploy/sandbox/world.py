@@ -114,6 +114,15 @@ class World:
 
     # -- queries -----------------------------------------------------------------------------
 
+    def newest_by_project(self) -> dict[int, Deployment]:
+        """Every project's newest deployment, in one pass (projects/read of a large account)."""
+        newest: dict[int, Deployment] = {}
+        for d in self.deployments:
+            old = newest.get(d.projectId)
+            if old is None or d.launched >= old.launched:
+                newest[d.projectId] = d
+        return newest
+
     def newest(self, project_id: int) -> Deployment | None:
         mine = [d for d in self.deployments if d.projectId == project_id]
         return max(mine, key=lambda d: d.launched) if mine else None
