@@ -153,7 +153,7 @@ def _seconds(environ: Mapping[str, str], name: str, default: float, minimum: flo
 
 def poll_interval(environ: Mapping[str, str]) -> float:
     """How often waits ask the API; QCDEPLOY_POLL_INTERVAL (seconds) to tune it."""
-    return _seconds(environ, "QCDEPLOY_POLL_INTERVAL", 2.0)
+    return _seconds(environ, "QCDEPLOY_POLL_INTERVAL", 0.5)
 
 
 def use_color(no_color: bool, environ: Mapping[str, str]) -> bool:

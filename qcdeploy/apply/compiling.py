@@ -28,6 +28,7 @@ def compile_step(ctx: Context, r: Result) -> None:
         lambda a: a.get("state") in ("BuildSuccess", "BuildError"),
         ctx.timeout,
         ctx.progress(r, "the compile"),
+        first=0.25,  # most compiles take seconds: the lean CLI polls every 0.25 s at first
     )
     if not finished and ctx.poller.cancel.is_set():
         raise Interrupted(f"interrupted while compiling {compile_id}; nothing was stopped")

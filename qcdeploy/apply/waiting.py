@@ -28,10 +28,11 @@ class Poller:
         timeout: float,
         progress: Callable[[float], None] | None = None,
         cancellable: bool = True,
+        first: float | None = None,
     ) -> tuple[T, bool]:
         start = self.clock()
         next_note = start + self.progress_every
-        delay = self.interval
+        delay = min(first, self.interval) if first is not None else self.interval
         while True:
             result = probe()
             if done(result):
