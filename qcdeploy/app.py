@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING
 
 import click
 
-from qcdeploy import manifest as manifests_mod
 from qcdeploy.config import Settings, check_api_url
 from qcdeploy.errors import ConfigError, ProblemsError
 from qcdeploy.redact import register, scrub
@@ -73,6 +72,8 @@ class App:
         """Manifests under paths (with the --env overlay applied), or every problem at once. Read once.
 
         Read-only commands pass require_secrets=False: a secret they would never send need not be set."""
+        from qcdeploy import manifest as manifests_mod  # YAML and schemas: not for --help
+
         key = (*paths, f"secrets={require_secrets}")
         if key not in self._loaded:
             result = manifests_mod.load(paths, self.environ, self.env, require_secrets=require_secrets)

@@ -6,9 +6,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from qcdeploy.manifest import Manifest
+if TYPE_CHECKING:  # the model is data; reading YAML is the manifest layer's business
+    from qcdeploy.manifest import Manifest
 
 ACTIVE_STATUSES = frozenset({"InQueue", "LoggingIn", "Initializing", "Running", "History", "PendingInput"})
 FAILED_STATUSES = frozenset({"RuntimeError", "DeployError"})

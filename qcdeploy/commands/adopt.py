@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 
 import click
 
 from qcdeploy.app import App, check_names, split_args
 from qcdeploy.commands.options import env_option
 from qcdeploy.errors import ConfigError, Problem, ProblemsError
-from qcdeploy.lock import held
-from qcdeploy.manifest import Manifest
+
+if TYPE_CHECKING:
+    from qcdeploy.manifest import Manifest
 
 
 @click.command()
@@ -33,6 +35,8 @@ def adopt(app: App, args: tuple[str, ...], force: bool) -> int:
 
 def adopt_manifests(app: App, manifests: list[Manifest], force: bool = False) -> int:
     """Record each manifest's active deployment as matching it, under the ledger's lock."""
+    from qcdeploy.lock import held
+
     with held(app.backend(), "adopt", 0, app.err):
         return _adopt(app, manifests, force)
 

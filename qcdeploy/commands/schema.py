@@ -5,9 +5,12 @@ from __future__ import annotations
 import click
 
 from qcdeploy.app import App
-from qcdeploy.schema import ENVIRONMENT_SCHEMA, SCHEMA_FILE, schema_text
 
-KINDS = {"manifest": SCHEMA_FILE, "environment": ENVIRONMENT_SCHEMA, "plan": "plan-v1.schema.json"}
+KINDS = {
+    "manifest": "qcdeploy-v1.schema.json",
+    "environment": "qcdeploy-environment-v1.schema.json",
+    "plan": "plan-v1.schema.json",
+}
 
 
 @click.command()
@@ -15,5 +18,7 @@ KINDS = {"manifest": SCHEMA_FILE, "environment": ENVIRONMENT_SCHEMA, "plan": "pl
 @click.pass_obj
 def schema(app: App, kind: str) -> int:
     """Print a JSON Schema: the manifest's (default), the Environment overlay's, or `plan --format json`'s."""
+    from qcdeploy.schema import schema_text
+
     app.out(schema_text(KINDS[kind]).rstrip("\n"))
     return 0

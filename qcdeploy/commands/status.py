@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from qcdeploy.app import App, check_names, split_args
 from qcdeploy.commands.options import env_option
-from qcdeploy.model import ACTIVE_STATUSES, FAILED_STATUSES, LiveDeployment
+
+if TYPE_CHECKING:
+    from qcdeploy.model import LiveDeployment
 
 
 def health(desired_running: bool, dep: LiveDeployment | None) -> str:
     """Healthy (Running), Progressing (starting), Degraded (failed), Missing (none active), Suspended (stopped)."""
+    from qcdeploy.model import ACTIVE_STATUSES, FAILED_STATUSES
+
     if not desired_running:
         return "Suspended" if dep is None or not dep.active else "Degraded"
     if dep is None or dep.status not in ACTIVE_STATUSES:

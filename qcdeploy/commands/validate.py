@@ -6,8 +6,7 @@ import click
 
 from qcdeploy.app import App
 from qcdeploy.commands.options import env_option
-from qcdeploy.manifest import load, short_secrets
-from qcdeploy.render import problems as formats
+from qcdeploy.render import problems as formats  # light: json only
 
 
 @click.command()
@@ -22,6 +21,8 @@ from qcdeploy.render import problems as formats
 @click.pass_obj
 def validate(app: App, paths: tuple[str, ...], fmt: str | None) -> int:
     """Check manifests offline: YAML, schema, names, secrets. Exit 1 on any problem."""
+    from qcdeploy.manifest import load, short_secrets
+
     fmt = fmt or ("github" if app.environ.get("GITHUB_ACTIONS") == "true" else "text")
     result = load(paths, app.environ, app.env, every_environment=app.env is None, require_secrets=False)
     if app.settings.verbose:
