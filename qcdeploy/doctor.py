@@ -14,6 +14,7 @@ from qcdeploy.errors import ApiError, AuthError, ConfigError, ProblemsError
 from qcdeploy.live import read_state, resolve
 from qcdeploy.manifest import Manifest
 from qcdeploy.model import LiveState
+from qcdeploy.planner import parameter_changes
 
 SKEW_WARN, SKEW_FAIL = 60.0, 3600.0  # the hash's timestamp is refused when older than 7200 s (qc-api §1)
 
@@ -96,8 +97,7 @@ def _manifest(m: Manifest, state: LiveState, environ: Mapping[str, str]) -> Chec
     notes.append(f"brokerage {module}" if module in BROKERAGES else f"unknown brokerage {module}")
     version = m.spec["versionId"]
     notes.append(f"LEAN {d.project.lean_version or '?'}" if version == "project" else f"LEAN {version} (pinned)")
-    wanted, now = dict(m.spec["parameters"]), dict(d.project.parameters)
-    differ = sorted(k for k in set(wanted) | set(now) if wanted.get(k) != now.get(k))
+    differ = [str(fc.path[-1]) for fc in parameter_changes(d)]
     if differ:
         warnings.append(f"project parameters differ from the manifest: {', '.join(differ)}")
     unset = sorted({n for _, ref in m.references() for n in substitute(ref, environ).missing})

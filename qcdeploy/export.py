@@ -10,6 +10,8 @@ from dataclasses import dataclass
 import yaml
 
 from qcdeploy.brokerages import BROKERAGES, DATA_PROVIDERS, is_secret_key, module_id
+from qcdeploy.envref import substitute
+from qcdeploy.live import node_running, reported_providers
 from qcdeploy.model import LiveDeployment, LiveState, Project
 
 
@@ -70,7 +72,7 @@ def _one(
         unread.append("brokerage: only its display name is reported; add the settings it was deployed with")
     if spec["brokerage"]["id"] == "SET-ME":  # type: ignore[index]
         unread.append(f"brokerage: the API reports {dep.brokerage!r}, which names no known module; set its id")
-    providers = _providers(form)
+    providers = reported_providers(form)
     spec["dataProviders"] = {p: _provider(p, brokerage, name, placeholders) for p in providers} or {
         "QuantConnectBrokerage": {"id": "QuantConnectBrokerage"}
     }
@@ -93,9 +95,9 @@ def _one(
 
 
 def _node(dep: LiveDeployment, project: Project, state: LiveState, form: dict[str, object] | object) -> str:
-    for n in state.nodes:
-        if n.busy and (n.project_id == project.project_id or (n.project_name and n.project_name == project.name)):
-            return n.name or n.id
+    running = node_running(project, state.nodes)
+    if running is not None:
+        return running.name or running.id
     wanted = form.get("node") if isinstance(form, dict) else None
     match = next((n for n in state.nodes if wanted and n.id == wanted), None)
     return (match.name or match.id) if match else ""
@@ -108,16 +110,11 @@ def _brokerage(dep: LiveDeployment, form: object, name: str) -> tuple[dict[str, 
     settings: dict[str, object] = dict(data) if isinstance(data, dict) else {}
     reported = str(settings.get("id") or dep.brokerage or "")
     settings["id"] = module_id(reported) or "SET-ME"
-    placeholders = []
+    placeholders: list[str] = []
     for key in [*settings, *(k for k in BROKERAGES.get(str(settings["id"]), ()) if k not in settings)]:
         if key == "id" or (key in settings and not is_secret_key(key)):
             continue
-        if is_secret_key(key):
-            var = re.sub(r"[^A-Z0-9]+", "_", f"{name}_{key}".upper()).strip("_")
-            settings[key] = f"${{env:{var}}}"
-            placeholders.append(var)
-        else:
-            settings[key] = "SET-ME"
+        settings[key] = _placeholder(name, key, placeholders) if is_secret_key(key) else "SET-ME"
     return settings, placeholders
 
 
@@ -125,12 +122,10 @@ def _parameters(project: Project, name: str, secret: Mapping[str, str], placehol
     params: dict[str, object] = dict(project.parameters)
     for key in params:
         if key in secret or is_secret_key(key):
-            ref = secret.get(key) or ""
-            if not ref:
-                var = re.sub(r"[^A-Z0-9]+", "_", f"{name}_{key}".upper()).strip("_")
-                ref = f"${{env:{var}}}"
-            params[key] = ref
-            placeholders.extend(re.findall(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}", ref))
+            ref = secret.get(key)
+            if ref:
+                placeholders.extend(substitute(ref, {}).names)
+            params[key] = ref or _placeholder(name, key, placeholders)
     return params
 
 
@@ -140,17 +135,12 @@ def _provider(pid: str, brokerage: dict[str, object], name: str, placeholders: l
         return dict(brokerage)
     settings: dict[str, object] = {"id": pid}
     for key in DATA_PROVIDERS.get(pid, ()):
-        if is_secret_key(key):
-            var = re.sub(r"[^A-Z0-9]+", "_", f"{name}_{key}".upper()).strip("_")
-            settings[key] = f"${{env:{var}}}"
-            placeholders.append(var)
-        else:
-            settings[key] = "SET-ME"
+        settings[key] = _placeholder(name, key, placeholders) if is_secret_key(key) else "SET-ME"
     return settings
 
 
-def _providers(form: object) -> list[str]:
-    """liveForm.dataProvidersData: a list of {id} objects (OpenAPI LiveForm); plain ids are read too."""
-    raw = form.get("dataProvidersData") if isinstance(form, dict) else None
-    ids = [p.get("id") if isinstance(p, dict) else p for p in raw or []]
-    return [str(i) for i in ids if isinstance(i, str) and i]
+def _placeholder(name: str, key: str, placeholders: list[str]) -> str:
+    """`${env:MANIFEST_KEY}` where a secret goes; the variable is listed in the file's header."""
+    var = re.sub(r"[^A-Z0-9]+", "_", f"{name}_{key}".upper()).strip("_")
+    placeholders.append(var)
+    return f"${{env:{var}}}"

@@ -119,6 +119,21 @@ def node(row: Any) -> Node:
     )
 
 
+def node_running(project: Project, nodes: Iterable[Node]) -> Node | None:
+    """The busy live node holding this project's deployment (nodes report it by project id or name)."""
+    for n in nodes:
+        if n.busy and (n.project_id == project.project_id or (n.project_name and n.project_name == project.name)):
+            return n
+    return None
+
+
+def reported_providers(live_form: Any) -> list[str]:
+    """liveForm.dataProvidersData: a list of {id} objects (OpenAPI LiveForm); plain ids are read too."""
+    raw = live_form.get("dataProvidersData") if isinstance(live_form, dict) else None
+    ids = [p.get("id") if isinstance(p, dict) else p for p in raw or []]
+    return [str(i) for i in ids if isinstance(i, str) and i]
+
+
 def read_state(api: Api, organization_id: str) -> LiveState:
     """Three calls however many manifests: live/list, projects/read, and the live nodes (a fourth only when the
     documented projects/nodes/read is refused and the legacy nodes/read serves instead)."""

@@ -31,8 +31,7 @@ def preflight_step(ctx: Context, r: Result) -> None:
 def _warn_if_no_rollback(ctx: Context, r: Result) -> None:
     """Say before the stop, not after, when a failed replace could not be undone."""
     if r.change.entry is None:
-        why = "qcdeploy did not start the deployment it replaces, so there is no recorded spec to go back to"
-        ctx.log(r.change.name, f"note: if the new deployment fails it cannot be rolled back ({why})")
+        ctx.log(r.change.name, f"note: if the new deployment fails it cannot be rolled back ({rollback.NOT_OURS})")
         return
     d = r.change.desired
     assert d is not None

@@ -19,8 +19,11 @@ from qcdeploy.apply.creating import launch, set_parameters, watch
 from qcdeploy.apply.outcome import Outcome, Result
 from qcdeploy.envref import substitute
 from qcdeploy.errors import QcdeployError
-from qcdeploy.fingerprint import SENSITIVE_KEY, is_sensitive, secret_hash
+from qcdeploy.fingerprint import SENSITIVE_KEY, is_sensitive, masked, secret_hash
 from qcdeploy.model import LedgerEntry, LiveDeployment
+from qcdeploy.yamlsrc import dotted
+
+NOT_OURS = "qcdeploy did not start the deployment it replaces, so there is no recorded spec to go back to"
 
 
 def previous_body(
@@ -34,13 +37,13 @@ def previous_body(
     for path, leaf in list(_sensitive_leaves(fields, ())):
         ref = refs.get(path)
         if ref is None:
-            return None, f"the ledger does not say where the secret at {_dotted(path)} came from"
+            return None, f"the ledger does not say where the secret at {dotted(path)} came from"
         sub = substitute(ref, environ)
         if sub.missing or sub.invalid:
             return None, f"{', '.join(sub.missing or sub.invalid)} is not set"
         if secret_hash(sub.value, salt) != leaf[SENSITIVE_KEY]:
             notes.append(f"{', '.join(sub.names)} has changed since it ran")
-        _set(fields, path, sub.value)
+        fields = masked(fields, [path], sub.value)
     return create_body(fields, entry.compile_id, lean_version), "; ".join(notes)
 
 
@@ -56,7 +59,7 @@ def rollback_step(ctx: Context, r: Result, why: str) -> None:
         return  # something runs: the old deployment never stopped, or the new one is up after all
     entry = c.entry
     if not ctx.options.rollback or entry is None:
-        reason = "--no-rollback" if entry is not None else "qcdeploy did not start the deployment it replaced"
+        reason = "--no-rollback" if entry is not None else NOT_OURS
         r.flat = f"no deployment is running ({why}; not rolled back: {reason})"
         return
     body, note = previous_body(entry, ctx.environ, ctx.ledger.salt, c.desired.project.lean_version)
@@ -110,13 +113,3 @@ def _sensitive_leaves(tree: Any, path: tuple[str | int, ...]) -> Any:
     elif isinstance(tree, list):
         for i, value in enumerate(tree):
             yield from _sensitive_leaves(value, (*path, i))
-
-
-def _set(tree: Any, path: tuple[str | int, ...], value: Any) -> None:
-    for part in path[:-1]:
-        tree = tree[part]
-    tree[path[-1]] = value
-
-
-def _dotted(path: tuple[str | int, ...]) -> str:
-    return ".".join(map(str, path))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -96,7 +95,9 @@ def _adopt(app: App, files: list[str], names: list[str]) -> int:
 
 
 def _placeholders(text: str) -> list[str]:
-    return re.findall(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}", text)
+    from qcdeploy.envref import substitute
+
+    return substitute(text, {}).names
 
 
 def app_adopt(app: App, files: list[str], names: list[str]) -> int:

@@ -7,8 +7,8 @@ from datetime import datetime, timezone
 import pytest
 
 from qcdeploy.brokerages import module_id
-from qcdeploy.export import _providers
 from qcdeploy.live import deployment, parse_time, project
+from qcdeploy.live import reported_providers as _providers
 
 WHEN = datetime(2021, 11, 26, 15, 18, 27, tzinfo=timezone.utc)
 
