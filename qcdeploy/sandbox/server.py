@@ -8,6 +8,7 @@ import hmac
 import ipaddress
 import json
 import random
+import re
 import signal
 import socket
 import threading
@@ -71,10 +72,11 @@ class SandboxServer(ThreadingHTTPServer):
         """One JSON line per API request (credentials masked): what a client really sends."""
         if not self.log_path:
             return
-        shown = {k: "(secret)" if is_secret_key(str(k)) else v for k, v in body.items()}
-        for key in ("brokerage", "dataProviders"):
-            if isinstance(shown.get(key), dict):
-                shown[key] = _masked(shown[key])
+        shown = _masked(body)
+        for key, value in body.items():  # form-encoded parameters: the value beside a credential-like key
+            match = re.fullmatch(r"parameters\[(\d+)\]\[key\]", str(key))
+            if match and is_secret_key(str(value)):
+                shown[f"parameters[{match.group(1)}][value]"] = "(secret)"
         line = json.dumps(
             {
                 "t": round(time.time(), 3),

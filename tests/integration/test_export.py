@@ -115,3 +115,15 @@ def test_export_skips_managed_and_never_writes_a_secret_parameter(cli, sandbox, 
     text = (out / "live-momentum.yaml").read_text()
     assert everything.code == 0 and "signal-key: ${env:IB_PASSWORD}" in text and "n: '3'" in text
     assert SECRET not in text + everything.text
+
+
+def test_export_of_a_brokerage_it_cannot_name_writes_set_me_which_validate_refuses(cli, sandbox, tmp_path):
+    from tests.helpers import NODE1, P_MOMENTUM
+
+    sandbox.admin("deploy", projectId=P_MOMENTUM, nodeId=NODE1, settings={"brokerage": {"id": "FXCMBrokerage"}})
+    out = tmp_path / "odd"
+    assert cli("export", "--out", str(out)).code == 0
+    text = (out / "live-momentum.yaml").read_text()
+    assert "id: SET-ME" in text and "names no known module" in text and "FXCMBrokerage\n" not in text.split("spec:")[1]
+    refused = cli("validate", str(out))
+    assert refused.code == 1 and "'SET-ME' is not a known brokerage id" in refused.err

@@ -121,3 +121,11 @@ def test_broken_ledger_is_a_clear_error(tmp_path, change, expected):
     state.write_text(json.dumps({"version": 1, "serial": 1, "salt": "00ff", "deployments": {}} | change))
     done, _ = run(["state", "show"], tmp_path, {"QCDEPLOY_STATE": str(state)})
     assert done.returncode == 1 and expected in done.stderr and "Traceback" not in done.stderr, done.stderr
+
+
+def test_a_limit_that_is_not_a_number_is_named(tmp_path):
+    path = tmp_path / "m.yaml"
+    path.write_text(HEAD % "m" + SPEC)
+    done, _ = run(["validate", str(path)], tmp_path, {"QCDEPLOY_MAX_DOCUMENTS": "lots"})
+    assert done.returncode == 1 and "QCDEPLOY_MAX_DOCUMENTS must be a whole number, not 'lots'" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -102,3 +102,38 @@ def test_secrets_echoed_back_by_the_api_in_every_form(cli, sandbox, manifests, t
     ascii_escaped = json.dumps(ODD, ensure_ascii=True)[1:-1]
     scan(tmp_path, cli.runs, ODD, escaped, ascii_escaped, f'"{SHORT}"', API_TOKEN)
     assert '"apikey": "(sensitive)"' in result.out  # short: redacted by place
+
+
+def test_no_secret_in_the_newer_outputs(cli, manifests, tmp_path, monkeypatch):
+    """doctor, drift, apply --format json, -v (retries), export --all, state show, and the sandbox's request log."""
+    from tests.helpers import start_sandbox
+
+    log = tmp_path / "requests.jsonl"
+    box = start_sandbox(log=str(log))
+    try:
+        monkeypatch.setenv("QC_API_URL", box.url)
+        write(
+            manifests,
+            "a.yaml",
+            manifest(
+                "meanrev",
+                P_MEANREV,
+                node="live-node-2",
+                brokerage=ib_brokerage(),
+                parameters={"api-key": "${env:IB_PASSWORD}"},
+            ),
+        )
+        box.admin("faults", once={"error": {"live/list": 1}})
+        assert cli("-v", "apply", "--auto-approve", "--format", "json", str(manifests)).code == 0
+        assert cli("-v", "doctor", str(manifests)).code == 0
+        assert cli("-v", "drift", str(manifests)).code == 0
+        assert cli("-v", "state", "show", "--format", "json").code == 0
+        assert cli("export", "--all", "--out", str(tmp_path / "exported")).code == 0
+        box.admin("faults", once={"error": {"live/list": 1}})
+        monkeypatch.setenv("IB_PASSWORD", ROTATED)
+        assert cli("-v", "apply", "--auto-approve", "--format", "json", str(manifests)).code == 0
+    finally:
+        box.server.shutdown()
+        box.server.server_close()
+    assert log.stat().st_size > 0 and any("retrying in" in run.err for run in cli.runs)
+    scan(tmp_path, cli.runs, SECRET, ROTATED, API_TOKEN)
