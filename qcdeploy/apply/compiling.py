@@ -17,8 +17,8 @@ def compile_step(ctx: Context, r: Result) -> None:
             raise StepFailed(message, lasting=True)
         r.compile_id = pinned
         return
-    # read before compiling: a later edit then shows as a code change (safe), never the reverse
-    r.project_modified = str(ctx.api.project(pid).get("modified") or "") or None
+    # as the plan read it, before compiling: a later edit then shows as a code change (safe), never the reverse
+    r.project_modified = d.project.modified or None
     compile_id = str(ctx.api.compile_create(pid).get("compileId") or "")
     if not compile_id:
         raise StepFailed("compile/create returned no compileId; nothing was stopped")
@@ -28,7 +28,7 @@ def compile_step(ctx: Context, r: Result) -> None:
         lambda a: a.get("state") in ("BuildSuccess", "BuildError"),
         ctx.timeout,
         ctx.progress(r, "the compile"),
-        first=0.25,  # most compiles take seconds: the lean CLI polls every 0.25 s at first
+        first=0.25,  # a compile takes seconds: no sooner than 0.25 s, however short the status interval
     )
     if not finished and ctx.poller.cancel.is_set():
         raise Interrupted(f"interrupted while compiling {compile_id}; nothing was stopped")

@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 
 from qcdeploy import live
 from qcdeploy.api import Api
+from qcdeploy.apply.board import StatusBoard
 from qcdeploy.apply.outcome import Result
 from qcdeploy.apply.waiting import Poller
 from qcdeploy.errors import ApiError
@@ -37,6 +38,10 @@ class Context:
     environ: Mapping[str, str] = field(default_factory=dict)
     baseline: Mapping[int, str] = field(default_factory=dict)
     now: Callable[[], datetime] = field(default=lambda: datetime.now(timezone.utc))
+    board: StatusBoard = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.board = StatusBoard(self.api, fresh=self.poller.interval, clock=self.poller.clock)
 
     @property
     def timeout(self) -> float:

@@ -94,7 +94,7 @@ def watch(ctx: Context, name: str, pid: int, deploy_id: str, health_window: floa
     seen: list[str] = []
 
     def probe() -> LiveDeployment | None:
-        dep = ctx.read_or_none(pid, deploy_id)  # a failed read is "not known yet", not a failed deployment
+        dep = ctx.board.status(pid, deploy_id)  # a failed read is "not known yet", not a failed deployment
         if dep is not None and (not seen or seen[-1] != dep.status):
             seen.append(dep.status)
             ctx.log(name, f"{deploy_id} {dep.status}")
@@ -103,9 +103,10 @@ def watch(ctx: Context, name: str, pid: int, deploy_id: str, health_window: floa
     def settled(d: LiveDeployment | None) -> bool:
         return d is not None and (d.status == "Running" or not d.active)
 
-    final, finished = ctx.poller.until(probe, settled, ctx.timeout, lambda s: ctx.log(name, f"waiting ({s:.0f}s)"))
-    if final is not None and final.status == "Running":
-        return _healthy(ctx, name, deploy_id, probe, health_window)
+    with ctx.board.waiting():
+        final, finished = ctx.poller.until(probe, settled, ctx.timeout, lambda s: ctx.log(name, f"waiting ({s:.0f}s)"))
+        if final is not None and final.status == "Running":
+            return _healthy(ctx, name, deploy_id, probe, health_window)
     if not finished and ctx.poller.cancel.is_set():
         return f"deployed {deploy_id} ({final.status if final else 'status unknown'}; stopped waiting)"
     if not finished:

@@ -73,9 +73,10 @@ def _stop_until_inactive(ctx: Context, r: Result, pid: int, planned: str) -> Liv
     while True:
         left = deadline - time.monotonic()
         window = left if confirmed else min(grace, left)
-        final, finished = ctx.poller.until(
-            lambda: ctx.read_or_none(pid), gone, window, ctx.progress(r, "the stop"), cancellable=False
-        )
+        with ctx.board.waiting():
+            final, finished = ctx.poller.until(
+                lambda: ctx.board.status(pid, planned), gone, window, ctx.progress(r, "the stop"), cancellable=False
+            )
         if finished or (final is None and time.monotonic() >= deadline):
             return final
         if time.monotonic() >= deadline:

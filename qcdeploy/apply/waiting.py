@@ -32,7 +32,7 @@ class Poller:
     ) -> tuple[T, bool]:
         start = self.clock()
         next_note = start + self.progress_every
-        delay = min(first, self.interval) if first is not None else self.interval
+        delay = first if first is not None else self.interval  # `first`: when the wait is known to be longer
         while True:
             result = probe()
             if done(result):
