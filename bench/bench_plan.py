@@ -1,19 +1,16 @@
-"""Benchmark: plan over 1,000 manifests against an API holding 10,000 live records.
+"""Benchmark: plan over 1,000 and 5,000 manifests against an API holding 10,000 live records.
 
-Prints wall time, API calls (must be 3), time spent waiting on HTTP, and the local part.
-The sandbox runs in this process on loopback, so "HTTP" includes its own JSON work.
+Whole processes, as a user runs them: the sandbox in its own process, `qcdeploy plan` in another. Prints the
+wall time (median of 3), peak memory, the API calls (asserted: 3, however many manifests) and whether the time
+grows linearly with the manifests, each beside its goal.
 """
 
 from __future__ import annotations
 
-import contextlib
-import io
-import json
 import os
 import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
@@ -21,32 +18,33 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from qcdeploy import client as client_mod
-from qcdeploy.cli import main
-from qcdeploy.fingerprint import secret_hash
-from qcdeploy.sandbox.seed import world_from_seed
-from qcdeploy.sandbox.server import start
+from bench.process import Sandbox, qcdeploy, sandbox
+from bench.report import Row, machine, show
 
-MANIFESTS, PROJECTS, HISTORY, ACCOUNTS = 1000, 2000, 5, 10
+RECORDS, ACCOUNTS, RUNS = 10_000, 10, 3
+PLAN_CALLS = 3  # live/list, projects/read, projects/nodes/read
 USER, TOKEN, ORG = "1", "bench-token-0123456789", "bench-org"
+GOALS = {1000: (0.6, None), 5000: (2.5, 120.0)}  # seconds, MiB
 
 
-def seed() -> dict[str, Any]:
-    # as after an apply: the project parameters are the manifests' (apply sets them before deploying)
+def seed(manifests: int) -> dict[str, Any]:
+    """As after an apply: the project parameters are the manifests' (apply sets them before deploying)."""
+    projects_n = max(2 * manifests, 2000)  # half of them with a manifest
+    history = RECORDS // projects_n
     projects = [
         {"projectId": 1000 + i, "name": f"Live/Strategy{i:05d}", "parameters": {"fast": i % 50, "slow": 100 + i % 7}}
-        for i in range(PROJECTS)
+        for i in range(projects_n)
     ]
-    nodes = [{"id": f"LN-{i:032x}", "name": f"node-{i}"} for i in range(MANIFESTS)]
+    nodes = [{"id": f"LN-{i:032x}", "name": f"node-{i}"} for i in range(manifests)]
     deployments = []
-    for i in range(PROJECTS):
-        for h in range(HISTORY):
-            last = h == HISTORY - 1
+    for i in range(projects_n):
+        for h in range(history):
+            last = h == history - 1
             deployments.append(
                 {
                     "projectId": 1000 + i,
                     "deployId": f"L-{i:016x}{h:016x}",
-                    "nodeId": f"LN-{i:032x}" if last and i < MANIFESTS else "",
+                    "nodeId": f"LN-{i:032x}" if last and i < manifests else "",
                     "status": "Running" if last else "Stopped",
                     "launched": f"2026-0{1 + h}-01 10:00:00",
                 }
@@ -88,13 +86,6 @@ def manifest(i: int) -> dict[str, Any]:
     }
 
 
-def run(args: list[str]) -> tuple[int, str]:
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        code = main(args)
-    return code, out.getvalue()
-
-
 def adopt_all(directory: Path) -> None:
     """Write a ledger that owns every deployment, as after a full apply (one write, not 1,000)."""
     from qcdeploy.app import App
@@ -119,72 +110,73 @@ def adopt_all(directory: Path) -> None:
     ledger.put_all(entries)
 
 
-class HttpTimer:
-    def __init__(self) -> None:
-        self.seconds = 0.0
-        self.original = client_mod.Client._call
-
-    def __enter__(self) -> HttpTimer:
-        timer = self
-
-        def timed(self_: Any, *args: Any, **kwargs: Any) -> Any:
-            t = time.perf_counter()
-            try:
-                return timer.original(self_, *args, **kwargs)
-            finally:
-                timer.seconds += time.perf_counter() - t
-
-        client_mod.Client._call = timed  # type: ignore[method-assign,assignment]
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        client_mod.Client._call = self.original  # type: ignore[method-assign]
+def environment(box: Sandbox, tmp: Path) -> dict[str, str]:
+    env = {
+        "QC_API_URL": box.url,
+        "QC_USER_ID": USER,
+        "QC_API_TOKEN": TOKEN,
+        "QC_ORGANIZATION_ID": ORG,
+        "QCDEPLOY_STATE": str(tmp / "state.json"),
+    }
+    env.update({f"IB_PASSWORD_{k}": f"bench-secret-{k}" for k in range(ACCOUNTS)})
+    return env
 
 
-def main_bench() -> None:
-    server = start(world_from_seed(seed()))
-    with tempfile.TemporaryDirectory() as tmp:
-        directory = Path(tmp, "manifests")
+def measure(manifests: int) -> dict[str, tuple[float, float]]:
+    """{case: (median seconds, peak MiB)} for plans over `manifests` files, unmanaged then all managed."""
+    results: dict[str, tuple[float, float]] = {}
+    with tempfile.TemporaryDirectory() as tmp_name, sandbox(seed(manifests)) as box:
+        tmp = Path(tmp_name)
+        directory = tmp / "manifests"
         directory.mkdir()
-        for i in range(MANIFESTS):
+        for i in range(manifests):
             (directory / f"strategy-{i:05d}.yaml").write_text(yaml.safe_dump(manifest(i)))
-        os.environ.update(
-            {
-                "QC_API_URL": server.url,
-                "QC_USER_ID": USER,
-                "QC_API_TOKEN": TOKEN,
-                "QC_ORGANIZATION_ID": ORG,
-                "QCDEPLOY_STATE": str(Path(tmp, "state.json")),
-            }
-        )
-        os.environ.update({f"IB_PASSWORD_{k}": f"bench-secret-{k}" for k in range(ACCOUNTS)})
-        rows = len(json.loads(json.dumps(server.world.to_json()["deployments"])))
-        print(
-            f"API holds {rows} live records over {PROJECTS} projects; {MANIFESTS} manifests "
-            f"({MANIFESTS // 2} with one of {ACCOUNTS} IB secrets)"
-        )
-        for label, prepare in (("unmanaged (empty ledger)", None), ("all managed, no changes", adopt_all)):
-            if prepare:
-                prepare(directory)
-            walls, https = [], []
-            for _ in range(3):
-                secret_hash.cache_clear()  # as in a fresh process: each distinct secret is hashed once
-                calls_before = sum(server.calls.values())
-                with HttpTimer() as timer:
-                    t = time.perf_counter()
-                    code, out = run(["--no-color", "plan", str(directory)])
-                    walls.append(time.perf_counter() - t)
-                https.append(timer.seconds)
-                calls = sum(server.calls.values()) - calls_before
-                assert code == 0, out[-2000:]
-            wall, http = statistics.median(walls), statistics.median(https)
+        env = environment(box, tmp)
+        for case in ("unmanaged", "managed"):
+            if case == "managed":
+                saved = dict(os.environ)
+                os.environ.update(env)
+                try:
+                    adopt_all(directory)
+                finally:
+                    os.environ.clear()
+                    os.environ.update(saved)
+            runs = []
+            for _ in range(RUNS):
+                before = sum(box.calls().values())
+                run = qcdeploy(["--no-color", "plan", str(directory)], env)
+                calls = sum(box.calls().values()) - before  # admin reads are not counted
+                assert run.code == 0, run.stderr[-2000:]
+                assert calls == PLAN_CALLS, f"plan made {calls} API calls, not {PLAN_CALLS}"
+                runs.append(run)
+            results[case] = (statistics.median(r.seconds for r in runs), max(r.peak_mib for r in runs))
             print(
-                f"plan, {label}: wall {wall:.3f}s (median of 3), API calls {calls}, "
-                f"HTTP+sandbox {http:.3f}s, local {wall - http:.3f}s; target < 1.5s local: "
-                f"{'OK' if wall - http < 1.5 else 'MISSED'}; last line: {out.strip().splitlines()[-1]}"
+                f"  {manifests} manifests, {case}: {results[case][0]:.2f}s, {results[case][1]:.0f} MiB, "
+                f"{PLAN_CALLS} API calls; {runs[-1].stdout.strip().splitlines()[-1]}",
+                file=sys.stderr,
             )
-    server.shutdown()
+    return results
+
+
+def rows() -> list[Row]:
+    measured = {n: measure(n) for n in GOALS}
+    out = []
+    for n, (goal_s, goal_mib) in GOALS.items():
+        (c_s, c_mib), (m_s, m_mib) = measured[n]["unmanaged"], measured[n]["managed"]
+        text = f"{c_s:.2f} s / {m_s:.2f} s"
+        goal = f"<= {goal_s} s"
+        met = max(c_s, m_s) <= goal_s
+        if goal_mib is not None:
+            text += f", peak {c_mib:.0f} / {m_mib:.0f} MiB"
+            goal += f", <= {goal_mib:.0f} MiB"
+            met = met and max(c_mib, m_mib) <= goal_mib
+        out.append(Row(f"plan, {n:,} manifests (unmanaged / all managed)", text, goal, met))
+    ratio = max(measured[5000][c][0] / measured[1000][c][0] for c in ("unmanaged", "managed"))
+    out.append(Row("plan time, 5,000 / 1,000 manifests", f"x{ratio:.1f}", "<= x5.0 (linear)", ratio <= 5.0))
+    out.append(Row("plan API calls, any number of manifests", str(PLAN_CALLS), "3 (asserted)", True))
+    return out
 
 
 if __name__ == "__main__":
-    main_bench()
+    print(f"plan on {machine()}; {RECORDS:,} live records; half the manifests with one of {ACCOUNTS} IB secrets")
+    sys.exit(0 if show(rows()) else 1)

@@ -17,6 +17,7 @@ from qcdeploy.redact import register, scrub
 
 if TYPE_CHECKING:
     from qcdeploy.api import Api
+    from qcdeploy.background import Background
     from qcdeploy.environments import Environment
     from qcdeploy.ledger import Ledger
     from qcdeploy.manifest import Manifest
@@ -37,6 +38,7 @@ class App:
     _api: Api | None = None
     _backend: Backend | None = None
     _loaded: dict[tuple[str, ...], list[Manifest]] = field(default_factory=dict)
+    _reading: Background[LiveState] | None = None
 
     def out(self, text: str = "", nl: bool = True) -> None:
         click.echo(scrub(text), nl=nl)
@@ -115,11 +117,20 @@ class App:
 
         return Ledger.load(self.backend())
 
+    def prefetch(self) -> None:
+        """Start reading the live state now (it needs no manifest): the API answers while the manifests load."""
+        from qcdeploy.background import Background
+        from qcdeploy.live import read_state
+
+        if self._reading is None:
+            self._reading = Background(lambda: read_state(self.api(), self.settings.organization_id))
+
     def observe(self, manifests: Sequence[Manifest]) -> tuple[LiveState, list[Desired]]:
-        """Read the live state (three calls) and resolve every manifest against it."""
+        """Read the live state (three calls; the prefetched read, once) and resolve every manifest against it."""
         from qcdeploy.live import read_state, resolve
 
-        state = read_state(self.api(), self.settings.organization_id)
+        reading, self._reading = self._reading, None
+        state = reading.result() if reading is not None else read_state(self.api(), self.settings.organization_id)
         return state, resolve(manifests, state)
 
 

@@ -201,9 +201,12 @@ def apply_to_schema(schema: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
-if __name__ == "__main__":  # regenerate both copies of the schema from the catalogue
+if __name__ == "__main__":  # regenerate both copies of the schema (and its pre-checks) from the catalogue
     from pathlib import Path
 
     root = Path(__file__).resolve().parent
     for path in (root / "data" / "qcdeploy-v1.schema.json", root.parent / "schemas" / "qcdeploy-v1.schema.json"):
         path.write_text(json.dumps(apply_to_schema(json.loads(path.read_text("utf-8"))), indent=2) + "\n", "utf-8")
+    from qcdeploy.schemacheck import write_all
+
+    write_all()  # and the compiled pre-checks of it

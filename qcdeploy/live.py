@@ -8,9 +8,10 @@ from datetime import datetime, timezone
 from typing import Any
 
 from qcdeploy.api import Api
+from qcdeploy.background import Background
 from qcdeploy.errors import ApiError, AuthError, ConfigError, Problem, ProblemsError
 from qcdeploy.manifest import Manifest
-from qcdeploy.model import Desired, LiveDeployment, LiveState, Node, Project
+from qcdeploy.model import ACTIVE_STATUSES, Desired, LiveDeployment, LiveState, Node, Project
 
 _FORMATS = (
     "%Y-%m-%dT%H:%M:%S.%fZ",
@@ -67,15 +68,22 @@ _EPOCH = datetime.min.replace(tzinfo=timezone.utc)
 
 def newest_per_project(rows: Iterable[Any]) -> dict[int, LiveDeployment]:
     """The list is a history: per project, the active deployment if any (there is at most one),
-    else the latest launch; a row without a launch time counts as later than the rows before it."""
-    newest: dict[int, tuple[tuple[bool, datetime, int], LiveDeployment]] = {}
+    else the latest launch; a row without a launch time counts as later than the rows before it.
+    Only each project's newest row is decoded in full: a large account lists tens of thousands."""
+    newest: dict[int, tuple[tuple[bool, datetime, int], Any]] = {}
     for index, row in enumerate(rows):
-        dep = deployment(row)
-        key = (dep.active, dep.launched or _EPOCH, index)
-        old = newest.get(dep.project_id)
+        try:
+            pid = int(row["projectId"]) if isinstance(row, dict) and "deployId" in row else None
+        except (KeyError, TypeError, ValueError):
+            pid = None
+        if pid is None:
+            deployment(row)  # raises: the API answer is malformed
+            continue
+        key = (str(row.get("status") or "") in ACTIVE_STATUSES, parse_time(row.get("launched")) or _EPOCH, index)
+        old = newest.get(pid)
         if old is None or key > old[0]:
-            newest[dep.project_id] = (key, dep)
-    return {pid: dep for pid, (_, dep) in newest.items()}
+            newest[pid] = (key, row)
+    return {pid: deployment(row) for pid, (_, row) in newest.items()}
 
 
 def project(row: Any) -> Project:
@@ -137,10 +145,10 @@ def reported_providers(live_form: Any) -> list[str]:
 def read_state(api: Api, organization_id: str) -> LiveState:
     """Three calls however many manifests: live/list, projects/read, and the live nodes (a fourth only when the
     documented projects/nodes/read is refused and the legacy nodes/read serves instead)."""
-    deployments = newest_per_project(api.live_list())
+    listing = Background(api.live_list)  # the other two wait on each other, not on this one
     projects = {p.project_id: p for p in map(project, api.projects(organization_id))}
     nodes = tuple(map(node, _live_nodes(api, organization_id, projects)))
-    return LiveState(deployments, projects, nodes)
+    return LiveState(newest_per_project(listing.result()), projects, nodes)
 
 
 def _live_nodes(api: Api, organization_id: str, projects: dict[int, Project]) -> list[Any]:

@@ -142,7 +142,7 @@ def _load(paths: Sequence[str], environ: Mapping[str, str], env: str | None, eve
         if env is not None:
             result.problems.append(Problem(f"no Environment named '{env}' (the manifests define no environments)"))
             return result
-        _resolve_all(base, environ, result, len(base) >= schema.FAST_FROM)
+        _resolve_all(base, environ, result)
         return result
     if env is None and not every_environment:
         result.problems.append(Problem(f"the manifests define environments {', '.join(sorted(envs))}: pass --env NAME"))
@@ -151,7 +151,7 @@ def _load(paths: Sequence[str], environ: Mapping[str, str], env: str | None, eve
         if name not in envs:
             result.problems.append(Problem(f"no Environment named '{name}' (known: {', '.join(sorted(envs))})"))
             continue
-        _resolve_environment(base, envs[name], environ, result, len(base) >= schema.FAST_FROM)
+        _resolve_environment(base, envs[name], environ, result)
     result.environment = envs.get(env) if env is not None else None
     return result
 
@@ -232,19 +232,19 @@ def _environments(docs: Sequence[Document], problems: list[Problem]) -> dict[str
     return found
 
 
-def _resolve_all(docs: Sequence[Document], environ: Mapping[str, str], result: LoadResult, fast: bool) -> None:
-    manifests = [m for m in (_manifest(doc, environ, result.problems, fast) for doc in docs) if m is not None]
+def _resolve_all(docs: Sequence[Document], environ: Mapping[str, str], result: LoadResult) -> None:
+    manifests = [m for m in (_manifest(doc, environ, result.problems) for doc in docs) if m is not None]
     result.problems.extend(cross_check(manifests))
     result.manifests.extend(manifests)
 
 
 def _resolve_environment(
-    docs: Sequence[Document], env: Environment, environ: Mapping[str, str], result: LoadResult, fast: bool
+    docs: Sequence[Document], env: Environment, environ: Mapping[str, str], result: LoadResult
 ) -> None:
     names = [_name(d) for d in docs]
     problems: list[Problem] = environments.check_references(env, [n for n in names if n])
     overlaid = [o for o in (environments.overlay(d, env) for d in docs) if o is not None]
-    manifests = [m for m in (_manifest(doc, environ, problems, fast) for doc in overlaid) if m is not None]
+    manifests = [m for m in (_manifest(doc, environ, problems) for doc in overlaid) if m is not None]
     problems.extend(cross_check(manifests))
     seen = set(map(str, result.problems))
     for p in problems:  # a problem in a base file shows once, not once per environment
@@ -260,14 +260,14 @@ def _name(doc: Document) -> str | None:
     return name if isinstance(name, str) else None
 
 
-def _manifest(doc: Document, environ: Mapping[str, str], out: list[Problem], fast: bool = False) -> Manifest | None:
+def _manifest(doc: Document, environ: Mapping[str, str], out: list[Problem]) -> Manifest | None:
     out.extend(doc.problems)
     if doc.problems:
         return None
     if not isinstance(doc.value, dict):
         out.append(Problem("a manifest must be a mapping (apiVersion, kind, metadata, spec)", doc.where(())))
         return None
-    problems = schema.check(doc, fast=fast) + _non_finite(doc.value, (), doc) + _float_project(doc)
+    problems = schema.check(doc) + _non_finite(doc.value, (), doc) + _float_project(doc)
     if not problems:
         problems = _misplaced_references(doc)
     if problems:

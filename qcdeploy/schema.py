@@ -26,15 +26,15 @@ def _validator(name: str) -> Any:
     return jsonschema.Draft202012Validator(json.loads(schema_text(name)))
 
 
-FAST_FROM = 20  # documents: below this, compiling the fast validator costs more than it saves
-
-
 @functools.cache
 def _fast(name: str) -> Any:
-    """A compiled pre-check (fastjsonschema): only a document it refuses gets jsonschema's located report."""
+    """A compiled pre-check (fastjsonschema, generated ahead of time): only a document it refuses gets
+    jsonschema's located report, so the common path never imports jsonschema."""
     import fastjsonschema
 
-    validate = fastjsonschema.compile(json.loads(schema_text(name)), use_default=False, use_formats=False)
+    from qcdeploy.schemacheck import validator
+
+    validate = validator(name, schema_text(name))
 
     def valid(value: Any) -> bool:
         try:
@@ -46,11 +46,13 @@ def _fast(name: str) -> Any:
     return valid
 
 
-def check(doc: Document, name: str = SCHEMA_FILE, fast: bool = False) -> list[Problem]:
-    """Every schema violation in doc, each at the place it was written. `fast`: for many documents, a compiled
-    pre-check passes the valid ones (most) without jsonschema's slower walk."""
-    if fast and _fast(name)(doc.value):
-        return []
+def check(doc: Document, name: str = SCHEMA_FILE) -> list[Problem]:
+    """Every schema violation in doc, each at the place it was written."""
+    return [] if _fast(name)(doc.value) else located(doc, name)
+
+
+def located(doc: Document, name: str = SCHEMA_FILE) -> list[Problem]:
+    """jsonschema's full report on doc, each problem at file:line:col."""
     problems: list[Problem] = []
     for error in sorted(_validator(name).iter_errors(doc.value), key=lambda e: list(e.absolute_path)):
         path: Path = tuple(error.absolute_path)

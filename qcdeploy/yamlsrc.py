@@ -68,6 +68,8 @@ def read_documents(file: str, text: str) -> Iterator[Document]:
             doc.value = _construct(node, (), doc)
         except _Refused as exc:  # hostile or broken structure: one problem, where it was found
             doc.value, doc.problems = None, [Problem(exc.message, exc.where)]
+        finally:
+            _SCALARS.constructed_objects.clear()  # its cache would keep every node of every file alive
         if doc.value is not None or doc.problems:  # an empty document (a trailing ---) is nothing
             yield doc
 

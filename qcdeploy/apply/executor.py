@@ -1,8 +1,9 @@
 """Carries out a Plan in phases over a pool of workers; replaces go in waves and halt on a failure.
 
-Order: compile every create (a broken build never stops anything); preflight every create (nothing stops
-unless its successor can be sent); plain stops; replaces in waves of --max-unavailable, each wave stopping its
-members and then creating them, rolling back any that does not come up; plain creates; ledger-only updates.
+Order: compile every create, up to COMPILES at once (a broken build never stops anything); preflight every
+create (nothing stops unless its successor can be sent); plain stops; replaces in waves of --max-unavailable,
+each wave stopping its members and then creating them, rolling back any that does not come up; plain
+creates; ledger-only updates.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from qcdeploy.model import Action, Change
 from qcdeploy.redact import scrub
 
 Step = Callable[[Context, Result], None]
+COMPILES = 8  # compiles in flight at once, whatever --parallelism (it bounds deployments changing at once)
 
 
 @dataclass
@@ -54,7 +56,8 @@ class Executor:
                 r.lasting = True
         runnable = [r for r in results if not r.change.blocked]
         creating = [r for r in runnable if r.change.creates]
-        self._phase(creating, compile_step, new_work=True)
+        # compiles change nothing that trades: they need not wait for --parallelism's turn
+        self._phase(creating, compile_step, new_work=True, workers=max(self.ctx.options.parallelism, COMPILES))
         self._phase([r for r in creating if r.ok], preflight_step, new_work=True)
         self._phase([r for r in runnable if r.change.stops and not r.change.creates], stop_step, new_work=True)
         self._roll_out([r for r in creating if r.change.action is Action.REPLACE and r.ok])
@@ -98,7 +101,7 @@ class Executor:
         elif r.flat:
             ctx.log(r.change.name, f"FLAT: {r.flat}")
 
-    def _phase(self, results: list[Result], step: Step, new_work: bool) -> None:
+    def _phase(self, results: list[Result], step: Step, new_work: bool, workers: int = 0) -> None:
         def guarded(r: Result) -> None:
             if self.interrupted.is_set() and (new_work or not r.stopped):
                 return
@@ -112,7 +115,7 @@ class Executor:
             except Exception as exc:  # contained: one change fails, the apply and its summary go on
                 self._fail(r, f"unexpected {type(exc).__name__}: {exc} (a bug in qcdeploy)")
 
-        with ThreadPoolExecutor(max_workers=max(1, self.ctx.options.parallelism)) as pool:
+        with ThreadPoolExecutor(max_workers=max(1, workers or self.ctx.options.parallelism)) as pool:
             list(pool.map(guarded, results))
 
     def _fail(self, r: Result, detail: str) -> None:

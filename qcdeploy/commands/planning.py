@@ -39,6 +39,7 @@ def make_plan(
     from qcdeploy.planner import PlanOptions
 
     paths, names = split_args(args)
+    app.prefetch()
     manifests = app.load(paths, require_secrets)
     ledger = app.ledger()
     check_names([*names, *targets], manifests, extra=list(ledger.entries))
