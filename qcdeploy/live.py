@@ -9,7 +9,7 @@ from typing import Any
 
 from qcdeploy.api import Api
 from qcdeploy.background import Background
-from qcdeploy.errors import ApiError, AuthError, ConfigError, Problem, ProblemsError
+from qcdeploy.errors import ApiError, AuthError, ConfigError, Problem, ProblemsError, QcdeployError
 from qcdeploy.manifest import Manifest
 from qcdeploy.model import ACTIVE_STATUSES, Desired, LiveDeployment, LiveState, Node, Project
 
@@ -146,8 +146,12 @@ def read_state(api: Api, organization_id: str) -> LiveState:
     """Three calls however many manifests: live/list, projects/read, and the live nodes (a fourth only when the
     documented projects/nodes/read is refused and the legacy nodes/read serves instead)."""
     listing = Background(api.live_list)  # the other two wait on each other, not on this one
-    projects = {p.project_id: p for p in map(project, api.projects(organization_id))}
-    nodes = tuple(map(node, _live_nodes(api, organization_id, projects)))
+    try:
+        projects = {p.project_id: p for p in map(project, api.projects(organization_id))}
+        nodes = tuple(map(node, _live_nodes(api, organization_id, projects)))
+    except QcdeployError:
+        listing.result()  # when both fail, the error reported is the first read's, as it was read alone
+        raise
     return LiveState(newest_per_project(listing.result()), projects, nodes)
 
 
