@@ -153,7 +153,7 @@ def measure(manifests: int) -> dict[str, tuple[float, float]]:
             print(
                 f"  {manifests} manifests, {case}: {results[case][0]:.2f}s, {results[case][1]:.0f} MiB, "
                 f"{PLAN_CALLS} API calls; {runs[-1].stdout.strip().splitlines()[-1]}",
-                file=sys.stderr,
+                flush=True,
             )
     return results
 

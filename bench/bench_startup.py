@@ -12,6 +12,10 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.report import Row, show
+
 RUNS = 10
 MANIFEST = """\
 apiVersion: qcdeploy/v1
@@ -21,7 +25,7 @@ spec: {project: 1, node: n1, brokerage: {id: QuantConnectBrokerage}}
 """
 PROBE = (
     "import sys; from qcdeploy.cli import main; main({args!r}); "
-    "print(sorted(m for m in ('requests', 'jsonschema', 'deepdiff') if m in sys.modules), file=sys.stderr)"
+    "print(sorted(m for m in ('requests', 'jsonschema', 'deepdiff') if m in sys.modules), flush=True)"
 )
 
 
@@ -39,17 +43,23 @@ def heavy_imports(args: list[str]) -> str:
     return done.stderr.strip().splitlines()[-1]
 
 
-def main() -> None:
+def rows() -> list[Row]:
+    out = []
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp, "m.yaml")
         path.write_text(MANIFEST)
         base = timed([sys.executable, "-c", "pass"])
-        print(f"python -c pass:            {base * 1000:7.1f} ms (median of {RUNS})")
-        for label, args in (("qcdeploy --help", ["--help"]), ("qcdeploy validate m.yaml", ["validate", str(path)])):
+        print(f"  python -c pass: {base * 1000:.1f} ms (median of {RUNS})", flush=True)
+        for label, args, goal in (
+            ("qcdeploy --help", ["--help"], 60),
+            ("qcdeploy validate m.yaml", ["validate", str(path)], 100),
+        ):
             wall = timed([sys.executable, "-m", "qcdeploy", *args])
-            ratio = f"{wall / base:4.1f}x python -c pass, +{(wall - base) * 1000:.0f} ms"
-            print(f"{label:<26} {wall * 1000:7.1f} ms  ({ratio}); heavy modules imported: {heavy_imports(args)}")
+            extra = (wall - base) * 1000
+            print(f"  {label}: {wall * 1000:.1f} ms; heavy modules imported: {heavy_imports(args)}", flush=True)
+            out.append(Row(f"{label}, over python -c pass", f"+{extra:.0f} ms", f"<= +{goal} ms", extra <= goal))
+    return out
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(0 if show(rows()) else 1)

@@ -130,7 +130,7 @@ def rows() -> list[Row]:
     lean = lean_command()
     if lean is None or not port_free():
         why = "the lean CLI is not installed" if lean is None else f"port {PORT} is taken"
-        print(f"bench_vs_lean skipped: {why}", file=sys.stderr)
+        print(f"bench_vs_lean skipped: {why}", flush=True)
         return [Row(f"apply, {N} projects, --parallelism 1, vs lean CLI", f"skipped ({why})", "<= x1.0", True)]
     with tempfile.TemporaryDirectory() as a, tempfile.TemporaryDirectory() as b:
         lean_wall, lean_calls = with_lean(lean, Path(a))
@@ -139,7 +139,7 @@ def rows() -> list[Row]:
         f"  lean CLI: {lean_wall:.1f}s, {lean_calls / N:.1f} API calls per deployment (not waiting for Running)\n"
         f"  qcdeploy: {ours_wall:.1f}s, {ours_calls / N:.1f} API calls per deployment (each one waited on "
         "until Running; the plan's reads included)",
-        file=sys.stderr,
+        flush=True,
     )
     ratio = ours_wall / lean_wall
     return [

@@ -10,6 +10,7 @@ from qcdeploy import live
 from qcdeploy.api import Api
 from qcdeploy.apply.board import StatusBoard
 from qcdeploy.apply.outcome import Result
+from qcdeploy.apply.pace import Pace
 from qcdeploy.apply.waiting import Poller
 from qcdeploy.errors import ApiError
 from qcdeploy.ledger import Ledger
@@ -39,6 +40,7 @@ class Context:
     baseline: Mapping[int, str] = field(default_factory=dict)
     now: Callable[[], datetime] = field(default=lambda: datetime.now(timezone.utc))
     board: StatusBoard = field(init=False)
+    starts: Pace = field(default_factory=Pace)  # how long deployments took from live/create to Running
 
     def __post_init__(self) -> None:
         self.board = StatusBoard(self.api, fresh=self.poller.interval, clock=self.poller.clock)

@@ -103,9 +103,18 @@ def watch(ctx: Context, name: str, pid: int, deploy_id: str, health_window: floa
     def settled(d: LiveDeployment | None) -> bool:
         return d is not None and (d.status == "Running" or not d.active)
 
+    sent, learned = ctx.poller.clock(), ctx.starts.first_poll()
     with ctx.board.waiting():
-        final, finished = ctx.poller.until(probe, settled, ctx.timeout, lambda s: ctx.log(name, f"waiting ({s:.0f}s)"))
+        final, finished = ctx.poller.until(
+            probe,
+            settled,
+            ctx.timeout,
+            lambda s: ctx.log(name, f"waiting ({s:.0f}s)"),
+            first=learned or ctx.poller.interval,  # nothing starts at once: no read before then
+            then=min(ctx.poller.interval, learned / 9) if learned else None,
+        )
         if final is not None and final.status == "Running":
+            ctx.starts.record(ctx.poller.clock() - sent)
             return _healthy(ctx, name, deploy_id, probe, health_window)
     if not finished and ctx.poller.cancel.is_set():
         return f"deployed {deploy_id} ({final.status if final else 'status unknown'}; stopped waiting)"

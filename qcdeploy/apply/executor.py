@@ -26,7 +26,7 @@ from qcdeploy.model import Action, Change
 from qcdeploy.redact import scrub
 
 Step = Callable[[Context, Result], None]
-COMPILES = 8  # compiles in flight at once, whatever --parallelism (it bounds deployments changing at once)
+COMPILES = 16  # compiles in flight at once, whatever --parallelism (it bounds deployments changing at once)
 
 
 @dataclass

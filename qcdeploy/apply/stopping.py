@@ -75,7 +75,12 @@ def _stop_until_inactive(ctx: Context, r: Result, pid: int, planned: str) -> Liv
         window = left if confirmed else min(grace, left)
         with ctx.board.waiting():
             final, finished = ctx.poller.until(
-                lambda: ctx.board.status(pid, planned), gone, window, ctx.progress(r, "the stop"), cancellable=False
+                lambda: ctx.board.status(pid, planned),
+                gone,
+                window,
+                ctx.progress(r, "the stop"),
+                cancellable=False,
+                first=min(ctx.poller.interval, window),  # no stop takes effect at once
             )
         if finished or (final is None and time.monotonic() >= deadline):
             return final

@@ -29,10 +29,16 @@ class Poller:
         progress: Callable[[float], None] | None = None,
         cancellable: bool = True,
         first: float | None = None,
+        then: float | None = None,
     ) -> tuple[T, bool]:
+        """Probe at once, or after `first` seconds when the wait is known to take at least that long (a probe
+        sooner only costs a call); then every `then` seconds (default: the interval, or `first` x 1.5),
+        growing x1.5 up to max_interval."""
         start = self.clock()
         next_note = start + self.progress_every
-        delay = first if first is not None else self.interval  # `first`: when the wait is known to be longer
+        if first is not None:
+            self._pause(min(first, timeout), cancellable)
+        delay = then if then is not None else (min(first * 1.5, self.max_interval) if first else self.interval)
         while True:
             result = probe()
             if done(result):
@@ -43,9 +49,11 @@ class Poller:
             if progress is not None and now >= next_note:
                 progress(now - start)
                 next_note = now + self.progress_every
-            # Event.wait doubles as an interruptible sleep
-            if cancellable:
-                self.cancel.wait(min(delay, timeout - (now - start)))
-            else:
-                time.sleep(min(delay, timeout - (now - start)))
+            self._pause(min(delay, timeout - (now - start)), cancellable)
             delay = min(delay * 1.5, self.max_interval)
+
+    def _pause(self, seconds: float, cancellable: bool) -> None:
+        if cancellable:
+            self.cancel.wait(seconds)  # Event.wait doubles as an interruptible sleep
+        else:
+            time.sleep(seconds)
