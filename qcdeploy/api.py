@@ -79,6 +79,10 @@ class Api:
             body["deployId"] = deploy_id
         return self.client.read("live/read", body)
 
+    def live_portfolio(self, project_id: int) -> Json:
+        """qc-api §5: the project's live deployment's holdings and cash (a snapshot, about every 10 min)."""
+        return self.client.read("live/portfolio/read", {"projectId": project_id})
+
     def live_stop(self, project_id: int, liquidate: bool = False) -> None:
         endpoint = "live/update/liquidate" if liquidate else "live/update/stop"
         self.client.write(endpoint, {"projectId": project_id})

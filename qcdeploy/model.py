@@ -136,6 +136,32 @@ class Action(str, Enum):
 
 
 @dataclass(frozen=True)
+class Holding:
+    symbol: str  # the symbol id LEAN keys holdings by
+    quantity: float
+    average_price: float
+    market_value: float
+    unrealized: float
+
+
+@dataclass(frozen=True)
+class Exposure:
+    """What a stop, liquidation or replace puts at stake: the deployment's portfolio, or why it is unknown."""
+
+    holdings: tuple[Holding, ...] = ()
+    cash: Mapping[str, float] = field(default_factory=dict)
+    unknown: str = ""  # why the portfolio could not be read; never shown as empty
+
+    @property
+    def market_value(self) -> float:
+        return sum(abs(h.market_value) for h in self.holdings)
+
+    @property
+    def unrealized(self) -> float:
+        return sum(h.unrealized for h in self.holdings)
+
+
+@dataclass(frozen=True)
 class FieldChange:
     """One spec path that differs between the ledger and the manifest."""
 
@@ -162,6 +188,7 @@ class Change:
     blocked: str = ""  # why apply cannot carry it out, if it cannot
     # project parameters apply will set (the project's now -> the manifest's): live parameters are project variables
     parameter_changes: tuple[FieldChange, ...] = ()
+    exposure: Exposure | None = None  # read for every change that stops an active deployment
 
     @property
     def stops(self) -> bool:

@@ -14,6 +14,7 @@ class Limits:
     allow_protected: bool = False
     allow_empty: bool = False
     max_stops: int | None = None
+    max_liquidation_value: float | None = None
 
 
 def check(plan: Plan, state: LiveState, ledger: Mapping[str, LedgerEntry], limits: Limits) -> None:
@@ -29,6 +30,8 @@ def check(plan: Plan, state: LiveState, ledger: Mapping[str, LedgerEntry], limit
         problems.append(
             f"it would stop or replace {len(stopping)} deployment(s), more than --max-stops {limits.max_stops}"
         )
+    if limits.max_liquidation_value is not None:
+        problems += _liquidation(plan, limits.max_liquidation_value)
     # Argo CD's allowEmpty: an apply that leaves none of them running; a replace keeps its strategy running
     managed = _managed_active(state, ledger)
     ended = {c.observed.deploy_id for c in stopping if c.observed is not None and not c.creates}
@@ -49,3 +52,21 @@ def _managed_active(state: LiveState, ledger: Mapping[str, LedgerEntry]) -> set[
         if dep is not None and dep.active and dep.deploy_id == entry.deploy_id:
             ours.add(dep.deploy_id)
     return ours
+
+
+def _liquidation(plan: Plan, limit: float) -> list[str]:
+    """Holdings the plan would sell at market, against --max-liquidation-value; unknown is never under it."""
+    from qcdeploy.exposure import liquidation_value
+
+    total, unknown = liquidation_value(plan)
+    problems = []
+    if unknown:
+        problems.append(
+            f"the portfolio of {', '.join(unknown)} could not be read, so its liquidation cannot be shown to be "
+            f"within --max-liquidation-value {limit:,.2f}"
+        )
+    if total > limit:
+        problems.append(
+            f"it would liquidate holdings worth {total:,.2f}, more than --max-liquidation-value {limit:,.2f}"
+        )
+    return problems

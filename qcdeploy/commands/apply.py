@@ -31,6 +31,12 @@ if TYPE_CHECKING:
 @click.option("--allow-protected", is_flag=True, help="Allow stopping or replacing protected deployments.")
 @click.option("--allow-empty", is_flag=True, help="Allow stopping or replacing every managed deployment at once.")
 @click.option("--max-stops", type=click.IntRange(min=0), metavar="N", help="Refuse if more than N would be stopped.")
+@click.option(
+    "--max-liquidation-value",
+    type=click.FloatRange(min=0),
+    metavar="AMOUNT",
+    help="Refuse if the holdings the plan would liquidate are worth more (or cannot be read).",
+)
 @click.option("--parallelism", type=click.IntRange(1, 64), default=4, show_default=True, help="Deployments at once.")
 @click.option("--wait/--no-wait", default=True, show_default=True, help="Wait until new deployments are Running.")
 @click.option(
@@ -85,6 +91,7 @@ def apply(
     allow_protected: bool,
     allow_empty: bool,
     max_stops: int | None,
+    max_liquidation_value: float | None,
     parallelism: int,
     wait: bool,
     timeout: float,
@@ -112,7 +119,7 @@ def apply(
     options = ApplyOptions(wait, timeout, parallelism, health_window, not no_rollback, max_unavailable)
     if fmt == "json":
         app.json_summary = True
-    limits = Limits(allow_protected, allow_empty, max_stops)
+    limits = Limits(allow_protected, allow_empty, max_stops, max_liquidation_value)
     # first, the manifests: an environment's overlay names its own ledger, which the lock below is taken on
     saved = _saved_plan(app, plan_file) if plan_file is not None else None
     app.load(list(saved.paths) if saved is not None else split_args(args)[0])

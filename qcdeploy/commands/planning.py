@@ -50,10 +50,12 @@ def make_plan(
 
 def plan_with(app: App, manifests: list[Manifest], ledger: Ledger, paths: list[str], options: PlanOptions) -> PlanRun:
     """Observe the live state and plan with options already decided (a saved plan's, say)."""
+    from qcdeploy.exposure import with_exposure
     from qcdeploy.fingerprint import warm
     from qcdeploy.planner import plan
 
     state, desired = app.observe(manifests)
     warm([d for d in desired if d.name in ledger.entries], ledger.salt)
     result = plan(desired, state, ledger.entries, ledger.salt, options, app.elsewhere() if app.env else None)
+    result = with_exposure(app.api(), result)  # what each stop, liquidation and replace puts at stake
     return PlanRun(result, ledger, state, manifests, paths, options)

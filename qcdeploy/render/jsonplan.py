@@ -9,8 +9,9 @@ from qcdeploy import __version__
 from qcdeploy.fingerprint import SENSITIVE_KEY, display_fields, is_sensitive
 from qcdeploy.model import Action, Change, LiveDeployment, Plan
 from qcdeploy.redact import SENSITIVE
+from qcdeploy.render import stake
 
-FORMAT_VERSION = "1.0"  # minor bumps only add fields; a major bump may change or remove them
+FORMAT_VERSION = "1.1"  # 1.1: exposure. Minor bumps only add fields; a major bump may change or remove them
 ACTIONS = {
     Action.CREATE: ["create"],
     Action.REPLACE: ["delete", "create"],
@@ -81,6 +82,7 @@ def change(c: Change) -> dict[str, Any]:
             }
             for fc in c.parameter_changes
         ],
+        "exposure": stake.as_json(c.exposure) if c.exposure is not None else None,
     }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from qcdeploy.model import Change, Plan
+from qcdeploy.render.stake import brief
 from qcdeploy.render.text import change_lines, left_alone, summary
 
 MARKER = "<!-- qcdeploy-plan -->"  # lets a workflow find and update its own comment
@@ -36,7 +37,7 @@ def _head(plan: Plan) -> str:
             "> [!WARNING]",
             f"> **This plan stops {len(stopping)} live deployment(s).** Positions are kept unless it says liquidate.",
         ]
-        lines += [f"> - `{c.action.symbol} {c.name}`: {_stop_words(c)}" for c in stopping[:20]]
+        lines += [f"> - `{c.action.symbol} {c.name}`: {_stop_words(c)}{_stake(c)}" for c in stopping[:20]]
         if len(stopping) > 20:
             lines.append(f"> - … and {len(stopping) - 20} more")
         lines.append("")
@@ -54,6 +55,13 @@ def _stop_words(c: Change) -> str:
     if c.creates:
         return f"replaced: {how}, then deploy again (flat in between)"
     return how
+
+
+def _stake(c: Change) -> str:
+    if c.exposure is None:
+        return ""
+    text = brief(c.exposure)
+    return f". **At stake:** {_escape(text)}" if not c.exposure.unknown else f". :warning: **{_escape(text)}**"
 
 
 def _section(c: Change) -> str:

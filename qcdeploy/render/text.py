@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from qcdeploy.fingerprint import display_fields
 from qcdeploy.model import Action, Change, Plan
+from qcdeploy.render import stake
 from qcdeploy.render.values import leaves, show
 from qcdeploy.yamlsrc import dotted
 
@@ -48,6 +49,8 @@ def change_lines(change: Change, style: Style = plain) -> list[str]:
     if change.action is Action.REPLACE:
         how = "liquidate (sell everything)" if change.liquidate else "stop (keep positions)"
         lines.append(f"      old deployment stopped by: {how}")
+    if change.exposure is not None:
+        lines += stake.lines(change.exposure)
     if change.action is Action.CREATE and change.desired is not None:
         lines += [f"        {path}: {show(value)}" for path, value in leaves(display_fields(change.desired))]
     for fc in change.field_changes:

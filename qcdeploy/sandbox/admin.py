@@ -85,6 +85,12 @@ def _dispatch(server: SandboxServer, op: str, body: dict[str, Any]) -> dict[str,
         if body.get("touch", True):  # whether the real API moves `modified` on a parameter edit is unconfirmed
             world.touch(int(body["projectId"]))
         return {}
+    if op == "set-portfolio":  # the deployment traded: {projectId, holdings: {symbolId: Holding}, cash: {...}}
+        dep = world.newest(int(body["projectId"]))
+        if dep is None:
+            raise Fail("no deployment")
+        dep.portfolio = {"holdings": dict(body.get("holdings") or {}), "cash": dict(body.get("cash") or {})}
+        return {}
     if op == "auth-failure-status":  # how a refused hash is answered: 200 (success:false), 401 or 500
         world.auth_failure_status = int(body["status"])
         return {}

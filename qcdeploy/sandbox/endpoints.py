@@ -213,9 +213,32 @@ def organizations_read(world: World, body: Body) -> Body:
 def live_portfolio_read(world: World, body: Body) -> Body:
     """qc-api §5: the portfolio snapshot of the project's live deployment (the sandbox trades nothing)."""
     pid = _project(world, body)
-    if world.newest(pid) is None:
+    dep = world.newest(pid)
+    if dep is None:
         raise Fail(f"No live deployment found for project {pid}")
-    return {"portfolio": {"cash": {}, "holdings": {}}}
+    return {"portfolio": dep.portfolio}
+
+
+def initial_portfolio(brokerage: Body) -> Body:
+    """The paper brokerage starts from the `cash` and `holdings` sent to live/create (qc-api §4a), if any."""
+    cash = {
+        str(c.get("currency", "USD")): {"symbol": str(c.get("currency", "USD")), "amount": float(c.get("amount", 0))}
+        for c in brokerage.get("cash") or []
+        if isinstance(c, dict)
+    }
+    holdings = {}
+    for h in brokerage.get("holdings") or []:
+        if isinstance(h, dict):
+            q, a = float(h.get("quantity", 0)), float(h.get("averagePrice", 0))
+            holdings[str(h.get("symbolId") or h.get("symbol"))] = {
+                "a": a,
+                "q": q,
+                "p": a,
+                "v": q * a,
+                "u": 0.0,
+                "up": 0.0,
+            }
+    return {"holdings": holdings, "cash": cash}
 
 
 def compile_create(world: World, body: Body) -> Body:
@@ -264,6 +287,8 @@ def live_create(world: World, body: Body) -> Body:
     # a deployment runs with its project's parameters; a `parameters` field in the request is not documented
     settings = {**kept_settings(body), "parameters": dict(world.projects[pid].parameters)}
     dep = world.new_deployment(pid, node.id, compile_.compileId, brokerage, settings)
+    if brokerage == "QuantConnectBrokerage":
+        dep.portfolio = initial_portfolio(body["brokerage"])
     if any(str(v) in world.refused_logins for v in body["brokerage"].values()):
         dep.deployError = "Brokerage login failed: the brokerage refused the credentials"
     return {

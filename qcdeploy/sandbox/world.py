@@ -72,6 +72,8 @@ class Deployment:
     error: str = ""
     deployError: str = ""
     crashAfter: float | None = None
+    # LEAN's Portfolio (Common/Api/Portfolio.cs): holdings by symbol id (Holding's short keys), cash by currency
+    portfolio: dict[str, Any] = field(default_factory=lambda: {"holdings": {}, "cash": {}})
 
 
 @dataclass
