@@ -12,11 +12,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from qcdeploy.api import Api
 from qcdeploy.errors import QcdeployError
-from qcdeploy.model import Exposure, Holding, Plan
+from qcdeploy.model import Action, Change, Exposure, Holding, Plan
+
+if TYPE_CHECKING:  # the renderers read this module: no HTTP client for them
+    from qcdeploy.api import Api
 
 _KEYS = {
     "quantity": ("q", "Quantity", "quantity"),
@@ -94,3 +96,44 @@ def _number(value: Any) -> float:
     if isinstance(value, bool):
         raise ValueError(repr(value))
     return float(value)
+
+
+PAPER = "QuantConnectBrokerage"
+
+
+def carries_portfolio(c: Change) -> bool:
+    """A paper replace whose manifest sets neither `cash` nor `holdings`: its portfolio goes on in the new
+    deployment, as the lean CLI offers on a paper redeploy (lean-cli `get_last_portfolio_cash_holdings`), so a
+    parameter change does not reset a paper track record."""
+    if c.action is not Action.REPLACE or c.desired is None:
+        return False
+    brokerage = c.desired.manifest.spec["brokerage"]
+    return brokerage.get("id") == PAPER and "cash" not in brokerage and "holdings" not in brokerage
+
+
+def portfolio_plan(c: Change) -> str | None:
+    """What the new deployment of a paper replace starts with: "carried" or "manifest"; None: not a paper replace."""
+    if c.action is not Action.REPLACE or c.desired is None:
+        return None
+    if c.desired.manifest.spec["brokerage"].get("id") != PAPER:
+        return None
+    return "carried" if carries_portfolio(c) else "manifest"
+
+
+def create_settings(e: Exposure) -> dict[str, Any]:
+    """The portfolio as live/create takes it (qc-api §4a): `cash: [{amount, currency}]`,
+    `holdings: [{symbolId, symbol, quantity, averagePrice}]`; the ticker is the symbol id's first word."""
+    settings: dict[str, Any] = {}
+    if e.cash:
+        settings["cash"] = [{"amount": amount, "currency": currency} for currency, amount in sorted(e.cash.items())]
+    if e.holdings:
+        settings["holdings"] = [
+            {
+                "symbolId": h.symbol,
+                "symbol": h.symbol.split(" ")[0],
+                "quantity": h.quantity,
+                "averagePrice": h.average_price,
+            }
+            for h in e.holdings
+        ]
+    return settings

@@ -31,6 +31,7 @@ class Result:
     stopped: bool = False  # its old deployment is (or may be) gone: a replace must now be finished
     flat: str = ""  # non-empty: nothing runs for this strategy, and why
     lasting: bool = False  # its failure needs a fix, not a re-run
+    carried: dict[str, Any] | None = None  # a paper replace: the cash and holdings read just before its stop
 
     @property
     def ok(self) -> bool:

@@ -66,6 +66,8 @@ def rollback_step(ctx: Context, r: Result, why: str) -> None:
     if body is None:
         r.flat = f"no deployment is running ({why}; cannot roll back: {note})"
         return
+    if r.carried:  # the paper portfolio goes back with what ran before, too
+        body["brokerage"] = {**body["brokerage"], **r.carried}
     try:
         deploy_id = _redeploy(ctx, r, entry, body)
     except QcdeployError as exc:

@@ -8,6 +8,8 @@ from qcdeploy.apply.context import Context
 from qcdeploy.apply.outcome import Outcome, Result, StepFailed
 from qcdeploy.client import AmbiguousWrite
 from qcdeploy.errors import ApiError, LedgerError
+from qcdeploy.exposure import carries_portfolio, create_settings
+from qcdeploy.exposure import read as read_exposure
 from qcdeploy.model import LiveDeployment
 
 
@@ -19,6 +21,8 @@ def stop_step(ctx: Context, r: Result) -> None:
     if current.deploy_id != planned:
         raise StepFailed(f"project {pid} now runs {current.deploy_id}, not {planned} as planned; nothing was stopped")
     if current.active:
+        if carries_portfolio(c):
+            _carry_portfolio(ctx, r, pid)
         verb = "liquidate" if c.liquidate else "stop"
         ctx.log(c.name, f"{verb} {planned} (project {pid})")
         r.stopped = True  # from the moment it is sent, the strategy may be down
@@ -32,6 +36,26 @@ def stop_step(ctx: Context, r: Result) -> None:
         _forget(ctx, r)
     if not c.creates:
         r.outcome, r.detail = Outcome.DONE, f"{planned} {'liquidated' if c.liquidate else 'stopped'}"
+
+
+def _carry_portfolio(ctx: Context, r: Result, pid: int) -> None:
+    """A paper replace: the portfolio as it is just before the stop goes into the new create (and a rollback).
+    One that cannot be read (now or at plan time) stops nothing: set cash/holdings in the manifest instead."""
+    exposure = read_exposure(ctx.api, pid)
+    if exposure.unknown and r.change.exposure is not None and not r.change.exposure.unknown:
+        ctx.log(r.change.name, f"{exposure.unknown}; carrying the portfolio the plan read")
+        exposure = r.change.exposure
+    if exposure.unknown:
+        raise StepFailed(
+            f"the paper portfolio to carry into the new deployment is unknown ({exposure.unknown}); nothing was "
+            "stopped. Set brokerage cash/holdings in the manifest to deploy without it"
+        )
+    r.carried = create_settings(exposure)
+    assert r.body is not None
+    r.body["brokerage"] = {**r.body["brokerage"], **r.carried}
+    ctx.log(
+        r.change.name, f"carrying the paper portfolio: {len(exposure.holdings)} holding(s), cash {dict(exposure.cash)}"
+    )
 
 
 def _forget(ctx: Context, r: Result) -> None:

@@ -6,12 +6,15 @@ import json
 from typing import Any
 
 from qcdeploy import __version__
+from qcdeploy.exposure import portfolio_plan
 from qcdeploy.fingerprint import SENSITIVE_KEY, display_fields, is_sensitive
 from qcdeploy.model import Action, Change, LiveDeployment, Plan
 from qcdeploy.redact import SENSITIVE
 from qcdeploy.render import stake
 
-FORMAT_VERSION = "1.1"  # 1.1: exposure. Minor bumps only add fields; a major bump may change or remove them
+FORMAT_VERSION = (
+    "1.1"  # 1.1: exposure, paper_portfolio. Minor bumps only add fields; a major bump may change or remove them
+)
 ACTIONS = {
     Action.CREATE: ["create"],
     Action.REPLACE: ["delete", "create"],
@@ -83,6 +86,7 @@ def change(c: Change) -> dict[str, Any]:
             for fc in c.parameter_changes
         ],
         "exposure": stake.as_json(c.exposure) if c.exposure is not None else None,
+        "paper_portfolio": portfolio_plan(c),
     }
 
 

@@ -6,6 +6,11 @@ from typing import Any
 
 from qcdeploy.model import Exposure
 
+CARRY = {
+    "carried": "carried into the new deployment (cash and holdings as they are just before the stop)",
+    "manifest": "the new deployment starts from the manifest's cash/holdings",
+}
+
 
 def brief(e: Exposure) -> str:
     """One line: holdings, market value, cash, unrealized profit; or why it is unknown."""

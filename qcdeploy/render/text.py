@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from qcdeploy.exposure import portfolio_plan
 from qcdeploy.fingerprint import display_fields
 from qcdeploy.model import Action, Change, Plan
 from qcdeploy.render import stake
@@ -51,6 +52,9 @@ def change_lines(change: Change, style: Style = plain) -> list[str]:
         lines.append(f"      old deployment stopped by: {how}")
     if change.exposure is not None:
         lines += stake.lines(change.exposure)
+    carry = portfolio_plan(change)
+    if carry is not None:
+        lines.append(f"      paper portfolio: {stake.CARRY[carry]}")
     if change.action is Action.CREATE and change.desired is not None:
         lines += [f"        {path}: {show(value)}" for path, value in leaves(display_fields(change.desired))]
     for fc in change.field_changes:

@@ -106,3 +106,49 @@ def test_a_stop_that_keeps_positions_shows_them_but_is_not_a_liquidation(cli, sa
     assert "at stake: 1 holding(s) worth 4,500.00" in cli("plan", str(manifests)).out
     assert cli("apply", "--auto-approve", "--max-liquidation-value", "0", str(manifests)).code == 0
     assert sandbox.deployments(P_MOMENTUM)[-1]["status"] == "Stopped"
+
+
+def test_a_paper_replace_keeps_its_cash_and_holdings(cli, sandbox, manifests):
+    write(manifests, "m.yaml", manifest("momentum", P_MOMENTUM, parameters={"fast": 10}))
+    assert cli("apply", "--auto-approve", str(manifests)).code == 0
+    sandbox.admin("set-portfolio", projectId=P_MOMENTUM, holdings=HOLDINGS, cash=CASH)  # it traded
+    write(manifests, "m.yaml", manifest("momentum", P_MOMENTUM, parameters={"fast": 12}))
+    plan = cli("plan", str(manifests))
+    assert "paper portfolio: carried into the new deployment" in plan.out
+    doc = json.loads(cli("plan", "--format", "json", str(manifests)).out)
+    assert doc["changes"][0]["paper_portfolio"] == "carried"
+    assert cli("apply", "--auto-approve", str(manifests)).code == 0
+    new = sandbox.active(P_MOMENTUM)[0]
+    assert new["settings"]["brokerage"]["cash"] == [{"amount": 1000.0, "currency": "USD"}]
+    assert new["settings"]["brokerage"]["holdings"] == [
+        {"symbolId": SPY, "symbol": "SPY", "quantity": 10.0, "averagePrice": 400.0}
+    ]
+    assert new["portfolio"]["holdings"][SPY]["q"] == 10 and new["portfolio"]["cash"]["USD"]["amount"] == 1000
+    assert cli("plan", "--detailed-exitcode", str(manifests)).code == 0  # carrying it is not a change to undo
+
+
+def test_a_paper_replace_with_its_own_cash_starts_from_the_manifest(cli, sandbox, manifests):
+    write(manifests, "m.yaml", manifest("momentum", P_MOMENTUM, parameters={"fast": 10}))
+    assert cli("apply", "--auto-approve", str(manifests)).code == 0
+    sandbox.admin("set-portfolio", projectId=P_MOMENTUM, holdings=HOLDINGS, cash=CASH)
+    own = {"id": "QuantConnectBrokerage", "cash": [{"amount": 50000, "currency": "USD"}]}
+    write(manifests, "m.yaml", manifest("momentum", P_MOMENTUM, brokerage=own, parameters={"fast": 12}))
+    assert (
+        "paper portfolio: the new deployment starts from the manifest's cash/holdings"
+        in cli("plan", str(manifests)).out
+    )
+    assert cli("apply", "--auto-approve", str(manifests)).code == 0
+    new = sandbox.active(P_MOMENTUM)[0]
+    assert new["portfolio"] == {"holdings": {}, "cash": {"USD": {"symbol": "USD", "amount": 50000.0}}}
+
+
+def test_a_paper_portfolio_that_cannot_be_read_stops_nothing(cli, sandbox, manifests):
+    write(manifests, "m.yaml", manifest("momentum", P_MOMENTUM, parameters={"fast": 10}))
+    assert cli("apply", "--auto-approve", str(manifests)).code == 0
+    old = sandbox.active(P_MOMENTUM)[0]["deployId"]
+    write(manifests, "m.yaml", manifest("momentum", P_MOMENTUM, parameters={"fast": 12}))
+    sandbox.admin("faults", once={"error": {"live/portfolio/read": 100}})
+    result = cli("apply", "--auto-approve", str(manifests))
+    assert result.code == 1 and "the paper portfolio to carry into the new deployment is unknown" in result.out
+    assert "nothing was stopped" in result.out
+    assert [d["deployId"] for d in sandbox.active(P_MOMENTUM)] == [old]
