@@ -6,6 +6,7 @@ import os
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -116,6 +117,25 @@ class App:
         from qcdeploy.ledger import Ledger
 
         return Ledger.load(self.backend())
+
+    def change_window(self, now: datetime | None = None) -> tuple[bool, str, str]:
+        """(configured, why changes are not allowed now or "", the next allowed time): .qcdeploy.yaml's windows
+        and freezes, with the environment's added."""
+        from datetime import timezone
+
+        from qcdeploy.config import repo_settings
+        from qcdeploy.windows import schedule_from, verdict
+
+        path, raw = repo_settings()
+        sources = [(path, raw)]
+        if self.environment is not None:
+            where = f"{self.environment.doc.file} (environment {self.environment.name})"
+            sources.append((where, self.environment.spec))
+        schedule = schedule_from(sources)
+        if schedule.empty:
+            return False, "", ""
+        why, nxt = verdict(schedule, now or datetime.now(timezone.utc))
+        return True, why, nxt
 
     def prefetch(self) -> None:
         """Start reading the live state now (it needs no manifest): the API answers while the manifests load."""

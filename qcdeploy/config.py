@@ -7,6 +7,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
 from qcdeploy.errors import ConfigError
@@ -114,12 +115,19 @@ def anchor(start: Path | None = None) -> tuple[Path, str]:
 
 def repo_setting(key: str, start: Path | None = None) -> str:
     """A setting from the manifest repository's .qcdeploy.yaml: here, or in a parent up to the git root."""
+    _, raw = repo_settings(start)
+    value = raw.get(key)
+    return "" if value is None else str(value)
+
+
+def repo_settings(start: Path | None = None) -> tuple[str, dict[str, Any]]:
+    """The manifest repository's .qcdeploy.yaml (its path and contents; "" and {} when there is none)."""
     folder, _ = anchor(start)
     for name in CONFIG_FILES:
         path = folder / name
         if path.is_file():
-            return _read_setting(path, key)
-    return ""
+            return str(path), _read_settings(path)
+    return "", {}
 
 
 def state_location(explicit: str, start: Path | None = None) -> tuple[str, str]:
@@ -140,7 +148,7 @@ def _rooted(value: str, folder: Path) -> str:
     return prefix + str(folder / path) if not Path(path).is_absolute() else value
 
 
-def _read_setting(path: Path, key: str) -> str:
+def _read_settings(path: Path) -> dict[str, Any]:
     import yaml
 
     try:
@@ -153,11 +161,11 @@ def _read_setting(path: Path, key: str) -> str:
         raise ConfigError(f"{path}: cannot read: {exc}") from None
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: must be a mapping such as `state: git:`")
-    unknown = sorted(set(raw) - {"state"})
+    known = {"state", "windows", "freezes", "market-hours"}
+    unknown = sorted(set(raw) - known)
     if unknown:
-        raise ConfigError(f"{path}: unknown setting(s) {', '.join(unknown)} (known: state)")
-    value = raw.get(key)
-    return "" if value is None else str(value)
+        raise ConfigError(f"{path}: unknown setting(s) {', '.join(unknown)} (known: {', '.join(sorted(known))})")
+    return raw
 
 
 def settings_from(options: Mapping[str, object], environ: Mapping[str, str]) -> Settings:

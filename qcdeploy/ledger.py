@@ -13,6 +13,7 @@ from qcdeploy.model import LedgerEntry
 from qcdeploy.state.base import Backend, Doc
 
 FORMAT_VERSION = 1
+HISTORY = 200  # events kept in the ledger's history
 
 
 class Ledger:
@@ -44,6 +45,16 @@ class Ledger:
                 doc["deployments"][e.name] = entry_json(e)
 
         self._commit(change, message or f"qcdeploy: record {', '.join(e.name for e in entries)}")
+
+    def note(self, event: dict[str, Any]) -> None:
+        """Add an event to the ledger's history (the newest HISTORY kept): who overrode a rule, and why."""
+
+        def change(doc: Doc) -> None:
+            history = doc.get("history")
+            kept: list[Any] = history if isinstance(history, list) else []
+            doc["history"] = [*kept, event][-HISTORY:]
+
+        self._commit(change, f"qcdeploy: {event.get('event', 'note')}")
 
     def remove(self, name: str) -> None:
         if name in self.entries:

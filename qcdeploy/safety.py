@@ -15,6 +15,7 @@ class Limits:
     allow_empty: bool = False
     max_stops: int | None = None
     max_liquidation_value: float | None = None
+    ignore_windows: str | None = None  # the reason given with --ignore-windows
 
 
 def check(plan: Plan, state: LiveState, ledger: Mapping[str, LedgerEntry], limits: Limits) -> None:

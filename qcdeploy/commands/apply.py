@@ -64,6 +64,8 @@ if TYPE_CHECKING:
     metavar="SECONDS",
     help="Watch each new deployment this long after Running; a crash in it counts as a failed create (0: off).",
 )
+@click.option("--ignore-windows", is_flag=True, help="Apply outside the change windows (needs --reason).")
+@click.option("--reason", metavar="TEXT", help="Why the change windows are overridden (recorded in the ledger).")
 @click.option("--no-rollback", is_flag=True, help="Do not redeploy what ran before when a replace fails.")
 @click.option(
     "--max-unavailable",
@@ -97,6 +99,8 @@ def apply(
     timeout: float,
     lock_timeout: float,
     health_window: float,
+    ignore_windows: bool,
+    reason: str | None,
     no_rollback: bool,
     max_unavailable: int | None,
     fmt: str,
@@ -119,7 +123,10 @@ def apply(
     options = ApplyOptions(wait, timeout, parallelism, health_window, not no_rollback, max_unavailable)
     if fmt == "json":
         app.json_summary = True
-    limits = Limits(allow_protected, allow_empty, max_stops, max_liquidation_value)
+    if ignore_windows and not (reason or "").strip():
+        raise ConfigError("--ignore-windows needs --reason TEXT: the reason is recorded in the ledger's history")
+    windows = reason.strip() if ignore_windows and reason else None
+    limits = Limits(allow_protected, allow_empty, max_stops, max_liquidation_value, windows)
     # first, the manifests: an environment's overlay names its own ledger, which the lock below is taken on
     saved = _saved_plan(app, plan_file) if plan_file is not None else None
     app.load(list(saved.paths) if saved is not None else split_args(args)[0])
@@ -164,6 +171,7 @@ def _carry_out(app: App, run: PlanRun, plan: Plan, limits: Limits, auto_approve:
         _summarise(app, [], False)
         return 0
     safety.check(plan, run.state, run.ledger.entries, limits)
+    _check_window(app, run, limits.ignore_windows)
     _confirm(auto_approve)
     executor = _executor(app, run, options)
     with _interruptible(app, executor):
@@ -172,6 +180,24 @@ def _carry_out(app: App, run: PlanRun, plan: Plan, limits: Limits, auto_approve:
     for line in left_alone(run.plan):
         app.progress(line)
     return 1 if any(r.outcome.value != "done" for r in results) else 0
+
+
+def _check_window(app: App, run: PlanRun, override: str | None) -> None:
+    """Outside the change windows apply refuses before any step, unless overridden with a recorded reason."""
+    _, closed, next_open = app.change_window()
+    if not closed:
+        return
+    if override is None:
+        raise PlanRefused(
+            f"refusing to apply: changes are not allowed now ({closed}); next allowed: {next_open}. Nothing was "
+            "changed (--ignore-windows --reason TEXT to override)"
+        )
+    from datetime import datetime, timezone
+
+    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    event = {"at": stamp, "event": "change window overridden", "closed": closed, "reason": override}
+    run.ledger.note(event)
+    app.err(f"Warning: applying outside the change windows ({closed}); reason recorded: {override}")
 
 
 def _executor(app: App, run: PlanRun, options: ApplyOptions) -> Executor:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import click
 
 from qcdeploy.app import App
@@ -44,10 +46,16 @@ def plan(
             run = make_plan(app, args, targets, prune, replace_names, require_secrets=False)
     else:
         run = make_plan(app, args, targets, prune, replace_names, require_secrets=False)
+    configured, closed, next_open = app.change_window()
+    if configured and closed and run.plan.has_changes:
+        warning = f"apply would be refused now: changes are not allowed ({closed}); next allowed: {next_open}"
+        run = replace(run, plan=replace(run.plan, warnings=(*run.plan.warnings, warning)))
     if out_file:
         entries = run.ledger.entries
         planfile.write(out_file, run.plan, run.state, entries, run.manifests, run.paths, run.options, app.env)
     app.out(render(run.plan, fmt, app.style), nl=False)
+    if configured and not closed and run.plan.has_changes and fmt == "text":
+        app.out("Change window: open now; apply is allowed.")
     if out_file and fmt == "text":
         app.out(f"\nSaved the plan to {out_file}. To carry out exactly these actions: qcdeploy apply {out_file}")
     return 2 if detailed_exitcode and run.plan.has_changes else 0
