@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from qcdeploy.environments import Environment
     from qcdeploy.ledger import Ledger
     from qcdeploy.manifest import Manifest
-    from qcdeploy.model import Desired, LiveState
+    from qcdeploy.model import Desired, LiveState, Plan
     from qcdeploy.state.base import Backend
 
 
@@ -136,6 +136,35 @@ class App:
             return False, "", ""
         why, nxt = verdict(schedule, now or datetime.now(timezone.utc))
         return True, why, nxt
+
+    def promotion(self, plan: Plan, state: LiveState, now: datetime | None = None) -> tuple[str, list[str], list[str]]:
+        """The environment's paper-first gate: (what it asks, what keeps the plan from passing, notes); ("", [],
+        []) when the environment has none."""
+        from datetime import timezone
+
+        from qcdeploy.environments import state_url
+        from qcdeploy.ledger import Ledger
+        from qcdeploy.promotion import gate_from, own_parameters, problems, unchecked_code
+        from qcdeploy.state import open_backend
+
+        env = self.environment
+        gate = gate_from(env.spec.get("promotion"), f"{env.doc.file} (environment {env.name})") if env else None
+        if gate is None or env is None:
+            return "", [], []
+        source_env = self.every_environment.get(gate.source)
+        if source_env is None:
+            raise ConfigError(
+                f"{env.doc.file}: promotion.from names environment {gate.source!r}, which has no document"
+            )
+        source = Ledger.load(open_backend(state_url(self.settings.state_path, source_env)))
+        own = {c.name: own_parameters(env.spec, c.name) for c in plan.changes}
+        at = now or datetime.now(timezone.utc)
+        found = problems(gate, plan.changes, source.entries, source.salt, state, at, own)
+        notes = [
+            f"{name}: deployed from another project in {gate.source}, so only its parameters and health are compared"
+            for name in unchecked_code(plan.changes, source.entries)
+        ]
+        return gate.describe(), found, notes
 
     def prefetch(self) -> None:
         """Start reading the live state now (it needs no manifest): the API answers while the manifests load."""

@@ -172,6 +172,7 @@ def _carry_out(app: App, run: PlanRun, plan: Plan, limits: Limits, auto_approve:
         return 0
     safety.check(plan, run.state, run.ledger.entries, limits)
     _check_window(app, run, limits.ignore_windows)
+    _check_promotion(app, run, plan)
     _confirm(auto_approve)
     executor = _executor(app, run, options)
     with _interruptible(app, executor):
@@ -198,6 +199,19 @@ def _check_window(app: App, run: PlanRun, override: str | None) -> None:
     event = {"at": stamp, "event": "change window overridden", "closed": closed, "reason": override}
     run.ledger.note(event)
     app.err(f"Warning: applying outside the change windows ({closed}); reason recorded: {override}")
+
+
+def _check_promotion(app: App, run: PlanRun, plan: Plan) -> None:
+    """An environment with a paper-first gate takes only specs that have run healthy in its source first."""
+    gate, missing, notes = app.promotion(plan, run.state)
+    for note in notes:
+        app.err(f"Note: {note}")
+    if missing:
+        raise PlanRefused(
+            f"refusing to apply: this environment deploys only what has run Running in {gate} first; "
+            + "; ".join(missing)
+            + ". Nothing was changed"
+        )
 
 
 def _executor(app: App, run: PlanRun, options: ApplyOptions) -> Executor:

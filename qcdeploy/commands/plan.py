@@ -50,6 +50,12 @@ def plan(
     if configured and closed and run.plan.has_changes:
         warning = f"apply would be refused now: changes are not allowed ({closed}); next allowed: {next_open}"
         run = replace(run, plan=replace(run.plan, warnings=(*run.plan.warnings, warning)))
+    gate, missing, notes = app.promotion(run.plan, run.state)
+    if missing:
+        warning = f"apply would be refused now: not yet promoted from {gate}: " + "; ".join(missing)
+        run = replace(run, plan=replace(run.plan, warnings=(*run.plan.warnings, warning, *notes)))
+    elif notes:
+        run = replace(run, plan=replace(run.plan, warnings=(*run.plan.warnings, *notes)))
     if out_file:
         entries = run.ledger.entries
         planfile.write(out_file, run.plan, run.state, entries, run.manifests, run.paths, run.options, app.env)

@@ -85,6 +85,12 @@ def _dispatch(server: SandboxServer, op: str, body: dict[str, Any]) -> dict[str,
         if body.get("touch", True):  # whether the real API moves `modified` on a parameter edit is unconfirmed
             world.touch(int(body["projectId"]))
         return {}
+    if op == "age":  # time passes: the project's newest deployment was launched `seconds` earlier
+        dep = world.newest(int(body["projectId"]))
+        if dep is None:
+            raise Fail("no deployment")
+        dep.launched -= float(body["seconds"])
+        return {}
     if op == "set-portfolio":  # the deployment traded: {projectId, holdings: {symbolId: Holding}, cash: {...}}
         dep = world.newest(int(body["projectId"]))
         if dep is None:

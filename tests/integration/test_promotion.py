@@ -1,0 +1,70 @@
+"""The paper-first gate (issue 15): `promotion: {from: paper, healthyFor: 24h}` on the live environment keeps
+apply --env live from deploying a spec that has not run Running long enough in paper. Time passes through the
+sandbox's `age` operation (its clock), never by sleeping."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import P_MOMENTUM, P_SPARE
+
+pytestmark = pytest.mark.usefixtures("env")
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "environments"
+DAY = 86400
+
+
+@pytest.fixture
+def tree(tmp_path, sandbox):
+    sandbox.server.world.projects[P_SPARE].name = "Paper/Momentum"
+    target = tmp_path / "deployments"
+    shutil.copytree(EXAMPLE, target)
+    live = target / "live.yaml"
+    live.write_text(live.read_text().replace("spec:\n", "spec:\n  promotion: {from: paper, healthyFor: 24h}\n", 1))
+    return target
+
+
+def test_live_waits_until_the_same_spec_has_run_a_day_in_paper(cli, sandbox, tree):
+    first = cli("apply", "--env", "live", "--auto-approve", str(tree))
+    assert first.code == 1 and "no deployment named momentum in the paper environment's ledger" in first.err
+    assert sandbox.active(P_MOMENTUM) == []
+    assert cli("apply", "--env", "paper", "--auto-approve", str(tree)).code == 0
+    plan = cli("plan", "--env", "live", str(tree))
+    assert "apply would be refused now: not yet promoted from paper for 1d" in plan.out
+    young = cli("apply", "--env", "live", "--auto-approve", str(tree))
+    assert young.code == 1 and "its paper deployment has run 0s of the 1d needed" in young.err
+    sandbox.admin("age", projectId=P_SPARE, seconds=DAY - 3600)
+    almost = cli("apply", "--env", "live", "--auto-approve", str(tree))
+    assert almost.code == 1 and "has run 23h of the 1d needed" in almost.err and sandbox.active(P_MOMENTUM) == []
+    sandbox.admin("age", projectId=P_SPARE, seconds=3600)
+    done = cli("apply", "--env", "live", "--auto-approve", str(tree))
+    assert done.code == 0, done.err
+    assert "only its parameters and health are compared" in done.err  # Paper/Momentum is another project
+    assert len(sandbox.active(P_MOMENTUM)) == 1
+
+
+def test_a_crashed_paper_deployment_or_other_parameters_are_not_promoted(cli, sandbox, tree):
+    assert cli("apply", "--env", "paper", "--auto-approve", str(tree)).code == 0
+    sandbox.admin("age", projectId=P_SPARE, seconds=2 * DAY)
+    base = tree / "base" / "momentum.yaml"
+    base.write_text(base.read_text().replace("fast-period: 10", "fast-period: 12"))
+    changed = cli("apply", "--env", "live", "--auto-approve", str(tree))
+    assert (
+        changed.code == 1 and "parameter(s) fast-period differ from those its paper deployment runs with" in changed.err
+    )
+    base.write_text(base.read_text().replace("fast-period: 12", "fast-period: 10"))
+    sandbox.admin("crash", projectId=P_SPARE)
+    crashed = cli("apply", "--env", "live", "--auto-approve", str(tree))
+    assert crashed.code == 1 and "is RuntimeError, not Running" in crashed.err
+    assert sandbox.active(P_MOMENTUM) == []
+
+
+def test_live_may_set_its_own_position_size(cli, sandbox, tree):
+    """live.yaml sets position-size 100 where paper runs 10: a parameter the environment sets is not compared."""
+    assert cli("apply", "--env", "paper", "--auto-approve", str(tree)).code == 0
+    sandbox.admin("age", projectId=P_SPARE, seconds=2 * DAY)
+    assert cli("apply", "--env", "live", "--auto-approve", str(tree)).code == 0
+    [live] = sandbox.active(P_MOMENTUM)
+    assert live["settings"]["parameters"]["position-size"] == "100"

@@ -1,0 +1,61 @@
+"""The paper-first gate's rules with an injected clock (issue 15)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from qcdeploy.errors import ConfigError
+from qcdeploy.model import Action, Change, LiveDeployment
+from qcdeploy.promotion import gate_from, own_parameters, problems
+from tests.unit.test_planner import SALT, desired, entry, state
+
+NOW = datetime(2026, 11, 26, 12, 0, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"), [("24h", 86400), ("90m", 5400), ("2d", 172800), ("1.5h", 5400), ("30s", 30)]
+)
+def test_durations(text, seconds):
+    gate = gate_from({"from": "paper", "healthyFor": text}, "live.yaml")
+    assert gate is not None and gate.healthy_for == seconds
+
+
+@pytest.mark.parametrize(
+    "raw", [{"from": "paper"}, {"from": "paper", "healthyFor": "a day"}, "paper", {"healthyFor": "1h"}]
+)
+def test_a_bad_gate_is_named(raw):
+    with pytest.raises(ConfigError, match=r"live\.yaml: promotion"):
+        gate_from(raw, "live.yaml")
+
+
+def test_own_parameters_are_the_environments_defaults_and_patch():
+    spec = {"defaults": {"parameters": {"size": 1}}, "deployments": {"a": {"parameters": {"risk": 2}}, "b": {}}}
+    assert own_parameters(spec, "a") == {"size", "risk"} and own_parameters(spec, "b") == {"size"}
+
+
+def test_problems_need_the_same_spec_running_long_enough():
+    d = desired("momentum", 1, parameters={"fast": "10"})
+    paper = entry(d, deploy="L-paper")
+    gate = gate_from({"from": "paper", "healthyFor": "24h"}, "live.yaml")
+    assert gate is not None
+    change = Change("momentum", Action.CREATE, ("new",), desired=d)
+    launched = NOW - timedelta(hours=30)
+
+    def check(status="Running", now=NOW, wanted=d, own=None):
+        st = state(LiveDeployment(1, "L-paper", status, launched, None))
+        c = Change("momentum", Action.CREATE, ("new",), desired=wanted)
+        return problems(gate, [c], {"momentum": paper}, SALT, st, now, own)
+
+    assert check() == []
+    assert "has run 6h of the 1d needed" in check(now=launched + timedelta(hours=6))[0]
+    assert "is RuntimeError, not Running" in check(status="RuntimeError")[0]
+    other = desired("momentum", 1, parameters={"fast": "12"})
+    assert "parameter(s) fast differ" in check(wanted=other)[0]
+    assert check(wanted=other, own={"momentum": {"fast"}}) == []  # the environment sets it itself
+    newer = desired("momentum", 1, modified=NOW, parameters={"fast": "10"})
+    assert "the project's code changed since its paper deployment was made" in check(wanted=newer)[0]
+    assert problems(gate, [change], {}, SALT, state(), NOW) == [
+        "momentum: no deployment named momentum in the paper environment's ledger"
+    ]
