@@ -147,6 +147,7 @@ def measure(manifests: int) -> dict[str, tuple[float, float]]:
                 run = qcdeploy(["--no-color", "plan", str(directory)], env)
                 calls = sum(box.calls().values()) - before  # admin reads are not counted
                 assert run.code == 0, run.stderr[-2000:]
+                assert run.peak_mib > 0, "no peak memory reported"
                 assert calls == PLAN_CALLS, f"plan made {calls} API calls, not {PLAN_CALLS}"
                 runs.append(run)
             results[case] = (statistics.median(r.seconds for r in runs), max(r.peak_mib for r in runs))

@@ -25,7 +25,7 @@ spec: {project: 1, node: n1, brokerage: {id: QuantConnectBrokerage}}
 """
 PROBE = (
     "import sys; from qcdeploy.cli import main; main({args!r}); "
-    "print(sorted(m for m in ('requests', 'jsonschema', 'deepdiff') if m in sys.modules), flush=True)"
+    "print(sorted(m for m in ('requests', 'jsonschema', 'deepdiff') if m in sys.modules), file=sys.stderr)"
 )
 
 

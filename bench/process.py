@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 MEASURED = (
     "import atexit, resource, sys, runpy; "
     "atexit.register(lambda: print('maxrss-kib', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "
-    "flush=True)); sys.argv[0] = 'qcdeploy'; runpy.run_module('qcdeploy', run_name='__main__')"
+    "file=sys.stderr)); sys.argv[0] = 'qcdeploy'; runpy.run_module('qcdeploy', run_name='__main__')"
 )
 
 

@@ -92,9 +92,13 @@ def _newer(ctx: Context, pid: int, baseline: str | None) -> LiveDeployment | Non
 def watch(ctx: Context, name: str, pid: int, deploy_id: str, health_window: float) -> str:
     """Wait until the deployment runs, then watch it for health_window seconds; CreateFailed if it does not."""
     seen: list[str] = []
+    waiting_at = [0.0]  # when it was last seen not yet Running, in seconds after the create
 
     def probe() -> LiveDeployment | None:
+        asked = ctx.poller.clock() - sent
         dep = ctx.board.status(pid, deploy_id)  # a failed read is "not known yet", not a failed deployment
+        if dep is not None and dep.active and dep.status != "Running":
+            waiting_at[0] = asked
         if dep is not None and (not seen or seen[-1] != dep.status):
             seen.append(dep.status)
             ctx.log(name, f"{deploy_id} {dep.status}")
@@ -114,7 +118,8 @@ def watch(ctx: Context, name: str, pid: int, deploy_id: str, health_window: floa
             then=min(ctx.poller.interval, learned / 9) if learned else None,
         )
         if final is not None and final.status == "Running":
-            ctx.starts.record(ctx.poller.clock() - sent)
+            # it started between the last read that saw it waiting and the first that saw it run
+            ctx.starts.record((waiting_at[0] + ctx.poller.clock() - sent) / 2)
             return _healthy(ctx, name, deploy_id, probe, health_window)
     if not finished and ctx.poller.cancel.is_set():
         return f"deployed {deploy_id} ({final.status if final else 'status unknown'}; stopped waiting)"
