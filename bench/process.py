@@ -76,12 +76,19 @@ class Run:
     stderr: str
 
 
+def installed_environ(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment of an installed qcdeploy: bytecode written and reused (an install compiles it), whatever
+    PYTHONDONTWRITEBYTECODE the shell running the benchmark has."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    return {**env, **(extra or {})}
+
+
 def qcdeploy(args: list[str], env: Mapping[str, str], cwd: Path | None = None) -> Run:
     """One `qcdeploy ARGS` process: its wall time, peak memory, exit code and output."""
     started = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-c", MEASURED, *args],
-        env={**os.environ, **env, "PYTHONPATH": str(ROOT)},
+        env=installed_environ({**env, "PYTHONPATH": str(ROOT)}),
         cwd=cwd or ROOT,
         capture_output=True,
         text=True,

@@ -58,4 +58,6 @@ def write_all() -> None:
 
     here = Path(__file__).resolve().parent
     for name, module in MODULES.items():
-        (here / f"_{module}.py").write_text(generate(schema_text(name)), "utf-8")
+        path, text = here / f"_{module}.py", generate(schema_text(name))
+        if not path.is_file() or path.read_text("utf-8") != text:  # unchanged: its compiled .pyc stays valid
+            path.write_text(text, "utf-8")
