@@ -17,11 +17,18 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-# run qcdeploy's own entry point, and report its peak resident memory on the way out (atexit runs on sys.exit)
+# run qcdeploy's own entry point, and report its peak resident memory on the way out (atexit runs on sys.exit):
+# VmHWM of this program's own address space; ru_maxrss would also count the forking parent's pages before exec
 MEASURED = (
-    "import atexit, resource, sys, runpy; "
-    "atexit.register(lambda: print('maxrss-kib', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "
-    "file=sys.stderr)); sys.argv[0] = 'qcdeploy'; runpy.run_module('qcdeploy', run_name='__main__')"
+    "import atexit, resource, sys, runpy\n"
+    "def peak():\n"
+    "    try:\n"
+    "        for line in open('/proc/self/status'):\n"
+    "            if line.startswith('VmHWM:'): return int(line.split()[1])\n"
+    "    except OSError: pass\n"
+    "    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+    "atexit.register(lambda: print('maxrss-kib', peak(), file=sys.stderr))\n"
+    "sys.argv[0] = 'qcdeploy'; runpy.run_module('qcdeploy', run_name='__main__')"
 )
 
 
