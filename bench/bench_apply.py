@@ -15,12 +15,12 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.fleet import ORG, TOKEN, USER, manifest, seed
 from bench.report import Row, show
 from qcdeploy.apply.executor import COMPILES
 from qcdeploy.cli import main
@@ -28,32 +28,11 @@ from qcdeploy.sandbox.seed import world_from_seed
 from qcdeploy.sandbox.server import start
 
 N, LATENCY, DELAY, POLL = 40, 0.1, 0.5, 0.1
-USER, TOKEN, ORG = "1", "bench-token-0123456789", "bench-org"
 PLAN_CALLS = 3
 
 
-def seed() -> dict[str, Any]:
-    return {
-        "userId": USER,
-        "apiToken": TOKEN,
-        "organizationId": ORG,
-        "delay": DELAY,
-        "projects": [{"projectId": 1000 + i, "name": f"Live/S{i}"} for i in range(N)],
-        "nodes": [{"id": f"LN-{i:032x}", "name": f"node-{i}"} for i in range(N)],
-    }
-
-
-def manifest(i: int) -> dict[str, Any]:
-    return {
-        "apiVersion": "qcdeploy/v1",
-        "kind": "LiveDeployment",
-        "metadata": {"name": f"s-{i:02d}"},
-        "spec": {"project": 1000 + i, "node": f"node-{i}", "brokerage": {"id": "QuantConnectBrokerage"}},
-    }
-
-
 def one_run(parallelism: int, directory: Path) -> tuple[float, dict[str, int]]:
-    server = start(world_from_seed(seed()))
+    server = start(world_from_seed(seed(N, DELAY)))
     server.faults.latency = LATENCY
     os.environ.update({"QC_API_URL": server.url, "QCDEPLOY_STATE": str(directory / f"state-{parallelism}.json")})
     out = io.StringIO()
@@ -92,7 +71,7 @@ def rows() -> list[Row]:
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp)
         for i in range(N):
-            (directory / f"s-{i:02d}.yaml").write_text(yaml.safe_dump(manifest(i)))
+            (directory / f"s-{i:02d}.yaml").write_text(yaml.safe_dump(manifest(i, 1000 + i)))
         worst = 0.0
         for parallelism in (1, 4, 8):
             wall, calls = one_run(parallelism, directory)

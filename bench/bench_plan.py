@@ -18,12 +18,12 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.fleet import ORG, TOKEN, USER, credentials
 from bench.process import Sandbox, qcdeploy, sandbox
 from bench.report import Row, machine, show
 
 RECORDS, ACCOUNTS, RUNS = 10_000, 10, 3
 PLAN_CALLS = 3  # live/list, projects/read, projects/nodes/read
-USER, TOKEN, ORG = "1", "bench-token-0123456789", "bench-org"
 GOALS = {1000: (0.6, None), 5000: (2.5, 120.0)}  # seconds, MiB
 
 
@@ -111,13 +111,7 @@ def adopt_all(directory: Path) -> None:
 
 
 def environment(box: Sandbox, tmp: Path) -> dict[str, str]:
-    env = {
-        "QC_API_URL": box.url,
-        "QC_USER_ID": USER,
-        "QC_API_TOKEN": TOKEN,
-        "QC_ORGANIZATION_ID": ORG,
-        "QCDEPLOY_STATE": str(tmp / "state.json"),
-    }
+    env = credentials(box.url, tmp / "state.json")
     env.update({f"IB_PASSWORD_{k}": f"bench-secret-{k}" for k in range(ACCOUNTS)})
     return env
 

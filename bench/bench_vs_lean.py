@@ -22,17 +22,16 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.fleet import ORG, TOKEN, USER, credentials, manifest, seed
 from bench.process import qcdeploy, sandbox
 from bench.report import Row, machine, show
 
 N, DELAY, PORT = 10, 1.0, 5612
-USER, TOKEN, ORG = "1", "bench-token-0123456789", "bench-org"
 PAPER = {
     "id": "QuantConnectBrokerage",
     "display-id": "Paper Trading",
@@ -42,26 +41,6 @@ PAPER = {
     "live-cash-balance-state": "not-supported",
     "live-holdings-state": "not-supported",
 }
-
-
-def seed() -> dict[str, Any]:
-    return {
-        "userId": USER,
-        "apiToken": TOKEN,
-        "organizationId": ORG,
-        "delay": DELAY,
-        "projects": [{"projectId": 1000 + i, "name": f"Live/S{i}"} for i in range(N)],
-        "nodes": [{"id": f"LN-{i:032x}", "name": f"node-{i}"} for i in range(N)],
-    }
-
-
-def manifest(i: int) -> dict[str, Any]:
-    return {
-        "apiVersion": "qcdeploy/v1",
-        "kind": "LiveDeployment",
-        "metadata": {"name": f"s-{i:02d}"},
-        "spec": {"project": f"Live/S{i}", "node": f"node-{i}", "brokerage": {"id": "QuantConnectBrokerage"}},
-    }
 
 
 def lean_command() -> str | None:
@@ -92,7 +71,7 @@ def with_lean(lean: str, tmp: Path) -> tuple[float, int]:
     (home / ".lean" / "credentials").write_text(json.dumps({"user-id": USER, "api-token": TOKEN}))
     (work / "lean.json").write_text(json.dumps({"organization-id": ORG, "data-folder": "data"}))
     env = {**os.environ, "HOME": str(home), "QC_API": "local"}
-    with sandbox(seed(), "--port", str(PORT)) as box:
+    with sandbox(seed(N, DELAY), "--port", str(PORT)) as box:
         started = time.perf_counter()
         for i in range(N):
             args = ["cloud", "live", "deploy", f"Live/S{i}", "--brokerage", "Paper Trading"]
@@ -109,16 +88,9 @@ def with_qcdeploy(tmp: Path) -> tuple[float, int]:
     directory = tmp / "manifests"
     directory.mkdir()
     for i in range(N):
-        (directory / f"s-{i:02d}.yaml").write_text(yaml.safe_dump(manifest(i)))
-    with sandbox(seed(), "--port", str(PORT)) as box:
-        env = {
-            "QC_API_URL": box.url,
-            "QC_USER_ID": USER,
-            "QC_API_TOKEN": TOKEN,
-            "QC_ORGANIZATION_ID": ORG,
-            "QCDEPLOY_STATE": str(tmp / "state.json"),
-            "QCDEPLOY_HEALTH_WINDOW": "0",
-        }
+        (directory / f"s-{i:02d}.yaml").write_text(yaml.safe_dump(manifest(i, f"Live/S{i}")))
+    with sandbox(seed(N, DELAY), "--port", str(PORT)) as box:
+        env = {**credentials(box.url, tmp / "state.json"), "QCDEPLOY_HEALTH_WINDOW": "0"}
         run = qcdeploy(["--no-color", "apply", "--auto-approve", "--parallelism", "1", str(directory)], env)
         assert run.code == 0, run.stdout[-2000:] + run.stderr[-2000:]
         running = [d for d in box.admin("state")["state"]["deployments"] if d["status"] == "Running"]

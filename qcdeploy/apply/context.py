@@ -12,7 +12,6 @@ from qcdeploy.apply.board import StatusBoard
 from qcdeploy.apply.outcome import Result
 from qcdeploy.apply.pace import Pace
 from qcdeploy.apply.waiting import Poller
-from qcdeploy.errors import ApiError
 from qcdeploy.ledger import Ledger
 from qcdeploy.model import LiveDeployment
 
@@ -54,10 +53,7 @@ class Context:
 
     def read_or_none(self, pid: int, deploy_id: str | None = None) -> LiveDeployment | None:
         """A read that may fail without failing the step (the caller decides what not knowing means)."""
-        try:
-            return self.read(pid, deploy_id)
-        except ApiError:
-            return None
+        return self.board.read(pid, deploy_id)
 
     def progress(self, r: Result, what: str) -> Callable[[float], None]:
         return lambda seconds: self.log(r.change.name, f"still waiting for {what} ({seconds:.0f}s)")

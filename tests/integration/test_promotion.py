@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import P_MOMENTUM, P_SPARE
+from tests.helpers import P_MOMENTUM, P_SPARE, SECRET
 
 pytestmark = pytest.mark.usefixtures("env")
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "environments"
@@ -68,3 +68,23 @@ def test_live_may_set_its_own_position_size(cli, sandbox, tree):
     assert cli("apply", "--env", "live", "--auto-approve", str(tree)).code == 0
     [live] = sandbox.active(P_MOMENTUM)
     assert live["settings"]["parameters"]["position-size"] == "100"
+
+
+def test_a_gate_naming_an_unknown_environment_is_a_clear_error(cli, tree):
+    live = tree / "live.yaml"
+    live.write_text(live.read_text().replace("from: paper", "from: staging"))
+    result = cli("plan", "--env", "live", str(tree))
+    assert result.code == 1 and "promotion.from names environment 'staging', which has no document" in result.err
+    assert "Traceback" not in result.err
+
+
+def test_no_secret_in_any_gate_output_or_ledger(cli, sandbox, tree, ledger_path):
+    cli("apply", "--env", "live", "--auto-approve", str(tree))  # refused: no paper deployment yet
+    assert cli("apply", "--env", "paper", "--auto-approve", str(tree)).code == 0
+    cli("plan", "--env", "live", "--format", "json", str(tree))
+    sandbox.admin("age", projectId=P_SPARE, seconds=2 * DAY)
+    assert cli("apply", "--env", "live", "--auto-approve", str(tree)).code == 0  # the live brokerage is IB
+    for run in cli.runs:
+        assert SECRET not in run.out and SECRET not in run.err
+    for ledger in ledger_path.parent.glob("*.json"):
+        assert SECRET not in ledger.read_text()

@@ -1,0 +1,48 @@
+"""Reading live/portfolio/read answers (issue 15): LEAN's short and long Holding keys; anything else is
+unknown, never an empty portfolio."""
+
+from __future__ import annotations
+
+import pytest
+
+from qcdeploy.exposure import create_settings, portfolio
+
+
+def test_short_keys_and_cash_amounts():
+    e = portfolio(
+        {
+            "portfolio": {
+                "holdings": {"SPY R735QTJ8XC9X": {"a": 400, "q": 10, "v": 4500, "u": 5}},
+                "cash": {"USD": {"symbol": "USD", "amount": 100}, "EUR": {"Amount": 7}},
+            }
+        }
+    )
+    assert not e.unknown and e.market_value == 4500 and e.unrealized == 5 and e.cash == {"USD": 100, "EUR": 7}
+    assert create_settings(e) == {
+        "cash": [{"amount": 7, "currency": "EUR"}, {"amount": 100, "currency": "USD"}],
+        "holdings": [{"symbolId": "SPY R735QTJ8XC9X", "symbol": "SPY", "quantity": 10, "averagePrice": 400}],
+    }
+
+
+def test_market_value_from_price_when_the_answer_has_none():
+    e = portfolio({"portfolio": {"holdings": {"X": {"Quantity": 2, "MarketPrice": 3}}, "cash": {}}})
+    assert e.market_value == 6 and create_settings(e)["holdings"][0]["symbol"] == "X"
+
+
+def test_zero_quantities_are_not_at_stake():
+    assert portfolio({"portfolio": {"holdings": {"X": {"q": 0, "v": 0}}, "cash": {}}}).holdings == ()
+
+
+@pytest.mark.parametrize(
+    ("answer", "why"),
+    [
+        ({}, "without a portfolio"),
+        ({"portfolio": {"holdings": [], "cash": {}}}, "in a shape qcdeploy does not know"),
+        ({"portfolio": {"holdings": {"X": {"q": "lots"}}, "cash": {}}}, "not a number"),
+        ({"portfolio": {"holdings": {"X": {"q": True}}, "cash": {}}}, "not a number"),
+        ({"portfolio": {"holdings": {"X": 5}, "cash": {}}}, "not a number"),
+    ],
+)
+def test_a_malformed_answer_is_unknown_never_empty(answer, why):
+    e = portfolio(answer)
+    assert why in e.unknown and e.holdings == ()
