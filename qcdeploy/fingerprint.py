@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -13,23 +13,47 @@ from qcdeploy.model import Desired
 from qcdeploy.yamlsrc import Path
 
 SENSITIVE_KEY = "$sensitive"
-# scrypt cost: ~40 ms a distinct secret on one core; memoised, so a fleet sharing one
-# brokerage login pays it once per run.
-_N, _R, _P = 2**14, 8, 1
+# scrypt parameters by the name a hash carries before its colon. Each costs ~40 ms a distinct secret on one core
+# (work grows with N*r*p); memoised, so a fleet sharing one brokerage login pays it once per run. "scrypt2" does
+# the legacy "scrypt" work in a quarter of its memory (4 MiB, not 16: OpenSSL reuses one N*r buffer across the
+# p lanes), the trade OWASP's password storage cheat sheet lists (N=2^13, r=8, p=10 beside N=2^17, r=8, p=1).
+# Ledgers written before keep their "scrypt:" hashes and are compared with that scheme, so nothing reads as
+# changed after an upgrade.
+SCHEMES = {"scrypt": (2**14, 8, 1), "scrypt2": (2**12, 8, 4)}
+CURRENT = "scrypt2"
 
 
 @functools.cache
-def secret_hash(value: str, salt: str) -> str:
+def secret_hash(value: str, salt: str, scheme: str = CURRENT) -> str:
     """A hash that makes guessing a low-entropy secret from the ledger expensive."""
-    digest = hashlib.scrypt(value.encode(), salt=bytes.fromhex(salt), n=_N, r=_R, p=_P, dklen=16)
-    return "scrypt:" + digest.hex()
+    n, r, p = SCHEMES[scheme]
+    digest = hashlib.scrypt(value.encode(), salt=bytes.fromhex(salt), n=n, r=r, p=p, dklen=16)
+    return f"{scheme}:{digest.hex()}"
 
 
-def warm(desired: Iterable[Desired], salt: str) -> None:
-    """Hash every distinct secret once, on all cores (OpenSSL's scrypt releases the GIL)."""
-    values = {str(_get(d.fields, path)) for d in desired for path in d.manifest.sensitive}
-    with ThreadPoolExecutor(max_workers=max(1, min(8, os.cpu_count() or 1))) as pool:
-        list(pool.map(lambda v: secret_hash(v, salt), values))
+def scheme_of(recorded: Any) -> str:
+    """The scheme a recorded hash (or a {$sensitive: hash} leaf) was made with; the current one for anything else."""
+    if is_sensitive(recorded):
+        recorded = recorded[SENSITIVE_KEY]
+    name = recorded.partition(":")[0] if isinstance(recorded, str) else ""
+    return name if name in SCHEMES else CURRENT
+
+
+def matches(value: str, salt: str, recorded: str) -> bool:
+    """Whether a secret is the one a recorded hash was made from, in the scheme it was made with."""
+    return secret_hash(value, salt, scheme_of(recorded)) == recorded
+
+
+def warm(desired: Iterable[tuple[Desired, Mapping[str, Any]]], salt: str) -> None:
+    """Hash every distinct secret once, in the scheme its ledger entry holds, on two threads at most (OpenSSL's
+    scrypt releases the GIL; each thread holds one scrypt buffer, so memory stays bounded on a many-core box)."""
+    values = {
+        (str(_get(d.fields, path)), scheme_of(_lookup(spec, path)))
+        for d, spec in desired
+        for path in d.manifest.sensitive
+    }
+    with ThreadPoolExecutor(max_workers=max(1, min(2, os.cpu_count() or 1))) as pool:
+        list(pool.map(lambda pair: secret_hash(pair[0], salt, pair[1]), values))
 
 
 def _get(tree: Any, path: Path) -> Any:
@@ -38,15 +62,24 @@ def _get(tree: Any, path: Path) -> Any:
     return tree
 
 
+def _lookup(tree: Any, path: Path) -> Any:
+    try:
+        return _get(tree, path)
+    except (KeyError, IndexError, TypeError):
+        return None
+
+
 def is_sensitive(value: Any) -> bool:
     return isinstance(value, dict) and set(value) == {SENSITIVE_KEY}
 
 
-def recorded_fields(desired: Desired, salt: str) -> dict[str, Any]:
-    """Desired.fields with every sensitive value hashed: safe to store and compare."""
+def recorded_fields(desired: Desired, salt: str, like: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Desired.fields with every sensitive value hashed: safe to store and compare. Compared with a recorded spec
+    (`like`), each secret is hashed in the scheme that spec's hash at the same place was made with."""
     fields = desired.fields
     for path in desired.manifest.sensitive:
-        _replace(fields, path, lambda v: {SENSITIVE_KEY: secret_hash(str(v), salt)})
+        scheme = scheme_of(_lookup(like, path)) if like is not None else CURRENT
+        _replace(fields, path, lambda v, s=scheme: {SENSITIVE_KEY: secret_hash(str(v), salt, s)})
     return fields
 
 

@@ -156,7 +156,7 @@ def _plan_one(
         return
     assert entry is not None
     # hashed with the salt the entry was written with: a ledger whose salt changed still compares truly
-    recorded = _unknown_as_before(recorded_fields(d, _valid(entry.salt) or salt), entry, d)
+    recorded = _unknown_as_before(recorded_fields(d, _valid(entry.salt) or salt, like=entry.spec), entry, d)
     fields = field_changes(_legacy_version(entry.spec, d), recorded)
     reasons = [f"{name} changed" for name in changed_fields(fields)]
     reasons += _code_changed(d, entry)

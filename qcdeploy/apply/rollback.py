@@ -19,7 +19,7 @@ from qcdeploy.apply.creating import launch, set_parameters, watch
 from qcdeploy.apply.outcome import Outcome, Result
 from qcdeploy.envref import substitute
 from qcdeploy.errors import QcdeployError
-from qcdeploy.fingerprint import SENSITIVE_KEY, is_sensitive, masked, secret_hash
+from qcdeploy.fingerprint import SENSITIVE_KEY, is_sensitive, masked, matches
 from qcdeploy.model import LedgerEntry, LiveDeployment
 from qcdeploy.yamlsrc import dotted
 
@@ -41,7 +41,7 @@ def previous_body(
         sub = substitute(ref, environ)
         if sub.missing or sub.invalid:
             return None, f"{', '.join(sub.missing or sub.invalid)} is not set"
-        if secret_hash(sub.value, salt) != leaf[SENSITIVE_KEY]:
+        if not matches(sub.value, salt, leaf[SENSITIVE_KEY]):
             notes.append(f"{', '.join(sub.names)} has changed since it ran")
         fields = masked(fields, [path], sub.value)
     return create_body(fields, entry.compile_id, lean_version), "; ".join(notes)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import pytest
@@ -72,8 +73,29 @@ def test_ledger_holds_only_salted_hashes(cli, manifests, ledger_path):
     write(manifests, "a.yaml", manifest("meanrev", P_MEANREV, node="live-node-2", brokerage=ib_brokerage()))
     assert cli("apply", "--auto-approve", str(manifests)).code == 0
     text = ledger_path.read_text()
-    assert '"ib-password": {\n' in text and '"$sensitive": "scrypt:' in text
+    assert '"ib-password": {\n' in text and '"$sensitive": "scrypt2:' in text
     assert SECRET not in text
+
+
+def test_a_ledger_hashed_with_the_legacy_scheme_still_compares(cli, manifests, ledger_path, monkeypatch):
+    """Ledgers written before scrypt2 hold "scrypt:" hashes (N=2^14, r=8, p=1): the same secret is no change, a
+    rotated one is, and a replace records the new scheme."""
+    write(manifests, "a.yaml", manifest("meanrev", P_MEANREV, node="live-node-2", brokerage=ib_brokerage()))
+    assert cli("apply", "--auto-approve", str(manifests)).code == 0
+    ledger = json.loads(ledger_path.read_text())
+    salt = ledger["salt"]
+    entry = next(iter(ledger["deployments"].values()))
+    legacy = "scrypt:" + hashlib.scrypt(SECRET.encode(), salt=bytes.fromhex(salt), n=2**14, r=8, p=1, dklen=16).hex()
+    entry["spec"]["brokerage"]["ib-password"]["$sensitive"] = legacy
+    ledger_path.write_text(json.dumps(ledger))
+
+    plan = cli("plan", "--format", "json", str(manifests))
+    assert plan.code == 0 and json.loads(plan.out)["changes"] == [], plan.out
+    monkeypatch.setenv("IB_PASSWORD", ROTATED)
+    rotated = json.loads(cli("plan", "--format", "json", str(manifests)).out)
+    assert [c["action"] for c in rotated["changes"]] == ["replace"]
+    assert cli("apply", "--auto-approve", str(manifests)).code == 0
+    assert '"$sensitive": "scrypt2:' in ledger_path.read_text()
 
 
 ODD = 'pw-ä"q\\uote-7Zk'  # non-ASCII, a quote and a backslash: its JSON-escaped form differs from it
