@@ -93,12 +93,22 @@ class App:
             from qcdeploy.state import open_backend
 
             if self.env and self.environment is None:
-                self.load([])  # the environment's document says where its ledger is
+                self._find_environment()  # its document says where its ledger is
             url = self.settings.state_path
             self._backend = open_backend(state_url(url, self.environment) if self.environment else url)
             if self.settings.verbose:
                 self.err(f"ledger: {self._backend.describe()} ({self.settings.state_source})")
         return self._backend
+
+    def _find_environment(self) -> None:
+        """The --env document from the Environment documents under the working directory, nothing else: reading or
+        unlocking a ledger needs no deployment manifest and no secret."""
+        from qcdeploy.manifest import environments_under
+
+        assert self.env is not None
+        self.environment, self.every_environment, problems = environments_under(["."], self.environ, self.env)
+        if problems:
+            raise ProblemsError(problems)
 
     def elsewhere(self) -> dict[str, str]:
         """deployId -> environment, for what the other environments' ledgers manage (read, never locked)."""

@@ -9,9 +9,16 @@ from qcdeploy.state.base import Backend, Doc, lock_info
 
 
 @contextmanager
-def held(backend: Backend, operation: str, timeout: float = 0.0, say: Callable[[str], None] = print) -> Iterator[Doc]:
-    """Take the lock (waiting up to timeout seconds), and release it however the block ends."""
-    info = lock_info(operation)
+def held(
+    backend: Backend,
+    operation: str,
+    timeout: float = 0.0,
+    say: Callable[[str], None] = print,
+    environment: str | None = None,
+) -> Iterator[Doc]:
+    """Take the lock (waiting up to timeout seconds), and release it however the block ends. The lock names the
+    environment whose ledger it guards, so a run that finds it held can say how to remove it."""
+    info = lock_info(operation, environment)
     backend.lock(info, timeout, say)
     try:
         yield info

@@ -126,6 +126,21 @@ def load(
     return _load(paths, environ, env, every_environment)
 
 
+def environments_under(
+    paths: Sequence[str], environ: Mapping[str, str], env: str
+) -> tuple[Environment | None, dict[str, Environment], list[Problem]]:
+    """Only the Environment documents under paths, and the one named env: all a command that reads or unlocks an
+    environment's ledger needs. No deployment is resolved, so no secret need be set."""
+    files, problems = discover(paths)
+    result = LoadResult(problems=problems, files=len(files))
+    docs = [d for d in _documents(files, result.problems, _limits(environ, result.problems)) if _ours(d, result)]
+    envs = _environments(docs, result.problems)
+    if env not in envs:
+        known = f"known: {', '.join(sorted(envs))}" if envs else "the manifests define no environments"
+        result.problems.append(Problem(f"no Environment named '{env}' ({known})"))
+    return envs.get(env), envs, result.problems
+
+
 def _with_unset(m: Manifest, environ: Mapping[str, str]) -> Manifest:
     unset = frozenset(path for path, ref in m.references() if substitute(ref, environ).missing)
     return replace(m, unset=unset) if unset else m

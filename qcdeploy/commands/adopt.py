@@ -37,7 +37,7 @@ def adopt_manifests(app: App, manifests: list[Manifest], force: bool = False) ->
     """Record each manifest's active deployment as matching it, under the ledger's lock."""
     from qcdeploy.lock import held
 
-    with held(app.backend(), "adopt", 0, app.err):
+    with held(app.backend(), "adopt", 0, app.err, app.env):
         return _adopt(app, manifests, force)
 
 

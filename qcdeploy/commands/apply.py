@@ -130,7 +130,7 @@ def apply(
     # first, the manifests: an environment's overlay names its own ledger, which the lock below is taken on
     saved = _saved_plan(app, plan_file) if plan_file is not None else None
     app.load(list(saved.paths) if saved is not None else split_args(args)[0])
-    with lock.held(app.backend(), "apply", lock_timeout, app.err):
+    with lock.held(app.backend(), "apply", lock_timeout, app.err, app.env):
         if saved is not None and plan_file is not None:
             return _apply_saved(app, plan_file, saved, limits, options)
         from qcdeploy.commands.planning import make_plan

@@ -42,7 +42,7 @@ def plan(
     if take_lock:
         from qcdeploy.lock import held
 
-        with held(app.backend(), "plan", 0, app.err):
+        with held(app.backend(), "plan", 0, app.err, app.env):
             run = make_plan(app, args, targets, prune, replace_names, require_secrets=False)
     else:
         run = make_plan(app, args, targets, prune, replace_names, require_secrets=False)

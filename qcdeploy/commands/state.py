@@ -41,6 +41,7 @@ def _environment(app: App) -> str:
 
 
 @state.command()
+@env_option
 @click.option("--to", "target", required=True, metavar="URL", help="file:PATH, git:[REMOTE][#BRANCH] or https://…")
 @click.option("--force", is_flag=True, help="Overwrite a ledger that already exists at the target.")
 @click.pass_obj
@@ -52,7 +53,7 @@ def migrate(app: App, target: str, force: bool) -> int:
     from qcdeploy.state import open_backend
 
     source, destination = app.backend(), open_backend(target)
-    with held(source, "state migrate", 0, app.err), held(destination, "state migrate", 0, app.err):
+    with held(source, "state migrate", 0, app.err, app.env), held(destination, "state migrate", 0, app.err):
         doc = source.read()
         if doc is None:
             raise QcdeployError(f"there is no ledger at {source.describe()} to migrate")

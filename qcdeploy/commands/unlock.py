@@ -5,13 +5,17 @@ from __future__ import annotations
 import click
 
 from qcdeploy.app import App
+from qcdeploy.commands.options import env_option
 
 
 @click.command("force-unlock")
 @click.argument("lock_id")
+@env_option
 @click.pass_obj
 def force_unlock(app: App, lock_id: str) -> int:
-    """Remove the ledger's lock LOCK_ID (shown by the apply that found it). Only when its holder is dead."""
+    """Remove the ledger's lock LOCK_ID (shown by the apply that found it). Only when its holder is dead.
+
+    With --env NAME, the lock on that environment's ledger."""
     from qcdeploy.state.base import describe_lock
 
     holder = app.backend().force_unlock(lock_id)

@@ -50,8 +50,8 @@ class Backend(Protocol):
         ...
 
 
-def lock_info(operation: str) -> Doc:
-    """Who is locking: the fields of Terraform's lock info, plus host, pid and CI run."""
+def lock_info(operation: str, environment: str | None = None) -> Doc:
+    """Who is locking: the fields of Terraform's lock info, plus host, pid, CI run and the --env environment."""
     try:
         user = getpass.getuser()
     except (KeyError, OSError):
@@ -66,6 +66,7 @@ def lock_info(operation: str) -> Doc:
         "ci_run": os.environ.get("GITHUB_RUN_ID") or os.environ.get("CI_JOB_ID") or None,
         "created": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "version": __version__,
+        "environment": environment,
     }
 
 
@@ -95,8 +96,13 @@ def busy(where: str, holder: Doc | None) -> LockHeld:
         return LockHeld(f"the ledger at {where} is locked (the lock is unreadable); try again")
     return LockHeld(
         f"the ledger at {where} is locked: {describe_lock(holder)}. Wait for it (--lock-timeout SECONDS), or if "
-        f"that run is dead: qcdeploy force-unlock {holder.get('id')}"
+        f"that run is dead: qcdeploy force-unlock {holder.get('id')}{_env_flag(holder)}"
     )
+
+
+def _env_flag(holder: Doc) -> str:
+    env = holder.get("environment")
+    return f" --env {env}" if isinstance(env, str) and env else ""
 
 
 def same_host_and_dead(holder: Doc) -> bool:

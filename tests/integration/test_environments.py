@@ -102,3 +102,31 @@ def test_environments_know_each_other(cli, sandbox, tree):
     assert crashed.code == 2
     [finding] = json.loads(crashed.out)["findings"]
     assert finding["kind"] == "crashed" and finding["environment"] == "paper"
+
+
+def test_an_environments_ledger_needs_no_deployment_secret(cli, sandbox, tree, monkeypatch, ledger_path):
+    """`state show`, `state migrate` and `force-unlock` read only the Environment documents to find the ledger: the
+    live overlay's broker password need not be set, and a lock names the environment it guards."""
+    assert cli("apply", "--env", "live", "--auto-approve", str(tree)).code == 0
+    monkeypatch.delenv("IB_PASSWORD")
+    monkeypatch.chdir(tree)
+    monkeypatch.setenv("QCDEPLOY_ENV", "live")
+    shown = cli("state", "show", "--format", "json")
+    assert shown.code == 0, shown.err
+    assert list(json.loads(shown.out)["deployments"]) == ["momentum"]
+    assert cli("state", "show", "--env", "nowhere").code == 1
+
+    from qcdeploy.state import open_backend
+    from qcdeploy.state.base import lock_info
+
+    backend = open_backend(str(ledger_path.parent / "ledger-live.json"))
+    info = lock_info("apply", "live")
+    backend.lock(info, 0, print)
+    monkeypatch.setenv("IB_PASSWORD", SECRET)
+    busy = cli("apply", "--auto-approve", "--replace", "momentum", str(tree))
+    assert busy.code == 1 and f"qcdeploy force-unlock {info['id']} --env live" in busy.err
+    monkeypatch.delenv("IB_PASSWORD")
+    monkeypatch.delenv("QCDEPLOY_ENV")
+    unlocked = cli("force-unlock", info["id"], "--env", "live")
+    assert unlocked.code == 0, unlocked.err
+    assert backend.read() is not None and "ledger-live.json" in unlocked.out
