@@ -32,6 +32,17 @@ def sandbox() -> Iterator[Sandbox]:
     box.server.server_close()
 
 
+@pytest.fixture(autouse=True)
+def backoffs(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """Every pause the API client would sleep between attempts, recorded and not waited out: no test spends real
+    time in backoff (the suite's waits are the sandbox's boot delays and status polls)."""
+    from qcdeploy import client
+
+    pauses: list[float] = []
+    monkeypatch.setattr(client, "backoff_sleep", pauses.append)
+    return pauses
+
+
 @pytest.fixture
 def manifests(tmp_path: Path) -> Path:
     path = tmp_path / "manifests"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -16,6 +17,7 @@ class TfState(ThreadingHTTPServer):
         self.state: bytes | None = None
         self.lock_info: dict[str, Any] | None = None
         self.fail_posts = False
+        self.mangle: Callable[[bytes], bytes] | None = None  # a service that stores something else than it got
         self.guard = threading.Lock()
         threading.Thread(target=self.serve_forever, daemon=True).start()
 
@@ -59,7 +61,7 @@ class _Handler(BaseHTTPRequestHandler):
             elif held is not None and held["ID"] != lock_id:
                 self._send(423, json.dumps(held).encode())
             else:
-                self.server.state = body
+                self.server.state = self.server.mangle(body) if self.server.mangle else body
                 self._send(200)
 
     def do_LOCK(self) -> None:

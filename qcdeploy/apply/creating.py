@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from qcdeploy import live
 from qcdeploy.apply.context import Context
 from qcdeploy.apply.outcome import Outcome, Result, StepFailed
 from qcdeploy.client import AmbiguousWrite
@@ -60,10 +61,13 @@ def launch(ctx: Context, name: str, pid: int, body: Mapping[str, Any], baseline:
     """
     for attempt in range(3):
         if attempt:
-            found = _newer(ctx, pid, baseline)
+            known, found = _look(ctx, pid, baseline)
             if found is not None:
                 ctx.log(name, f"it was deployed: {found.deploy_id} ({found.status})")
                 return found.deploy_id
+            if not known:  # never a second create on a guess: look again, or give up without sending
+                ctx.log(name, "cannot tell whether it was deployed (the read failed); not sending it again yet")
+                continue
             ctx.log(name, "it was not deployed; sending it again")
         try:
             answer = ctx.api.live_create(body)
@@ -78,15 +82,20 @@ def launch(ctx: Context, name: str, pid: int, body: Mapping[str, Any], baseline:
         if not deploy_id:
             raise CreateFailed("live/create returned no deployId")
         return deploy_id
-    found = _newer(ctx, pid, baseline)
+    _, found = _look(ctx, pid, baseline)
     if found is not None:
         return found.deploy_id
     raise CreateFailed("could not tell whether live/create took effect; run plan to see the project's state")
 
 
-def _newer(ctx: Context, pid: int, baseline: str | None) -> LiveDeployment | None:
-    now = ctx.read_or_none(pid)
-    return now if now is not None and now.deploy_id != baseline else None
+def _look(ctx: Context, pid: int, baseline: str | None) -> tuple[bool, LiveDeployment | None]:
+    """(whether the project's state is known, its deployment newer than baseline). A project never deployed is
+    known to have none (live/read answers "No live deployment found", qc-api §3); any other failure is not known."""
+    try:
+        now = live.deployment(ctx.api.live_read(pid), pid)
+    except ApiError as exc:
+        return live.NOT_DEPLOYED in str(exc), None
+    return True, (now if now.deploy_id != baseline else None)
 
 
 def watch(ctx: Context, name: str, pid: int, deploy_id: str, health_window: float) -> str:

@@ -154,7 +154,7 @@ def test_markdown_output(cli, sandbox, manifests):
     assert md.index("**Plan: 0 to create, 1 to replace, 1 to stop, 0 to liquidate.**") < md.index("[!WARNING]")
     assert "This plan stops 2 live deployment(s)" in md
     assert md.count("<details>") == 2 and md.count("</details>") == 2
-    assert "brokerage.ib-password: (sensitive)" not in md or SECRET not in md
+    assert '~ parameters.z: (none) -> "1"' in md and "reason: state: stopped" in md  # the diff inside each fold
     assert SECRET not in md
 
 

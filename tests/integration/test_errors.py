@@ -173,6 +173,7 @@ def test_lost_create_answer_makes_exactly_one_deployment(cli, sandbox, manifests
     result = cli("apply", "--auto-approve", str(manifests))
     assert result.code == 0, result.text
     assert "checking whether it was deployed" in result.out and "it was deployed: L-" in result.out
+    assert sandbox.calls()["live/create"] == 1  # read before sending again, not refused as a duplicate
     assert len(sandbox.deployments(P_MOMENTUM)) == 1
     assert "No changes." in cli("plan", str(manifests)).out
 

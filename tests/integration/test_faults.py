@@ -44,15 +44,20 @@ def test_apply_under_faults(cli, sandbox, manifests, monkeypatch, faults):
     monkeypatch.setenv("QCDEPLOY_RETRY_MAX_SECONDS", "20")
     write_all(manifests, 1)
     sandbox.admin("faults", **faults)
-    converge(cli, manifests)
+    outputs = converge(cli, manifests)
     write_all(manifests, 2)
-    converge(cli, manifests)
+    outputs += converge(cli, manifests)
     sandbox.admin("faults", error_rate=0, throttle_rate=0, lose_rate=0, drop_rate=0, latency=0)
 
     for name, (pid, _) in PROJECTS.items():
         deployments = sandbox.deployments(pid)
         statuses = [d["status"] for d in deployments]
-        # one create, one replace: exactly two deployments, the first stopped (not liquidated), the second running
-        assert statuses == ["Stopped", "Running"], (name, statuses)
-        assert deployments[1]["settings"]["parameters"] == {"version": "2"}
+        # one create and one replace: two deployments, the first stopped (never liquidated), the second running.
+        # A replace that a fault made fail is rolled back (one more deployment, the old spec) and redone by the next
+        # run; nothing else may add one: a duplicate create is the bug this test is for.
+        rollbacks = sum(f"ROLLED BACK {name} " in text for text in outputs)
+        assert statuses == ["Stopped"] * (1 + 2 * rollbacks) + ["Running"] or (
+            rollbacks and statuses == ["Stopped"] * (1 + rollbacks) + ["Running"]
+        ), (name, statuses, rollbacks)
+        assert deployments[-1]["settings"]["parameters"] == {"version": "2"}
     assert "No changes." in cli("plan", str(manifests)).out

@@ -186,10 +186,28 @@ def test_migrate_file_to_git_and_back(cli, sandbox, repos, monkeypatch, tmp_path
     assert cli("--state", f"file:{local}", "apply", "--auto-approve", "deployments").code == 0
     (a / ".qcdeploy.yaml").unlink()
     moved = cli("--state", str(local), "state", "migrate", "--to", "git:origin#ledger")
-    assert moved.code == 0, moved.err and "verified" in moved.out
+    assert moved.code == 0, moved.err
+    assert "Copied 2 deployment(s)" in moved.out and "verified" in moved.out
     assert "No changes." in cli("--state", "git:origin#ledger", "plan", "deployments").out
     again = cli("--state", str(local), "state", "migrate", "--to", "git:origin#ledger")
     assert again.code == 1 and "already holds a ledger" in again.err
+
+
+def test_migrate_refuses_a_copy_that_reads_back_different(cli, manifests, tmp_path):
+    """A state service that stores something else than it was sent: the copy is read back and compared, and the
+    migration fails rather than telling the user to switch to a ledger that lost a deployment."""
+    local = tmp_path / "local.json"
+    write(manifests, "m.yaml", manifest("momentum", P_MOMENTUM))
+    assert cli("--state", str(local), "apply", "--auto-approve", str(manifests)).code == 0
+    server = TfState()
+    try:
+        server.mangle = lambda body: json.dumps({**json.loads(body), "deployments": {}}).encode()
+        moved = cli("--state", str(local), "state", "migrate", "--to", server.url)
+        assert moved.code == 1 and "does not match the source; nothing was switched" in moved.err
+        assert "Point QCDEPLOY_STATE" not in moved.out
+    finally:
+        server.stop()
+    assert json.loads(local.read_text())["deployments"]["momentum"]
 
 
 def test_unknown_backend_and_bad_config(cli, tmp_path, monkeypatch):
