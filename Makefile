@@ -22,6 +22,7 @@ test: lint typecheck actionlint pytest
 lint: $(BIN)/qcdeploy
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports  # the layers (.importlinter): cli -> apply -> render -> planning -> manifests | quantconnect | ledger -> model
 
 typecheck: $(BIN)/qcdeploy
 	$(BIN)/mypy

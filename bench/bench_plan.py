@@ -88,12 +88,13 @@ def manifest(i: int) -> dict[str, Any]:
 
 def adopt_all(directory: Path) -> None:
     """Write a ledger that owns every deployment, as after a full apply (one write, not 1,000)."""
-    from qcdeploy.app import App
+    from qcdeploy.cli.workspace import App
     from qcdeploy.config import settings_from
-    from qcdeploy.fingerprint import recorded_fields
-    from qcdeploy.live import read_state, resolve
-    from qcdeploy.manifest import load
+    from qcdeploy.manifests.load import load
     from qcdeploy.model import LedgerEntry
+    from qcdeploy.planning.fingerprint import recorded_fields
+    from qcdeploy.planning.resolve import resolve
+    from qcdeploy.quantconnect.decode import read_state
 
     app = App(settings_from({}, os.environ), dict(os.environ))
     manifests = load([str(directory)], os.environ).manifests

@@ -9,7 +9,19 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the model is data; reading YAML is the manifest layer's business
-    from qcdeploy.manifest import Manifest
+    from qcdeploy.manifests.load import Manifest
+
+# a place in a document: keys and list indexes from its root, e.g. ("spec", "brokerage", "ib-account")
+KeyPath = tuple[str | int, ...]
+
+
+def dotted(path: KeyPath) -> str:
+    """spec.brokerage.ib-account, spec.notification.targets[0].address"""
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(document)"
+
 
 ACTIVE_STATUSES = frozenset({"InQueue", "LoggingIn", "Initializing", "Running", "History", "PendingInput"})
 FAILED_STATUSES = frozenset({"RuntimeError", "DeployError"})

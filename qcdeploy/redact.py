@@ -20,8 +20,10 @@ _lock = threading.Lock()
 _secrets: set[str] = set()
 _short: set[str] = set()
 
-# keep in step with qcdeploy.brokerages.SECRET_WORDS (imported lazily there; this module imports nothing of ours)
-_SECRET_KEY = r"[^\"\\]*(?:password|token|secret|private|api-key|apikey|key-id|refresh)[^\"\\]*"
+# a key holding one of these words holds a secret: the one list (manifests.brokerages decides what a secret
+# setting is with it; the sandbox keeps its own, as the API's own masking that it models)
+SECRET_WORDS = ("password", "token", "secret", "private", "api-key", "apikey", "key-id", "refresh")
+_SECRET_KEY = rf"[^\"\\]*(?:{'|'.join(map(re.escape, SECRET_WORDS))})[^\"\\]*"
 _PAIR = re.compile(rf'("{_SECRET_KEY}"\s*:\s*)"(?:[^"\\]|\\.)*"', re.IGNORECASE)
 _ESCAPED_PAIR = re.compile(rf'(\\"{_SECRET_KEY}\\"\s*:\s*)\\"(?:[^"\\]|\\\\.)*?\\"', re.IGNORECASE)
 _USERINFO = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^/\s:@]*:)[^@\s/]*@", re.IGNORECASE)

@@ -36,7 +36,7 @@ def sandbox() -> Iterator[Sandbox]:
 def backoffs(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """Every pause the API client would sleep between attempts, recorded and not waited out: no test spends real
     time in backoff (the suite's waits are the sandbox's boot delays and status polls)."""
-    from qcdeploy import client
+    from qcdeploy.quantconnect import transport as client
 
     pauses: list[float] = []
     monkeypatch.setattr(client, "backoff_sleep", pauses.append)

@@ -14,10 +14,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from qcdeploy import live
-from qcdeploy.api import Api
 from qcdeploy.errors import ApiError
 from qcdeploy.model import LiveDeployment
+from qcdeploy.quantconnect import decode as live
+from qcdeploy.quantconnect.endpoints import Api
 
 
 class StatusBoard:

@@ -6,7 +6,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from qcdeploy.brokerages import BROKERAGES, DATA_PROVIDERS, missing_keys, nearest
+from qcdeploy.manifests.brokerages import BROKERAGES, DATA_PROVIDERS, missing_keys, nearest
 
 PROJECT_VERSION = "project"  # versionId default: the project's own LEAN version
 

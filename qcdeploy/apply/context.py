@@ -6,14 +6,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from qcdeploy import live
-from qcdeploy.api import Api
 from qcdeploy.apply.board import StatusBoard
 from qcdeploy.apply.outcome import Result
 from qcdeploy.apply.pace import Pace
 from qcdeploy.apply.waiting import Poller
-from qcdeploy.ledger import Ledger
+from qcdeploy.ledger.store import Ledger
 from qcdeploy.model import LiveDeployment
+from qcdeploy.quantconnect import decode as live
+from qcdeploy.quantconnect.endpoints import Api
 
 
 @dataclass(frozen=True)

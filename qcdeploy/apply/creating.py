@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from qcdeploy import live
 from qcdeploy.apply.context import Context
 from qcdeploy.apply.outcome import Outcome, Result, StepFailed
-from qcdeploy.client import AmbiguousWrite
 from qcdeploy.errors import ApiError, LedgerError
-from qcdeploy.fingerprint import recorded_fields
 from qcdeploy.model import LedgerEntry, LiveDeployment
+from qcdeploy.planning.fingerprint import recorded_fields
+from qcdeploy.quantconnect import decode as live
+from qcdeploy.quantconnect.transport import AmbiguousWrite
 
 
 class CreateFailed(StepFailed):

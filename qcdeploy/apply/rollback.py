@@ -17,11 +17,10 @@ from qcdeploy.apply.body import create_body
 from qcdeploy.apply.context import Context
 from qcdeploy.apply.creating import launch, set_parameters, watch
 from qcdeploy.apply.outcome import Outcome, Result
-from qcdeploy.envref import substitute
 from qcdeploy.errors import QcdeployError
-from qcdeploy.fingerprint import SENSITIVE_KEY, is_sensitive, masked, matches
-from qcdeploy.model import LedgerEntry, LiveDeployment
-from qcdeploy.yamlsrc import dotted
+from qcdeploy.manifests.envref import substitute
+from qcdeploy.model import LedgerEntry, LiveDeployment, dotted
+from qcdeploy.planning.fingerprint import SENSITIVE_KEY, is_sensitive, masked, matches
 
 NOT_OURS = "qcdeploy did not start the deployment it replaces, so there is no recorded spec to go back to"
 

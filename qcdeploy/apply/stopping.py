@@ -6,11 +6,11 @@ import time
 
 from qcdeploy.apply.context import Context
 from qcdeploy.apply.outcome import Outcome, Result, StepFailed
-from qcdeploy.client import AmbiguousWrite
 from qcdeploy.errors import ApiError, LedgerError
-from qcdeploy.exposure import carries_portfolio, create_settings
-from qcdeploy.exposure import read as read_exposure
 from qcdeploy.model import LiveDeployment
+from qcdeploy.planning.exposure import carries_portfolio, create_settings
+from qcdeploy.planning.exposure import read as read_exposure
+from qcdeploy.quantconnect.transport import AmbiguousWrite
 
 
 def stop_step(ctx: Context, r: Result) -> None:

@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import asdict
 
-from qcdeploy.drift import KINDS, Finding
+from qcdeploy.planning.drift import KINDS, Finding
 
 MARKER = "<!-- qcdeploy-drift -->"
 

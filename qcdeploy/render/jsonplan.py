@@ -6,9 +6,9 @@ import json
 from typing import Any
 
 from qcdeploy import __version__
-from qcdeploy.exposure import portfolio_plan
-from qcdeploy.fingerprint import SENSITIVE_KEY, display_fields, is_sensitive
 from qcdeploy.model import Action, Change, LiveDeployment, Plan
+from qcdeploy.planning.exposure import portfolio_plan
+from qcdeploy.planning.fingerprint import SENSITIVE_KEY, display_fields, is_sensitive
 from qcdeploy.redact import SENSITIVE
 from qcdeploy.render import stake
 

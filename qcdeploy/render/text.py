@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from qcdeploy.exposure import portfolio_plan
-from qcdeploy.fingerprint import display_fields
-from qcdeploy.model import Action, Change, Plan
+from qcdeploy.model import Action, Change, Plan, dotted
+from qcdeploy.planning.exposure import portfolio_plan
+from qcdeploy.planning.fingerprint import display_fields
 from qcdeploy.render import stake
 from qcdeploy.render.values import leaves, show
-from qcdeploy.yamlsrc import dotted
 
 Style = Callable[[str, str], str]
 _COLOURS = {"+": "green", "-": "red", "-$": "red", "-/+": "yellow", "~": "yellow"}

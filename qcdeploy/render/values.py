@@ -6,9 +6,9 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from qcdeploy.fingerprint import is_sensitive
+from qcdeploy.model import dotted
+from qcdeploy.planning.fingerprint import is_sensitive
 from qcdeploy.redact import SENSITIVE
-from qcdeploy.yamlsrc import dotted
 
 
 def show(value: Any, sensitive: bool = False) -> str:

@@ -1,1 +1,1 @@
-"""A local emulator of the QuantConnect API v2 subset that qcdeploy uses (SPEC §5)."""
+"""A local emulator of the QuantConnect API v2 subset that qcdeploy uses (docs/quantconnect-api.md lists each endpoint)."""

@@ -2,6 +2,6 @@
 
 import sys
 
-from qcdeploy.cli import main
+from qcdeploy.sandbox.command import sandbox
 
-sys.exit(main(["sandbox", *sys.argv[1:]]))
+sys.exit(sandbox.main(args=sys.argv[1:], prog_name="python -m qcdeploy.sandbox"))

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from qcdeploy.errors import ConfigError
-from qcdeploy.live import parse_time
 from qcdeploy.sandbox.endpoints import kept_settings
 from qcdeploy.sandbox.world import Deployment, NodeRec, Project, World
 
@@ -113,7 +113,8 @@ def _time(value: Any, default: float) -> float:
         return default
     if isinstance(value, (int, float)):
         return float(value)
-    parsed = parse_time(str(value))
-    if parsed is None:
-        raise ValueError(f"unreadable time {value!r}")
-    return parsed.timestamp()
+    try:  # the seed's own format (ISO 8601, "Z" or an offset, or naive UTC), not the client's decoding
+        parsed = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"unreadable time {value!r} (ISO 8601 expected)") from None
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)).timestamp()

@@ -1,4 +1,4 @@
-"""Safety rules, the ledger lock, interruption and parallel apply (issue 4), through the CLI."""
+"""Safety rules, the ledger lock, interruption and parallel apply, through the CLI."""
 
 from __future__ import annotations
 

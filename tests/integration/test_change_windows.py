@@ -1,4 +1,4 @@
-"""Change windows in .qcdeploy.yaml and per environment (issue 15): apply refuses outside them before any step
+"""Change windows in .qcdeploy.yaml and per environment: apply refuses outside them before any step
 and names the next allowed time; plan says whether the change could be applied now; --ignore-windows --reason
 overrides and the reason is recorded in the ledger's history."""
 

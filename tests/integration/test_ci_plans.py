@@ -1,4 +1,4 @@
-"""Saved plans, exit codes, JSON and Markdown output, validate formats (issue 3), through the CLI."""
+"""Saved plans, exit codes, JSON and Markdown output, validate formats, through the CLI."""
 
 from __future__ import annotations
 

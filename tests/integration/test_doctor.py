@@ -1,4 +1,4 @@
-"""`qcdeploy doctor`: read-only checks of the account against the manifests (issue 13)."""
+"""`qcdeploy doctor`: read-only checks of the account against the manifests."""
 
 from __future__ import annotations
 

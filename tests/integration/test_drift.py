@@ -1,4 +1,4 @@
-"""drift (exit 0/2/1, reports) and status (health, JSON) through the CLI (issue 5 §3, §4)."""
+"""drift (exit 0/2/1, reports) and status (health, JSON) through the CLI."""
 
 from __future__ import annotations
 

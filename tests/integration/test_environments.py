@@ -1,4 +1,4 @@
-"""Environment overlays: one base, paper and live (issue 5 §1), through the CLI."""
+"""Environment overlays: one base, paper and live, through the CLI."""
 
 from __future__ import annotations
 
@@ -116,8 +116,8 @@ def test_an_environments_ledger_needs_no_deployment_secret(cli, sandbox, tree, m
     assert list(json.loads(shown.out)["deployments"]) == ["momentum"]
     assert cli("state", "show", "--env", "nowhere").code == 1
 
-    from qcdeploy.state import open_backend
-    from qcdeploy.state.base import lock_info
+    from qcdeploy.ledger.backends import open_backend
+    from qcdeploy.ledger.backends.base import lock_info
 
     backend = open_backend(str(ledger_path.parent / "ledger-live.json"))
     info = lock_info("apply", "live")

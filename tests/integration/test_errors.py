@@ -190,7 +190,7 @@ def test_lost_stop_answer_is_not_resent_blindly(cli, sandbox, manifests):
 
 
 def test_internal_errors_do_not_print_tracebacks_without_verbose(cli, monkeypatch, manifests):
-    import qcdeploy.commands.planning as planning
+    import qcdeploy.cli.commands.planning as planning
 
     def boom(*args, **kwargs):
         raise RuntimeError(f"unexpected {API_TOKEN}")

@@ -1,4 +1,4 @@
-"""The example GitHub workflows, as written: their shell steps run against the sandbox (issue 11).
+"""The example GitHub workflows, as written: their shell steps run against the sandbox.
 
 A pull request's plan job (no broker secrets) saves plan.json; after the merge the apply job carries out exactly
 that plan; a later run of the drift job finds nothing. What GitHub itself does (checkout, the artifact hand-over,

@@ -1,4 +1,4 @@
-"""export -> adopt -> plan on a fleet started by hand (issue 5 §2, §5), through the CLI."""
+"""export -> adopt -> plan on a fleet started by hand, through the CLI."""
 
 from __future__ import annotations
 
@@ -67,7 +67,7 @@ def test_export_of_given_projects_only(cli, hand_made, tmp_path):
 
 def test_export_adopt_then_edit_one_file_replaces_only_that_one(cli, sandbox, tmp_path, monkeypatch):
     """A fleet started by hand (IB with settings, a data provider, parameters) -> export --adopt -> "No changes"
-    -> one exported file edited -> only that deployment is replaced, and its create is accepted (issue 13)."""
+    -> one exported file edited -> only that deployment is replaced, and its create is accepted."""
     ib = dict(HAND_IB)
     providers = {"InteractiveBrokersBrokerage": {**ib}, "QuantConnectBrokerage": {"id": "QuantConnectBrokerage"}}
     sandbox.admin(

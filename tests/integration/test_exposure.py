@@ -1,4 +1,4 @@
-"""Plans show what a stop, liquidation or replace puts at stake (issue 15): the deployment's holdings, cash and
+"""Plans show what a stop, liquidation or replace puts at stake: the deployment's holdings, cash and
 unrealized profit from live/portfolio/read, in text, Markdown and JSON; an unreadable portfolio is unknown,
 never empty; --max-liquidation-value refuses an apply that would sell more."""
 

@@ -1,4 +1,4 @@
-"""Hostile and runaway input (issue 10): each case exits 1 naming the file, without a traceback, within 5 s
+"""Hostile and runaway input: each case exits 1 naming the file, without a traceback, within 5 s
 and 300 MB, the real CLI run as its own process under that memory limit."""
 
 from __future__ import annotations

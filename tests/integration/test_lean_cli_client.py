@@ -1,4 +1,4 @@
-"""QuantConnect's own lean CLI as a second client of the sandbox (issue 13).
+"""QuantConnect's own lean CLI as a second client of the sandbox.
 
 The lean CLI's API client and its strict pydantic models of the answers (`lean/models/api.py`) were written by
 QuantConnect against the real API, not by us: where they reject a sandbox answer, the sandbox is wrong. Skipped

@@ -1,4 +1,4 @@
-"""The whole loop through the real CLI against the sandbox over HTTP (issue 2 §11)."""
+"""The whole loop through the real CLI against the sandbox over HTTP."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""A replace never leaves a strategy without a running deployment unless it says FLAT (issue 9, cases 1-7).
+"""A replace never leaves a strategy without a running deployment unless it says FLAT.
 
 Every test checks afterwards: each planned deployment runs the new spec or the old one again; nothing is down
 without a FLAT line; never two deployments for one planned create; a second apply, once the cause is gone,

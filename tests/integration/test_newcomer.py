@@ -1,4 +1,4 @@
-"""A team's first week (issue 11): one ledger from any subdirectory, settings files that are not manifests."""
+"""A team's first week: one ledger from any subdirectory, settings files that are not manifests."""
 
 from __future__ import annotations
 

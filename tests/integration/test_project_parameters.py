@@ -1,4 +1,4 @@
-"""Parameters are project variables (qc-api §7): set with projects/update, read back in every shape (issue 13)."""
+"""Parameters are project variables (qc-api §7): set with projects/update, read back in every shape."""
 
 from __future__ import annotations
 

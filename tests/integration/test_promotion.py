@@ -1,4 +1,4 @@
-"""The paper-first gate (issue 15): `promotion: {from: paper, healthyFor: 24h}` on the live environment keeps
+"""The paper-first gate: `promotion: {from: paper, healthyFor: 24h}` on the live environment keeps
 apply --env live from deploying a spec that has not run Running long enough in paper. Time passes through the
 sandbox's `age` operation (its clock), never by sleeping."""
 

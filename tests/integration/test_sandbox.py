@@ -8,8 +8,8 @@ import time
 import pytest
 import requests
 
-from qcdeploy.client import auth_headers
 from qcdeploy.config import Credentials
+from qcdeploy.quantconnect.transport import auth_headers
 from tests.helpers import API_TOKEN, NODE1, NODE2, ORG, P_MEANREV, P_MOMENTUM, USER_ID
 
 CREDS = Credentials(USER_ID, API_TOKEN)

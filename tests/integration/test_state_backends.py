@@ -1,4 +1,4 @@
-"""State backends end to end (issue 6): git against a bare repository from two clones, and the HTTP protocol."""
+"""State backends end to end: git against a bare repository from two clones, and the HTTP protocol."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import sys
 
 import pytest
 
-from qcdeploy.state.base import lock_info
-from qcdeploy.state.git import GitBackend
+from qcdeploy.ledger.backends.base import lock_info
+from qcdeploy.ledger.backends.git import GitBackend
 from tests.helpers import P_MEANREV, P_MOMENTUM, manifest, write
 from tests.tfstate_server import TfState
 

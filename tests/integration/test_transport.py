@@ -1,4 +1,4 @@
-"""Where requests may go (issue 10): a catcher on a second loopback address must never hear from qcdeploy."""
+"""Where requests may go: a catcher on a second loopback address must never hear from qcdeploy."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Every answer shape the API is known to send, read the same way (issue 13; qc-api §3, §5, §7)."""
+"""Every answer shape the API is known to send, read the same way (qc-api §3, §5, §7)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ from datetime import datetime, timezone
 
 import pytest
 
-from qcdeploy.brokerages import module_id
-from qcdeploy.live import deployment, parse_time, project
-from qcdeploy.live import reported_providers as _providers
+from qcdeploy.manifests.brokerages import module_id
+from qcdeploy.quantconnect.decode import deployment, parse_time, project
+from qcdeploy.quantconnect.decode import reported_providers as _providers
 
 WHEN = datetime(2021, 11, 26, 15, 18, 27, tzinfo=timezone.utc)
 

@@ -7,9 +7,9 @@ from types import SimpleNamespace
 
 from qcdeploy.apply.body import create_body, empty_secrets, problems
 from qcdeploy.apply.outcome import Outcome, Result
+from qcdeploy.apply.summary import as_json, text
 from qcdeploy.apply.waves import waves
 from qcdeploy.model import Action, Change
-from qcdeploy.render.summary import as_json, text
 
 
 def fields(**over):

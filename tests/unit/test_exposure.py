@@ -1,11 +1,11 @@
-"""Reading live/portfolio/read answers (issue 15): LEAN's short and long Holding keys; anything else is
+"""Reading live/portfolio/read answers: LEAN's short and long Holding keys; anything else is
 unknown, never an empty portfolio."""
 
 from __future__ import annotations
 
 import pytest
 
-from qcdeploy.exposure import create_settings, portfolio
+from qcdeploy.planning.exposure import create_settings, portfolio
 
 
 def test_short_keys_and_cash_amounts():

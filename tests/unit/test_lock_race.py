@@ -1,4 +1,4 @@
-"""Six processes taking over one stale lock at once: exactly one holds it, every time (issue 10)."""
+"""Six processes taking over one stale lock at once: exactly one holds it, every time."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import time
 from pathlib import Path
 
 from qcdeploy.errors import LedgerError
-from qcdeploy.state.base import lock_info
-from qcdeploy.state.file import FileBackend
+from qcdeploy.ledger.backends.base import lock_info
+from qcdeploy.ledger.backends.file import FileBackend
 
 TAKERS, TRIALS = 6, 50
 

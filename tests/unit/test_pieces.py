@@ -10,14 +10,14 @@ from pathlib import Path
 import pytest
 
 from qcdeploy import redact
-from qcdeploy.client import auth_headers
 from qcdeploy.config import Credentials, check_api_url
-from qcdeploy.envref import substitute
 from qcdeploy.errors import ConfigError
-from qcdeploy.ledger import Ledger
-from qcdeploy.live import newest_per_project, parse_time
-from qcdeploy.schema import schema_text
-from qcdeploy.state.file import FileBackend
+from qcdeploy.ledger.backends.file import FileBackend
+from qcdeploy.ledger.store import Ledger
+from qcdeploy.manifests.envref import substitute
+from qcdeploy.manifests.schema import schema_text
+from qcdeploy.quantconnect.decode import newest_per_project, parse_time
+from qcdeploy.quantconnect.transport import auth_headers
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -116,20 +116,20 @@ def test_deploy_id_may_be_nested():
 
 
 def test_global_flags_may_follow_the_command():
-    from qcdeploy.cli import hoist_global_flags
+    from qcdeploy.cli.group import hoist_global_flags
 
     assert hoist_global_flags(["plan", "--no-color", "x", "-v"]) == ["--no-color", "-v", "plan", "x"]
     assert hoist_global_flags(["plan", "--", "-v"]) == ["plan", "--", "-v"]
 
 
 def test_null_value_is_named_plainly():
-    from qcdeploy.yamlsrc import read_documents
+    from qcdeploy.manifests.yamlsrc import read_documents
 
     [doc] = read_documents(
         "m.yaml",
         "apiVersion: qcdeploy/v1\nkind: LiveDeployment\nmetadata: {name: a}\nspec:\n  project: 1\n  node:\n  brokerage: {id: QuantConnectBrokerage}\n",
     )
-    from qcdeploy import schema
+    from qcdeploy.manifests import schema
 
     messages = [p.message for p in schema.check(doc)]
     assert "spec.node: a value is needed here (string), not null (an empty value in YAML)" in messages

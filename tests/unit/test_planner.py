@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from qcdeploy.errors import Location
-from qcdeploy.fingerprint import recorded_fields
-from qcdeploy.manifest import DEFAULTS, Manifest
+from qcdeploy.manifests.load import DEFAULTS, Manifest
+from qcdeploy.manifests.yamlsrc import Document
 from qcdeploy.model import Action, Desired, LedgerEntry, LiveDeployment, LiveState, Node, Project
-from qcdeploy.planner import PlanOptions, plan
-from qcdeploy.yamlsrc import Document
+from qcdeploy.planning.fingerprint import recorded_fields
+from qcdeploy.planning.planner import PlanOptions, plan
 
 SALT = "00" * 16
 T0 = datetime(2026, 11, 1, tzinfo=timezone.utc)

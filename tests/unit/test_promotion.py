@@ -1,4 +1,4 @@
-"""The paper-first gate's rules with an injected clock (issue 15)."""
+"""The paper-first gate's rules with an injected clock."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 
 from qcdeploy.errors import ConfigError
 from qcdeploy.model import Action, Change, LiveDeployment
-from qcdeploy.promotion import gate_from, own_parameters, problems
+from qcdeploy.planning.promotion import gate_from, own_parameters, problems
 from tests.unit.test_planner import SALT, desired, entry, state
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=timezone.utc)

@@ -1,12 +1,12 @@
-"""The compiled pre-check and jsonschema agree on every manifest of the test tables (issue 12): a document the
+"""The compiled pre-check and jsonschema agree on every manifest of the test tables: a document the
 pre-check passes must have no schema problem, or large fleets would skip real errors."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from qcdeploy import schema
-from qcdeploy.yamlsrc import read_documents
+from qcdeploy.manifests import schema
+from qcdeploy.manifests.yamlsrc import read_documents
 from tests.integration.test_broken_manifests import CASES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,16 +36,16 @@ def test_fast_precheck_agrees_with_jsonschema():
 
 def test_the_generated_prechecks_are_of_the_shipped_schemas():
     """Stale generated code would still be correct (the schema is compiled at run time instead) but slow:
-    regenerate with `python -m qcdeploy.schemacheck`."""
-    from qcdeploy import schemacheck
-    from qcdeploy.schemacheck import _environment, _manifest
+    regenerate with `python -m qcdeploy.manifests.schemacheck`."""
+    from qcdeploy.manifests import schemacheck
+    from qcdeploy.manifests.schemacheck import _environment, _manifest
 
     assert schemacheck.digest(schema.schema_text(schema.SCHEMA_FILE)) == _manifest.SCHEMA_SHA256
     assert schemacheck.digest(schema.schema_text(schema.ENVIRONMENT_SCHEMA)) == _environment.SCHEMA_SHA256
 
 
 def test_an_edited_schema_is_compiled_at_run_time_not_checked_by_stale_code():
-    from qcdeploy.schemacheck import validator
+    from qcdeploy.manifests.schemacheck import validator
 
     text = schema.schema_text(schema.SCHEMA_FILE).replace('"maxLength": 63', '"maxLength": 3', 1)
     assert text != schema.schema_text(schema.SCHEMA_FILE)

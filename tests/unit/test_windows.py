@@ -1,4 +1,4 @@
-"""Change windows (issue 15): allow, deny, freeze, time zones, past midnight, the preset, the next open time."""
+"""Change windows: allow, deny, freeze, time zones, past midnight, the preset, the next open time."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 import pytest
 
 from qcdeploy.errors import ConfigError
-from qcdeploy.windows import schedule_from, verdict
+from qcdeploy.planning.windows import schedule_from, verdict
 
 UTC = timezone.utc
 

@@ -1,0 +1,273 @@
+"""`qcdeploy apply`: plan again (or load a saved plan), check the safety rules, confirm, carry out."""
+
+from __future__ import annotations
+
+import signal
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+import click
+
+from qcdeploy.cli.commands.options import planning_options
+from qcdeploy.cli.workspace import App, poll_interval, split_args
+from qcdeploy.errors import ConfigError, PlanRefused
+
+if TYPE_CHECKING:
+    from qcdeploy.apply.context import ApplyOptions
+    from qcdeploy.apply.executor import Executor
+    from qcdeploy.apply.outcome import Result
+    from qcdeploy.cli.commands.planning import PlanRun
+    from qcdeploy.model import Plan
+    from qcdeploy.planning.safety import Limits
+    from qcdeploy.planning.savedplan import SavedPlan
+
+
+@click.command()
+@planning_options
+@click.option("--plan", "plan_file", type=click.Path(exists=True, dir_okay=False), help="Carry out a saved plan.")
+@click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--allow-protected", is_flag=True, help="Allow stopping or replacing protected deployments.")
+@click.option("--allow-empty", is_flag=True, help="Allow stopping or replacing every managed deployment at once.")
+@click.option("--max-stops", type=click.IntRange(min=0), metavar="N", help="Refuse if more than N would be stopped.")
+@click.option(
+    "--max-liquidation-value",
+    type=click.FloatRange(min=0),
+    metavar="AMOUNT",
+    help="Refuse if the holdings the plan would liquidate are worth more (or cannot be read).",
+)
+@click.option("--parallelism", type=click.IntRange(1, 64), default=4, show_default=True, help="Deployments at once.")
+@click.option("--wait/--no-wait", default=True, show_default=True, help="Wait until new deployments are Running.")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=1),
+    default=900,
+    show_default=True,
+    metavar="SECONDS",
+    help="Limit for each wait (compile, stop, start).",
+)
+@click.option(
+    "--lock-timeout",
+    type=click.FloatRange(min=0),
+    default=0,
+    show_default=True,
+    metavar="SECONDS",
+    help="Wait this long for another apply to release the ledger.",
+)
+@click.option(
+    "--health-window",
+    type=click.FloatRange(min=0),
+    default=30,
+    show_default=True,
+    envvar="QCDEPLOY_HEALTH_WINDOW",
+    metavar="SECONDS",
+    help="Watch each new deployment this long after Running; a crash in it counts as a failed create (0: off).",
+)
+@click.option("--ignore-windows", is_flag=True, help="Apply outside the change windows (needs --reason).")
+@click.option("--reason", metavar="TEXT", help="Why the change windows are overridden (recorded in the ledger).")
+@click.option("--no-rollback", is_flag=True, help="Do not redeploy what ran before when a replace fails.")
+@click.option(
+    "--max-unavailable",
+    type=click.IntRange(1, 1000),
+    metavar="N",
+    help="Replace at most N deployments at once; a failed wave halts the rest.  [default: the parallelism]",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="json: the summary as JSON on stdout (progress goes to stderr).",
+)
+@click.pass_obj
+def apply(
+    app: App,
+    args: tuple[str, ...],
+    targets: tuple[str, ...],
+    prune: bool,
+    replace_names: tuple[str, ...],
+    plan_file: str | None,
+    auto_approve: bool,
+    allow_protected: bool,
+    allow_empty: bool,
+    max_stops: int | None,
+    max_liquidation_value: float | None,
+    parallelism: int,
+    wait: bool,
+    timeout: float,
+    lock_timeout: float,
+    health_window: float,
+    ignore_windows: bool,
+    reason: str | None,
+    no_rollback: bool,
+    max_unavailable: int | None,
+    fmt: str,
+) -> int:
+    """Make the live deployments match the manifests under PATHs, or carry out a saved plan.
+
+    `apply FILE` with a file written by `plan --out` is `apply --plan FILE`: it re-reads the live state,
+    refuses if anything the plan depends on changed, and otherwise does exactly what the plan said,
+    without asking again.
+    """
+    from qcdeploy.apply.context import ApplyOptions
+    from qcdeploy.ledger import lock
+    from qcdeploy.planning import savedplan as planfile
+    from qcdeploy.planning.safety import Limits
+
+    if plan_file is None and len(args) == 1 and planfile.is_plan_file(args[0]):
+        plan_file, args = args[0], ()
+    if plan_file is not None and (args or targets or prune or replace_names):
+        raise ConfigError("a saved plan fixes the paths and options; give only --plan FILE (and apply options)")
+    poll_interval(app.environ)  # a bad QCDEPLOY_POLL_INTERVAL is refused now, not after the plan
+    options = ApplyOptions(wait, timeout, parallelism, health_window, not no_rollback, max_unavailable)
+    if fmt == "json":
+        app.json_summary = True
+    if ignore_windows and not (reason or "").strip():
+        raise ConfigError("--ignore-windows needs --reason TEXT: the reason is recorded in the ledger's history")
+    windows = reason.strip() if ignore_windows and reason else None
+    limits = Limits(allow_protected, allow_empty, max_stops, max_liquidation_value, windows)
+    # first, the manifests: an environment's overlay names its own ledger, which the lock below is taken on
+    saved = _saved_plan(app, plan_file) if plan_file is not None else None
+    app.load(list(saved.paths) if saved is not None else split_args(args)[0])
+    with lock.held(app.backend(), "apply", lock_timeout, app.err, app.env):
+        if saved is not None and plan_file is not None:
+            return _apply_saved(app, plan_file, saved, limits, options)
+        from qcdeploy.cli.commands.planning import make_plan
+
+        run = make_plan(app, args, targets, prune, replace_names)
+        return _carry_out(app, run, run.plan, limits, auto_approve, options)
+
+
+def _saved_plan(app: App, path: str) -> SavedPlan:
+    """Read a saved plan; it carries the environment it was made for."""
+    from qcdeploy.planning import savedplan as planfile
+
+    saved = planfile.read(path)
+    if app.env is not None and app.env != saved.environment:
+        raise ConfigError(f"{path} was planned for environment {saved.environment or '(none)'}, not {app.env}")
+    app.env = saved.environment
+    return saved
+
+
+def _apply_saved(app: App, path: str, saved: SavedPlan, limits: Limits, options: ApplyOptions) -> int:
+    from qcdeploy.cli.commands.planning import plan_with
+    from qcdeploy.model import Plan
+    from qcdeploy.planning import savedplan as planfile
+
+    manifests = app.load(list(saved.paths))
+    run = plan_with(app, manifests, app.ledger(), list(saved.paths), saved.options)
+    changes = planfile.check(saved, manifests, run.plan, run.state, run.ledger.entries)
+    app.progress(f"Carrying out the saved plan {path}; the live state still matches it.")
+    return _carry_out(app, run, Plan(changes), limits, True, options)
+
+
+def _carry_out(app: App, run: PlanRun, plan: Plan, limits: Limits, auto_approve: bool, options: ApplyOptions) -> int:
+    from qcdeploy.planning import safety
+    from qcdeploy.render.text import left_alone, render
+
+    app.progress(render(plan, app.style), nl=False)
+    if not plan.has_changes:
+        _summarise(app, [], False)
+        return 0
+    safety.check(plan, run.state, run.ledger.entries, limits)
+    _check_window(app, run, limits.ignore_windows)
+    _check_promotion(app, run, plan)
+    _confirm(auto_approve)
+    executor = _executor(app, run, options)
+    with _interruptible(app, executor):
+        results = executor.run(plan.changes)
+    _summarise(app, results, executor.interrupted.is_set())
+    for line in left_alone(run.plan):
+        app.progress(line)
+    return 1 if any(r.outcome.value != "done" for r in results) else 0
+
+
+def _check_window(app: App, run: PlanRun, override: str | None) -> None:
+    """Outside the change windows apply refuses before any step, unless overridden with a recorded reason."""
+    _, closed, next_open = app.change_window()
+    if not closed:
+        return
+    if override is None:
+        raise PlanRefused(
+            f"refusing to apply: changes are not allowed now ({closed}); next allowed: {next_open}. Nothing was "
+            "changed (--ignore-windows --reason TEXT to override)"
+        )
+    from datetime import datetime, timezone
+
+    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    event = {"at": stamp, "event": "change window overridden", "closed": closed, "reason": override}
+    run.ledger.note(event)
+    app.err(f"Warning: applying outside the change windows ({closed}); reason recorded: {override}")
+
+
+def _check_promotion(app: App, run: PlanRun, plan: Plan) -> None:
+    """An environment with a paper-first gate takes only specs that have run healthy in its source first."""
+    gate, missing, notes = app.promotion(plan, run.state)
+    for note in notes:
+        app.err(f"Note: {note}")
+    if missing:
+        raise PlanRefused(
+            f"refusing to apply: this environment deploys only what has run Running in {gate} first; "
+            + "; ".join(missing)
+            + ". Nothing was changed"
+        )
+
+
+def _executor(app: App, run: PlanRun, options: ApplyOptions) -> Executor:
+    from qcdeploy.apply.context import Context
+    from qcdeploy.apply.executor import Executor, line_logger
+    from qcdeploy.apply.waiting import Poller
+
+    poll = poll_interval(app.environ)
+    poller = Poller(poll, max(poll, 10 * poll), progress_every=max(30.0, poll))
+    baseline = {pid: dep.deploy_id for pid, dep in run.state.deployments.items()}
+    ctx = Context(app.api(), run.ledger, poller, line_logger(app.progress), options, app.environ, baseline)
+    return Executor(ctx)
+
+
+@contextmanager
+def _interruptible(app: App, executor: Executor) -> Iterator[None]:
+    """First Ctrl-C or SIGTERM: start nothing new, finish what is in flight. Second Ctrl-C: stop at once."""
+
+    def handler(signum: int, frame: object) -> None:
+        if executor.interrupted.is_set() and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        executor.interrupted.set()
+        app.err(
+            f"\nReceived {signal.Signals(signum).name}: no new step will start; finishing the steps in flight "
+            "(Ctrl-C again to abandon them)."
+        )
+
+    try:
+        previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    except ValueError:  # not the main thread: no signals to catch
+        yield
+        return
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+def _confirm(auto_approve: bool) -> None:
+    if auto_approve:
+        return
+    if not sys.stdin.isatty():
+        raise ConfigError("apply needs confirmation but there is no terminal to ask on; pass --auto-approve")
+    answer = click.prompt(
+        "Do you want to perform these actions? Only 'yes' will be accepted", default="", show_default=False
+    )
+    if answer != "yes":
+        raise PlanRefused("apply cancelled; nothing was changed")
+
+
+def _summarise(app: App, results: list[Result], interrupted: bool) -> None:
+    from qcdeploy.apply import summary
+
+    if app.json_summary:
+        app.out(summary.as_json(results, interrupted), nl=False)
+    elif results:
+        app.out(summary.text(results, interrupted, app.style), nl=False)

@@ -1,0 +1,48 @@
+"""`qcdeploy validate`: offline checks of every manifest."""
+
+from __future__ import annotations
+
+import click
+
+from qcdeploy.cli.commands.options import env_option
+from qcdeploy.cli.workspace import App
+from qcdeploy.render import problems as formats  # light: json only
+
+
+@click.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(formats.FORMATS),
+    help="text (file:line:col: message), github (annotations; the default when GITHUB_ACTIONS=true) or json.",
+)
+@env_option
+@click.pass_obj
+def validate(app: App, paths: tuple[str, ...], fmt: str | None) -> int:
+    """Check manifests offline: YAML, schema, names, secrets. Exit 1 on any problem."""
+    from qcdeploy.manifests.load import load, short_secrets
+
+    fmt = fmt or ("github" if app.environ.get("GITHUB_ACTIONS") == "true" else "text")
+    result = load(paths, app.environ, app.env, every_environment=app.env is None, require_secrets=False)
+    if app.settings.verbose:
+        for skipped in result.skipped:
+            app.err(f"skipped {skipped}")
+    if fmt == "json":
+        app.out(formats.as_json(result.problems, len(result.manifests), result.files), nl=False)
+        return 1 if result.problems else 0
+    if result.problems:
+        if fmt == "github":
+            app.out(formats.github(result.problems), nl=False)
+        else:
+            app.err(formats.text(result.problems).rstrip("\n"))
+        app.err(f"{len(result.problems)} problem(s) found.")
+        return 1
+    for warning in short_secrets(result.manifests, app.environ):
+        app.err(f"warning: {warning}")
+    for m in result.manifests:
+        for path in sorted(m.unset, key=str):
+            app.err(f"warning: {m.where(*path)}: spec.{'.'.join(map(str, path))} is not set here (apply needs it)")
+    envs = f" across environments {', '.join(result.environments)}" if result.environments and not app.env else ""
+    app.out(f"{len(result.manifests)} manifest(s) in {result.files} file(s) are valid{envs}.")
+    return 0

@@ -1,0 +1,28 @@
+"""Where the ledger lives: a local file, a branch of a git repository, or a Terraform-style HTTP service."""
+
+from __future__ import annotations
+
+from qcdeploy.errors import ConfigError
+from qcdeploy.ledger.backends.base import Backend
+
+
+def open_backend(url: str) -> Backend:
+    """`file:PATH` (or a bare path), `git:[REMOTE][#BRANCH]`, or `http(s)://…`."""
+    if url.startswith("git:"):
+        from qcdeploy.ledger.backends.git import GitBackend
+
+        remote, _, branch = url[len("git:") :].partition("#")
+        return GitBackend(remote or "origin", branch or "qcdeploy-state")
+    if url.startswith(("http://", "https://")):
+        from qcdeploy.ledger.backends.http import HttpBackend
+
+        return HttpBackend(url)
+    path = url[len("file:") :] if url.startswith("file:") else url
+    if not path or "://" in path:
+        raise ConfigError(f"unknown state backend {url!r}: use file:PATH, git:[REMOTE][#BRANCH] or https://URL")
+    from qcdeploy.ledger.backends.file import FileBackend
+
+    return FileBackend(path)
+
+
+__all__ = ["Backend", "open_backend"]

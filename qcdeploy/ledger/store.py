@@ -1,0 +1,133 @@
+"""qcdeploy's own record of the deployments it made, kept in a state backend (file, git branch, HTTP)."""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import asdict
+from typing import Any
+
+from qcdeploy.errors import LedgerError
+from qcdeploy.ledger.backends.base import Backend, Doc
+from qcdeploy.model import LedgerEntry
+
+FORMAT_VERSION = 1
+HISTORY = 200  # events kept in the ledger's history
+
+
+class Ledger:
+    """Entries by deployment name. Every put/remove is a read-modify-write of the backend's newest
+    document, so entries another writer added meanwhile are kept."""
+
+    def __init__(self, backend: Backend, doc: Doc | None) -> None:
+        self.backend = backend
+        self._lock = threading.Lock()
+        self.salt = secrets.token_hex(16)
+        self.serial = 0
+        self.entries: dict[str, LedgerEntry] = {}
+        if doc is not None:
+            self._load(doc)
+
+    @classmethod
+    def load(cls, backend: Backend) -> Ledger:
+        """Read the ledger; none yet is an empty ledger (everything looks unmanaged: safe)."""
+        return cls(backend, backend.read())
+
+    def put(self, entry: LedgerEntry) -> None:
+        self.put_all([entry], f"qcdeploy: record {entry.name} = {entry.deploy_id} (project {entry.project_id})")
+
+    def put_all(self, entries: Iterable[LedgerEntry], message: str = "") -> None:
+        entries = list(entries)
+
+        def change(doc: Doc) -> None:
+            for e in entries:
+                doc["deployments"][e.name] = entry_json(e)
+
+        self._commit(change, message or f"qcdeploy: record {', '.join(e.name for e in entries)}")
+
+    def note(self, event: dict[str, Any]) -> None:
+        """Add an event to the ledger's history (the newest HISTORY kept): who overrode a rule, and why."""
+
+        def change(doc: Doc) -> None:
+            history = doc.get("history")
+            kept: list[Any] = history if isinstance(history, list) else []
+            doc["history"] = [*kept, event][-HISTORY:]
+
+        self._commit(change, f"qcdeploy: {event.get('event', 'note')}")
+
+    def remove(self, name: str) -> None:
+        if name in self.entries:
+            self._commit(lambda doc: doc["deployments"].pop(name, None), f"qcdeploy: forget {name} (stopped)")
+
+    def to_json(self) -> Doc:
+        return {
+            "version": FORMAT_VERSION,
+            "serial": self.serial,
+            "salt": self.salt,
+            "deployments": {n: entry_json(e) for n, e in sorted(self.entries.items())},
+        }
+
+    def _commit(self, change: Callable[[Doc], Any], message: str) -> None:
+        def apply(doc: Doc | None) -> Doc:
+            doc = doc if doc is not None else self.to_json() | {"deployments": {}}
+            change(doc)
+            doc["serial"] = int(doc.get("serial", 0)) + 1
+            doc["deployments"] = dict(sorted(doc["deployments"].items()))
+            return doc
+
+        with self._lock:
+            self._load(self.backend.update(apply, message))
+
+    def _load(self, raw: Doc) -> None:
+        where = self.backend.describe()
+        version = raw.get("version", FORMAT_VERSION) if isinstance(raw, dict) else FORMAT_VERSION
+        if not isinstance(version, int) or version > FORMAT_VERSION:
+            raise LedgerError(
+                f"the ledger at {where} has format version {version!r}, written by a newer qcdeploy "
+                f"(this one reads version {FORMAT_VERSION}); upgrade qcdeploy"
+            )
+        try:
+            bytes.fromhex(str(raw["salt"]))
+        except (KeyError, TypeError, ValueError):
+            raise LedgerError(
+                f"the ledger at {where} has no valid salt (hex expected); restore it from backup"
+            ) from None
+        try:
+            self.entries = {name: _entry(name, e) for name, e in raw["deployments"].items()}
+            self.salt = str(raw["salt"])
+            self.serial = int(raw.get("serial", 0))
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise LedgerError(f"the ledger at {where} is malformed ({exc!r}); restore it from backup") from None
+
+
+def _entry(name: str, raw: dict[str, Any]) -> LedgerEntry:
+    return LedgerEntry(
+        name=name,
+        project_id=int(raw["projectId"]),
+        deploy_id=str(raw["deployId"]),
+        spec=dict(raw["spec"]),
+        compile_id=raw.get("compileId"),
+        project_modified=raw.get("projectModified"),
+        applied_at=str(raw.get("appliedAt", "")),
+        on_stop=str(raw.get("onStop", "stop")),
+        protect=bool(raw.get("protect", False)),
+        refs=tuple((tuple(r["path"]), str(r["ref"])) for r in raw.get("refs", [])),
+        salt=str(raw.get("salt", "")),
+    )
+
+
+def entry_json(entry: LedgerEntry) -> dict[str, Any]:
+    raw = asdict(entry)
+    return {
+        "projectId": raw["project_id"],
+        "deployId": raw["deploy_id"],
+        "compileId": raw["compile_id"],
+        "projectModified": raw["project_modified"],
+        "appliedAt": raw["applied_at"],
+        "onStop": raw["on_stop"],
+        "protect": raw["protect"],
+        "spec": raw["spec"],
+        **({"refs": [{"path": list(path), "ref": ref} for path, ref in entry.refs]} if entry.refs else {}),
+        **({"salt": entry.salt} if entry.salt else {}),
+    }

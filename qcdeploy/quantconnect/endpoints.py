@@ -1,0 +1,97 @@
+"""The QuantConnect endpoints qcdeploy uses, as typed calls on a Client."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from qcdeploy.errors import ApiError
+from qcdeploy.quantconnect.transport import Client, Json
+
+
+class Api:
+    """One method per endpoint; answers stay raw JSON (live.py turns them into the model)."""
+
+    def __init__(self, client: Client) -> None:
+        self.client = client
+
+    def authenticate(self) -> None:
+        self.client.read("authenticate")
+
+    def live_list(self) -> list[Json]:
+        return _list(self.client.read("live/list"), "live", "live/list")
+
+    def projects(self, organization_id: str = "") -> list[Json]:
+        body = {"organizationId": organization_id} if organization_id else {}
+        return _list(self.client.read("projects/read", body), "projects", "projects/read")
+
+    def project(self, project_id: int) -> Json:
+        projects = _list(
+            self.client.read("projects/read", {"projectId": project_id}),
+            "projects",
+            "projects/read",
+        )
+        if not projects:
+            raise ApiError(f"projects/read: project {project_id} not found")
+        return projects[0]
+
+    def set_parameters(self, project_id: int, parameters: Mapping[str, str]) -> None:
+        """projects/update with the project's parameters, form-encoded as the lean CLI sends them
+        (`parameters[0][key]`, `parameters[0][value]`, …; an empty string clears them)."""
+        fields: dict[str, str] = {"projectId": str(project_id)}
+        for i, (key, value) in enumerate(parameters.items()):
+            fields[f"parameters[{i}][key]"] = key
+            fields[f"parameters[{i}][value]"] = value
+        if not parameters:
+            fields["parameters"] = ""
+        self.client.put_form("projects/update", fields)
+
+    def project_live_nodes(self, project_id: int) -> list[Json]:
+        """projects/nodes/read, the documented endpoint (qc-api §7): the organization's nodes as one project sees
+        them, so any project of the organization will do."""
+        answer = self.client.read("projects/nodes/read", {"projectId": project_id})
+        nodes = answer.get("nodes")
+        if not isinstance(nodes, dict):
+            raise ApiError("projects/nodes/read: unexpected answer ('nodes' is not an object)")
+        return _list(nodes, "live", "projects/nodes/read")
+
+    def live_nodes(self, organization_id: str) -> list[Json]:
+        """nodes/read: removed from the docs in 2023 but still what the lean CLI calls (qc-api §7)."""
+        return _list(
+            self.client.read("nodes/read", {"organizationId": organization_id}),
+            "live",
+            "nodes/read",
+        )
+
+    def compile_create(self, project_id: int) -> Json:
+        # A repeated compile only costs a build; retrying it like a read is safe.
+        return self.client.read("compile/create", {"projectId": project_id})
+
+    def compile_read(self, project_id: int, compile_id: str) -> Json:
+        return self.client.read("compile/read", {"projectId": project_id, "compileId": compile_id})
+
+    def live_create(self, body: Mapping[str, Any]) -> Json:
+        return self.client.write("live/create", body)
+
+    def live_read(self, project_id: int, deploy_id: str | None = None) -> Json:
+        body: dict[str, Any] = {"projectId": project_id}
+        if deploy_id:
+            body["deployId"] = deploy_id
+        return self.client.read("live/read", body)
+
+    def live_portfolio(self, project_id: int) -> Json:
+        """qc-api §5: the project's live deployment's holdings and cash (a snapshot, about every 10 min)."""
+        return self.client.read("live/portfolio/read", {"projectId": project_id})
+
+    def live_stop(self, project_id: int, liquidate: bool = False) -> None:
+        endpoint = "live/update/liquidate" if liquidate else "live/update/stop"
+        self.client.write(endpoint, {"projectId": project_id})
+
+
+def _list(payload: Json, key: str, endpoint: str) -> list[Json]:
+    value = payload.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise ApiError(f"{endpoint}: unexpected answer ('{key}' is not a list of objects)")
+    return value
