@@ -57,7 +57,9 @@ def plan(
     options: PlanOptions = PlanOptions(),
     elsewhere: Mapping[str, str] | None = None,
 ) -> Plan:
-    """Compare and decide, per the decision table in docs/design.md. `elsewhere`: deployIds other environments manage, by environment."""
+    """Compare and decide, per the decision table in docs/design.md.
+
+    `elsewhere`: deployIds other environments manage, by environment."""
     acc = _Acc()
     wanted = [d for d in desired if _targeted(d.name, options)]
     for d in wanted:
