@@ -133,6 +133,11 @@ class LedgerEntry:
     salt: str = ""  # the salt its secrets were hashed with ("": the ledger's)
 
 
+def ours(entry: LedgerEntry | None, dep: LiveDeployment | None) -> bool:
+    """The one rule for "qcdeploy manages this deployment": the ledger entry records its deployId."""
+    return entry is not None and dep is not None and entry.deploy_id == dep.deploy_id
+
+
 class Action(str, Enum):
     """What apply will do to one deployment."""
 
@@ -183,13 +188,42 @@ class FieldChange:
     sensitive: bool = False
 
 
+class Why(Enum):
+    """What made a change necessary: decided once by the planner, shown by the renderers, read by drift and JSON
+    (`reason_codes`) instead of parsing the words back."""
+
+    NEW = "new"  # nothing of the project was ever deployed
+    CRASHED = "crashed"  # its newest deployment ended in RuntimeError or DeployError
+    STOPPED_OUTSIDE = "stopped-outside"  # ours, stopped or liquidated by someone else
+    NOT_RUNNING = "not-running"  # another's deployment ended; nothing runs
+    FIELD_CHANGED = "field-changed"  # a spec field differs from what was deployed
+    CODE_CHANGED = "code-changed"  # the project's code is newer than the running compile
+    PARAMETERS_EDITED = "parameters-edited"  # the project's parameters were edited outside qcdeploy
+    LEDGER_ONLY = "ledger-only"  # protect/onStop: only the ledger changes
+    REPLACE_REQUESTED = "replace-requested"  # --replace NAME
+    PROJECT_MOVED = "project-moved"  # the manifest now names another project
+    STATE_STOPPED = "state-stopped"  # the manifest says state: stopped
+    PRUNED = "pruned"  # the manifest was removed and --prune given
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One reason for a change: its kind, and the words shown for it."""
+
+    why: Why
+    detail: str
+
+    def __str__(self) -> str:
+        return self.detail
+
+
 @dataclass(frozen=True)
 class Change:
     """One planned action with its reasons."""
 
     name: str
     action: Action
-    reasons: tuple[str, ...]
+    reasons: tuple[Reason, ...]
     desired: Desired | None = None
     observed: LiveDeployment | None = None  # the deployment a stop/replace acts on
     entry: LedgerEntry | None = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from qcdeploy.model import Action, Change, LedgerEntry, Plan
+from qcdeploy.model import Action, Change, LedgerEntry, Plan, Why, ours
 
 KINDS = {
     "crashed": "crashed (RuntimeError or DeployError)",
@@ -38,7 +38,7 @@ def findings(plan: Plan, ledger: Mapping[str, LedgerEntry], include_unmanaged: b
             continue  # another environment's own deployment: not drift of this one
         d = u.deployment
         entry = ledger.get(u.name) if u.name else None
-        if entry is not None and entry.project_id == d.project_id and entry.deploy_id != d.deploy_id:
+        if entry is not None and entry.project_id == d.project_id and not ours(entry, d):
             found.append(
                 Finding("redeployed-outside", u.name, d.project_id, d.deploy_id, f"ledger has {entry.deploy_id}")
             )
@@ -54,15 +54,16 @@ def findings(plan: Plan, ledger: Mapping[str, LedgerEntry], include_unmanaged: b
 def _from_change(c: Change) -> Finding:
     observed = c.observed
     deploy_id = observed.deploy_id if observed else None
-    reasons = "; ".join(c.reasons)
+    reasons = "; ".join(map(str, c.reasons))
+    why = {r.why for r in c.reasons}
+    if Why.CRASHED in why and observed is not None:
+        return Finding("crashed", c.name, c.project_id, deploy_id, f"{observed.status}: {observed.error or '-'}")
+    if Why.STOPPED_OUTSIDE in why and observed is not None:
+        return Finding("stopped-outside", c.name, c.project_id, deploy_id, observed.status)
     if c.action is Action.CREATE:
-        if observed is not None and observed.failed:
-            return Finding("crashed", c.name, c.project_id, deploy_id, f"{observed.status}: {observed.error or '-'}")
-        if observed is not None and c.entry is not None and c.entry.deploy_id == observed.deploy_id:
-            return Finding("stopped-outside", c.name, c.project_id, deploy_id, observed.status)
         return Finding("not-deployed", c.name, c.project_id, deploy_id, reasons)
     if c.action in (Action.STOP, Action.LIQUIDATE):
         return Finding("should-be-stopped", c.name, c.project_id, deploy_id, reasons)
-    if any(r.startswith("project code changed") for r in c.reasons):
+    if Why.CODE_CHANGED in why:
         return Finding("code-changed", c.name, c.project_id, deploy_id, reasons)
     return Finding("manifest-changed", c.name, c.project_id, deploy_id, reasons)

@@ -17,7 +17,10 @@ from qcdeploy.model import (
     Node,
     Orphan,
     Plan,
+    Reason,
     Unmanaged,
+    Why,
+    ours,
 )
 from qcdeploy.planning.fielddiff import changed_fields, field_changes
 from qcdeploy.planning.fingerprint import masked, recorded_fields
@@ -92,10 +95,6 @@ def _targeted(name: str, options: PlanOptions) -> bool:
     return not options.targets or name in options.targets
 
 
-def _ours(entry: LedgerEntry | None, dep: LiveDeployment | None) -> bool:
-    return entry is not None and dep is not None and entry.deploy_id == dep.deploy_id
-
-
 def _plan_one(
     d: Desired,
     state: LiveState,
@@ -113,8 +112,10 @@ def _plan_one(
         if target is None:
             acc.unchanged.append(d.name)
             return
-        managed = _ours(entry, target)
-        reason = "state: stopped" + ("" if managed else " (this deployment was not made by qcdeploy)")
+        managed = ours(entry, target)
+        reason = Reason(
+            Why.STATE_STOPPED, "state: stopped" + ("" if managed else " (this deployment was not made by qcdeploy)")
+        )
         acc.changes.append(_stop(d.name, target, d.manifest.spec["onStop"], reason, protect, managed, d, entry))
         return
     if observed is None or not observed.active:
@@ -124,7 +125,7 @@ def _plan_one(
                     d,
                     moved_from,
                     entry,
-                    (f"project changed from {moved_from.project_id} to {pid}",),
+                    (Reason(Why.PROJECT_MOVED, f"project changed from {moved_from.project_id} to {pid}"),),
                     (),
                     True,
                 )
@@ -141,14 +142,14 @@ def _plan_one(
                 )
             )
         return
-    if not _ours(entry, observed):
+    if not ours(entry, observed):
         if d.name in options.replace:
             acc.changes.append(
                 _replace(
                     d,
                     observed,
                     entry,
-                    ("replacement of an unmanaged deployment requested (--replace)",),
+                    (Reason(Why.REPLACE_REQUESTED, "replacement of an unmanaged deployment requested (--replace)"),),
                     (),
                     False,
                 )
@@ -160,19 +161,19 @@ def _plan_one(
     # hashed with the salt the entry was written with: a ledger whose salt changed still compares truly
     recorded = _unknown_as_before(recorded_fields(d, _valid(entry.salt) or salt, like=entry.spec), entry, d)
     fields = field_changes(_legacy_version(entry.spec, d), recorded)
-    reasons = [f"{name} changed" for name in changed_fields(fields)]
+    reasons = [Reason(Why.FIELD_CHANGED, f"{name} changed") for name in changed_fields(fields)]
     reasons += _code_changed(d, entry)
     if d.name in options.replace:
-        reasons.insert(0, "replacement requested (--replace)")
+        reasons.insert(0, Reason(Why.REPLACE_REQUESTED, "replacement requested (--replace)"))
     drifted = "parameters" not in changed_fields(fields) and bool(parameter_changes(d))
     if drifted:  # the running algorithm still has the manifest's values; a restart would read the project's
-        reasons.append("project parameters changed outside qcdeploy")
-    in_place = [r for r in reasons if r == "project parameters changed outside qcdeploy"]
+        reasons.append(Reason(Why.PARAMETERS_EDITED, "project parameters changed outside qcdeploy"))
+    in_place = [r for r in reasons if r.why is Why.PARAMETERS_EDITED]
     if len(reasons) > len(in_place):
         acc.changes.append(_replace(d, observed, entry, tuple(reasons), fields, True))
     elif in_place or (entry.protect, entry.on_stop) != (protect, d.manifest.spec["onStop"]):
         meta = (entry.protect, entry.on_stop) != (protect, d.manifest.spec["onStop"])
-        why = [*in_place, *(["protect/onStop changed (ledger only)"] if meta else [])]
+        why = [*in_place, *([Reason(Why.LEDGER_ONLY, "protect/onStop changed (ledger only)")] if meta else [])]
         acc.changes.append(Change(d.name, Action.UPDATE, tuple(why), desired=d, observed=observed, entry=entry))
     else:
         acc.unchanged.append(d.name)
@@ -226,35 +227,40 @@ def _moved_from(entry: LedgerEntry | None, pid: int, state: LiveState) -> LiveDe
     if entry is None or entry.project_id == pid:
         return None
     old = state.deployments.get(entry.project_id)
-    return old if old is not None and old.active and old.deploy_id == entry.deploy_id else None
+    return old if old is not None and old.active and ours(entry, old) else None
 
 
-def _create_reason(observed: LiveDeployment | None, entry: LedgerEntry | None) -> str:
+def _create_reason(observed: LiveDeployment | None, entry: LedgerEntry | None) -> Reason:
     if observed is None:
-        return "new deployment"
+        return Reason(Why.NEW, "new deployment")
     if observed.failed:
         detail = f": {observed.error}" if observed.error else ""
-        return f"last deployment {observed.deploy_id} ended in {observed.status}{detail}"
-    if _ours(entry, observed):
-        return f"deployment {observed.deploy_id} was {observed.status.lower()} outside qcdeploy"
-    return f"no active deployment (last one {observed.deploy_id} is {observed.status})"
+        return Reason(Why.CRASHED, f"last deployment {observed.deploy_id} ended in {observed.status}{detail}")
+    if ours(entry, observed):
+        return Reason(
+            Why.STOPPED_OUTSIDE, f"deployment {observed.deploy_id} was {observed.status.lower()} outside qcdeploy"
+        )
+    return Reason(Why.NOT_RUNNING, f"no active deployment (last one {observed.deploy_id} is {observed.status})")
 
 
-def _code_changed(d: Desired, entry: LedgerEntry) -> list[str]:
+def _code_changed(d: Desired, entry: LedgerEntry) -> list[Reason]:
     if d.manifest.spec["compile"] != "latest":
         return []
     recorded = parse_time(entry.project_modified)
     current = d.project.modified_at
     if recorded is None or current is None or current <= recorded:
         return []
-    return [f"project code changed since compile {entry.compile_id or '(unknown)'} (modified {d.project.modified})"]
+    compile_id = entry.compile_id or "(unknown)"
+    return [
+        Reason(Why.CODE_CHANGED, f"project code changed since compile {compile_id} (modified {d.project.modified})")
+    ]
 
 
 def _replace(
     d: Desired,
     observed: LiveDeployment,
     entry: LedgerEntry | None,
-    reasons: tuple[str, ...],
+    reasons: tuple[Reason, ...],
     fields: tuple[FieldChange, ...],
     managed: bool,
 ) -> Change:
@@ -276,7 +282,7 @@ def _stop(
     name: str,
     observed: LiveDeployment,
     on_stop: str,
-    reason: str,
+    reason: Reason,
     protected: bool,
     managed: bool,
     desired: Desired | None,
@@ -289,7 +295,7 @@ def _stop(
 
 def _plan_orphan(entry: LedgerEntry, state: LiveState, options: PlanOptions, acc: _Acc) -> None:
     dep = state.deployments.get(entry.project_id)
-    if dep is None or not dep.active or dep.deploy_id != entry.deploy_id:
+    if dep is None or not dep.active or not ours(entry, dep):
         return
     if options.prune:
         acc.changes.append(
@@ -297,7 +303,7 @@ def _plan_orphan(entry: LedgerEntry, state: LiveState, options: PlanOptions, acc
                 entry.name,
                 dep,
                 entry.on_stop,
-                "manifest removed (--prune)",
+                Reason(Why.PRUNED, "manifest removed (--prune)"),
                 entry.protect,
                 True,
                 None,

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from qcdeploy.errors import PlanRefused
-from qcdeploy.model import LedgerEntry, LiveState, Plan
+from qcdeploy.model import LedgerEntry, LiveState, Plan, ours
 
 
 @dataclass(frozen=True)
@@ -47,12 +47,12 @@ def check(plan: Plan, state: LiveState, ledger: Mapping[str, LedgerEntry], limit
 
 def _managed_active(state: LiveState, ledger: Mapping[str, LedgerEntry]) -> set[str]:
     """Deploy ids of active deployments that the ledger says are ours."""
-    ours = set()
+    managed = set()
     for entry in ledger.values():
         dep = state.deployments.get(entry.project_id)
-        if dep is not None and dep.active and dep.deploy_id == entry.deploy_id:
-            ours.add(dep.deploy_id)
-    return ours
+        if dep is not None and dep.active and ours(entry, dep):
+            managed.add(dep.deploy_id)
+    return managed
 
 
 def _liquidation(plan: Plan, limit: float) -> list[str]:

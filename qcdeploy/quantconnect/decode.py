@@ -5,12 +5,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from qcdeploy.errors import ApiError, AuthError, ConfigError, QcdeployError
 from qcdeploy.model import ACTIVE_STATUSES, LiveDeployment, LiveState, Node, Project
+
+if TYPE_CHECKING:  # decoding needs no HTTP: the planner reads times with it and must not load requests
+    from qcdeploy.quantconnect.endpoints import Api
 from qcdeploy.quantconnect.background import Background
-from qcdeploy.quantconnect.endpoints import Api
 
 _FORMATS = (
     "%Y-%m-%dT%H:%M:%S.%fZ",

@@ -12,9 +12,8 @@ from qcdeploy.planning.fingerprint import SENSITIVE_KEY, display_fields, is_sens
 from qcdeploy.redact import SENSITIVE
 from qcdeploy.render import stake
 
-FORMAT_VERSION = (
-    "1.1"  # 1.1: exposure, paper_portfolio. Minor bumps only add fields; a major bump may change or remove them
-)
+# 1.1: exposure, paper_portfolio; 1.2: reason_codes. Minor bumps only add fields; a major bump may change or remove
+FORMAT_VERSION = "1.2"
 ACTIONS = {
     Action.CREATE: ["create"],
     Action.REPLACE: ["delete", "create"],
@@ -64,7 +63,8 @@ def change(c: Change) -> dict[str, Any]:
         "project_id": c.project_id,
         "action": c.action.value,
         "actions": ACTIONS[c.action],
-        "reasons": list(c.reasons),
+        "reasons": [str(r) for r in c.reasons],
+        "reason_codes": [r.why.value for r in c.reasons],
         "stop_mode": ("liquidate" if c.liquidate else "stop") if c.stops else None,
         "managed": c.managed,
         "protected": c.protected or (c.desired is not None and bool(c.desired.manifest.spec["protect"])),

@@ -65,7 +65,7 @@ def _stake(c: Change) -> str:
 
 
 def _section(c: Change) -> str:
-    reasons = "; ".join(c.reasons)
+    reasons = "; ".join(map(str, c.reasons))
     detail = "\n".join(line.rstrip() for line in change_lines(c))
     return (
         f"<details><summary><code>{c.action.symbol} {c.name}</code> {c.action.value}: {_escape(reasons)}</summary>\n\n"

@@ -174,3 +174,25 @@ def test_validate_github_and_json_formats(cli, tmp_path, monkeypatch):
     bad.write_text(bad.read_text().replace("state: on", "state: running"))
     ok = json.loads(cli("validate", "--format", "json", str(tmp_path)).out)
     assert ok == {"valid": True, "manifests": 1, "files": 1, "problems": []}
+
+
+def test_json_reason_codes_say_why_without_parsing_words(cli, sandbox, manifests):
+    """Each reason has a code beside its words: a crash, code edited in the project, a changed field."""
+    two(manifests)
+    assert cli("apply", "--auto-approve", str(manifests)).code == 0
+    sandbox.admin("crash", projectId=P_MOMENTUM, error="boom")
+    sandbox.admin("touch", projectId=P_MEANREV)
+    write(
+        manifests,
+        "b.yaml",
+        manifest("meanrev", P_MEANREV, node="live-node-2", brokerage=ib_brokerage(), parameters={"z": 1}),
+    )
+    doc = json.loads(cli("plan", "--format", "json", str(manifests)).out)
+    codes = {c["name"]: c["reason_codes"] for c in doc["changes"]}
+    assert codes == {"momentum": ["crashed"], "meanrev": ["field-changed", "code-changed"]}
+    assert all(len(c["reason_codes"]) == len(c["reasons"]) for c in doc["changes"])
+    schema = json.loads(cli("schema", "plan").out)
+    from qcdeploy.model import Why
+
+    enum = schema["$defs"]["change"]["properties"]["reason_codes"]["items"]["enum"]
+    assert enum == [w.value for w in Why]

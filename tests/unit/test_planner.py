@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 from qcdeploy.errors import Location
 from qcdeploy.manifests.load import DEFAULTS, Manifest
 from qcdeploy.manifests.yamlsrc import Document
-from qcdeploy.model import Action, Desired, LedgerEntry, LiveDeployment, LiveState, Node, Project
+from qcdeploy.model import Action, Desired, LedgerEntry, LiveDeployment, LiveState, Node, Project, Reason, Why
 from qcdeploy.planning.fingerprint import recorded_fields
 from qcdeploy.planning.planner import PlanOptions, plan
 
@@ -52,7 +52,7 @@ def run(ds, st, entries=(), **options):
 def test_create_when_nothing_deployed():
     p = run([desired()], state())
     [c] = p.changes
-    assert (c.action, c.reasons) == (Action.CREATE, ("new deployment",))
+    assert (c.action, c.reasons) == (Action.CREATE, (Reason(Why.NEW, "new deployment"),))
 
 
 def test_no_change_when_ours_and_equal():
@@ -66,7 +66,7 @@ def test_replace_names_changed_fields():
     new = desired(parameters={"a": "2"}, node=N2)
     [c] = run([new], state(live()), [entry(old)]).changes
     assert c.action is Action.REPLACE
-    assert c.reasons == ("nodeId changed", "parameters changed")
+    assert c.reasons == (Reason(Why.FIELD_CHANGED, "nodeId changed"), Reason(Why.FIELD_CHANGED, "parameters changed"))
     assert [(fc.path, fc.before, fc.after) for fc in c.field_changes] == [
         (("nodeId",), "LN-1", "LN-2"),
         (("parameters", "a"), "1", "2"),
@@ -86,13 +86,14 @@ def test_data_provider_order_is_a_change():
     a = {"A": {"id": "A"}, "B": {"id": "B"}}
     b = {"B": {"id": "B"}, "A": {"id": "A"}}
     [c] = run([desired(dataProviders=b)], state(live()), [entry(desired(dataProviders=a))]).changes
-    assert c.reasons == ("dataProviders changed",)
+    assert c.reasons == (Reason(Why.FIELD_CHANGED, "dataProviders changed"),)
 
 
 def test_code_change_under_latest_replaces():
     d = desired(modified=T1)
     [c] = run([d], state(live()), [entry(d, modified=T0)]).changes
-    assert c.action is Action.REPLACE and "project code changed since compile c-1" in c.reasons[0]
+    assert c.action is Action.REPLACE and c.reasons[0].why is Why.CODE_CHANGED
+    assert "project code changed since compile c-1" in str(c.reasons[0])
 
 
 def test_code_change_under_pinned_compile_is_ignored():
@@ -103,13 +104,14 @@ def test_code_change_under_pinned_compile_is_ignored():
 def test_crashed_is_recreated_with_reason():
     d = desired()
     [c] = run([d], state(live(status="RuntimeError", error="boom")), [entry(d)]).changes
-    assert c.action is Action.CREATE and c.reasons == ("last deployment L-1 ended in RuntimeError: boom",)
+    assert c.action is Action.CREATE
+    assert c.reasons == (Reason(Why.CRASHED, "last deployment L-1 ended in RuntimeError: boom"),)
 
 
 def test_stopped_outside_is_recreated():
     d = desired()
     [c] = run([d], state(live(status="Stopped")), [entry(d)]).changes
-    assert c.reasons == ("deployment L-1 was stopped outside qcdeploy",)
+    assert c.reasons == (Reason(Why.STOPPED_OUTSIDE, "deployment L-1 was stopped outside qcdeploy"),)
 
 
 def test_unmanaged_active_is_left_alone_with_name():
@@ -195,7 +197,7 @@ def test_project_moved_replaces_across_projects():
     new = desired(pid=2)
     [c] = run([new], state(live(1, "L-1")), [entry(old)]).changes
     assert c.action is Action.REPLACE and c.observed is not None and c.observed.project_id == 1
-    assert c.reasons == ("project changed from 1 to 2",)
+    assert c.reasons == (Reason(Why.PROJECT_MOVED, "project changed from 1 to 2"),)
 
 
 def test_busy_node_freed_when_known_only_by_project_name():

@@ -7,9 +7,14 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from qcdeploy.errors import ConfigError
-from qcdeploy.model import Action, Change, LiveDeployment
+from qcdeploy.model import Action, Change, LiveDeployment, Reason, Why
 from qcdeploy.planning.promotion import gate_from, own_parameters, problems
 from tests.unit.test_planner import SALT, desired, entry, state
+
+
+def because(text: str) -> Reason:
+    return Reason(Why.FIELD_CHANGED, text)
+
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=timezone.utc)
 
@@ -40,12 +45,12 @@ def test_problems_need_the_same_spec_running_long_enough():
     paper = entry(d, deploy="L-paper")
     gate = gate_from({"from": "paper", "healthyFor": "24h"}, "live.yaml")
     assert gate is not None
-    change = Change("momentum", Action.CREATE, ("new",), desired=d)
+    change = Change("momentum", Action.CREATE, (because("new"),), desired=d)
     launched = NOW - timedelta(hours=30)
 
     def check(status="Running", now=NOW, wanted=d, own=None):
         st = state(LiveDeployment(1, "L-paper", status, launched, None))
-        c = Change("momentum", Action.CREATE, ("new",), desired=wanted)
+        c = Change("momentum", Action.CREATE, (because("new"),), desired=wanted)
         return problems(gate, [c], {"momentum": paper}, SALT, st, now, own)
 
     assert check() == []

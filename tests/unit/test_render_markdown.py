@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
-from qcdeploy.model import Action, Change, Plan
+from qcdeploy.model import Action, Change, Plan, Reason, Why
 from qcdeploy.render.markdown import LIMIT, render
 from tests.unit.test_planner import desired, live
 
 
+def because(text: str) -> Reason:
+    return Reason(Why.FIELD_CHANGED, text)
+
+
 def test_long_plans_are_cut_to_the_limit_keeping_head():
     changes = tuple(
-        Change(f"strategy-{i:04d}", Action.STOP, ("manifest removed (--prune)",), observed=live(i, f"L-{i}"))
+        Change(f"strategy-{i:04d}", Action.STOP, (because("manifest removed (--prune)"),), observed=live(i, f"L-{i}"))
         for i in range(1500)
     )
     changes += tuple(
-        Change(f"new-{i:04d}", Action.CREATE, ("new deployment",), desired=desired(f"new-{i:04d}", 5000 + i))
+        Change(f"new-{i:04d}", Action.CREATE, (because("new deployment"),), desired=desired(f"new-{i:04d}", 5000 + i))
         for i in range(500)
     )
     md = render(Plan(changes))
@@ -27,5 +31,5 @@ def test_long_plans_are_cut_to_the_limit_keeping_head():
 
 
 def test_short_plan_is_not_cut():
-    md = render(Plan((Change("a", Action.CREATE, ("new deployment",), desired=desired()),)))
+    md = render(Plan((Change("a", Action.CREATE, (because("new deployment"),), desired=desired()),)))
     assert "cut" not in md and "[!WARNING]" not in md and md.count("<details>") == 1

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from qcdeploy.model import Action, Change, FieldChange, Plan
+from qcdeploy.model import Action, Change, FieldChange, Plan, Reason, Why
 from qcdeploy.render.text import render, summary
 from tests.unit.test_planner import desired, live
 
 
+def because(text: str) -> Reason:
+    return Reason(Why.FIELD_CHANGED, text)
+
+
 def test_summary_lines():
     assert summary(Plan(())).startswith("No changes.")
-    plan = Plan((Change("a", Action.CREATE, ("new",)), Change("b", Action.LIQUIDATE, ("x",), observed=live())))
+    plan = Plan(
+        (Change("a", Action.CREATE, (because("new"),)), Change("b", Action.LIQUIDATE, (because("x"),), observed=live()))
+    )
     assert summary(plan) == "Plan: 1 to create, 0 to replace, 0 to stop, 1 to liquidate."
 
 
@@ -17,19 +23,19 @@ def test_symbols_and_masking():
     d = desired(brokerage={"id": "X", "pw": "hunter2"}, sensitive=[("brokerage", "pw")])
     plan = Plan(
         (
-            Change("s", Action.STOP, ("state: stopped",), observed=live()),
-            Change("l", Action.LIQUIDATE, ("state: stopped",), observed=live()),
+            Change("s", Action.STOP, (because("state: stopped"),), observed=live()),
+            Change("l", Action.LIQUIDATE, (because("state: stopped"),), observed=live()),
             Change(
                 "r",
                 Action.REPLACE,
-                ("brokerage changed",),
+                (because("brokerage changed"),),
                 desired=d,
                 observed=live(),
                 field_changes=(
                     FieldChange(("brokerage", "pw"), {"$sensitive": "scrypt:aa"}, {"$sensitive": "scrypt:bb"}, True),
                 ),
             ),
-            Change("c", Action.CREATE, ("new deployment",), desired=d),
+            Change("c", Action.CREATE, (because("new deployment"),), desired=d),
         )
     )
     text = render(plan)
@@ -47,7 +53,7 @@ def test_symbols_and_masking():
 
 
 def test_colour_only_through_style():
-    plan = Plan((Change("c", Action.CREATE, ("new",), desired=desired()),))
+    plan = Plan((Change("c", Action.CREATE, (because("new"),), desired=desired()),))
     coloured = render(plan, lambda text, colour: f"<{colour}>{text}</{colour}>")
     assert "<green>  + c</green>" in coloured
 
@@ -56,7 +62,16 @@ def test_every_colour_is_one_click_knows():
     import click
 
     changes = tuple(
-        Change(f"c{a.value}", a, ("r",), desired=desired(), observed=live(), managed=False, protected=True, blocked="b")
+        Change(
+            f"c{a.value}",
+            a,
+            (because("r"),),
+            desired=desired(),
+            observed=live(),
+            managed=False,
+            protected=True,
+            blocked="b",
+        )
         for a in Action
     )
     coloured = render(Plan(changes), lambda text, colour: click.style(text, fg=colour))
