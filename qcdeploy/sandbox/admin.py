@@ -41,8 +41,13 @@ def _dispatch(server: SandboxServer, op: str, body: dict[str, Any]) -> dict[str,
     if op == "touch":  # the project's code was edited
         world.touch(int(body["projectId"]))
         return {}
-    if op == "stop":  # someone pressed stop in the web UI
+    if op == "stop":  # someone pressed stop in the web UI; settled: it has taken effect by the time this answers
         live_stop(world, {"projectId": body["projectId"]}, str(body.get("as", "Stopped")))
+        if body.get("settled"):
+            for d in world.deployments:
+                if d.projectId == int(body["projectId"]) and d.stopRequested is not None and d.stopped is None:
+                    d.stopRequested -= world.delay
+            world.advance()
         return {}
     if op == "deploy":  # someone deployed by hand (web UI or lean cloud live deploy)
         running = world.active(int(body["projectId"]))

@@ -47,10 +47,7 @@ def test_manual_redeploy_and_code_change_are_drift(cli, sandbox, manifests):
 
 def test_stopped_outside_and_errors(cli, sandbox, manifests, monkeypatch):
     fleet(cli, manifests)
-    sandbox.admin("stop", projectId=P_MEANREV)
-    import time
-
-    time.sleep(0.3)
+    sandbox.admin("stop", projectId=P_MEANREV, settled=True)
     assert "stopped-outside" in cli("drift", str(manifests)).out
     monkeypatch.setenv("QC_API_TOKEN", "wrong")
     assert cli("drift", str(manifests)).code == 1

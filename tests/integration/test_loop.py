@@ -144,10 +144,7 @@ def test_recreate_after_runtime_error(cli, sandbox, manifests):
 def test_stopped_outside_qcdeploy_is_recreated(cli, sandbox, manifests):
     write(manifests, "m.yaml", manifest("momentum", P_MOMENTUM))
     assert apply(cli, manifests).code == 0
-    sandbox.admin("stop", projectId=P_MOMENTUM)
-    import time
-
-    time.sleep(0.3)
+    sandbox.admin("stop", projectId=P_MOMENTUM, settled=True)
     plan = cli("plan", str(manifests))
     assert "was stopped outside qcdeploy" in plan.out
 
