@@ -90,7 +90,7 @@ def launch(ctx: Context, name: str, pid: int, body: Mapping[str, Any], baseline:
 
 def _look(ctx: Context, pid: int, baseline: str | None) -> tuple[bool, LiveDeployment | None]:
     """(whether the project's state is known, its deployment newer than baseline). A project never deployed is
-    known to have none (live/read answers "No live deployment found", qc-api §3); any other failure is not known."""
+    known to have none (live/read answers "No live deployment found", qc-api §2); any other failure is not known."""
     try:
         now = live.deployment(ctx.api.live_read(pid), pid)
     except ApiError as exc:

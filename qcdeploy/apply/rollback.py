@@ -20,7 +20,7 @@ from qcdeploy.apply.outcome import Outcome, Result
 from qcdeploy.errors import QcdeployError
 from qcdeploy.manifests.envref import substitute
 from qcdeploy.model import LedgerEntry, LiveDeployment, dotted
-from qcdeploy.planning.fingerprint import SENSITIVE_KEY, is_sensitive, masked, matches
+from qcdeploy.planning.fingerprint import SENSITIVE_KEY, entry_salt, is_sensitive, masked, matches
 
 NOT_OURS = "qcdeploy did not start the deployment it replaces, so there is no recorded spec to go back to"
 
@@ -40,7 +40,7 @@ def previous_body(
         sub = substitute(ref, environ)
         if sub.missing or sub.invalid:
             return None, f"{', '.join(sub.missing or sub.invalid)} is not set"
-        if not matches(sub.value, salt, leaf[SENSITIVE_KEY]):
+        if not matches(sub.value, entry_salt(entry, salt), leaf[SENSITIVE_KEY]):
             notes.append(f"{', '.join(sub.names)} has changed since it ran")
         fields = masked(fields, [path], sub.value)
     return create_body(fields, entry.compile_id, lean_version), "; ".join(notes)

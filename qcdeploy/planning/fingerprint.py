@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from qcdeploy.model import Desired, KeyPath
+from qcdeploy.model import Desired, KeyPath, LedgerEntry
 
 SENSITIVE_KEY = "$sensitive"
 # scrypt parameters by the name a hash carries before its colon. Each costs ~40 ms a distinct secret on one core
@@ -43,16 +43,25 @@ def matches(value: str, salt: str, recorded: str) -> bool:
     return secret_hash(value, salt, scheme_of(recorded)) == recorded
 
 
-def warm(desired: Iterable[tuple[Desired, Mapping[str, Any]]], salt: str) -> None:
-    """Hash every distinct secret once, in the scheme its ledger entry holds, on two threads at most (OpenSSL's
-    scrypt releases the GIL; each thread holds one scrypt buffer, so memory stays bounded on a many-core box)."""
+def entry_salt(entry: LedgerEntry, ledger_salt: str) -> str:
+    """The salt an entry's secrets were hashed with: its own when it has a usable one, else the ledger's."""
+    try:
+        bytes.fromhex(entry.salt)
+    except ValueError:
+        return ledger_salt
+    return entry.salt or ledger_salt
+
+
+def warm(desired: Iterable[tuple[Desired, LedgerEntry]], ledger_salt: str) -> None:
+    """Hash every distinct secret once, with the salt and scheme the planner will compare it in, on two threads at
+    most (OpenSSL's scrypt releases the GIL; each thread holds one scrypt buffer, so memory stays bounded)."""
     values = {
-        (str(_get(d.fields, path)), scheme_of(_lookup(spec, path)))
-        for d, spec in desired
+        (str(_get(d.fields, path)), entry_salt(entry, ledger_salt), scheme_of(_lookup(entry.spec, path)))
+        for d, entry in desired
         for path in d.manifest.sensitive
     }
     with ThreadPoolExecutor(max_workers=max(1, min(2, os.cpu_count() or 1))) as pool:
-        list(pool.map(lambda pair: secret_hash(pair[0], salt, pair[1]), values))
+        list(pool.map(lambda v: secret_hash(*v), values))
 
 
 def _get(tree: Any, path: KeyPath) -> Any:

@@ -23,7 +23,7 @@ from qcdeploy.model import (
     ours,
 )
 from qcdeploy.planning.fielddiff import changed_fields, field_changes
-from qcdeploy.planning.fingerprint import masked, recorded_fields
+from qcdeploy.planning.fingerprint import entry_salt, masked, recorded_fields
 from qcdeploy.quantconnect.decode import parse_time
 
 _ORDER = {
@@ -159,7 +159,7 @@ def _plan_one(
         return
     assert entry is not None
     # hashed with the salt the entry was written with: a ledger whose salt changed still compares truly
-    recorded = _unknown_as_before(recorded_fields(d, _valid(entry.salt) or salt, like=entry.spec), entry, d)
+    recorded = _unknown_as_before(recorded_fields(d, entry_salt(entry, salt), like=entry.spec), entry, d)
     fields = field_changes(_legacy_version(entry.spec, d), recorded)
     reasons = [Reason(Why.FIELD_CHANGED, f"{name} changed") for name in changed_fields(fields)]
     reasons += _code_changed(d, entry)
@@ -196,14 +196,6 @@ def _unknown_as_before(recorded: dict[str, Any], entry: LedgerEntry, d: Desired)
         if before is not None:
             recorded = masked(recorded, [path], before)
     return recorded
-
-
-def _valid(salt: str) -> str:
-    try:
-        bytes.fromhex(salt)
-    except ValueError:
-        return ""
-    return salt
 
 
 def parameter_changes(d: Desired) -> tuple[FieldChange, ...]:

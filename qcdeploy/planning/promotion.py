@@ -21,7 +21,7 @@ from datetime import datetime
 
 from qcdeploy.errors import ConfigError
 from qcdeploy.model import Change, LedgerEntry, LiveState
-from qcdeploy.planning.fingerprint import recorded_fields
+from qcdeploy.planning.fingerprint import entry_salt, recorded_fields
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -86,7 +86,7 @@ def _missing(
             f"its {gate.source} deployment has run {_duration(max(ran, 0))} of the {_duration(gate.healthy_for)} "
             f"needed (from {running.launched:%Y-%m-%d %H:%M} UTC)"
         )
-    ours = _shared(recorded_fields(d, entry.salt or salt, like=entry.spec).get("parameters"), own)
+    ours = _shared(recorded_fields(d, entry_salt(entry, salt), like=entry.spec).get("parameters"), own)
     theirs = _shared(entry.spec.get("parameters"), own)
     if ours != theirs:
         differ = sorted(k for k in set(ours) | set(theirs) if ours.get(k) != theirs.get(k))

@@ -22,7 +22,7 @@ _FORMATS = (
     "%m/%d/%Y %H:%M:%S",  # .NET's invariant DateTime.ToString(), in case an answer carries it
     "%m/%d/%Y %I:%M:%S %p",
 )
-# live/read's error for a project that has never been deployed (qc-api.md §3; the sandbox answers the same)
+# live/read's error for a project that has never been deployed (qc-api.md §2; the sandbox answers the same)
 NOT_DEPLOYED = "No live deployment found"
 _LONG_FRACTION = re.compile(r"(\.\d{6})\d+")  # .NET writes 7 digits; Python before 3.11 reads at most 6
 

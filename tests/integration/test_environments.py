@@ -114,7 +114,9 @@ def test_an_environments_ledger_needs_no_deployment_secret(cli, sandbox, tree, m
     shown = cli("state", "show", "--format", "json")
     assert shown.code == 0, shown.err
     assert list(json.loads(shown.out)["deployments"]) == ["momentum"]
-    assert cli("state", "show", "--env", "nowhere").code == 1
+    nowhere = cli("state", "show", "--env", "nowhere")
+    assert nowhere.code == 1 and "no Environment named 'nowhere' (known: live, paper)" in nowhere.err
+    assert "Traceback" not in nowhere.text
 
     from qcdeploy.ledger.backends import open_backend
     from qcdeploy.ledger.backends.base import lock_info

@@ -157,3 +157,19 @@ def test_state_survives_restart(tmp_path):
 
     world = load_world(None, str(tmp_path))
     assert len(world.compiles) == 1 and P_MOMENTUM in world.projects
+
+
+def test_python_m_sandbox_reports_a_bad_seed_in_one_line(tmp_path):
+    """The sandbox's own command (`python -m qcdeploy.sandbox`) turns a bad seed into one error line, as qcdeploy
+    sandbox does, never a traceback."""
+    import subprocess
+    import sys
+
+    seed = tmp_path / "seed.yaml"
+    seed.write_text("projects: [unclosed\n")
+    for argv in (["-m", "qcdeploy.sandbox"], ["-m", "qcdeploy", "sandbox"]):
+        done = subprocess.run(
+            [sys.executable, *argv, "--port", "0", "--seed", str(seed)], capture_output=True, text=True, timeout=60
+        )
+        assert done.returncode == 1, (argv, done.stderr)
+        assert done.stderr.startswith("Error: ") and "Traceback" not in done.stderr, (argv, done.stderr)

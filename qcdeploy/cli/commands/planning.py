@@ -55,7 +55,7 @@ def plan_with(app: App, manifests: list[Manifest], ledger: Ledger, paths: list[s
     from qcdeploy.planning.planner import plan
 
     state, desired = app.observe(manifests)
-    warm([(d, ledger.entries[d.name].spec) for d in desired if d.name in ledger.entries], ledger.salt)
+    warm([(d, ledger.entries[d.name]) for d in desired if d.name in ledger.entries], ledger.salt)
     result = plan(desired, state, ledger.entries, ledger.salt, options, app.elsewhere() if app.env else None)
     result = with_exposure(app.api(), result)  # what each stop, liquidation and replace puts at stake
     return PlanRun(result, ledger, state, manifests, paths, options)
