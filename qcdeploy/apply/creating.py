@@ -9,7 +9,7 @@ from qcdeploy.apply.context import Context
 from qcdeploy.apply.outcome import Outcome, Result, StepFailed
 from qcdeploy.errors import ApiError, LedgerError
 from qcdeploy.model import LedgerEntry, LiveDeployment
-from qcdeploy.planning.fingerprint import recorded_fields
+from qcdeploy.planning.fingerprint import entry_for
 from qcdeploy.quantconnect import decode as live
 from qcdeploy.quantconnect.transport import AmbiguousWrite
 
@@ -151,22 +151,8 @@ def _healthy(ctx: Context, name: str, deploy_id: str, probe: Any, window: float)
 
 
 def _entry(ctx: Context, r: Result, deploy_id: str) -> LedgerEntry:
-    d = r.change.desired
-    assert d is not None
-    spec = d.manifest.spec
-    return LedgerEntry(
-        name=d.name,
-        project_id=d.project.project_id,
-        deploy_id=deploy_id,
-        spec=recorded_fields(d, ctx.ledger.salt),
-        compile_id=r.compile_id,
-        project_modified=r.project_modified,
-        applied_at=ctx.stamp(),
-        on_stop=spec["onStop"],
-        protect=bool(spec["protect"]),
-        refs=d.manifest.references(),
-        salt=ctx.ledger.salt,
-    )
+    assert r.change.desired is not None
+    return entry_for(r.change.desired, deploy_id, ctx.ledger.salt, r.compile_id, r.project_modified, ctx.stamp())
 
 
 def deploy_id_of(answer: Mapping[str, Any]) -> str:

@@ -119,3 +119,24 @@ def _replace(tree: dict[str, Any], path: KeyPath, make: Any) -> None:
         node[part] = child = dict(child) if isinstance(child, dict) else list(child)
         node = child
     node[path[-1]] = make(node[path[-1]])
+
+
+def entry_for(
+    d: Desired, deploy_id: str, salt: str, compile_id: str | None, project_modified: str | None, applied_at: str
+) -> LedgerEntry:
+    """What the ledger records of deployment deploy_id made (or adopted) from d: the one builder apply and adopt
+    share, so both record the same fields the planner compares."""
+    spec = d.manifest.spec
+    return LedgerEntry(
+        name=d.name,
+        project_id=d.project.project_id,
+        deploy_id=deploy_id,
+        spec=recorded_fields(d, salt),
+        compile_id=compile_id,
+        project_modified=project_modified,
+        applied_at=applied_at,
+        on_stop=spec["onStop"],
+        protect=bool(spec["protect"]),
+        refs=d.manifest.references(),  # where each secret came from: a rollback of it resolves them again
+        salt=salt,
+    )

@@ -9,7 +9,7 @@ import pytest
 from qcdeploy.errors import ConfigError
 from qcdeploy.model import Action, Change, LiveDeployment, Reason, Why
 from qcdeploy.planning.promotion import gate_from, own_parameters, problems
-from tests.unit.test_planner import SALT, desired, entry, state
+from tests.builders import SALT, desired, entry, state
 
 
 def because(text: str) -> Reason:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from qcdeploy.model import Action, Change, Plan, Reason, Why
 from qcdeploy.render.markdown import LIMIT, render
-from tests.unit.test_planner import desired, live
+from tests.builders import desired, live
 
 
 def because(text: str) -> Reason:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from qcdeploy.model import Action, Change, FieldChange, Plan, Reason, Why
 from qcdeploy.render.text import render, summary
-from tests.unit.test_planner import desired, live
+from tests.builders import desired, live
 
 
 def because(text: str) -> Reason:

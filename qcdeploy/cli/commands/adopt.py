@@ -9,7 +9,7 @@ import click
 
 from qcdeploy.cli.commands.options import env_option
 from qcdeploy.cli.workspace import App, check_names, split_args
-from qcdeploy.errors import ConfigError, Problem, ProblemsError
+from qcdeploy.errors import ConfigError, ProblemsError
 
 if TYPE_CHECKING:
     from qcdeploy.manifests.load import Manifest
@@ -42,58 +42,18 @@ def adopt_manifests(app: App, manifests: list[Manifest], force: bool = False) ->
 
 
 def _adopt(app: App, manifests: list[Manifest], force: bool) -> int:
-    from qcdeploy.model import LedgerEntry
-    from qcdeploy.planning.adoption import differences
-    from qcdeploy.planning.fingerprint import recorded_fields
+    from qcdeploy.planning.adoption import adopt as decide
 
     ledger = app.ledger()
     state, desired = app.observe(manifests)
-    problems, entries = [], []
-    for d in desired:
-        dep = state.deployments.get(d.project.project_id)
-        if dep is None or not dep.active:
-            status = dep.status if dep else "never deployed"
-            problems.append(
-                Problem(
-                    f"{d.name}: project {d.project.project_id} has no active deployment to adopt ({status})",
-                    d.manifest.where(),
-                )
-            )
-            continue
-        found = differences(d, dep, state)
-        if found and not force:
-            problems.append(
-                Problem(
-                    f"{d.name}: not adopted, the running deployment differs from the manifest: {'; '.join(found)} "
-                    "(change the manifest, or --force to record it anyway)",
-                    d.manifest.where(),
-                )
-            )
-            continue
-        if found:
-            app.err(f"{d.name}: adopted despite: {'; '.join(found)} (--force)")
-        compile_id = d.manifest.spec["compile"]
-        known = ledger.entries.get(d.name)
-        same = known is not None and known.deploy_id == dep.deploy_id  # re-adopting: keep what we knew
-        entries.append(
-            LedgerEntry(
-                name=d.name,
-                project_id=d.project.project_id,
-                deploy_id=dep.deploy_id,
-                spec=recorded_fields(d, ledger.salt),
-                compile_id=known.compile_id if same and known else (None if compile_id == "latest" else compile_id),
-                project_modified=known.project_modified if same and known else d.project.modified or None,
-                applied_at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                on_stop=d.manifest.spec["onStop"],
-                protect=bool(d.manifest.spec["protect"]),
-                refs=d.manifest.references(),  # so that a failed replace of it can roll back
-                salt=ledger.salt,
-            )
-        )
-    if entries:
-        ledger.put_all(entries, f"qcdeploy: adopt {', '.join(e.name for e in entries)}")
-    for e in entries:
+    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    adoption = decide(desired, state, ledger.entries, ledger.salt, stamp, force)
+    for line in adoption.forced:
+        app.err(line)
+    if adoption.entries:
+        ledger.put_all(list(adoption.entries), f"qcdeploy: adopt {', '.join(e.name for e in adoption.entries)}")
+    for e in adoption.entries:
         app.out(f"{e.name}: adopted {e.deploy_id} (project {e.project_id})")
-    if problems:
-        raise ProblemsError(problems)
+    if adoption.refused:
+        raise ProblemsError(list(adoption.refused))
     return 0
