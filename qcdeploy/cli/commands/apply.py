@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import signal
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from typing import TYPE_CHECKING
 
 import click
@@ -15,8 +16,7 @@ from qcdeploy.cli.workspace import App, poll_interval, split_args
 from qcdeploy.errors import ConfigError, PlanRefused
 
 if TYPE_CHECKING:
-    from qcdeploy.apply.context import ApplyOptions
-    from qcdeploy.apply.executor import Executor
+    from qcdeploy.apply.context import ApplyOptions, Context
     from qcdeploy.apply.outcome import Result
     from qcdeploy.cli.commands.planning import PlanRun
     from qcdeploy.model import Plan
@@ -164,77 +164,54 @@ def _apply_saved(app: App, path: str, saved: SavedPlan, limits: Limits, options:
 
 
 def _carry_out(app: App, run: PlanRun, plan: Plan, limits: Limits, auto_approve: bool, options: ApplyOptions) -> int:
-    from qcdeploy.planning import safety
+    from qcdeploy.apply.run import Gates, Promotion, Window, apply_plan
     from qcdeploy.render.text import left_alone, render
 
     app.progress(render(plan, app.style), nl=False)
     if not plan.has_changes:
         _summarise(app, [], False)
         return 0
-    safety.check(plan, run.state, run.ledger.entries, limits)
-    _check_window(app, run, limits.ignore_windows)
-    _check_promotion(app, run, plan)
-    _confirm(auto_approve)
-    executor = _executor(app, run, options)
-    with _interruptible(app, executor):
-        results = executor.run(plan.changes)
-    _summarise(app, results, executor.interrupted.is_set())
+    _, closed, next_open = app.change_window()
+    gate, missing, notes = app.promotion(plan, run.state)
+    gates = Gates(limits, Window(closed, next_open), Promotion(gate, tuple(missing), tuple(notes)))
+    applied = apply_plan(
+        plan,
+        run.state,
+        gates,
+        _context(app, run, options),
+        lambda: _confirm(auto_approve),
+        app.err,
+        _interruptible(app),
+    )
+    _summarise(app, applied.results, applied.interrupted)
     for line in left_alone(run.plan):
         app.progress(line)
-    return 1 if any(r.outcome.value != "done" for r in results) else 0
+    return 0 if applied.ok else 1
 
 
-def _check_window(app: App, run: PlanRun, override: str | None) -> None:
-    """Outside the change windows apply refuses before any step, unless overridden with a recorded reason."""
-    _, closed, next_open = app.change_window()
-    if not closed:
-        return
-    if override is None:
-        raise PlanRefused(
-            f"refusing to apply: changes are not allowed now ({closed}); next allowed: {next_open}. Nothing was "
-            "changed (--ignore-windows --reason TEXT to override)"
-        )
-    from datetime import datetime, timezone
-
-    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    event = {"at": stamp, "event": "change window overridden", "closed": closed, "reason": override}
-    run.ledger.note(event)
-    app.err(f"Warning: applying outside the change windows ({closed}); reason recorded: {override}")
-
-
-def _check_promotion(app: App, run: PlanRun, plan: Plan) -> None:
-    """An environment with a paper-first gate takes only specs that have run healthy in its source first."""
-    gate, missing, notes = app.promotion(plan, run.state)
-    for note in notes:
-        app.err(f"Note: {note}")
-    if missing:
-        raise PlanRefused(
-            f"refusing to apply: this environment deploys only what has run Running in {gate} first; "
-            + "; ".join(missing)
-            + ". Nothing was changed"
-        )
-
-
-def _executor(app: App, run: PlanRun, options: ApplyOptions) -> Executor:
+def _context(app: App, run: PlanRun, options: ApplyOptions) -> Context:
     from qcdeploy.apply.context import Context
-    from qcdeploy.apply.executor import Executor, line_logger
+    from qcdeploy.apply.executor import line_logger
     from qcdeploy.apply.waiting import Poller
 
     poll = poll_interval(app.environ)
     poller = Poller(poll, max(poll, 10 * poll), progress_every=max(30.0, poll))
     baseline = {pid: dep.deploy_id for pid, dep in run.state.deployments.items()}
-    ctx = Context(app.api(), run.ledger, poller, line_logger(app.progress), options, app.environ, baseline)
-    return Executor(ctx)
+    return Context(app.api(), run.ledger, poller, line_logger(app.progress), options, app.environ, baseline)
+
+
+def _interruptible(app: App) -> Callable[[threading.Event], AbstractContextManager[None]]:
+    return lambda interrupted: _signals(app, interrupted)
 
 
 @contextmanager
-def _interruptible(app: App, executor: Executor) -> Iterator[None]:
+def _signals(app: App, interrupted: threading.Event) -> Iterator[None]:
     """First Ctrl-C or SIGTERM: start nothing new, finish what is in flight. Second Ctrl-C: stop at once."""
 
     def handler(signum: int, frame: object) -> None:
-        if executor.interrupted.is_set() and signum == signal.SIGINT:
+        if interrupted.is_set() and signum == signal.SIGINT:
             raise KeyboardInterrupt
-        executor.interrupted.set()
+        interrupted.set()
         app.err(
             f"\nReceived {signal.Signals(signum).name}: no new step will start; finishing the steps in flight "
             "(Ctrl-C again to abandon them)."

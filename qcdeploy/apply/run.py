@@ -1,0 +1,111 @@
+"""One apply from a plan: every gate checked before anything is touched, the user asked, then the executor.
+
+`apply_plan` is what `qcdeploy apply` does once it holds a plan and the ledger's lock; tests call it directly.
+The gates, in order, each refusing the whole plan with PlanRefused and nothing changed: the safety limits, the
+change windows (an override is recorded in the ledger's history first), the environment's promotion gate, the
+confirmation.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field
+
+from qcdeploy.apply.context import Context
+from qcdeploy.apply.executor import Executor
+from qcdeploy.apply.outcome import Result
+from qcdeploy.errors import PlanRefused
+from qcdeploy.model import LiveState, Plan
+from qcdeploy.planning import safety
+from qcdeploy.planning.safety import Limits
+
+
+@dataclass(frozen=True)
+class Window:
+    """The change windows now: why changes are not allowed ("" when they are) and when they next are."""
+
+    closed: str = ""
+    next_open: str = ""
+
+
+@dataclass(frozen=True)
+class Promotion:
+    """The environment's paper-first gate: what it asks ("" for none), what keeps the plan from passing, notes."""
+
+    gate: str = ""
+    missing: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Gates:
+    """Everything apply checks before the first step."""
+
+    limits: Limits = field(default_factory=Limits)
+    window: Window = field(default_factory=Window)
+    promotion: Promotion = field(default_factory=Promotion)
+
+
+@dataclass(frozen=True)
+class Applied:
+    results: list[Result] = field(default_factory=list)
+    interrupted: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return all(r.outcome.value == "done" for r in self.results)
+
+
+def _unguarded(_: threading.Event) -> AbstractContextManager[None]:
+    return nullcontext()
+
+
+def apply_plan(
+    plan: Plan,
+    state: LiveState,
+    gates: Gates,
+    ctx: Context,
+    confirm: Callable[[], None],
+    warn: Callable[[str], None],
+    guard: Callable[[threading.Event], AbstractContextManager[None]] = _unguarded,
+) -> Applied:
+    """Check every gate, ask, carry the plan out. `state` is what the plan was made from; `guard` wraps the run
+    with whatever sets the interrupt flag it is given (the CLI's signal handlers)."""
+    if not plan.has_changes:
+        return Applied()
+    safety.check(plan, state, ctx.ledger.entries, gates.limits)
+    _check_window(gates.window, gates.limits.ignore_windows, ctx, warn)
+    _check_promotion(gates.promotion, warn)
+    confirm()
+    executor = Executor(ctx)
+    with guard(executor.interrupted):
+        results = executor.run(plan.changes)
+    return Applied(results, executor.interrupted.is_set())
+
+
+def _check_window(window: Window, override: str | None, ctx: Context, warn: Callable[[str], None]) -> None:
+    """Outside the change windows apply refuses before any step, unless overridden with a reason, recorded."""
+    if not window.closed:
+        return
+    if override is None:
+        raise PlanRefused(
+            f"refusing to apply: changes are not allowed now ({window.closed}); next allowed: {window.next_open}. "
+            "Nothing was changed (--ignore-windows --reason TEXT to override)"
+        )
+    event = {"at": ctx.stamp(), "event": "change window overridden", "closed": window.closed, "reason": override}
+    ctx.ledger.note(event)
+    warn(f"Warning: applying outside the change windows ({window.closed}); reason recorded: {override}")
+
+
+def _check_promotion(promotion: Promotion, warn: Callable[[str], None]) -> None:
+    """An environment with a paper-first gate takes only specs that have run healthy in its source first."""
+    for note in promotion.notes:
+        warn(f"Note: {note}")
+    if promotion.missing:
+        raise PlanRefused(
+            f"refusing to apply: this environment deploys only what has run Running in {promotion.gate} first; "
+            + "; ".join(promotion.missing)
+            + ". Nothing was changed"
+        )
