@@ -26,7 +26,7 @@ def desired(name="m", pid=1, node=N1, modified=T0, sensitive=(), **spec):
         for part in parents:
             parent = parent[part]
         parent[leaf] = "${env:" + str(leaf).upper() + "}"
-    doc = Document("m.yaml", 0, {"spec": written}, {(): Location("m.yaml", 1, 1)})
+    doc = Document(f"{name}.yaml", 0, {"spec": written}, {(): Location(f"{name}.yaml", 1, 1)})
     m = Manifest(name, full, frozenset(sensitive), {}, doc)
     return Desired(m, Project(pid, f"P{pid}", modified.strftime("%Y-%m-%d %H:%M:%S"), modified), node)
 

@@ -1,8 +1,8 @@
 """Environment overlays: one set of base manifests, patched per environment (paper, live, …) by name.
 
-A patch is a JSON merge patch (RFC 7386) of a deployment's spec: mappings merge, other values replace,
-null removes. Every patched value keeps the file:line:col of the overlay that wrote it, so a schema error in
-an overlay points at the overlay.
+A patch is a JSON merge patch (RFC 7396, which replaced RFC 7386) of a deployment's spec: mappings merge, other
+values replace, null removes. Every patched value keeps the file:line:col of the overlay that wrote it, so a
+schema error in an overlay points at the overlay.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ class Environment:
 
 
 def merge_patch(target: Any, patch: Any) -> Any:
-    """RFC 7386."""
+    """RFC 7396: mappings merge key by key, null removes a key, anything else replaces."""
     if not isinstance(patch, dict):
         return copy.deepcopy(patch)
     result = dict(target) if isinstance(target, dict) else {}

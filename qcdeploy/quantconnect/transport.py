@@ -70,6 +70,7 @@ class Client:
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] | None = None,
         note: Callable[[str], None] | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.base_url = base_url
         self.creds = creds
@@ -80,6 +81,7 @@ class Client:
         self.sleep = sleep
         self.server_date: str | None = None  # the Date header of the last answer (doctor measures clock skew)
         self.note = note  # told of every retry (-v)
+        self.monotonic = monotonic  # measures the time spent retrying, against RetryPolicy.max_total
 
     def read(self, endpoint: str, body: Mapping[str, Any] | None = None) -> Json:
         """A call without side effects: retried with backoff on connection errors, timeouts, 429 and 5xx."""
@@ -95,7 +97,7 @@ class Client:
         return self._retrying(lambda: self._call(endpoint, body, write=True), retry_ambiguous=False)
 
     def _retrying(self, attempt: Callable[[], Json], retry_ambiguous: bool) -> Json:
-        started = time.monotonic()
+        started = self.monotonic()
         for n in range(self.retry.retries + 1):
             try:
                 return attempt()
@@ -103,7 +105,7 @@ class Client:
                 if isinstance(exc.final, AmbiguousWrite) and not retry_ambiguous:
                     raise exc.final from None
                 pause = self.retry.delay(n, exc.retry_after)
-                if n == self.retry.retries or time.monotonic() - started + pause > self.retry.max_total:
+                if n == self.retry.retries or self.monotonic() - started + pause > self.retry.max_total:
                     raise exc.final from None
                 if self.note is not None:
                     self.note(f"{exc.final}; retrying in {pause:.1f}s ({n + 1} of {self.retry.retries})")
