@@ -6,6 +6,7 @@ import json
 from types import SimpleNamespace
 
 from qcdeploy.apply.body import create_body, empty_secrets, problems
+from qcdeploy.apply.creating import deploy_id_of as _deploy_id
 from qcdeploy.apply.outcome import Outcome, Result
 from qcdeploy.apply.summary import as_json, text
 from qcdeploy.apply.waves import waves
@@ -84,3 +85,9 @@ def test_summary_opens_with_flat_and_json_marks_it():
     doc = json.loads(as_json([done, back, flat], False))
     assert doc["flat"] == [{"name": "alpha", "why": "no deployment is running (x)"}]
     assert [r["outcome"] for r in doc["results"]] == ["done", "rolled back", "failed"]
+
+
+def test_deploy_id_may_be_nested():
+    assert _deploy_id({"deployId": "L-1"}) == "L-1"
+    assert _deploy_id({"live": {"deployId": "L-2"}}) == "L-2"
+    assert _deploy_id({"live": None}) == ""

@@ -1,10 +1,12 @@
-"""Files other tools read: the pre-commit hook definition and the example workflows."""
+"""Files other tools read: the pre-commit hook definition, the example workflows, the published schemas."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import yaml
+
+from qcdeploy.manifests.schema import schema_text
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -23,3 +25,8 @@ def test_example_workflows_serialise_applies_and_use_the_markdown_plan():
     for text in (plan, (ROOT / "examples/github-workflows/qcdeploy-apply.yml").read_text()):
         assert "permissions:" in text
         assert 'QCDEPLOY_STATE: "git:"' in text  # a ledger that outlives the runner
+
+
+def test_packaged_schemas_are_identical_to_schemas_dir():
+    for name in ("qcdeploy-v1.schema.json", "qcdeploy-environment-v1.schema.json", "plan-v1.schema.json"):
+        assert (ROOT / "schemas" / name).read_text() == schema_text(name)

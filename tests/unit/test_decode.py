@@ -1,4 +1,5 @@
-"""Every answer shape the API is known to send, read the same way (qc-api §3, §5, §7)."""
+"""Decoding the API's answers: every shape it is known to send, read the same way (qc-api §3, §5, §7), and the
+newest deployment of each project picked from live/list."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from datetime import datetime, timezone
 import pytest
 
 from qcdeploy.manifests.brokerages import module_id
-from qcdeploy.quantconnect.decode import deployment, parse_time, project
+from qcdeploy.quantconnect.decode import deployment, newest_per_project, parse_time, project
 from qcdeploy.quantconnect.decode import reported_providers as _providers
 
 WHEN = datetime(2021, 11, 26, 15, 18, 27, tzinfo=timezone.utc)
@@ -77,3 +78,32 @@ def test_live_read_and_list_rows():
         }
     )
     assert listed.stopped is None and not listed.active
+
+
+def test_parse_both_time_forms():
+    a = parse_time("2021-11-26T15:18:27.693Z")
+    b = parse_time("2021-11-26 15:18:27")
+    assert a is not None and b is not None and a.tzinfo is not None
+    assert (a - b).total_seconds() == pytest.approx(0.693)
+    assert parse_time("garbage") is None and parse_time(None) is None
+
+
+def test_newest_deployment_per_project_wins():
+    rows = [
+        {"projectId": 1, "deployId": "L-old", "status": "Stopped", "launched": "2026-01-01 00:00:00"},
+        {"projectId": 1, "deployId": "L-new", "status": "Running", "launched": "2026-01-02T00:00:00Z"},
+        {"projectId": 2, "deployId": "L-2", "status": "Running", "launched": "2026-01-01 00:00:00"},
+    ]
+    newest = newest_per_project(rows)
+    assert newest[1].deploy_id == "L-new" and newest[1].active and newest[2].deploy_id == "L-2"
+
+
+def test_active_deployment_beats_a_later_or_undated_inactive_one():
+    rows = [
+        {"projectId": 1, "deployId": "L-run", "status": "Running", "launched": "2026-01-01 00:00:00"},
+        {"projectId": 1, "deployId": "L-odd", "status": "Stopped", "launched": "2026-02-01 00:00:00"},
+        {"projectId": 2, "deployId": "L-a", "status": "Stopped", "launched": "2026-01-01 00:00:00"},
+        {"projectId": 2, "deployId": "L-b", "status": "InQueue"},
+    ]
+    newest = newest_per_project(rows)
+    assert newest[1].deploy_id == "L-run" and newest[2].deploy_id == "L-b"

@@ -1,8 +1,10 @@
-"""The client's retry policy, with a scripted session, an injected sleep and an injected clock: which failures
+"""The API client: its auth headers, and its retry policy with a scripted session, an injected sleep and an injected clock: which failures
 are retried, for how long, and that a write whose answer was lost is never sent twice."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import random
 from typing import Any
@@ -12,7 +14,7 @@ import requests
 
 from qcdeploy.config import Credentials
 from qcdeploy.errors import ApiError, ApiUnreachable, AuthError
-from qcdeploy.quantconnect.transport import AmbiguousWrite, Client, RetryPolicy
+from qcdeploy.quantconnect.transport import AmbiguousWrite, Client, RetryPolicy, auth_headers
 
 OK = {"success": True, "projects": []}
 
@@ -164,3 +166,11 @@ def test_a_body_that_cannot_be_json_is_refused_before_sending():
     with pytest.raises(ApiError, match="cannot be sent as JSON"):
         client(script, clock).write("live/create", {"x": float("nan")})
     assert script.sent == 0
+
+
+def test_auth_headers_match_qc_scheme():
+    headers = auth_headers(Credentials("42", "tok"), 1700000000.9)
+    assert headers["Timestamp"] == "1700000000"
+    user, _, digest = base64.b64decode(headers["Authorization"][6:]).decode().partition(":")
+    assert user == "42" and digest == hashlib.sha256(b"tok:1700000000").hexdigest()
+    assert "tok" not in repr(Credentials("42", "tok"))
