@@ -217,24 +217,45 @@ class Reason:
         return self.detail
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Change:
-    """One planned action with its reasons."""
+    """One planned action with its reasons: one of Create, Replace, Stop and Update, each holding what its kind
+    needs (a Replace has both the manifest and the deployment it stops; a Stop may have no manifest).
+
+    What only some kinds carry reads as neutral on the others: no field changes, no liquidation, not protected,
+    managed."""
 
     name: str
-    action: Action
     reasons: tuple[Reason, ...]
-    desired: Desired | None = None
-    observed: LiveDeployment | None = None  # the deployment a stop/replace acts on
+    desired: Desired | None = None  # the manifest as resolved; a Stop of a removed manifest has none
+    observed: LiveDeployment | None = None  # the deployment a stop/replace acts on (a Create: the ended one)
     entry: LedgerEntry | None = None
-    field_changes: tuple[FieldChange, ...] = ()
-    liquidate: bool = False  # a replace or stop that liquidates first
-    protected: bool = False
-    managed: bool = True
     blocked: str = ""  # why apply cannot carry it out, if it cannot
-    # project parameters apply will set (the project's now -> the manifest's): live parameters are project variables
-    parameter_changes: tuple[FieldChange, ...] = ()
     exposure: Exposure | None = None  # read for every change that stops an active deployment
+
+    @property
+    def action(self) -> Action:
+        raise NotImplementedError(f"{type(self).__name__} is not a kind of change")
+
+    @property
+    def field_changes(self) -> tuple[FieldChange, ...]:
+        return ()
+
+    @property
+    def parameter_changes(self) -> tuple[FieldChange, ...]:
+        return ()
+
+    @property
+    def liquidate(self) -> bool:
+        return False
+
+    @property
+    def protected(self) -> bool:
+        return False
+
+    @property
+    def managed(self) -> bool:
+        return True
 
     @property
     def stops(self) -> bool:
@@ -250,6 +271,64 @@ class Change:
             return self.desired.project.project_id
         assert self.observed is not None
         return self.observed.project_id
+
+
+@dataclass(frozen=True, kw_only=True)
+class Create(Change):
+    """Start a deployment where nothing of the project runs (new, crashed, stopped outside qcdeploy)."""
+
+    desired: Desired
+    # project parameters apply will set first (the project's now -> the manifest's): live parameters are project
+    # variables
+    parameter_changes: tuple[FieldChange, ...] = ()
+
+    @property
+    def action(self) -> Action:
+        return Action.CREATE
+
+
+@dataclass(frozen=True, kw_only=True)
+class Replace(Change):
+    """Stop the running deployment and start the manifest's in its place (rolled back if the new one fails)."""
+
+    desired: Desired
+    observed: LiveDeployment
+    field_changes: tuple[FieldChange, ...] = ()  # what differs from what was deployed
+    parameter_changes: tuple[FieldChange, ...] = ()
+    liquidate: bool = False  # the old deployment is liquidated, not only stopped
+    protected: bool = False
+    managed: bool = True  # False: the running deployment was not made by qcdeploy (--replace)
+
+    @property
+    def action(self) -> Action:
+        return Action.REPLACE
+
+
+@dataclass(frozen=True, kw_only=True)
+class Stop(Change):
+    """Stop (or liquidate) a running deployment: state: stopped, or a manifest removed under --prune."""
+
+    observed: LiveDeployment
+    liquidate: bool = False
+    protected: bool = False
+    managed: bool = True
+
+    @property
+    def action(self) -> Action:
+        return Action.LIQUIDATE if self.liquidate else Action.STOP
+
+
+@dataclass(frozen=True, kw_only=True)
+class Update(Change):
+    """In place, no redeploy: project parameters set back to the manifest's, or ledger metadata (protect, onStop)."""
+
+    desired: Desired
+    entry: LedgerEntry
+    parameter_changes: tuple[FieldChange, ...] = ()
+
+    @property
+    def action(self) -> Action:
+        return Action.UPDATE
 
 
 @dataclass(frozen=True)

@@ -4,11 +4,27 @@ from __future__ import annotations
 
 import copy
 from datetime import datetime, timezone
+from typing import Any
 
 from qcdeploy.errors import Location
 from qcdeploy.manifests.load import DEFAULTS, Manifest
 from qcdeploy.manifests.yamlsrc import Document
-from qcdeploy.model import Desired, LedgerEntry, LiveDeployment, LiveState, Node, Project
+from qcdeploy.model import (
+    Action,
+    Change,
+    Create,
+    Desired,
+    LedgerEntry,
+    LiveDeployment,
+    LiveState,
+    Node,
+    Project,
+    Reason,
+    Replace,
+    Stop,
+    Update,
+    Why,
+)
 from qcdeploy.planning.fingerprint import recorded_fields
 
 SALT = "00" * 16
@@ -51,3 +67,27 @@ def entry(d, deploy="L-1", modified=T0, **kw):
         **kw,
     }
     return LedgerEntry(**fields)
+
+
+KINDS = {
+    Action.CREATE: Create,
+    Action.REPLACE: Replace,
+    Action.STOP: Stop,
+    Action.LIQUIDATE: Stop,
+    Action.UPDATE: Update,
+}
+
+
+def change(action: Action, name: str = "m", why: str = "x", **kw: Any) -> Change:
+    """A change of the kind the action names, with what that kind needs filled in unless given."""
+    kw.setdefault("reasons", (Reason(Why.FIELD_CHANGED, why),))
+    if action in (Action.CREATE, Action.REPLACE, Action.UPDATE):
+        kw.setdefault("desired", desired(name))
+    if action in (Action.REPLACE, Action.STOP, Action.LIQUIDATE):
+        kw.setdefault("observed", live())
+    if action is Action.UPDATE:
+        kw.setdefault("entry", entry(kw["desired"]))
+    if action is Action.LIQUIDATE:
+        kw["liquidate"] = True
+    made: Change = KINDS[action](name=name, **kw)
+    return made

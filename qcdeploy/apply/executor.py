@@ -22,7 +22,7 @@ from qcdeploy.apply.rollback import rollback_step
 from qcdeploy.apply.stopping import stop_step
 from qcdeploy.apply.waves import waves
 from qcdeploy.errors import QcdeployError
-from qcdeploy.model import Action, Change
+from qcdeploy.model import Action, Change, Update
 from qcdeploy.redact import scrub
 
 Step = Callable[[Context, Result], None]
@@ -132,7 +132,7 @@ def _update_step(ctx: Context, r: Result) -> None:
     """In place: project parameters set back to the manifest's (the running algorithm keeps its own), ledger
     metadata (protect, onStop)."""
     c = r.change
-    assert c.entry is not None and c.desired is not None
+    assert isinstance(c, Update)
     spec, entry = c.desired.manifest.spec, c.entry
     if c.parameter_changes:
         pid = c.desired.project.project_id

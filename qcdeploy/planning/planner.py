@@ -9,6 +9,7 @@ from typing import Any
 from qcdeploy.model import (
     Action,
     Change,
+    Create,
     Desired,
     FieldChange,
     LedgerEntry,
@@ -18,7 +19,10 @@ from qcdeploy.model import (
     Orphan,
     Plan,
     Reason,
+    Replace,
+    Stop,
     Unmanaged,
+    Update,
     Why,
     ours,
 )
@@ -132,13 +136,8 @@ def _plan_one(
             )
         else:
             acc.changes.append(
-                Change(
-                    d.name,
-                    Action.CREATE,
-                    (_create_reason(observed, entry),),
-                    desired=d,
-                    observed=observed,
-                    entry=entry,
+                Create(
+                    name=d.name, reasons=(_create_reason(observed, entry),), desired=d, observed=observed, entry=entry
                 )
             )
         return
@@ -174,7 +173,7 @@ def _plan_one(
     elif in_place or (entry.protect, entry.on_stop) != (protect, d.manifest.spec["onStop"]):
         meta = (entry.protect, entry.on_stop) != (protect, d.manifest.spec["onStop"])
         why = [*in_place, *([Reason(Why.LEDGER_ONLY, "protect/onStop changed (ledger only)")] if meta else [])]
-        acc.changes.append(Change(d.name, Action.UPDATE, tuple(why), desired=d, observed=observed, entry=entry))
+        acc.changes.append(Update(name=d.name, reasons=tuple(why), desired=d, observed=observed, entry=entry))
     else:
         acc.unchanged.append(d.name)
 
@@ -209,7 +208,7 @@ def parameter_changes(d: Desired) -> tuple[FieldChange, ...]:
 
 
 def _with_parameters(c: Change) -> Change:
-    if c.desired is None or not (c.creates or c.action is Action.UPDATE):
+    if not isinstance(c, (Create, Replace, Update)):
         return c
     return replace(c, parameter_changes=parameter_changes(c.desired))
 
@@ -255,11 +254,10 @@ def _replace(
     reasons: tuple[Reason, ...],
     fields: tuple[FieldChange, ...],
     managed: bool,
-) -> Change:
-    return Change(
-        d.name,
-        Action.REPLACE,
-        reasons,
+) -> Replace:
+    return Replace(
+        name=d.name,
+        reasons=reasons,
         desired=d,
         observed=observed,
         entry=entry,
@@ -279,10 +277,17 @@ def _stop(
     managed: bool,
     desired: Desired | None,
     entry: LedgerEntry | None,
-) -> Change:
-    liquidate = on_stop == "liquidate"
-    action = Action.LIQUIDATE if liquidate else Action.STOP
-    return Change(name, action, (reason,), desired, observed, entry, (), liquidate, protected, managed)
+) -> Stop:
+    return Stop(
+        name=name,
+        reasons=(reason,),
+        desired=desired,
+        observed=observed,
+        entry=entry,
+        liquidate=on_stop == "liquidate",
+        protected=protected,
+        managed=managed,
+    )
 
 
 def _plan_orphan(entry: LedgerEntry, state: LiveState, options: PlanOptions, acc: _Acc) -> None:

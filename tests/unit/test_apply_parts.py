@@ -10,7 +10,8 @@ from qcdeploy.apply.creating import deploy_id_of as _deploy_id
 from qcdeploy.apply.outcome import Outcome, Result
 from qcdeploy.apply.summary import as_json, text
 from qcdeploy.apply.waves import waves
-from qcdeploy.model import Action, Change
+from qcdeploy.model import Action, Replace
+from tests.builders import change
 
 
 def fields(**over):
@@ -61,7 +62,7 @@ def test_empty_secret_is_found():
 def replace_result(name, old_node, new_node):
     entry = SimpleNamespace(spec={"nodeId": old_node})
     desired = SimpleNamespace(node=SimpleNamespace(id=new_node))
-    return Result(Change(name, Action.REPLACE, (), desired=desired, entry=entry))  # type: ignore[arg-type]
+    return Result(Replace(name=name, reasons=(), desired=desired, observed=None, entry=entry))  # type: ignore[arg-type]
 
 
 def test_waves_keep_node_swaps_together_and_respect_the_size():
@@ -74,10 +75,10 @@ def test_waves_keep_node_swaps_together_and_respect_the_size():
 
 def test_summary_opens_with_flat_and_json_marks_it():
     flat = Result(
-        Change("alpha", Action.REPLACE, ()), Outcome.FAILED, "create refused", flat="no deployment is running (x)"
+        change(Action.REPLACE, "alpha"), Outcome.FAILED, "create refused", flat="no deployment is running (x)"
     )
-    back = Result(Change("beta", Action.REPLACE, ()), Outcome.ROLLED_BACK, "to c-1: new deployment failed: boom")
-    done = Result(Change("gamma", Action.CREATE, ()), Outcome.DONE, "L-1 Running")
+    back = Result(change(Action.REPLACE, "beta"), Outcome.ROLLED_BACK, "to c-1: new deployment failed: boom")
+    done = Result(change(Action.CREATE, "gamma"), Outcome.DONE, "L-1 Running")
     out = text([done, back, flat], False, lambda s, c: s)
     assert out.splitlines()[1] == "FLAT alpha: no deployment is running (x)"
     assert "Apply finished: 1 done, 1 rolled back, 1 failed, 0 not attempted." in out

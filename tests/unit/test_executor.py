@@ -17,8 +17,9 @@ from qcdeploy.apply.context import ApplyOptions, Context
 from qcdeploy.apply.executor import Executor
 from qcdeploy.apply.outcome import Outcome, Result, StepFailed
 from qcdeploy.apply.waiting import Poller
-from qcdeploy.model import Action, Change, Reason, Why
+from qcdeploy.model import Action, Change
 from tests.builders import N1, N2, desired, live
+from tests.builders import change as build
 
 STEPS = ("compile_step", "preflight_step", "stop_step", "create_step", "rollback_step", "_update_step")
 
@@ -57,8 +58,9 @@ class Steps:
 
 def change(name: str, action: Action, pid: int, blocked: str = "") -> Change:
     d = desired(name, pid=pid, node=N1 if pid % 2 else N2)
-    observed = live(pid, f"L-{pid}") if action in (Action.REPLACE, Action.STOP) else None
-    return Change(name, action, (Reason(Why.NEW, "x"),), desired=d, observed=observed, blocked=blocked)
+    if action in (Action.REPLACE, Action.STOP):
+        return build(action, name, desired=d, observed=live(pid, f"L-{pid}"), blocked=blocked)
+    return build(action, name, desired=d, blocked=blocked)
 
 
 def run(changes: list[Change], **options: Any) -> tuple[list[Result], Executor, list[str]]:

@@ -7,9 +7,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from qcdeploy.errors import ConfigError
-from qcdeploy.model import Action, Change, LiveDeployment, Reason, Why
+from qcdeploy.model import Action, LiveDeployment, Reason, Why
 from qcdeploy.planning.promotion import gate_from, own_parameters, problems
-from tests.builders import SALT, desired, entry, state
+from tests.builders import SALT, change, desired, entry, state
 
 
 def because(text: str) -> Reason:
@@ -45,12 +45,11 @@ def test_problems_need_the_same_spec_running_long_enough():
     paper = entry(d, deploy="L-paper")
     gate = gate_from({"from": "paper", "healthyFor": "24h"}, "live.yaml")
     assert gate is not None
-    change = Change("momentum", Action.CREATE, (because("new"),), desired=d)
     launched = NOW - timedelta(hours=30)
 
     def check(status="Running", now=NOW, wanted=d, own=None):
         st = state(LiveDeployment(1, "L-paper", status, launched, None))
-        c = Change("momentum", Action.CREATE, (because("new"),), desired=wanted)
+        c = change(Action.CREATE, "momentum", "new", desired=wanted)
         return problems(gate, [c], {"momentum": paper}, SALT, st, now, own)
 
     assert check() == []
@@ -61,6 +60,6 @@ def test_problems_need_the_same_spec_running_long_enough():
     assert check(wanted=other, own={"momentum": {"fast"}}) == []  # the environment sets it itself
     newer = desired("momentum", 1, modified=NOW, parameters={"fast": "10"})
     assert "the project's code changed since its paper deployment was made" in check(wanted=newer)[0]
-    assert problems(gate, [change], {}, SALT, state(), NOW) == [
+    assert problems(gate, [change(Action.CREATE, "momentum", desired=d)], {}, SALT, state(), NOW) == [
         "momentum: no deployment named momentum in the paper environment's ledger"
     ]

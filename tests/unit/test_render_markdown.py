@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from qcdeploy.model import Action, Change, Plan, Reason, Why
+from qcdeploy.model import Action, Plan, Reason, Why
 from qcdeploy.render.markdown import LIMIT, render
-from tests.builders import desired, live
+from tests.builders import change, desired, live
 
 
 def because(text: str) -> Reason:
@@ -13,11 +13,11 @@ def because(text: str) -> Reason:
 
 def test_long_plans_are_cut_to_the_limit_keeping_head():
     changes = tuple(
-        Change(f"strategy-{i:04d}", Action.STOP, (because("manifest removed (--prune)"),), observed=live(i, f"L-{i}"))
+        change(Action.STOP, f"strategy-{i:04d}", "manifest removed (--prune)", observed=live(i, f"L-{i}"))
         for i in range(1500)
     )
     changes += tuple(
-        Change(f"new-{i:04d}", Action.CREATE, (because("new deployment"),), desired=desired(f"new-{i:04d}", 5000 + i))
+        change(Action.CREATE, f"new-{i:04d}", "new deployment", desired=desired(f"new-{i:04d}", 5000 + i))
         for i in range(500)
     )
     md = render(Plan(changes))
@@ -31,5 +31,5 @@ def test_long_plans_are_cut_to_the_limit_keeping_head():
 
 
 def test_short_plan_is_not_cut():
-    md = render(Plan((Change("a", Action.CREATE, (because("new deployment"),), desired=desired()),)))
+    md = render(Plan((change(Action.CREATE, "a", "new deployment"),)))
     assert "cut" not in md and "[!WARNING]" not in md and md.count("<details>") == 1

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from qcdeploy.model import Action, Change, FieldChange, Plan, Reason, Why
+from qcdeploy.model import Action, FieldChange, Plan, Reason, Why
 from qcdeploy.render.text import render, summary
-from tests.builders import desired, live
+from tests.builders import change, desired
 
 
 def because(text: str) -> Reason:
@@ -13,9 +13,7 @@ def because(text: str) -> Reason:
 
 def test_summary_lines():
     assert summary(Plan(())).startswith("No changes.")
-    plan = Plan(
-        (Change("a", Action.CREATE, (because("new"),)), Change("b", Action.LIQUIDATE, (because("x"),), observed=live()))
-    )
+    plan = Plan((change(Action.CREATE, "a", "new"), change(Action.LIQUIDATE, "b")))
     assert summary(plan) == "Plan: 1 to create, 0 to replace, 0 to stop, 1 to liquidate."
 
 
@@ -23,19 +21,18 @@ def test_symbols_and_masking():
     d = desired(brokerage={"id": "X", "pw": "hunter2"}, sensitive=[("brokerage", "pw")])
     plan = Plan(
         (
-            Change("s", Action.STOP, (because("state: stopped"),), observed=live()),
-            Change("l", Action.LIQUIDATE, (because("state: stopped"),), observed=live()),
-            Change(
-                "r",
+            change(Action.STOP, "s", "state: stopped"),
+            change(Action.LIQUIDATE, "l", "state: stopped"),
+            change(
                 Action.REPLACE,
-                (because("brokerage changed"),),
+                "r",
+                "brokerage changed",
                 desired=d,
-                observed=live(),
                 field_changes=(
                     FieldChange(("brokerage", "pw"), {"$sensitive": "scrypt:aa"}, {"$sensitive": "scrypt:bb"}, True),
                 ),
             ),
-            Change("c", Action.CREATE, (because("new deployment"),), desired=d),
+            change(Action.CREATE, "c", "new deployment", desired=d),
         )
     )
     text = render(plan)
@@ -53,7 +50,7 @@ def test_symbols_and_masking():
 
 
 def test_colour_only_through_style():
-    plan = Plan((Change("c", Action.CREATE, (because("new"),), desired=desired()),))
+    plan = Plan((change(Action.CREATE, "c", "new"),))
     coloured = render(plan, lambda text, colour: f"<{colour}>{text}</{colour}>")
     assert "<green>  + c</green>" in coloured
 
@@ -62,15 +59,12 @@ def test_every_colour_is_one_click_knows():
     import click
 
     changes = tuple(
-        Change(
-            f"c{a.value}",
+        change(
             a,
-            (because("r"),),
-            desired=desired(),
-            observed=live(),
-            managed=False,
-            protected=True,
+            f"c{a.value}",
+            "r",
             blocked="b",
+            **({"managed": False, "protected": True} if a.symbol.startswith("-") else {}),
         )
         for a in Action
     )
