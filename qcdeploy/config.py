@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import functools
 import ipaddress
 import re
 from collections.abc import Mapping
@@ -121,13 +123,20 @@ def repo_setting(key: str, start: Path | None = None) -> str:
 
 
 def repo_settings(start: Path | None = None) -> tuple[str, dict[str, Any]]:
-    """The manifest repository's .qcdeploy.yaml (its path and contents; "" and {} when there is none)."""
+    """The manifest repository's .qcdeploy.yaml (its path and contents; "" and {} when there is none). Parsed once
+    per version of the file: the ledger's location and the change windows both come from it."""
     folder, _ = anchor(start)
     for name in CONFIG_FILES:
         path = folder / name
         if path.is_file():
-            return str(path), _read_settings(path)
+            stat = path.stat()
+            return str(path), copy.deepcopy(_parsed_settings(str(path), stat.st_mtime_ns, stat.st_size))
     return "", {}
+
+
+@functools.lru_cache(maxsize=8)
+def _parsed_settings(path: str, mtime_ns: int, size: int) -> dict[str, Any]:
+    return _read_settings(Path(path))
 
 
 def state_location(explicit: str, start: Path | None = None) -> tuple[str, str]:

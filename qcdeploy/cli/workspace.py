@@ -26,20 +26,64 @@ if TYPE_CHECKING:
     from qcdeploy.quantconnect.endpoints import Api
 
 
+@dataclass(frozen=True)
+class Workspace:
+    """Which environment a run is for, its document and every environment's, and where its ledger is. Decided
+    once per run: from the manifests when the command loads them, else from the Environment documents alone."""
+
+    env: str | None
+    environment: Environment | None
+    every_environment: Mapping[str, Environment]
+    ledger_url: str
+
+
 @dataclass
 class App:
     """Passed to every command as the click context object."""
 
     settings: Settings
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
-    env: str | None = None
-    environment: Environment | None = None
-    every_environment: dict[str, Environment] = field(default_factory=dict)
+    env: str | None = None  # --env (or QCDEPLOY_ENV, or a saved plan's): read when the workspace is decided
     json_summary: bool = False  # stdout is reserved for a JSON document
     _api: Api | None = None
     _backend: Backend | None = None
     _loaded: dict[tuple[str, ...], list[Manifest]] = field(default_factory=dict)
     _reading: Background[LiveState] | None = None
+    _workspace: Workspace | None = None
+
+    @property
+    def environment(self) -> Environment | None:
+        return self.workspace().environment
+
+    @property
+    def every_environment(self) -> Mapping[str, Environment]:
+        return self.workspace().every_environment
+
+    def workspace(self) -> Workspace:
+        """The run's workspace; without manifests loaded first, found from the Environment documents under the
+        working directory (reading or unlocking a ledger needs no deployment manifest and no secret)."""
+        if self._workspace is None:
+            if self.env is None:
+                self._settle(None, {})
+            else:
+                from qcdeploy.manifests.load import environments_under
+
+                environment, every, problems = environments_under(["."], self.environ, self.env)
+                if problems:
+                    raise ProblemsError(problems)
+                self._settle(environment, every)
+        assert self._workspace is not None
+        return self._workspace
+
+    def _settle(self, environment: Environment | None, every: Mapping[str, Environment]) -> None:
+        from qcdeploy.manifests.environments import state_url
+
+        if self._workspace is not None:  # decided once: a second source must agree with the first
+            assert self._workspace.env == self.env, (self._workspace.env, self.env)
+            return
+        base = self.settings.state_path
+        url = state_url(base, environment) if environment is not None else base
+        self._workspace = Workspace(self.env, environment, dict(every), url)
 
     def out(self, text: str = "", nl: bool = True) -> None:
         click.echo(scrub(text), nl=nl)
@@ -82,33 +126,18 @@ class App:
             result = manifests_mod.load(paths, self.environ, self.env, require_secrets=require_secrets)
             if result.problems:
                 raise ProblemsError(result.problems)
-            self.environment = result.environment
-            self.every_environment = result.every_environment
+            self._settle(result.environment, result.every_environment)
             self._loaded[key] = result.manifests
         return self._loaded[key]
 
     def backend(self) -> Backend:
         if self._backend is None:
             from qcdeploy.ledger.backends import open_backend
-            from qcdeploy.manifests.environments import state_url
 
-            if self.env and self.environment is None:
-                self._find_environment()  # its document says where its ledger is
-            url = self.settings.state_path
-            self._backend = open_backend(state_url(url, self.environment) if self.environment else url)
+            self._backend = open_backend(self.workspace().ledger_url)
             if self.settings.verbose:
                 self.err(f"ledger: {self._backend.describe()} ({self.settings.state_source})")
         return self._backend
-
-    def _find_environment(self) -> None:
-        """The --env document from the Environment documents under the working directory, nothing else: reading or
-        unlocking a ledger needs no deployment manifest and no secret."""
-        from qcdeploy.manifests.load import environments_under
-
-        assert self.env is not None
-        self.environment, self.every_environment, problems = environments_under(["."], self.environ, self.env)
-        if problems:
-            raise ProblemsError(problems)
 
     def elsewhere(self) -> dict[str, str]:
         """deployId -> environment, for what the other environments' ledgers manage (read, never locked)."""

@@ -83,3 +83,19 @@ def test_a_bad_window_names_the_file(cli, repo):
         and ".qcdeploy.yaml: windows[0]: timeZone 'Nowhere/City' is not an IANA time zone" in result.err
     )
     assert "Traceback" not in result.err
+
+
+def test_the_repository_settings_are_parsed_once_and_again_only_when_edited(cli, sandbox, repo, monkeypatch):
+    from qcdeploy import config
+
+    parsed: list[str] = []
+    real = config._read_settings
+    monkeypatch.setattr(config, "_read_settings", lambda path: parsed.append(str(path)) or real(path))
+    monkeypatch.delenv("QCDEPLOY_STATE")  # the ledger's place comes from .qcdeploy.yaml too
+    settings = repo / ".qcdeploy.yaml"
+    settings.write_text("state: ledger.json\nwindows:\n  - {kind: allow, from: '00:00', to: '00:00'}\n")
+    assert "Change window: open now" in cli("plan", "deployments").out
+    assert parsed == [str(settings)]  # the ledger's location and the windows: one parse
+    settings.write_text(f"state: ledger.json\n{freeze_around_today()[0]}# edited\n")
+    assert "apply would be refused now" in cli("plan", "deployments").out
+    assert parsed == [str(settings)] * 2
