@@ -90,7 +90,12 @@ def test_the_repository_settings_are_parsed_once_and_again_only_when_edited(cli,
 
     parsed: list[str] = []
     real = config._read_settings
-    monkeypatch.setattr(config, "_read_settings", lambda path: parsed.append(str(path)) or real(path))
+
+    def counted(path):
+        parsed.append(str(path))
+        return real(path)
+
+    monkeypatch.setattr(config, "_read_settings", counted)
     monkeypatch.delenv("QCDEPLOY_STATE")  # the ledger's place comes from .qcdeploy.yaml too
     settings = repo / ".qcdeploy.yaml"
     settings.write_text("state: ledger.json\nwindows:\n  - {kind: allow, from: '00:00', to: '00:00'}\n")
