@@ -1,5 +1,6 @@
-"""apply_plan, the core of `qcdeploy apply`, called without the CLI against the sandbox: every gate refuses before
-anything is sent, an override is recorded first, and the interrupt flag it hands out stops new work."""
+"""plan_fleet and apply_plan, the core of `qcdeploy apply`, called without the CLI against the sandbox: every
+gate refuses before anything is sent, an override is recorded first, and the interrupt flag it hands out stops
+new work."""
 
 from __future__ import annotations
 
@@ -21,7 +22,8 @@ from qcdeploy.ledger.backends import open_backend
 from qcdeploy.ledger.store import Ledger
 from qcdeploy.manifests.load import load
 from qcdeploy.model import LiveState, Plan
-from qcdeploy.planning.planner import plan
+from qcdeploy.planning.fleet import plan_fleet
+from qcdeploy.planning.planner import PlanOptions
 from qcdeploy.planning.resolve import resolve
 from qcdeploy.planning.safety import Limits
 from qcdeploy.quantconnect.decode import read_state
@@ -47,7 +49,9 @@ class Pieces:
         self.ledger = Ledger.load(open_backend(str(tmp_path / "ledger.json")))
         self.state: LiveState = read_state(self.api, ORG)
         desired = resolve(load([str(path)], {}).manifests, self.state)
-        self.plan: Plan = plan(desired, self.state, self.ledger.entries, self.ledger.salt)
+        self.plan: Plan = plan_fleet(
+            self.api, desired, self.state, self.ledger.entries, self.ledger.salt, PlanOptions()
+        )
         self.lines: list[str] = []
         self.warnings: list[str] = []
         poller = Poller(0.05, 0.5)

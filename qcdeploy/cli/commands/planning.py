@@ -50,12 +50,9 @@ def make_plan(
 
 def plan_with(app: App, manifests: list[Manifest], ledger: Ledger, paths: list[str], options: PlanOptions) -> PlanRun:
     """Observe the live state and plan with options already decided (a saved plan's, say)."""
-    from qcdeploy.planning.exposure import with_exposure
-    from qcdeploy.planning.fingerprint import warm
-    from qcdeploy.planning.planner import plan
+    from qcdeploy.planning.fleet import plan_fleet
 
     state, desired = app.observe(manifests)
-    warm([(d, ledger.entries[d.name]) for d in desired if d.name in ledger.entries], ledger.salt)
-    result = plan(desired, state, ledger.entries, ledger.salt, options, app.elsewhere() if app.env else None)
-    result = with_exposure(app.api(), result)  # what each stop, liquidation and replace puts at stake
+    elsewhere = app.elsewhere() if app.env else None
+    result = plan_fleet(app.api(), desired, state, ledger.entries, ledger.salt, options, elsewhere)
     return PlanRun(result, ledger, state, manifests, paths, options)

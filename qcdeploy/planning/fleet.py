@@ -1,0 +1,30 @@
+"""The whole plan of a fleet from what was read: secrets hashed ahead, the planner's decisions, and what each stop
+puts at stake. `qcdeploy plan` and `apply` call it once they hold the manifests, the live state and the ledger."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
+from qcdeploy.model import Desired, LedgerEntry, LiveState, Plan
+from qcdeploy.planning.exposure import with_exposure
+from qcdeploy.planning.fingerprint import warm
+from qcdeploy.planning.planner import PlanOptions, plan
+
+if TYPE_CHECKING:
+    from qcdeploy.quantconnect.endpoints import Api
+
+
+def plan_fleet(
+    api: Api,
+    desired: Sequence[Desired],
+    state: LiveState,
+    ledger: Mapping[str, LedgerEntry],
+    salt: str,
+    options: PlanOptions,
+    elsewhere: Mapping[str, str] | None = None,
+) -> Plan:
+    """The plan, with `exposure` read (live/portfolio/read) for every change that stops an active deployment.
+    `elsewhere` maps the deployIds other environments' ledgers manage to their environment."""
+    warm([(d, ledger[d.name]) for d in desired if d.name in ledger], salt)  # every distinct secret hashed once
+    return with_exposure(api, plan(desired, state, ledger, salt, options, elsewhere))
