@@ -288,16 +288,22 @@ class Create(Change):
 
 
 @dataclass(frozen=True, kw_only=True)
-class Replace(Change):
+class _Stopping(Change):
+    """What every change that ends a running deployment holds: that deployment, and how it ends."""
+
+    observed: LiveDeployment
+    liquidate: bool = False  # liquidated, not only stopped
+    protected: bool = False
+    managed: bool = True  # False: the running deployment was not made by qcdeploy
+
+
+@dataclass(frozen=True, kw_only=True)
+class Replace(_Stopping):
     """Stop the running deployment and start the manifest's in its place (rolled back if the new one fails)."""
 
     desired: Desired
-    observed: LiveDeployment
     field_changes: tuple[FieldChange, ...] = ()  # what differs from what was deployed
     parameter_changes: tuple[FieldChange, ...] = ()
-    liquidate: bool = False  # the old deployment is liquidated, not only stopped
-    protected: bool = False
-    managed: bool = True  # False: the running deployment was not made by qcdeploy (--replace)
 
     @property
     def action(self) -> Action:
@@ -305,13 +311,8 @@ class Replace(Change):
 
 
 @dataclass(frozen=True, kw_only=True)
-class Stop(Change):
+class Stop(_Stopping):
     """Stop (or liquidate) a running deployment: state: stopped, or a manifest removed under --prune."""
-
-    observed: LiveDeployment
-    liquidate: bool = False
-    protected: bool = False
-    managed: bool = True
 
     @property
     def action(self) -> Action:

@@ -89,5 +89,5 @@ def change(action: Action, name: str = "m", why: str = "x", **kw: Any) -> Change
         kw.setdefault("entry", entry(kw["desired"]))
     if action is Action.LIQUIDATE:
         kw["liquidate"] = True
-    made: Change = KINDS[action](name=name, **kw)
+    made: Change = KINDS[action](name=name, **kw)  # KINDS' values are types of different signatures
     return made

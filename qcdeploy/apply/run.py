@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from qcdeploy.apply.context import Context
 from qcdeploy.apply.executor import Executor
-from qcdeploy.apply.outcome import Result
+from qcdeploy.apply.outcome import Outcome, Result
 from qcdeploy.errors import PlanRefused
 from qcdeploy.model import LiveState, Plan
 from qcdeploy.planning import safety
@@ -55,7 +55,7 @@ class Applied:
 
     @property
     def ok(self) -> bool:
-        return all(r.outcome.value == "done" for r in self.results)
+        return all(r.outcome is Outcome.DONE for r in self.results)
 
 
 def _unguarded(_: threading.Event) -> AbstractContextManager[None]:
