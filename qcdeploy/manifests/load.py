@@ -30,6 +30,7 @@ DEFAULTS: Mapping[str, Any] = {
     "automaticRedeploy": False,
     "state": "running",
     "onStop": "stop",
+    "onReplace": "stop",  # a redeploy keeps the book: the new deployment takes over the broker's positions
     "protect": False,
 }
 

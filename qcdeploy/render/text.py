@@ -21,6 +21,13 @@ _VERBS = {
 }
 
 
+# how a replace ends the old deployment (spec.onReplace), shown on every replace
+REPLACE_HOW = {
+    False: "stop (positions kept: the new deployment takes them over)",
+    True: "liquidate (everything sold before the new deployment starts)",
+}
+
+
 def plain(text: str, colour: str) -> str:
     return text
 
@@ -47,8 +54,7 @@ def change_lines(change: Change, style: Style = plain) -> list[str]:
     ]
     lines += [f"      reason: {r}" for r in change.reasons]
     if change.action is Action.REPLACE:
-        how = "liquidate (sell everything)" if change.liquidate else "stop (keep positions)"
-        lines.append(f"      old deployment stopped by: {how}")
+        lines.append(f"      onReplace: {REPLACE_HOW[change.liquidate]}")
     if change.exposure is not None:
         lines += stake.lines(change.exposure)
     carry = portfolio_plan(change)
@@ -130,15 +136,26 @@ def left_alone(plan: Plan) -> list[str]:
 
 
 def summary(plan: Plan) -> str:
-    """`Plan: 1 to create, 1 to replace, 0 to stop, 0 to liquidate.` or `No changes.`"""
+    """`Plan: 1 to create, 1 to replace (1 liquidating), 0 to stop, 0 to liquidate.` or `No changes.`"""
     if not plan.changes:
         return "No changes. " + _left_alone_summary(plan)
     counts = ", ".join(
-        f"{plan.count(a)} to {a.value}" for a in (Action.CREATE, Action.REPLACE, Action.STOP, Action.LIQUIDATE)
+        f"{plan.count(a)} to {a.value}" + _liquidating(plan, a)
+        for a in (Action.CREATE, Action.REPLACE, Action.STOP, Action.LIQUIDATE)
     )
     updates = plan.count(Action.UPDATE)
     extra = f", {updates} to update in place" if updates else ""
     return f"Plan: {counts}{extra}."
+
+
+def _liquidating(plan: Plan, action: Action) -> str:
+    """Every liquidation is counted: a replace that liquidates sells the book as a liquidation does."""
+    n = liquidating_replaces(plan) if action is Action.REPLACE else 0
+    return f" ({n} liquidating)" if n else ""
+
+
+def liquidating_replaces(plan: Plan) -> int:
+    return sum(1 for c in plan.changes if c.action is Action.REPLACE and c.liquidate)
 
 
 def _left_alone_summary(plan: Plan) -> str:

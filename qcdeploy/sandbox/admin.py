@@ -121,6 +121,7 @@ def _faults(server: SandboxServer, body: dict[str, Any]) -> dict[str, Any]:
     if "once" in body:
         f.once = {kind: {ep: int(n) for ep, n in eps.items()} for kind, eps in body["once"].items()}
         f.armed_by = str(body.get("armedBy", ""))
+        f.armed_after = server.calls.get(f.armed_by, 0)  # calls made before the faults were set do not arm them
     if "redirectTo" in body:
         f.redirect_to = str(body["redirectTo"])
     keys = ("latency", "error_rate", "throttle_rate", "lose_rate", "drop_rate", "once", "armed_by")

@@ -41,13 +41,15 @@ class Faults:
     lose_rate: float = 0.0  # perform a write, then drop the connection without answering
     drop_rate: float = 0.0  # drop the connection before doing anything
     once: dict[str, dict[str, int]] = field(default_factory=dict)  # kind -> endpoint -> count
-    armed_by: str = ""  # the `once` faults wait until this endpoint has been called
+    armed_by: str = ""  # the `once` faults wait until this endpoint has been called (again, after they were set)
+    armed_after: int = 0  # how many calls of armed_by there had been when they were set
     redirect_to: str = "http://127.0.0.2:9/api/v2/"
     rng: random.Random = field(default_factory=lambda: random.Random(5612))
     calls: dict[str, int] = field(default_factory=dict)
 
     def take(self, kind: str, endpoint: str, rate: float) -> bool:
-        counts = self.once.get(kind, {}) if not self.armed_by or self.calls.get(self.armed_by) else {}
+        armed = not self.armed_by or self.calls.get(self.armed_by, 0) > self.armed_after
+        counts = self.once.get(kind, {}) if armed else {}
         if counts.get(endpoint, 0) > 0:
             counts[endpoint] -= 1
             return True

@@ -68,9 +68,9 @@ def test_case2_exported_paper_deployment_replaces_cleanly(cli, sandbox, manifest
 
 
 def test_case3_garbled_answers_after_liquidations_are_contained(cli, sandbox, manifests):
-    fleet(manifests, 1, onStop="liquidate")
+    fleet(manifests, 1, onReplace="liquidate")
     assert apply(cli, manifests).code == 0
-    fleet(manifests, 2, onStop="liquidate")
+    fleet(manifests, 2, onReplace="liquidate")
     sandbox.admin(
         "faults",
         once={"truncate": {"live/update/liquidate": 2, "live/create": 1}, "bad-gzip": {"live/read": 2}},

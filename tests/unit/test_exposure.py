@@ -38,11 +38,30 @@ def test_zero_quantities_are_not_at_stake():
     [
         ({}, "without a portfolio"),
         ({"portfolio": {"holdings": [], "cash": {}}}, "in a shape qcdeploy does not know"),
-        ({"portfolio": {"holdings": {"X": {"q": "lots"}}, "cash": {}}}, "not a number"),
-        ({"portfolio": {"holdings": {"X": {"q": True}}, "cash": {}}}, "not a number"),
-        ({"portfolio": {"holdings": {"X": 5}, "cash": {}}}, "not a number"),
+        ({"portfolio": {"holdings": {"X": {"q": "lots"}}, "cash": {}}}, "not a finite number"),
+        ({"portfolio": {"holdings": {"X": {"q": True}}, "cash": {}}}, "not a finite number"),
+        ({"portfolio": {"holdings": {"X": 5}, "cash": {}}}, "not a finite number"),
     ],
 )
 def test_a_malformed_answer_is_unknown_never_empty(answer, why):
     e = portfolio(answer)
     assert why in e.unknown and e.holdings == ()
+
+
+@pytest.mark.parametrize("bad", [float("nan"), "NaN", float("inf"), "-Infinity", "1e999", 10**400])
+@pytest.mark.parametrize("key", ["v", "p", "q", "a"])
+def test_a_value_that_is_not_a_finite_number_makes_the_exposure_unknown(bad, key):
+    """`nan > limit` is False: a NaN worth would pass --max-liquidation-value whatever it sells."""
+    raw = {"a": 400.0, "q": 10, "p": 450.0, "v": 4500.0, key: bad}
+    e = portfolio({"portfolio": {"holdings": {"SPY": raw}, "cash": {}}})
+    assert "not a finite number" in e.unknown and e.holdings == ()
+
+
+def test_a_cash_amount_that_is_not_finite_makes_the_exposure_unknown():
+    e = portfolio({"portfolio": {"holdings": {}, "cash": {"USD": {"amount": float("nan")}}}})
+    assert e.unknown and e.cash == {}
+
+
+def test_finite_values_whose_product_overflows_are_unknown():
+    e = portfolio({"portfolio": {"holdings": {"X": {"q": 1e200, "p": 1e200}}, "cash": {}}})
+    assert "not a finite number" in e.unknown
