@@ -63,3 +63,18 @@ def test_problems_need_the_same_spec_running_long_enough():
     assert problems(gate, [change(Action.CREATE, "momentum", desired=d)], {}, SALT, state(), NOW) == [
         "momentum: no deployment named momentum in the paper environment's ledger"
     ]
+
+
+def test_the_gate_checks_replaces_and_every_change_after_a_stop():
+    """A replace deploys a spec as a create does; a stop earlier in the plan must not end the check."""
+    gate = gate_from({"from": "paper", "healthyFor": "24h"}, "live.yaml")
+    assert gate is not None
+    unproven = desired("beta", 2, parameters={"fast": "12"})
+    stop = change(Action.STOP, "alpha", "state: stopped")
+    replace_ = change(Action.REPLACE, "beta", "parameters changed", desired=unproven)
+    create = change(Action.CREATE, "gamma", "new", desired=desired("gamma", 3))
+    found = problems(gate, [stop, replace_, create], {}, SALT, state(), NOW)
+    assert found == [
+        "beta: no deployment named beta in the paper environment's ledger",
+        "gamma: no deployment named gamma in the paper environment's ledger",
+    ]

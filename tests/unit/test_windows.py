@@ -95,3 +95,20 @@ def test_bad_entries_are_named_with_their_file_and_place(raw, message):
     with pytest.raises(ConfigError) as exc:
         schedule(**raw)
     assert message in str(exc.value) and str(exc.value).startswith(".qcdeploy.yaml")
+
+
+def test_a_freeze_holds_through_the_last_minute_of_its_last_day():
+    s = schedule(freezes=[{"from": "2026-12-24", "to": "2026-12-26", "timeZone": "America/New_York"}])
+    assert "freeze" in s.closed(at("2026-12-27T04:59"))  # 23:59 on the 26th in New York
+    assert s.closed(at("2026-12-27T05:00")) == ""
+
+
+def test_with_several_allow_windows_any_one_open_is_enough():
+    s = schedule(
+        windows=[
+            {"kind": "allow", "days": ["mon", "tue", "wed", "thu", "fri"], "from": "06:00", "to": "08:00"},
+            {"kind": "allow", "days": ["mon", "tue", "wed", "thu", "fri"], "from": "18:00", "to": "22:00"},
+        ]
+    )
+    assert s.closed(at("2026-11-26T07:00")) == "" and s.closed(at("2026-11-26T19:00")) == ""
+    assert "outside every allow window" in s.closed(at("2026-11-26T12:00"))
