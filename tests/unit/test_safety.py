@@ -103,7 +103,7 @@ def test_zero_is_a_limit_not_no_limit():
 
 
 def test_a_replace_that_liquidates_is_held_to_the_liquidation_limit_and_one_that_stops_is_not():
-    ds, entries, st = fleet(("a", False))
+    _, entries, st = fleet(("a", False))
     held = Exposure(holdings=(Holding("SPY", 10, 400.0, 4000.0, 0.0),))
     sells = desired("a", pid=1, node=N1, onReplace="liquidate", parameters={"x": "1"})
     [c] = plan([sells], st, entries, SALT).changes
