@@ -76,10 +76,11 @@ def _dispatch(server: SandboxServer, op: str, body: dict[str, Any]) -> dict[str,
             dep.launched -= world.delay
             dep.status = "Running"
         return {"deployId": dep.deployId}
-    if op == "break-deploy":  # deployments of the project fail to start, or (crashAfter) die after Running
-        project = world.projects[int(body["projectId"])]
+    if op == "break-deploy":  # deployments of the project fail to start, (crashAfter) die after Running, or (stuck)
+        project = world.projects[int(body["projectId"])]  # never get past LoggingIn
         project.deployError = str(body.get("error", "")) if "crashAfter" not in body else ""
         project.crashAfter = float(body["crashAfter"]) if body.get("crashAfter") is not None else None
+        project.stuck = bool(body.get("stuck", False))
         project.breakWhen = {str(k): str(v) for k, v in (body.get("whenParameters") or {}).items()}
         return {}
     if op == "refuse-login":  # the broker refuses this credential value (a password typed wrong)

@@ -48,7 +48,9 @@ class Faults:
     calls: dict[str, int] = field(default_factory=dict)
 
     def take(self, kind: str, endpoint: str, rate: float) -> bool:
-        armed = not self.armed_by or self.calls.get(self.armed_by, 0) > self.armed_after
+        # calls of armed_by since the faults were set, this one aside: the call that arms them is not faulted
+        seen = self.calls.get(self.armed_by, 0) - self.armed_after - (endpoint == self.armed_by)
+        armed = not self.armed_by or seen > 0
         counts = self.once.get(kind, {}) if armed else {}
         if counts.get(endpoint, 0) > 0:
             counts[endpoint] -= 1
