@@ -9,7 +9,6 @@ import sys
 
 import pytest
 
-from qcdeploy.ledger.backends import base
 from qcdeploy.ledger.backends.base import LockHeld, lock_info, same_host_and_dead
 from qcdeploy.ledger.backends.file import FileBackend
 
@@ -39,7 +38,7 @@ def test_another_users_live_process_is_alive(monkeypatch):
     def not_yours(pid: int, sig: int) -> None:
         raise PermissionError(1, "Operation not permitted")
 
-    monkeypatch.setattr(base.os, "kill", not_yours)
+    monkeypatch.setattr(os, "kill", not_yours)  # base calls os.kill
     assert not same_host_and_dead({"host": socket.gethostname(), "pid": os.getpid() + 1})
 
 
