@@ -8,6 +8,7 @@ from qcdeploy.sandbox.endpoints import Fail, kept_settings, live_stop
 
 if TYPE_CHECKING:
     from qcdeploy.sandbox.server import SandboxServer
+    from qcdeploy.sandbox.world import World
 
 Answer = tuple[int, dict[str, Any]]
 
@@ -91,6 +92,9 @@ def _dispatch(server: SandboxServer, op: str, body: dict[str, Any]) -> dict[str,
         if body.get("touch", True):  # whether the real API moves `modified` on a parameter edit is unconfirmed
             world.touch(int(body["projectId"]))
         return {}
+    if op == "advance":  # time passes for everything: compiles, deployments and stops move on as they would
+        _advance(world, float(body["seconds"]))
+        return {}
     if op == "age":  # time passes: the project's newest deployment was launched `seconds` earlier
         dep = world.newest(int(body["projectId"]))
         if dep is None:
@@ -112,6 +116,17 @@ def _dispatch(server: SandboxServer, op: str, body: dict[str, Any]) -> dict[str,
     if op == "faults":
         return {"faults": _faults(server, body)}
     raise Fail(f"unknown admin operation {op!r}")
+
+
+def _advance(world: World, seconds: float) -> None:
+    """Every moment the sandbox recorded moves `seconds` into the past: what a wait would do, without one."""
+    for c in world.compiles.values():
+        c.created -= seconds
+    for d in world.deployments:
+        d.launched -= seconds
+        d.stopRequested = None if d.stopRequested is None else d.stopRequested - seconds
+        d.stopped = None if d.stopped is None else d.stopped - seconds
+    world.advance()
 
 
 def _faults(server: SandboxServer, body: dict[str, Any]) -> dict[str, Any]:
