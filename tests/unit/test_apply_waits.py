@@ -17,7 +17,7 @@ class FakeApi:
     """live/list and live/read answers from a table of deployments; counts every call."""
 
     def __init__(self, rows: list[dict[str, Any]], list_fails: bool = False) -> None:
-        self.rows, self.list_fails = rows, list_fails
+        self.rows, self.list_fails = list(rows), list_fails  # a test that adds a row must not add it to ROWS
         self.calls: list[str] = []
 
     def live_list(self) -> list[dict[str, Any]]:
