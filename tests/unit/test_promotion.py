@@ -78,3 +78,46 @@ def test_the_gate_checks_replaces_and_every_change_after_a_stop():
         "beta: no deployment named beta in the paper environment's ledger",
         "gamma: no deployment named gamma in the paper environment's ledger",
     ]
+
+
+def test_the_gate_compares_the_spec_and_health_at_their_edges():
+    gate = gate_from({"from": "paper", "healthyFor": "24h"}, "live.yaml")
+    assert gate is not None
+    secret = desired("momentum", 1, parameters={"fast": "10", "key": "s3cret"}, sensitive=[("parameters", "key")])
+    paper = entry(secret, deploy="L-paper")
+
+    healthy = (LiveDeployment(1, "L-paper", "Running", NOW - timedelta(hours=24), None),)
+
+    def check(wanted=secret, deps=healthy):
+        return problems(
+            gate, [change(Action.REPLACE, "momentum", desired=wanted)], {"momentum": paper}, SALT, state(*deps), NOW
+        )
+
+    assert check() == []  # exactly healthyFor, and a secret compared as hashed with the ledger's salt
+    assert check(deps=()) == ["momentum: its paper deployment L-paper is not running, not Running"]
+    redeployed = (LiveDeployment(1, "L-by-hand", "Running", NOW - timedelta(days=3), None),)
+    assert check(deps=redeployed) == ["momentum: its paper deployment L-paper is not running, not Running"]
+    more = desired(
+        "momentum", 1, parameters={"fast": "10", "key": "s3cret", "slow": "5"}, sensitive=[("parameters", "key")]
+    )
+    assert "parameter(s) slow differ" in check(wanted=more)[0]
+    pinned = desired(
+        "momentum", 1, compile="abc-def", parameters={"fast": "10", "key": "s3cret"}, sensitive=[("parameters", "key")]
+    )
+    assert "compile abc-def is not the one its paper deployment runs (c-1)" in check(wanted=pinned)[0]
+    same = desired(
+        "momentum", 1, compile="c-1", parameters={"fast": "10", "key": "s3cret"}, sensitive=[("parameters", "key")]
+    )
+    assert check(wanted=same) == []
+
+
+def test_a_stop_is_never_held_by_the_gate():
+    gate = gate_from({"from": "paper", "healthyFor": "24h"}, "live.yaml")
+    assert gate is not None
+    stop = change(Action.STOP, "momentum", "state: stopped", desired=desired("momentum", 1, state="stopped"))
+    assert problems(gate, [stop], {}, SALT, state(), NOW) == []
+
+
+def test_own_parameters_without_deployments_or_with_an_empty_patch():
+    assert own_parameters({"defaults": {"parameters": {"size": 1}}}, "a") == {"size"}
+    assert own_parameters({"deployments": {"a": None}}, "a") == set()

@@ -114,3 +114,24 @@ def test_a_replace_that_liquidates_is_held_to_the_liquidation_limit_and_one_that
     keeps = desired("a", pid=1, node=N1, onStop="liquidate", parameters={"x": "1"})
     [k] = plan([keeps], st, entries, SALT).changes
     check(Plan((replace(k, exposure=held),)), st, entries, Limits(max_liquidation_value=0))
+
+
+def test_the_liquidation_limit_adds_its_problem_to_the_others():
+    ds, entries, st = fleet(("a", True), ("b", False), on_stop="liquidate")
+    p = plan(ds[1:], st, entries, SALT, PlanOptions(prune=True))
+    [c] = p.changes
+    said = refusal(
+        Plan((replace(c, exposure=Exposure(unknown="HTTP 500")),)), st, entries, Limits(max_liquidation_value=1)
+    )
+    assert "protected deployment(s) a" in said and "portfolio of a could not be read" in said
+
+
+def test_only_running_deployments_qcdeploy_made_count_for_allow_empty():
+    """Two running, one of ours already stopped: pruning the two running ones leaves none running."""
+    ds, entries, _ = fleet(("a", False), ("b", False), ("c", False))
+    stopped_c = state(live(1, "L-1"), live(2, "L-2"), live(3, "L-3", status="Stopped"))
+    pruned = plan([ds[2]], stopped_c, entries, SALT, PlanOptions(prune=True))
+    assert "stop every one of the 2 running deployments" in refusal(pruned, stopped_c, entries, Limits())
+    someone_elses = state(live(1, "L-1"), live(2, "L-2"), live(3, "L-someone-else"))
+    pruned = plan([ds[2]], someone_elses, entries, SALT, PlanOptions(prune=True))
+    assert "stop every one of the 2 running deployments" in refusal(pruned, someone_elses, entries, Limits())

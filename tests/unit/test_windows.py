@@ -112,3 +112,27 @@ def test_with_several_allow_windows_any_one_open_is_enough():
     )
     assert s.closed(at("2026-11-26T07:00")) == "" and s.closed(at("2026-11-26T19:00")) == ""
     assert "outside every allow window" in s.closed(at("2026-11-26T12:00"))
+
+
+def test_a_one_day_freeze_holds_from_its_first_minute():
+    s = schedule(freezes=[{"from": "2026-12-25", "to": "2026-12-25"}])
+    assert s.closed(at("2026-12-25T00:00")) and not s.closed(at("2026-12-24T23:59"))
+
+
+def test_a_window_past_midnight_from_sunday_runs_into_monday():
+    s = schedule(windows=[{"kind": "deny", "days": ["sun"], "from": "22:00", "to": "02:00"}])
+    assert s.closed(at("2026-11-30T01:00"))  # Monday 01:00
+    assert not s.closed(at("2026-11-24T01:00"))  # Tuesday 01:00
+
+
+@pytest.mark.parametrize(("minutes", "open_at"), [(0, "2026-11-26T00:00"), (1439, "2026-11-26T23:59")])
+def test_unquoted_times_at_the_ends_of_the_day(minutes, open_at):
+    s = schedule(windows=[{"kind": "allow", "from": minutes, "to": minutes + 1 if minutes < 1439 else 0}])
+    assert s.closed(at(open_at)) == ""
+
+
+def test_times_with_seconds_and_minutes_past_the_day_are_read_or_refused():
+    s = schedule(windows=[{"kind": "deny", "from": "09:30:30", "to": "10:00"}])
+    assert not s.closed(at("2026-11-26T09:30:29")) and s.closed(at("2026-11-26T09:30:30"))
+    with pytest.raises(ConfigError, match="is not a time of day"):
+        schedule(windows=[{"kind": "deny", "from": 1440, "to": "10:00"}])
