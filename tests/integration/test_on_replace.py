@@ -96,3 +96,13 @@ def test_a_holding_worth_nan_is_unknown_and_the_limit_refuses(cli, sandbox, mani
     refused = cli("apply", "--auto-approve", "--max-liquidation-value", "1000", str(manifests))
     assert refused.code == 1 and "could not be read, so its liquidation cannot be shown" in refused.err
     assert [d["status"] for d in sandbox.deployments(P_MOMENTUM)] == ["Running"]
+
+
+def test_limits_of_zero_refuse_a_plan_with_one_stop_or_one_liquidation(cli, sandbox, manifests):
+    traded(cli, sandbox, manifests, onStop="liquidate")
+    write(manifests, "m.yaml", manifest("momentum", P_MOMENTUM, onStop="liquidate", state="stopped"))
+    stops = cli("apply", "--auto-approve", "--max-stops", "0", str(manifests))
+    assert stops.code == 1 and "more than --max-stops 0" in stops.err
+    sells = cli("apply", "--auto-approve", "--max-liquidation-value", "0", str(manifests))
+    assert sells.code == 1 and "more than --max-liquidation-value 0.00" in sells.err
+    assert [d["status"] for d in sandbox.deployments(P_MOMENTUM)] == ["Running"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace as replace_entry
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -121,3 +122,16 @@ def test_a_stop_is_never_held_by_the_gate():
 def test_own_parameters_without_deployments_or_with_an_empty_patch():
     assert own_parameters({"defaults": {"parameters": {"size": 1}}}, "a") == {"size"}
     assert own_parameters({"deployments": {"a": None}}, "a") == set()
+
+
+def test_a_secret_the_source_ledger_hashed_in_the_legacy_scheme_still_compares_equal():
+    from qcdeploy.planning.fingerprint import secret_hash
+
+    gate = gate_from({"from": "paper", "healthyFor": "1h"}, "live.yaml")
+    assert gate is not None
+    d = desired("momentum", 1, parameters={"key": "s3cret"}, sensitive=[("parameters", "key")])
+    paper = entry(d, deploy="L-paper")
+    legacy = {**paper.spec, "parameters": {"key": {"$sensitive": secret_hash("s3cret", SALT, "scrypt")}}}
+    st = state(LiveDeployment(1, "L-paper", "Running", NOW - timedelta(hours=2), None))
+    c = change(Action.REPLACE, "momentum", desired=d)
+    assert problems(gate, [c], {"momentum": replace_entry(paper, spec=legacy)}, SALT, st, NOW) == []

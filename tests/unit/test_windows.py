@@ -136,3 +136,17 @@ def test_times_with_seconds_and_minutes_past_the_day_are_read_or_refused():
     assert not s.closed(at("2026-11-26T09:30:29")) and s.closed(at("2026-11-26T09:30:30"))
     with pytest.raises(ConfigError, match="is not a time of day"):
         schedule(windows=[{"kind": "deny", "from": 1440, "to": "10:00"}])
+
+
+def test_days_may_be_written_in_full_and_an_empty_list_or_an_unknown_freeze_key_is_refused():
+    s = schedule(windows=[{"kind": "deny", "days": ["Thursday", "friday"], "from": "09:00", "to": "10:00"}])
+    assert s.closed(at("2026-11-26T09:30")) and not s.closed(at("2026-11-25T09:30"))  # Thursday, Wednesday
+    with pytest.raises(ConfigError, match="days must be a list"):
+        schedule(windows=[{"kind": "deny", "days": [], "from": "09:00", "to": "10:00"}])
+    with pytest.raises(ConfigError, match=r"unknown key\(s\) tz"):
+        schedule(freezes=[{"from": "2026-12-24", "to": "2026-12-26", "tz": "UTC"}])
+
+
+def test_unquoted_times_keep_their_minutes():
+    s = schedule(windows=[{"kind": "deny", "from": 570, "to": 960, "timeZone": "UTC"}])  # 09:30, 16:00
+    assert not s.closed(at("2026-11-26T09:29")) and s.closed(at("2026-11-26T15:59"))
