@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import NODE1, NODE2, P_MOMENTUM, P_SPARE, SECRET
+from tests.helpers import NODE1, NODE2, NODE3, P_MOMENTUM, P_PAIRS, P_SPARE, SECRET
 
 pytestmark = pytest.mark.usefixtures("env")
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "environments"
@@ -102,6 +102,18 @@ def test_environments_know_each_other(cli, sandbox, tree):
     assert crashed.code == 2
     [finding] = json.loads(crashed.out)["findings"]
     assert finding["kind"] == "crashed" and finding["environment"] == "paper"
+
+
+def test_an_unmanaged_deployment_of_no_environment_is_labelled_with_none(cli, sandbox, tree):
+    sandbox.admin("deploy", projectId=P_PAIRS, nodeId=NODE3)  # a project no manifest of any environment names
+    found = cli("drift", "--env", "paper", "--format", "json", str(tree))
+    assert found.code == 2, found.text
+    findings = json.loads(found.out)["findings"]
+    [finding] = [f for f in findings if f["project_id"] == P_PAIRS]
+    assert (finding["kind"], finding["name"], finding["environment"]) == ("unmanaged", None, "")
+    assert all(f["environment"] == "paper" for f in findings if f["name"])  # paper's own findings keep theirs
+    [line] = [x for x in cli("drift", "--env", "paper", str(tree)).out.splitlines() if f"project {P_PAIRS}" in x]
+    assert "[paper]" not in line
 
 
 def test_an_environments_ledger_needs_no_deployment_secret(cli, sandbox, tree, monkeypatch, ledger_path):
