@@ -71,6 +71,53 @@ def test_error_in_an_overlay_names_the_overlay(cli, tree):
     assert f"{live}:11:5: spec.deployments.momentun: no base deployment named 'momentun' (environment live)" in typo.err
 
 
+def test_a_key_one_environment_lacks_is_placed_in_its_overlay(cli, tree):
+    paper = tree / "paper.yaml"
+    paper.write_text(paper.read_text().replace("      node: live-node-1\n", ""))
+    result = cli("validate", str(tree))
+    assert result.code == 1 and "1 problem(s) found." in result.err
+    assert (
+        f"{paper}:8:5: spec.deployments.momentum: 'node' is required and environment 'paper' does not set it: add node: "
+        f"under spec.deployments.momentum here (or spec.defaults), or in the base at {tree / 'base' / 'momentum.yaml'}:8:1"
+    ) in result.err
+
+
+def test_an_unreadable_base_document_is_one_problem_not_one_per_overlay(cli, tree):
+    base = tree / "base" / "momentum.yaml"
+    text = base.read_text()
+    base.write_text(text.replace("  name: momentum", " name: momentum"))  # one space short
+    broken = cli("validate", str(tree))
+    assert broken.code == 1 and "1 problem(s) found." in broken.err and "invalid YAML" in broken.err
+    base.write_text(text.replace("  name: momentum\n", ""))
+    unnamed = cli("validate", str(tree))
+    assert unnamed.code == 1 and "1 problem(s) found." in unnamed.err
+    assert f"{base}:5:1: metadata: 'name' is a required property" in unnamed.err
+
+
+def test_an_unquoted_time_is_explained(cli, tree):
+    live = tree / "live.yaml"
+    live.write_text(live.read_text().replace('"22:00:00"', "22:00:00"))
+    result = cli("validate", str(tree))
+    assert (
+        f"{live}:19:9: spec.brokerage.ib-weekly-restart-utc-time: must be a string; YAML read the unquoted value as "
+        "the number 79200 (an unquoted 22:00:00 is read as 79200 seconds, base 60): quote it"
+    ) in result.err
+
+
+def test_an_unset_secret_is_warned_once_by_its_variable(cli, tree, monkeypatch):
+    monkeypatch.delenv("IB_PASSWORD")
+    monkeypatch.delenv("SIGNAL_TOKEN", raising=False)
+    base = tree / "base" / "momentum.yaml"
+    base.write_text(base.read_text().replace("position-size: 10}", 'position-size: 10, token: "${env:SIGNAL_TOKEN}"}'))
+    result = cli("validate", str(tree))
+    assert result.code == 0, result.err
+    warnings = [line for line in result.err.splitlines() if line.startswith("warning:")]
+    assert warnings == [
+        f"warning: {tree / 'live.yaml'}:18:9: IB_PASSWORD is not set here; apply needs it for momentum (live)",
+        f"warning: {base}:10:69: SIGNAL_TOKEN is not set here; apply needs it for momentum (live), momentum (paper)",
+    ]
+
+
 def test_unknown_environment(cli, tree):
     result = cli("plan", "--env", "prod", str(tree))
     assert result.code == 1 and "no Environment named 'prod' (known: live, paper)" in result.err
