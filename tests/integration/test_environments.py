@@ -191,3 +191,24 @@ def test_an_environments_ledger_needs_no_deployment_secret(cli, sandbox, tree, m
     unlocked = cli("force-unlock", info["id"], "--env", "live")
     assert unlocked.code == 0, unlocked.err
     assert backend.read() is not None and "ledger-live.json" in unlocked.out
+
+
+def test_retiring_a_strategy_is_one_edit_then_a_cleanup_that_changes_nothing(cli, sandbox, tree):
+    for env in ("paper", "live"):
+        assert cli("apply", "--env", env, "--auto-approve", str(tree)).code == 0
+    base = tree / "base" / "momentum.yaml"
+    base.write_text(base.read_text().replace("spec:\n", "spec:\n  state: stopped\n"))  # the one reviewed edit
+    live_plan = cli("plan", "--env", "live", str(tree))
+    assert "Plan: 0 to create, 0 to replace, 0 to stop, 1 to liquidate." in live_plan.out  # live: onStop liquidate
+    assert "protected: apply refuses to stop it without --allow-protected" in live_plan.out
+    assert cli("apply", "--env", "live", "--auto-approve", str(tree)).code == 1
+    assert cli("apply", "--env", "live", "--auto-approve", "--allow-protected", str(tree)).code == 0
+    assert cli("apply", "--env", "paper", "--auto-approve", str(tree)).code == 0
+    assert sandbox.active(P_MOMENTUM) == [] and sandbox.active(P_SPARE) == []
+    # the cleanup: the base file and its overlay entries go; nothing is running, so nothing changes
+    base.unlink()
+    for env in ("paper", "live"):
+        overlay = tree / f"{env}.yaml"
+        overlay.write_text(overlay.read_text().split("  deployments:\n")[0] + "  deployments: {}\n")
+        cleaned = cli("plan", "--env", env, "--detailed-exitcode", str(tree))
+        assert cleaned.code == 0 and "No changes." in cleaned.out and "Orphaned" not in cleaned.out, cleaned.text
