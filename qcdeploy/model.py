@@ -246,6 +246,10 @@ class Change:
         return ()
 
     @property
+    def since_last_run(self) -> tuple[FieldChange, ...]:
+        return ()
+
+    @property
     def liquidate(self) -> bool:
         return False
 
@@ -281,6 +285,8 @@ class Create(Change):
     # project parameters apply will set first (the project's now -> the manifest's): live parameters are project
     # variables
     parameter_changes: tuple[FieldChange, ...] = ()
+    # a restart of a deployment qcdeploy ran before in the same project: how the manifest differs from its spec then
+    since_last_run: tuple[FieldChange, ...] = ()
 
     @property
     def action(self) -> Action:

@@ -137,7 +137,12 @@ def _plan_one(
         else:
             acc.changes.append(
                 Create(
-                    name=d.name, reasons=(_create_reason(observed, entry),), desired=d, observed=observed, entry=entry
+                    name=d.name,
+                    reasons=(_create_reason(observed, entry),),
+                    desired=d,
+                    observed=observed,
+                    entry=entry,
+                    since_last_run=_since_last_run(d, entry, salt),
                 )
             )
         return
@@ -176,6 +181,14 @@ def _plan_one(
         acc.changes.append(Update(name=d.name, reasons=tuple(why), desired=d, observed=observed, entry=entry))
     else:
         acc.unchanged.append(d.name)
+
+
+def _since_last_run(d: Desired, entry: LedgerEntry | None, salt: str) -> tuple[FieldChange, ...]:
+    """For a restart in the project qcdeploy last ran it in: the fields that differ from what it recorded then."""
+    if entry is None or entry.project_id != d.project.project_id:
+        return ()
+    recorded = _unknown_as_before(recorded_fields(d, entry_salt(entry, salt), like=entry.spec), entry, d)
+    return tuple(field_changes(_legacy_version(entry.spec, d), recorded))
 
 
 def _legacy_version(recorded: Mapping[str, Any], d: Desired) -> Mapping[str, Any]:

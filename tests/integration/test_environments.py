@@ -35,10 +35,15 @@ def test_plan_needs_an_environment(cli, tree):
 def test_paper_and_live_from_one_base(cli, sandbox, tree, ledger_path):
     paper = cli("plan", "--env", "paper", str(tree))
     assert paper.code == 0, paper.err
-    assert '"Paper/Momentum"' in paper.out and 'brokerage.id: "QuantConnectBrokerage"' in paper.out
+    assert '"Paper/Momentum"' in paper.out and "brokerage: QuantConnectBrokerage\n" in paper.out
     live = cli("plan", "--env", "live", str(tree))
-    assert 'brokerage.id: "InteractiveBrokersBrokerage"' in live.out and 'parameters.position-size: "100"' in live.out
-    assert 'parameters.fast-period: "10"' in live.out and "brokerage.ib-password: (sensitive)" in live.out
+    assert (
+        'brokerage: InteractiveBrokersBrokerage (ib-user-name "trader1", ib-account "U7654321", '
+        'ib-password (sensitive), ib-weekly-restart-utc-time "22:00:00")'
+    ) in live.out
+    assert 'parameters: fast-period "10", slow-period "30", position-size "100"' in live.out
+    verbose = cli("-v", "plan", "--env", "live", str(tree)).out
+    assert 'parameters.position-size: "100"' in verbose and "brokerage.ib-password: (sensitive)" in verbose
 
     assert cli("apply", "--env", "paper", "--auto-approve", str(tree)).code == 0
     assert cli("apply", "--env", "live", "--auto-approve", str(tree)).code == 0

@@ -171,7 +171,7 @@ def _carry_out(app: App, run: PlanRun, plan: Plan, limits: Limits, auto_approve:
     from qcdeploy.apply.run import Gates, Promotion, Window, apply_plan
     from qcdeploy.render.text import left_alone, render
 
-    app.progress(render(plan, app.style), nl=False)
+    app.progress(render(plan, app.style, app.settings.verbose), nl=False)
     if not plan.has_changes:
         _summarise(app, [], False)
         return 0
