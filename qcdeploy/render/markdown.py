@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from qcdeploy.model import Change, Plan
 from qcdeploy.render.stake import brief
 from qcdeploy.render.text import change_lines, left_alone, summary
 
-MARKER = "<!-- qcdeploy-plan -->"  # lets a workflow find and update its own comment
+MARKER = "<!-- qcdeploy-plan -->"  # lets a workflow find and update its own comment (one per environment)
 LIMIT = 65_536  # GitHub's maximum comment size, in characters
 _CUT = (
     "\n\n> :scissors: **{n} of {total} sections were cut** to fit GitHub's {limit:,}-character comment limit. "
@@ -14,9 +16,15 @@ _CUT = (
 )
 
 
-def render(plan: Plan, limit: int = LIMIT) -> str:
-    """At most `limit` characters; the summary and banner always survive, detail is cut from the end."""
-    head = _head(plan)
+def marker(environment: str | None = None) -> str:
+    """The hidden line a workflow finds its comment by: one comment per environment."""
+    return MARKER if not environment else f"<!-- qcdeploy-plan env={environment} -->"
+
+
+def render(plan: Plan, limit: int = LIMIT, environment: str | None = None, approved: Sequence[str] = ()) -> str:
+    """At most `limit` characters; the summary and banner always survive, detail is cut from the end. The heading
+    and marker name the environment; what was approved with a saved plan (`--allow-protected`) is shown."""
+    head = _head(plan, environment, approved)
     sections = [_section(c) for c in plan.changes] + _left_alone(plan)
     body, kept = head, 0
     for section in sections:
@@ -29,8 +37,9 @@ def render(plan: Plan, limit: int = LIMIT) -> str:
     return body[:limit]
 
 
-def _head(plan: Plan) -> str:
-    lines = [MARKER, "## qcdeploy plan", "", f"**{summary(plan)}**", ""]
+def _head(plan: Plan, environment: str | None, approved: Sequence[str]) -> str:
+    title = f"## qcdeploy plan: environment `{environment}`" if environment else "## qcdeploy plan"
+    lines = [marker(environment), title, "", f"**{summary(plan)}**", ""]
     stopping = [c for c in plan.changes if c.stops]
     if stopping:
         lines += [
@@ -41,13 +50,28 @@ def _head(plan: Plan) -> str:
         if len(stopping) > 20:
             lines.append(f"> - … and {len(stopping) - 20} more")
         lines.append("")
-    flagged = [c for c in plan.changes if c.blocked or (c.protected and c.stops)]
+    allowed = "protected" in approved
+    flagged = [c for c in plan.changes if c.blocked or (c.protected and c.stops and not allowed)]
     if flagged:
         lines += ["> [!CAUTION]", "> Apply will refuse or skip:"]
         lines += [f"> - `{c.name}`: {c.blocked or 'protected (needs --allow-protected)'}" for c in flagged[:20]]
         lines.append("")
+    lines += _approval(plan, approved)
     lines += [f"> {w}" for w in plan.warnings]
     return "\n".join(lines) + "\n"
+
+
+def _approval(plan: Plan, approved: Sequence[str]) -> list[str]:
+    if "protected" not in approved:
+        return []
+    names = [f"`{c.name}`" for c in plan.changes if c.protected and c.stops]
+    lines = ["> [!IMPORTANT]", "> **Approved with this plan: `--allow-protected`.** Merging it approves applying it"]
+    lines.append(
+        f"> without the flag again: it stops or replaces protected {', '.join(names)}."
+        if names
+        else "> without the flag again (it stops or replaces no protected deployment)."
+    )
+    return [*lines, ""]
 
 
 def _stop_words(c: Change) -> str:
