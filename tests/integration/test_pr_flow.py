@@ -5,52 +5,22 @@ review, and held (not stale) by the promotion gate. Time passes through the sand
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
-from pathlib import Path
 
 import pytest
 
+from tests.envrepo import edit, environment_repo
 from tests.helpers import P_MOMENTUM, P_PAIRS, P_SPARE
 
 pytestmark = pytest.mark.usefixtures("env")
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "environments"
 DAY = 86400
-
-MEANREV = """\
-apiVersion: qcdeploy/v1
-kind: LiveDeployment
-metadata:
-  name: meanrev
-spec:
-  project: Paper/MeanRev
-  node: live-node-3
-  brokerage: {id: QuantConnectBrokerage}
-  parameters: {lookback: 20}
-"""
 
 
 @pytest.fixture
 def repo(tmp_path, sandbox, monkeypatch):
-    """A git checkout holding deployments/: momentum in paper and live (live protected, promoted from paper after a
-    day), meanrev in paper only. The tests run from its root unless they say otherwise."""
-    sandbox.server.world.projects[P_SPARE].name = "Paper/Momentum"
-    sandbox.server.world.projects[P_PAIRS].name = "Paper/MeanRev"
-    root = tmp_path / "repo"
-    shutil.copytree(EXAMPLE, root / "deployments")
-    (root / "deployments" / "base" / "meanrev.yaml").write_text(MEANREV)
-    live = root / "deployments" / "live.yaml"
-    gate = "spec:\n  only: [momentum]\n  promotion: {from: paper, healthyFor: 24h}\n"
-    live.write_text(live.read_text().replace("spec:\n", gate, 1))
-    subprocess.run(["git", "init", "--quiet", str(root)], check=True)
+    """tests/envrepo.py's environment repository; the tests run from its root unless they say otherwise."""
+    root = environment_repo(tmp_path / "repo", sandbox)
     monkeypatch.chdir(root)
     return root
-
-
-def edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text()
-    assert old in text
-    path.write_text(text.replace(old, new))
 
 
 def test_an_edit_to_another_deployment_leaves_a_saved_plan_current(cli, sandbox, repo):
