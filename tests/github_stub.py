@@ -117,7 +117,7 @@ def _runs(server: GitHubStub, query: dict[str, list[str]], body: Any, workflow: 
     return 200, {"total_count": len(runs), "workflow_runs": runs}
 
 
-_ROUTES = {
+_ROUTES: dict[str, list[tuple[str, Any]]] = {
     "GET": [
         (r"issues/(\d+)/comments", _list),
         (r"commits/([0-9a-f]+)/pulls", _pulls),

@@ -36,7 +36,9 @@ def repo(tmp_path, sandbox):
 class Step:
     """One run of an action step as GitHub would run it: its outputs, summary and stdout (annotations)."""
 
-    def __init__(self, repo: Path, github: GitHubStub, *args: str, event: dict | None = None, secrets: bool = False):
+    def __init__(
+        self, repo: Path, github: GitHubStub, *args: str, event: dict[str, object] | None = None, secrets: bool = False
+    ):
         files = {name: repo.parent / f"{name}.{len(list(repo.parent.iterdir()))}" for name in ("out", "summary")}
         for f in files.values():
             f.write_text("")

@@ -28,7 +28,12 @@ class Terminal(io.StringIO):
 def test_the_prompt_names_the_environment(monkeypatch, environment, question):
     asked: list[str] = []
     monkeypatch.setattr(apply_cmd.sys, "stdin", Terminal())
-    monkeypatch.setattr(click, "prompt", lambda text, **kw: asked.append(text) or "no")
+
+    def prompt(text: str, **kw: object) -> str:
+        asked.append(text)
+        return "no"
+
+    monkeypatch.setattr(click, "prompt", prompt)
     with pytest.raises(PlanRefused, match="apply cancelled; nothing was changed"):
         apply_cmd._confirm(False, environment)
     assert asked == [question]

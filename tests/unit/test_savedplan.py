@@ -95,7 +95,9 @@ def test_a_change_no_longer_needed_refuses(tmp_path: Path):
     saved = saved_for(tmp_path, [d], state(), {})
     running = state(live(1, "L-1"))
     entries = {"a": entry(d, deploy="L-1")}
-    with pytest.raises(StalePlan, match=r"a \(a\.yaml\): the live deployment changed, and the planned create is no longer needed"):
+    with pytest.raises(
+        StalePlan, match=r"a \(a\.yaml\): the live deployment changed, and the planned create is no longer needed"
+    ):
         check(saved, *fresh([d], running, entries))
 
 
