@@ -17,7 +17,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("environments").add_argument("paths", nargs="*", default=["."])
     planning = sub.add_parser("plan")
     planning.add_argument("--environment", default="")
-    planning.add_argument("--out", required=True)
+    planning.add_argument("--out", help="the saved plan (default: qcdeploy-plan-ENVIRONMENT.json)")
     planning.add_argument("--allow-protected", default="false")
     planning.add_argument("paths", nargs="*", default=["."])
     finding = sub.add_parser("find")
@@ -25,7 +25,9 @@ def main(argv: list[str] | None = None) -> int:
     finding.add_argument("--workflow", required=True)
     applying = sub.add_parser("apply")
     applying.add_argument("--environment", default="")
-    applying.add_argument("--plan", required=True)
+    where = applying.add_mutually_exclusive_group(required=True)
+    where.add_argument("--plan", help="the saved plan file")
+    where.add_argument("--plan-dir", help="the folder the reviewed plan artifact was downloaded to")
     args = parser.parse_args(argv)
     environ = dict(os.environ)
     try:
@@ -33,10 +35,12 @@ def main(argv: list[str] | None = None) -> int:
             return steps.environments(environ, args.paths)
         if args.step == "plan":
             allow = args.allow_protected == "true"
-            return steps.plan(environ, args.environment, args.paths, args.out, allow)
+            out = args.out or steps.plan_filename(args.environment)
+            return steps.plan(environ, args.environment, args.paths, out, allow)
         if args.step == "find":
             return steps.find(environ, args.environment, args.workflow)
-        return steps.apply(environ, args.environment, args.plan)
+        plan_file = args.plan or f"{args.plan_dir}/{steps.plan_filename(args.environment)}"
+        return steps.apply(environ, args.environment, plan_file)
     except QcdeployError as exc:
         annotate("error", "qcdeploy", str(exc))
         return 1

@@ -23,6 +23,11 @@ def artifact_name(environment: str, pull_request: int | str) -> str:
     return f"qcdeploy-plan-{environment or 'default'}-pr{pull_request}"
 
 
+def plan_filename(environment: str) -> str:
+    """The saved plan's file name (the artifact keeps it): one per environment, so two never collide."""
+    return f"qcdeploy-plan-{environment or 'default'}.json"
+
+
 def title(what: str, environment: str) -> str:
     return f"qcdeploy {what} ({environment})" if environment else f"qcdeploy {what}"
 
@@ -44,7 +49,10 @@ def plan(
     if done.returncode not in (0, 2):
         return _plan_failed(environ, environment, done.stderr)
     markdown, changes = done.stdout, done.returncode == 2
-    set_output(environ, exitcode=str(done.returncode), has_changes=str(changes).lower(), plan_path=out)
+    artifact = artifact_name(environment, pull_request_number(environ) or environ.get("GITHUB_RUN_ID", "local"))
+    set_output(
+        environ, exitcode=str(done.returncode), has_changes=str(changes).lower(), plan_path=out, artifact=artifact
+    )
     summary(environ, markdown)
     first = next((line.strip("* ") for line in markdown.splitlines()[2:] if line.strip()), "")
     annotate("notice", title("plan", environment), first)
@@ -108,7 +116,8 @@ def find(environ: Mapping[str, str], environment: str, workflow: str) -> int:
 
 def apply(environ: Mapping[str, str], environment: str, plan_file: str, run: Runner = subprocess.run) -> int:
     """Carry out exactly the reviewed plan. Held by the promotion gate is a wait (status=waiting, exit 0), not an
-    error; a stale plan changes nothing and fails the step."""
+    error; a stale plan changes nothing and fails the step, except on a schedule, which retries the plans that
+    waited: there, one that went stale or was carried out already is a warning."""
     if not Path(plan_file).is_file():
         set_output(environ, status="none")
         annotate("notice", title("apply", environment), f"no reviewed plan ({plan_file}): nothing to apply")
@@ -117,11 +126,12 @@ def apply(environ: Mapping[str, str], environment: str, plan_file: str, run: Run
     done = run(command, stdout=None, stderr=subprocess.PIPE, text=True, env=dict(environ))
     sys.stderr.write(done.stderr)
     status, level, words = _verdict(done.returncode, done.stderr)
+    retry = environ.get("GITHUB_EVENT_NAME") == "schedule" and status == "stale"
     set_output(environ, status=status, exitcode=str(done.returncode))
     summary(environ, f"### {title('apply', environment)}: {status}\n\n{words}\n")
     if level:
-        annotate(level, title("apply", environment), words)
-    return 1 if status in ("stale", "failed") else 0
+        annotate("warning" if retry else level, title("apply", environment), words)
+    return 1 if status == "failed" or (status == "stale" and not retry) else 0
 
 
 def _verdict(code: int, stderr: str) -> tuple[str, str, str]:

@@ -81,6 +81,7 @@ def test_one_comment_per_environment_updated_in_place_across_two_plans(github, r
             "exitcode": "2",
             "has-changes": "true",
             "plan-path": f"plan-{env}.json",
+            "artifact": f"qcdeploy-plan-{env}-pr7",
             "comment": "created",
         }
         assert f"::notice title=qcdeploy plan ({env})::Plan: " in step.stdout
