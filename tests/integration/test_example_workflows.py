@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -94,7 +95,7 @@ def merged(github: GitHubStub) -> None:
     github.runs["qcdeploy-plan.yml"] = [run]
 
 
-def bot_comments(github: GitHubStub) -> list[dict[str, object]]:
+def bot_comments(github: GitHubStub) -> list[dict[str, Any]]:
     return [c for c in github.comments.get(PR, []) if c["user"]["login"] == "github-actions[bot]"]
 
 
