@@ -149,7 +149,12 @@ def environments(environ: Mapping[str, str], paths: Sequence[str]) -> int:
     """The environments to plan or apply, a promotion's source before its target; [""] without environments."""
     from qcdeploy.manifests.load import environments_under
 
-    _, every, _ = environments_under(list(paths), environ, "")
+    _, every, problems = environments_under(list(paths), environ, "")
+    broken = [str(p) for p in problems if not str(p).startswith("no Environment named ''")]
+    if broken:  # a broken Environment document left out of the matrix would go unplanned, silently
+        for problem in broken:
+            annotate("error", "qcdeploy environments", problem)
+        return 1
     depth = {name: _depth(name, every) for name in every}
     names = sorted(every, key=lambda n: (depth[n], n)) or [""]
     set_output(environ, environments=json.dumps(names))

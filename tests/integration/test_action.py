@@ -146,6 +146,13 @@ def test_the_environments_in_promotion_order(github, repo, tmp_path, manifests):
     assert json.loads(plain.outputs["environments"]) == [""]
 
 
+def test_a_broken_environment_document_fails_the_list_rather_than_going_unplanned(github, repo):
+    edit(repo / "deployments" / "live.yaml", "kind: Environment", "kind: Environment\nbogus: 1")
+    step = Step(repo, github, "environments", "deployments")
+    assert step.code == 1 and "environments" not in step.outputs
+    assert "::error title=qcdeploy environments::" in step.stdout and "live.yaml" in step.stdout
+
+
 def test_apply_mode_applies_the_reviewed_plan_of_each_environment(github, repo, sandbox):
     github.pulls["c0ffee"] = [{"number": PR, "merged_at": "2026-12-06T20:00:00Z", "head": {"sha": "abc123"}}]
     github.runs["qcdeploy-plan.yml"] = [

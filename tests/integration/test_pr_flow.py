@@ -54,6 +54,14 @@ def test_a_saved_plan_applies_from_any_directory_of_the_checkout(cli, sandbox, r
     assert len(sandbox.active(P_SPARE)) == 1 and len(sandbox.active(P_PAIRS)) == 1
 
 
+def test_a_saved_plan_in_the_checkout_applies_from_outside_it(cli, sandbox, repo, monkeypatch, tmp_path):
+    assert cli("plan", "--env", "paper", "deployments", "--out", "plan.json").code == 0
+    monkeypatch.chdir(tmp_path)  # not in the checkout: the plan file's checkout is the root
+    applied = cli("apply", str(repo / "plan.json"))
+    assert applied.code == 0, applied.err
+    assert len(sandbox.active(P_SPARE)) == 1
+
+
 def test_show_renders_a_saved_plan_again(cli, repo):
     planned = cli("plan", "--env", "paper", "deployments", "--out", "plan.json")
     text = cli("show", "plan.json")

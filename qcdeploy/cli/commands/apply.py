@@ -8,6 +8,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
@@ -135,7 +136,7 @@ def apply(
     limits = Limits(allow_protected, allow_empty, max_stops, max_liquidation_value, windows)
     # first, the manifests: an environment's overlay names its own ledger, which the lock below is taken on
     saved = _saved_plan(app, plan_file) if plan_file is not None else None
-    app.load(planfile.rooted(saved.paths, repo_root()) if saved is not None else split_args(args)[0])
+    app.load(planfile.rooted(saved.paths, _root(saved, plan_file)) if saved is not None else split_args(args)[0])
     with lock.held(app.backend(), "apply", lock_timeout, app.err, app.env):
         if saved is not None and plan_file is not None:
             if saved.allow_protected and not allow_protected:
@@ -159,12 +160,21 @@ def _saved_plan(app: App, path: str) -> SavedPlan:
     return saved
 
 
+def _root(saved: SavedPlan, path: str | None) -> Path:
+    """The checkout a saved plan's paths are relative to: the current directory's, else the plan file's."""
+    root = repo_root()
+    if path is None or all((root / p).exists() for p in saved.paths):
+        return root
+    beside = repo_root(Path(path).resolve().parent)
+    return beside if all((beside / p).exists() for p in saved.paths) else root
+
+
 def _apply_saved(app: App, path: str, saved: SavedPlan, limits: Limits, options: ApplyOptions) -> int:
     from qcdeploy.cli.commands.planning import plan_with
     from qcdeploy.model import Plan
     from qcdeploy.planning import savedplan as planfile
 
-    root = repo_root()
+    root = _root(saved, path)
     paths = planfile.rooted(saved.paths, root)
     manifests = app.load(paths)
     run = plan_with(app, manifests, app.ledger(), paths, saved.options)
