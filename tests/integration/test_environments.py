@@ -217,3 +217,21 @@ def test_retiring_a_strategy_is_one_edit_then_a_cleanup_that_changes_nothing(cli
         overlay.write_text(overlay.read_text().split("  deployments:\n")[0] + "  deployments: {}\n")
         cleaned = cli("plan", "--env", env, "--detailed-exitcode", str(tree))
         assert cleaned.code == 0 and "No changes." in cleaned.out and "Orphaned" not in cleaned.out, cleaned.text
+
+
+def test_two_environments_on_one_project_or_node_are_refused(cli, tree):
+    paper = tree / "paper.yaml"
+    paper.write_text(paper.read_text().replace("project: Paper/Momentum", "project: Live/Momentum"))
+    live = tree / "live.yaml"
+    clash = (
+        f"{paper}:9:7: spec.project: project 'Live/Momentum' is also used by 'momentum' in environment live at "
+        f"{live}:12:7 (one live deployment per project: environments must not share one)"
+    )
+    checked = cli("validate", str(tree))
+    assert checked.code == 1 and clash in checked.err and "1 problem(s) found." in checked.err, checked.err
+    planned = cli("plan", "--env", "paper", str(tree))  # the paper plan alone sees it too: no "No changes"
+    assert planned.code == 1 and clash in planned.err
+    paper.write_text(paper.read_text().replace("project: Live/Momentum", "project: Paper/Momentum"))
+    paper.write_text(paper.read_text().replace("node: live-node-1", "node: live-node-2"))
+    node = cli("validate", str(tree))
+    assert node.code == 1 and "spec.node: node 'live-node-2' is also used by 'momentum' in environment live" in node.err
