@@ -143,6 +143,13 @@ def environments_under(
     return envs.get(env), envs, result.problems
 
 
+def environment_names(paths: Sequence[str], environ: Mapping[str, str]) -> list[str]:
+    """The names of the Environment documents under paths (none read further, no secret needed)."""
+    files, problems = discover(paths)
+    docs = [d for d in _documents(files, problems, _limits(environ, problems)) if _is_environment(d)]
+    return sorted(_environments(docs, []))
+
+
 def _with_unset(m: Manifest, environ: Mapping[str, str]) -> Manifest:
     unset = frozenset(path for path, ref in m.references() if substitute(ref, environ).missing)
     return replace(m, unset=unset) if unset else m

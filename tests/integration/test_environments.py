@@ -235,3 +235,61 @@ def test_two_environments_on_one_project_or_node_are_refused(cli, tree):
     paper.write_text(paper.read_text().replace("node: live-node-1", "node: live-node-2"))
     node = cli("validate", str(tree))
     assert node.code == 1 and "spec.node: node 'live-node-2' is also used by 'momentum' in environment live" in node.err
+
+
+def test_one_ledger_commands_ask_for_an_environment_and_state_show_has_the_history(
+    cli, sandbox, tree, tmp_path, monkeypatch, ledger_path
+):
+    monkeypatch.chdir(tmp_path)  # the repository root: deployments/ holds the environments
+    assert cli("apply", "--env", "paper", "--auto-approve", str(tree)).code == 0
+    for command in (("state", "show"), ("export", "--out", str(tree))):
+        asked = cli(*command)
+        assert (
+            asked.code == 1
+            and "define environments live, paper, each with its own ledger: pass --env NAME" in asked.err
+        )
+    (tmp_path / ".qcdeploy.yaml").write_text(
+        "windows: [{kind: deny, days: [mon, tue, wed, thu, fri, sat, sun], from: '00:00', to: '23:59'}]\n"
+    )
+    overridden = cli(
+        "apply",
+        "--env",
+        "paper",
+        "--auto-approve",
+        "--replace",
+        "momentum",
+        "--ignore-windows",
+        "--reason",
+        "INC-7",
+        str(tree),
+    )
+    assert overridden.code == 0, overridden.text
+    shown = cli("state", "show", "--env", "paper")
+    assert shown.code == 0 and "History (1 event(s), newest last):" in shown.out and "reason: INC-7" in shown.out
+    assert json.loads(cli("state", "show", "--env", "paper", "--format", "json").out)["history"][0]["reason"] == "INC-7"
+
+
+def test_migrating_an_environment_moves_it_to_that_environments_place(
+    cli, sandbox, tree, tmp_path, monkeypatch, ledger_path
+):
+    monkeypatch.chdir(tmp_path)
+    assert cli("apply", "--env", "paper", "--auto-approve", str(tree)).code == 0
+    base = tmp_path / "moved" / "state.json"
+    moved = cli("state", "migrate", "--env", "paper", "--to", str(base))
+    assert moved.code == 0, moved.text
+    assert (tmp_path / "moved" / "state-paper.json").exists() and not base.exists()
+    assert "migrate every environment first (qcdeploy state migrate --env live --to" in moved.out
+    monkeypatch.setenv("QCDEPLOY_STATE", str(base))  # following the advice keeps paper's ledger
+    assert "No changes." in cli("plan", "--env", "paper", str(tree)).out
+
+
+def test_export_in_an_environment_repository(cli, sandbox, tree, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert cli("apply", "--env", "live", "--auto-approve", str(tree)).code == 0
+    sandbox.admin("deploy", projectId=P_PAIRS, nodeId=NODE3)
+    adopt = cli("export", "--env", "paper", "--adopt", "--out", str(tmp_path / "exported"))
+    assert adopt.code == 1 and "Nothing was written" in adopt.err and not (tmp_path / "exported").exists()
+    exported = cli("export", "--env", "paper", "--out", str(tmp_path / "exported"))
+    assert exported.code == 0, exported.text
+    assert f"project {P_MOMENTUM}" not in exported.out  # live's deployment is live's, not paper's to export
+    assert f"project {P_PAIRS}" in exported.out  # a deployment no environment manages is
