@@ -293,3 +293,15 @@ def test_export_in_an_environment_repository(cli, sandbox, tree, tmp_path, monke
     assert exported.code == 0, exported.text
     assert f"project {P_MOMENTUM}" not in exported.out  # live's deployment is live's, not paper's to export
     assert f"project {P_PAIRS}" in exported.out  # a deployment no environment manages is
+
+
+def test_every_hint_names_the_environment(cli, sandbox, tree):
+    sandbox.admin("deploy", projectId=P_SPARE, nodeId=NODE1)  # paper's project, deployed by hand
+    unmanaged = cli("plan", "--env", "paper", str(tree)).out
+    assert "`qcdeploy adopt --env paper momentum` if it already matches" in unmanaged, unmanaged
+    assert "or `qcdeploy apply --env paper --replace momentum` to redeploy it" in unmanaged
+    assert cli("apply", "--env", "live", "--auto-approve", str(tree)).code == 0
+    live = tree / "live.yaml"
+    live.write_text(live.read_text().replace("spec:\n", "spec:\n  only: []\n", 1))
+    orphaned = cli("plan", "--env", "live", str(tree)).out
+    assert "(`qcdeploy apply --env live --prune` stops it)" in orphaned, orphaned
