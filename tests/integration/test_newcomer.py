@@ -47,6 +47,7 @@ def test_relative_state_in_qcdeploy_yaml_is_rooted_beside_it(cli, sandbox, repo,
 
 
 def test_adopt_compares_what_the_api_can_tell(cli, sandbox, manifests, monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)  # not this repository, whose examples define environments
     monkeypatch.setenv("QCDEPLOY_STATE", str(tmp_path / "ledger.json"))
     sandbox.admin("deploy", projectId=P_MOMENTUM, nodeId=NODE1, settings={"parameters": {"fast-period": "12"}})
     write(manifests, "m.yaml", manifest("momentum", P_MOMENTUM, parameters={"fast-period": 99}))
