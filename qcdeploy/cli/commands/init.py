@@ -33,7 +33,7 @@ def init(app: App, directory: str, name: str, force: bool) -> int:
     root = Path(directory)
     data = resources.files("qcdeploy").joinpath("data")
     planned = {
-        root / target.format(name=name): data.joinpath("init", source).read_text("utf-8").replace("NAME", name)
+        root / target.format(name=name): data.joinpath("init").joinpath(source).read_text("utf-8").replace("NAME", name)
         for source, target in FILES.items()
     }
     planned |= {root / "schemas" / s: data.joinpath(s).read_text("utf-8") for s in SCHEMAS}
