@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from qcdeploy.errors import ConfigError
 from qcdeploy.ledger.backends.base import Backend
+from qcdeploy.stateurl import git_parts, git_problem
 
 
 def open_backend(url: str) -> Backend:
@@ -11,8 +12,10 @@ def open_backend(url: str) -> Backend:
     if url.startswith("git:"):
         from qcdeploy.ledger.backends.git import GitBackend
 
-        remote, _, branch = url[len("git:") :].partition("#")
-        return GitBackend(remote or "origin", branch or "qcdeploy-state")
+        problem = git_problem(url)
+        if problem:
+            raise ConfigError(f"state {url!r} refused: {problem}")
+        return GitBackend(*git_parts(url))
     if url.startswith(("http://", "https://")):
         from qcdeploy.ledger.backends.http import HttpBackend
 

@@ -15,8 +15,9 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timezone
 
-from qcdeploy.errors import LedgerError, QcdeployError
+from qcdeploy.errors import ConfigError, LedgerError, QcdeployError
 from qcdeploy.ledger.backends.base import Change, Doc, announce_wait, busy, describe_lock, lock_info, same_host_and_dead
+from qcdeploy.stateurl import git_problem
 
 STATE, LOCK = "state.json", "lock.json"
 _REJECTED = ("rejected", "non-fast-forward", "fetch first", "failed to update ref", "stale info", "cannot lock ref")
@@ -25,6 +26,9 @@ _MISSING = ("couldn't find remote ref", "could not find remote ref")
 
 class GitBackend:
     def __init__(self, remote: str, branch: str, cwd: str | None = None, attempts: int = 8) -> None:
+        problem = git_problem(f"git:{remote}#{branch}")
+        if problem:  # checked where the URL is read too; here so that no caller can skip it
+            raise ConfigError(f"state git:{remote}#{branch} refused: {problem}")
         self.remote, self.branch, self.cwd, self.attempts = remote, branch, cwd, attempts
         self.private_ref = f"refs/qcdeploy/{branch}"
 
@@ -102,7 +106,9 @@ class GitBackend:
             env.setdefault(f"GIT_AUTHOR_{key}", value)
             env.setdefault(f"GIT_COMMITTER_{key}", value)
         try:
-            return subprocess.run(["git", *args], input=data, capture_output=True, cwd=self.cwd, env=env, timeout=120)
+            # ext:: runs a command named in the URL: never, whatever the user's git config allows
+            command = ["git", "-c", "protocol.ext.allow=never", *args]
+            return subprocess.run(command, input=data, capture_output=True, cwd=self.cwd, env=env, timeout=120)
         except FileNotFoundError:
             raise LedgerError("the git state backend needs git on the PATH") from None
         except subprocess.TimeoutExpired:
@@ -116,7 +122,9 @@ class GitBackend:
 
     def _fetch(self) -> str | None:
         """Fetch the branch into a private ref; None when the branch does not exist yet."""
-        done = self._git("fetch", "--quiet", "--no-tags", self.remote, f"+refs/heads/{self.branch}:{self.private_ref}")
+        done = self._git(
+            "fetch", "--quiet", "--no-tags", "--", self.remote, f"+refs/heads/{self.branch}:{self.private_ref}"
+        )
         if done.returncode != 0:
             if any(m in _err(done).lower() for m in _MISSING):
                 return None
@@ -148,7 +156,7 @@ class GitBackend:
 
     def _push(self, commit: str) -> bool:
         """Compare-and-swap: False when someone else moved the branch since we read it."""
-        done = self._git("push", "--quiet", "--porcelain", self.remote, f"{commit}:refs/heads/{self.branch}")
+        done = self._git("push", "--quiet", "--porcelain", "--", self.remote, f"{commit}:refs/heads/{self.branch}")
         if done.returncode == 0:
             self._git("update-ref", self.private_ref, commit)
             return True
