@@ -37,9 +37,11 @@ class HttpBackend:
 
     def read(self) -> Doc | None:
         response = self._request("GET")
-        if response.status_code in (204, 404) or not response.content.strip():
+        if response.status_code in (204, 404):
+            return None  # Terraform's "no state yet"; the ledger decides whether that can be true (lineage.py)
+        self._check(response, "read")  # a 500 is an error, with or without a body: never "no ledger"
+        if not response.content.strip():
             return None
-        self._check(response, "read")
         try:
             value = response.json()
         except ValueError:
