@@ -23,6 +23,7 @@ class TfState(ThreadingHTTPServer):
         # state before the last one: a stale replica)
         self.glitches: list[str] = []
         self.gets = 0
+        self.authorizations: list[str | None] = []  # the Authorization header of every request
         self.guard = threading.Lock()
         threading.Thread(target=self.serve_forever, daemon=True).start()
 
@@ -53,6 +54,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         with self.server.guard:
+            self.server.authorizations.append(self.headers.get("Authorization"))
             state, history = self.server.state, self.server.history
             glitch = self.server.glitches.pop(0) if self.server.glitches else "ok"
             self.server.gets += 1

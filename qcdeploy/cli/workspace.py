@@ -135,7 +135,7 @@ class App:
         if self._backend is None:
             from qcdeploy.ledger.backends import open_backend
 
-            self._backend = open_backend(self.workspace().ledger_url)
+            self._backend = open_backend(self.workspace().ledger_url, self.settings.state_path)
             if self.settings.verbose:
                 self.err(f"ledger: {self._backend.describe()} ({self.settings.state_source})")
         return self._backend
@@ -149,7 +149,8 @@ class App:
         found: dict[str, str] = {}
         for name, other in sorted(self.every_environment.items()):
             if name != self.env:
-                ledger = Ledger.load(open_backend(state_url(self.settings.state_path, other)), self.lineage_memory())
+                url = state_url(self.settings.state_path, other)
+                ledger = Ledger.load(open_backend(url, self.settings.state_path), self.lineage_memory())
                 found.update({e.deploy_id: name for e in ledger.entries.values()})
         return found
 
@@ -205,7 +206,8 @@ class App:
             raise ConfigError(
                 f"{env.doc.file}: promotion.from names environment {gate.source!r}, which has no document"
             )
-        source = Ledger.load(open_backend(state_url(self.settings.state_path, source_env)), self.lineage_memory())
+        url = state_url(self.settings.state_path, source_env)
+        source = Ledger.load(open_backend(url, self.settings.state_path), self.lineage_memory())
         own = {c.name: own_parameters(env.spec, c.name) for c in plan.changes}
         at = now or datetime.now(timezone.utc)
         found = problems(gate, plan.changes, source.entries, source.salt, state, at, own)

@@ -323,3 +323,26 @@ def test_git_lock_lost_races_end_at_the_deadline(repos, monkeypatch):
     with pytest.raises(LedgerError, match="could not take the lock at git:origin#qcdeploy-state: 3 concurrent"):
         backend.lock(lock_info("apply"), 0, print)
     assert len(pushes) == 3
+
+
+def test_http_state_credentials_go_only_to_the_trusted_state_host(cli, sandbox, manifests, monkeypatch):
+    """An Environment file (a pull request can edit one) naming a state service on another host: the plan job
+    reads it without the state service's password; the environment whose ledger is derived from the trusted
+    location still sends it."""
+    trusted, other = TfState(), TfState()
+    try:
+        monkeypatch.setenv("QCDEPLOY_STATE", trusted.url)
+        monkeypatch.setenv("QCDEPLOY_STATE_USERNAME", "ci")
+        monkeypatch.setenv("QCDEPLOY_STATE_PASSWORD", "state-service-password-1")
+        write(manifests, "m.yaml", manifest("momentum", P_MOMENTUM))
+        for name, state in (("paper", other.url), ("live", None)):
+            spec = {"state": state} if state else {}
+            env = {"apiVersion": "qcdeploy/v1", "kind": "Environment", "metadata": {"name": name}, "spec": spec}
+            write(manifests, f"{name}.yaml", env)
+        assert cli("plan", "--env", "paper", str(manifests)).code == 0
+        assert cli("plan", "--env", "live", str(manifests)).code == 0
+        assert other.authorizations and set(other.authorizations) == {None}
+        assert trusted.authorizations and all(a and a.startswith("Basic ") for a in trusted.authorizations)
+    finally:
+        trusted.stop()
+        other.stop()
