@@ -3,6 +3,7 @@ from, through every git call the backend makes; the proof is a file that must no
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 from pathlib import Path
 
@@ -111,6 +112,15 @@ def test_every_git_call_puts_the_remote_after_double_dash(marker, monkeypatch):
     for remote in hostile_remotes(marker):
         every_git_call(GitBackend(remote, "x", cwd=str(marker.parent)))
         assert not marker.exists(), remote
+    origin = marker.parent / "origin.git"  # a real remote, so that git gets as far as the branch
+    subprocess.run(["git", "init", "--quiet", "--bare", str(origin)], check=True)
+    for branch in hostile_branches(marker):
+        backend = GitBackend(str(origin), branch, cwd=str(marker.parent))
+        with contextlib.suppress(QcdeployError):
+            backend.read()
+        with contextlib.suppress(QcdeployError):
+            backend.update(lambda doc: {"deployments": {}, "salt": "00"}, "m")
+        assert not marker.exists(), branch
 
 
 def test_the_backend_refuses_hostile_parts_itself(marker):
