@@ -33,18 +33,18 @@ def seen_in(doc: Doc) -> Seen:
     return Seen(lineage if isinstance(lineage, str) else None, _serial(doc))
 
 
-def problem(where: str, seen: Seen, doc: Doc | None, when: str) -> str | None:
-    """Why doc cannot be the ledger that was seen at where (when: "this run read it", …), or None."""
+def problem(where: str, seen: Seen, doc: Doc | None, who: str) -> str | None:
+    """Why doc cannot be the ledger that was seen at where (who: "this run read", …), or None."""
     if doc is None:
         return (
-            f"the ledger at {where} answered that there is none (not found, or an empty answer), but {when} at "
-            f"serial {seen.serial}"
+            f"the ledger at {where} answered that there is none (not found, or an empty answer), but {who} one "
+            f"there at serial {seen.serial}"
         )
     now = seen_in(doc)
     if seen.lineage is not None and now.lineage != seen.lineage:  # None: read before lineages, never known
-        return f"the ledger at {where} is another ledger (lineage {now.lineage}) than {when} (lineage {seen.lineage})"
+        return f"the ledger at {where} is another ledger (lineage {now.lineage}) than {who} (lineage {seen.lineage})"
     if now.serial < seen.serial:
-        return f"the ledger at {where} answered with serial {now.serial}, older than {when} at serial {seen.serial}"
+        return f"the ledger at {where} answered with serial {now.serial}, older than the serial {seen.serial} {who}"
     return None
 
 

@@ -42,11 +42,11 @@ class Ledger:
         where = backend.describe()
         remembered = memory.recall(where) if memory else None
         if memory is not None and remembered is not None:
-            why = lineage.problem(where, remembered, doc, f"this checkout last read it ({memory.path})")
+            why = lineage.problem(where, remembered, doc, "this checkout last read")
             if why:
                 raise LedgerError(
-                    f"{why}. Nothing was read or written. If the ledger was moved, restored or removed on purpose, "
-                    f"delete {memory.path} (what this checkout remembers) and run again"
+                    f"{why} (remembered in {memory.path}). Nothing was planned or written. If the ledger was moved, "
+                    f"restored or removed on purpose, delete that file and run again"
                 )
         ledger = cls(backend, doc, memory)
         ledger._remember()
@@ -105,13 +105,14 @@ class Ledger:
         """The read under a write must be the ledger this run read (or, for a first write, still none)."""
         where = self.backend.describe()
         if self.seen is not None:
-            why = lineage.problem(where, self.seen, doc, "this run read it")
+            why = lineage.problem(where, self.seen, doc, "this run read")
+            if why:
+                raise LedgerError(f"{why}: nothing was written (a proxy, a restarted service or a stale replica?)")
         elif doc is not None:
-            why = f"a ledger appeared at {where} (serial {doc.get('serial')}) after this run read none there"
-        else:
-            why = None
-        if why:
-            raise LedgerError(f"{why}: nothing was written (the plan was made from another ledger); run plan again")
+            raise LedgerError(
+                f"a ledger appeared at {where} (serial {doc.get('serial')}) after this run read none there: nothing "
+                "was written (the plan was made without it); run plan again"
+            )
 
     def _remember(self) -> None:
         if self.memory is not None and self.seen is not None:

@@ -104,7 +104,7 @@ def test_the_checkout_remembers_what_it_read(tmp_path):
     assert memory.recall("memory:test") == Seen(backend.stored["lineage"], 1)
     assert (tmp_path / ".qcdeploy" / ".gitignore").exists()
     backend.answers = [None]
-    with pytest.raises(LedgerError, match="this checkout last read it"):
+    with pytest.raises(LedgerError, match="this checkout last read"):
         Ledger.load(backend, memory)
     assert Ledger.load(backend, memory).entries.keys() == {"a"}  # the next honest read is fine
 
