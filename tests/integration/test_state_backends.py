@@ -12,6 +12,8 @@ import pytest
 from qcdeploy.errors import LedgerError
 from qcdeploy.ledger.backends.base import lock_info
 from qcdeploy.ledger.backends.git import GitBackend
+from qcdeploy.ledger.store import Ledger
+from qcdeploy.model import LedgerEntry
 from tests.helpers import P_MEANREV, P_MOMENTUM, manifest, write
 from tests.tfstate_server import TfState
 
@@ -346,3 +348,21 @@ def test_http_state_credentials_go_only_to_the_trusted_state_host(cli, sandbox, 
     finally:
         trusted.stop()
         other.stop()
+
+
+def test_git_state_branch_gone_mid_run_is_not_recreated_with_only_the_new_entry(repos):
+    """The git backend keeps the ledger's rule too: a fetch that finds no branch after the run read one (deleted,
+    or a mirror that lags) is not the base of a write."""
+    origin, a, _ = repos
+    backend = GitBackend("origin", "qcdeploy-state", cwd=str(a))
+    first = Ledger.load(backend)
+    first.put(ledger_entry("momentum"))
+    ledger = Ledger.load(backend)
+    git(origin, "update-ref", "-d", "refs/heads/qcdeploy-state")
+    with pytest.raises(LedgerError, match="answered that there is none"):
+        ledger.put(ledger_entry("meanrev"))
+    assert "qcdeploy-state" not in git(origin, "branch", "--list")
+
+
+def ledger_entry(name):
+    return LedgerEntry(name, 1, f"L-{name}", {"projectId": 1}, "c", "2026-01-01 00:00:00", "t", "stop", False)
