@@ -340,7 +340,9 @@ def test_http_state_credentials_go_only_to_the_trusted_state_host(cli, sandbox, 
         monkeypatch.setenv("QCDEPLOY_STATE_PASSWORD", "state-service-password-1")
         write(manifests, "m.yaml", manifest("momentum", P_MOMENTUM))
         for name, state in (("paper", other.url), ("live", None)):
-            spec = {"state": state} if state else {}
+            spec: dict[str, object] = {"state": state} if state else {}
+            if name == "live":  # environments never share a project or a node
+                spec["deployments"] = {"momentum": {"project": P_MEANREV, "node": "live-node-2"}}
             env = {"apiVersion": "qcdeploy/v1", "kind": "Environment", "metadata": {"name": name}, "spec": spec}
             write(manifests, f"{name}.yaml", env)
         assert cli("plan", "--env", "paper", str(manifests)).code == 0
