@@ -365,6 +365,7 @@ class Plan:
     orphaned: tuple[Orphan, ...] = ()
     unchanged: tuple[str, ...] = ()
     warnings: tuple[str, ...] = field(default=())
+    environment: str = ""  # the environment planned ("" without environments): every hint it gives names it
 
     @property
     def has_changes(self) -> bool:
@@ -372,3 +373,10 @@ class Plan:
 
     def count(self, action: Action) -> int:
         return sum(1 for c in self.changes if c.action is action)
+
+
+def command(words: str, environment: str = "") -> str:
+    """A command to paste, `qcdeploy apply --prune`, with `--env NAME` after its verb when an environment is in
+    use: a hint without it fails where the manifests define environments."""
+    verb, _, rest = words.partition(" ")
+    return " ".join(p for p in ("qcdeploy", verb, f"--env {environment}" if environment else "", rest) if p)

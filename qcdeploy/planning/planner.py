@@ -211,12 +211,13 @@ def _unknown_as_before(recorded: dict[str, Any], entry: LedgerEntry, d: Desired)
 
 
 def parameter_changes(d: Desired) -> tuple[FieldChange, ...]:
-    """The project's parameters (as projects/read reports them) against the manifest's, key by key."""
+    """The project's parameters (as projects/read reports them) against the manifest's, key by key. A secret
+    whose variable is not set here (a read-only command) cannot be compared, so it is never a change by itself."""
     now, wanted = dict(d.project.parameters), dict(d.manifest.spec["parameters"])
     return tuple(
         FieldChange(("parameters", key), now.get(key), wanted.get(key), ("parameters", key) in d.manifest.sensitive)
         for key in sorted(set(now) | set(wanted))
-        if now.get(key) != wanted.get(key)
+        if now.get(key) != wanted.get(key) and ("parameters", key) not in d.manifest.unset
     )
 
 

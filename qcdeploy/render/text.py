@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from qcdeploy.model import Action, Change, Plan, dotted
+from qcdeploy.model import Action, Change, Plan, command, dotted
 from qcdeploy.planning.exposure import portfolio_plan
 from qcdeploy.planning.fingerprint import display_fields
 from qcdeploy.render import compact, stake
@@ -133,9 +133,10 @@ def left_alone(plan: Plan) -> list[str]:
             d = u.deployment
             line = f'  project {d.project_id} "{u.project_name}": {d.deploy_id} {d.status}'
             if u.name:
+                adopt, redeploy = (command(f"{v} {u.name}", plan.environment) for v in ("adopt", "apply --replace"))
                 line += (
-                    f"\n      manifest '{u.name}' wants this project: `qcdeploy adopt {u.name}` if it already "
-                    f"matches the manifest, or `qcdeploy apply --replace {u.name}` to redeploy it"
+                    f"\n      manifest '{u.name}' wants this project: `{adopt}` if it already matches the manifest, "
+                    f"or `{redeploy}` to redeploy it"
                 )
             lines.append(line)
         lines.append("")
@@ -144,7 +145,7 @@ def left_alone(plan: Plan) -> list[str]:
         for o in plan.orphaned:
             lines.append(
                 f"  {o.entry.name}: project {o.entry.project_id}, {o.deployment.deploy_id} {o.deployment.status}"
-                " (`qcdeploy apply --prune` stops it)"
+                f" (`{command('apply --prune', plan.environment)}` stops it)"
             )
         lines.append("")
     return lines

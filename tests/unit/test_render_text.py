@@ -111,3 +111,10 @@ def test_a_restart_shows_what_differs_from_its_last_run():
     assert 'changed since its last run:\n      ~ parameters.lookback: "20" -> "30"' in text
     same = change(Action.CREATE, "m", "stopped outside", desired=before, entry=entry(before))
     assert "same spec as its last run" in render(Plan((same,)))
+
+
+def test_hints_name_the_environment():
+    from qcdeploy.model import command
+
+    assert command("apply --prune", "live") == "qcdeploy apply --env live --prune"
+    assert command("apply") == "qcdeploy apply" and command("adopt x", "paper") == "qcdeploy adopt --env paper x"

@@ -48,8 +48,13 @@ def plan(
     Arguments that are not existing paths are deployment names (like --target).
     """
     from qcdeploy.cli.commands.planning import make_plan
+    from qcdeploy.planning import safety
+    from qcdeploy.planning.safety import Limits
     from qcdeploy.render import render
 
+    approved = ("protected",) if allow_protected else ()
+    if allow_protected and not out_file:
+        raise ConfigError("--allow-protected on plan records an approval in a saved plan: give --out FILE too")
     if take_lock:
         from qcdeploy.ledger.lock import held
 
@@ -58,22 +63,21 @@ def plan(
     else:
         run = make_plan(app, args, targets, prune, replace_names, require_secrets=False)
     configured, closed, next_open = app.change_window()
-    if configured and closed and run.plan.has_changes:
-        warning = f"apply would be refused now: changes are not allowed ({closed}); next allowed: {next_open}"
-        run = replace(run, plan=replace(run.plan, warnings=(*run.plan.warnings, warning)))
     gate, missing, notes = app.promotion(run.plan, run.state)
+    # an approval recorded with the saved plan (--allow-protected) is what apply of that plan will check with
+    limits = Limits(allow_protected=allow_protected)
+    refusals = safety.broken(run.plan, run.state, run.ledger.entries, limits) if run.plan.has_changes else []
+    if closed and run.plan.has_changes:
+        refusals.append(f"changes are not allowed ({closed}); next allowed: {next_open}")
     if missing:
-        warning = f"apply would be refused now: not yet promoted from {gate}: " + "; ".join(missing)
-        run = replace(run, plan=replace(run.plan, warnings=(*run.plan.warnings, warning, *notes)))
-    elif notes:
-        run = replace(run, plan=replace(run.plan, warnings=(*run.plan.warnings, *notes)))
-    approved = ("protected",) if allow_protected else ()
-    if allow_protected and not out_file:
-        raise ConfigError("--allow-protected on plan records an approval in a saved plan: give --out FILE too")
+        refusals.append(f"not yet promoted from {gate}: " + "; ".join(missing))
+    # one verdict naming every gate that refuses, as apply without override flags would check them
+    verdict = ("apply would be refused now: " + "; ".join(refusals),) if refusals else ()
+    run = replace(run, plan=replace(run.plan, warnings=(*run.plan.warnings, *verdict, *notes)))
     if out_file:
         _save(app, run, out_file, approved)
     app.out(render(run.plan, fmt, app.style, app.settings.verbose, app.env, approved), nl=False)
-    if configured and not closed and run.plan.has_changes and fmt == "text":
+    if configured and not refusals and run.plan.has_changes and fmt == "text":
         app.out("Change window: open now; apply is allowed.")
     if out_file and fmt == "text":
         if approved:
