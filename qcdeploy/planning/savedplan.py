@@ -156,7 +156,7 @@ def write(
         MARKER: FORMAT,
         "qcdeploy_version": __version__,
         "created_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "paths": [relative(p, x.root) for p in paths] or ["."],
+        "paths": [relative(p, x.root) for p in (paths or ["."])],  # none given: the current directory
         "environment": x.environment,
         "options": {"targets": sorted(options.targets), "prune": options.prune, "replace": sorted(options.replace)},
         "approved": sorted(x.approved),

@@ -54,6 +54,16 @@ def test_a_saved_plan_applies_from_any_directory_of_the_checkout(cli, sandbox, r
     assert len(sandbox.active(P_SPARE)) == 1 and len(sandbox.active(P_PAIRS)) == 1
 
 
+def test_a_plan_made_without_paths_in_a_subdirectory_applies_from_the_root(cli, sandbox, repo, monkeypatch):
+    monkeypatch.chdir(repo / "deployments")
+    assert cli("plan", "--env", "paper", "--out", "../plan.json").code == 0
+    assert json.loads((repo / "plan.json").read_text())["paths"] == ["deployments"]
+    monkeypatch.chdir(repo)
+    applied = cli("apply", "plan.json")
+    assert applied.code == 0, applied.err
+    assert len(sandbox.active(P_SPARE)) == 1 and len(sandbox.active(P_PAIRS)) == 1
+
+
 def test_a_saved_plan_in_the_checkout_applies_from_outside_it(cli, sandbox, repo, monkeypatch, tmp_path):
     assert cli("plan", "--env", "paper", "deployments", "--out", "plan.json").code == 0
     monkeypatch.chdir(tmp_path)  # not in the checkout: the plan file's checkout is the root
