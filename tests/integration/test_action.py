@@ -133,6 +133,14 @@ def test_a_failed_plan_fails_the_step_with_an_annotation_and_a_comment(github, r
     assert c["body"].startswith("<!-- qcdeploy-plan env=paper -->\n## qcdeploy plan (paper) failed")
 
 
+def test_a_comment_github_refuses_is_a_warning_not_a_failed_plan(github, repo, monkeypatch):
+    monkeypatch.setattr("tests.integration.test_action.TOKEN", "ghs_read-only-fork-token")
+    step = plan(repo, github, "paper")
+    assert step.code == 0 and step.outputs["comment"] == "failed" and step.outputs["has-changes"] == "true"
+    assert "::warning title=qcdeploy plan (paper)::could not post the plan comment" in step.stdout
+    assert "HTTP 401 Bad credentials" in step.stdout and "ghs_read-only-fork-token" not in step.stdout
+
+
 def test_outside_a_pull_request_no_comment_is_made(github, repo):
     step = plan(repo, github, "paper", event={})
     assert step.code == 0 and "comment" not in step.outputs and github.calls == []
