@@ -149,9 +149,14 @@ def _verdict(code: int, stderr: str) -> tuple[str, str, str]:
     return "failed", "error", last or f"qcdeploy apply exited {code}"
 
 
-def environments(environ: Mapping[str, str], paths: Sequence[str]) -> int:
-    """The environments to plan or apply, a promotion's source before its target; [""] without environments."""
+def environments(environ: Mapping[str, str], paths: Sequence[str], run: Runner = subprocess.run) -> int:
+    """Validate every environment once (annotations on the pull request's diff), then list them for a matrix, a
+    promotion's source before its target; [""] without environments."""
     from qcdeploy.manifests.load import environments_under
+
+    checked = run([*QCDEPLOY, "validate", "--format=github", "--", *paths], text=True, env=dict(environ))
+    if checked.returncode != 0:
+        return 1
 
     _, every, problems = environments_under(list(paths), environ, "")
     broken = [str(p) for p in problems if not str(p).startswith("no Environment named ''")]

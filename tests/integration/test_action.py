@@ -158,7 +158,7 @@ def test_a_broken_environment_document_fails_the_list_rather_than_going_unplanne
     edit(repo / "deployments" / "live.yaml", "kind: Environment", "kind: Environment\nbogus: 1")
     step = Step(repo, github, "environments", "deployments")
     assert step.code == 1 and "environments" not in step.outputs
-    assert "::error title=qcdeploy environments::" in step.stdout and "live.yaml" in step.stdout
+    assert "::error file=deployments/live.yaml,line=4,col=1::" in step.stdout  # on the pull request's diff
 
 
 def test_apply_mode_applies_the_reviewed_plan_of_each_environment(github, repo, sandbox):
