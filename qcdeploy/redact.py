@@ -2,8 +2,9 @@
 
 By value: each secret as resolved, and in every form an echoed request may take (JSON, percent-encoding, HTML
 entities, Python's repr, double-encoded: `qcdeploy.encodings`). By place: a JSON pair whose key names a
-credential ("password", "token", …) has its value replaced whatever it is, which also covers secrets too short to scrub by value ("xyz" would eat ordinary words), and the password of
-any `scheme://user:password@host` URL is replaced.
+credential ("password", "token", …) has its value replaced whatever it is, which also covers secrets too short
+to scrub by value ("xyz" would eat ordinary words), and the password of any `scheme://user:password@host` URL
+is replaced.
 """
 
 from __future__ import annotations

@@ -162,7 +162,7 @@ class App:
         and freezes, with the environment's added."""
         from datetime import timezone
 
-        from qcdeploy.config import repo_settings
+        from qcdeploy.manifests.repofile import repo_settings
         from qcdeploy.planning.windows import schedule_from, verdict
 
         path, raw = repo_settings()

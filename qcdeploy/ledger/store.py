@@ -97,7 +97,7 @@ class Ledger:
             self.entries = {name: _entry(name, e) for name, e in raw["deployments"].items()}
             self.salt = str(raw["salt"])
             self.serial = int(raw.get("serial", 0))
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:  # "serial": 1e999
             raise LedgerError(f"the ledger at {where} is malformed ({exc!r}); restore it from backup") from None
 
 

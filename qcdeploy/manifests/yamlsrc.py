@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 import yaml
 
 from qcdeploy.errors import Location, Problem
+from qcdeploy.files import MAX_DIGITS, MAX_FLOAT
 from qcdeploy.model import KeyPath, dotted
 
 try:  # the C parser is ~10x faster on large fleets; fall back when libyaml is missing
@@ -18,6 +20,7 @@ except AttributeError:  # pragma: no cover
 
 MAX_DEPTH = 32  # a manifest nests 5 levels deep; nothing legitimate comes near
 MAX_VALUES = 100_000  # per document; a large manifest has a few hundred
+_INT = "tag:yaml.org,2002:int"
 _SCALARS = yaml.SafeLoader("")  # only its constructor is used, for scalar values
 
 
@@ -100,11 +103,27 @@ def _construct(node: yaml.Node, path: KeyPath, doc: Document) -> Any:
             items.append(_construct(child, item_path, doc))
         doc.open_nodes.discard(id(node))
         return items
+    return _scalar(node, path, doc)
+
+
+def _scalar(node: yaml.Node, path: KeyPath, doc: Document) -> Any:
+    """A plain value; numbers past any sane size are refused before Python is asked to parse them (past 4,300
+    digits int() raises; 1.0e+999 reads as inf)."""
+    if node.tag == _INT and len(node.value) > MAX_DIGITS:
+        where = f"{dotted(path)}: " if path else ""
+        message = f"{where}an integer of {len(node.value)} digits (at most {MAX_DIGITS})"
+        doc.problems.append(Problem(message, _loc(doc.file, node)))
+        return None
     try:
-        return _SCALARS.construct_object(node)
-    except yaml.YAMLError as exc:
+        value = _SCALARS.construct_object(node)
+    except (yaml.YAMLError, ValueError) as exc:
         doc.problems.append(Problem(f"invalid value: {exc}", _loc(doc.file, node)))
         return None
+    if isinstance(value, float) and not (math.isfinite(value) and abs(value) <= MAX_FLOAT):
+        what = "is not a finite number (JSON cannot carry it)" if not math.isfinite(value) else "is too large a number"
+        doc.problems.append(Problem(f"{dotted(path)}: {value!r} {what}", _loc(doc.file, node)))
+        return None
+    return value
 
 
 def _guard(node: yaml.Node, path: KeyPath, doc: Document) -> None:
@@ -126,6 +145,11 @@ def _merged(node: yaml.MappingNode, doc: Document) -> list[tuple[yaml.Node, yaml
     merged: list[tuple[yaml.Node, yaml.Node]] = []
     own: list[tuple[yaml.Node, yaml.Node]] = []
     for key_node, value_node in node.value:
+        if not isinstance(key_node, yaml.ScalarNode):  # `? {a: 1}`: a mapping or list as a key
+            doc.problems.append(
+                Problem("mapping keys must be plain strings, not a mapping or list", _loc(doc.file, key_node))
+            )
+            continue
         if key_node.tag != "tag:yaml.org,2002:merge":
             own.append((key_node, value_node))
             continue

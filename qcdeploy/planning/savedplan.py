@@ -13,6 +13,7 @@ from typing import Any
 
 from qcdeploy import __version__
 from qcdeploy.errors import QcdeployError
+from qcdeploy.files import Unreadable, load_json, read_text
 from qcdeploy.manifests.load import Manifest
 from qcdeploy.model import Change, LedgerEntry, LiveState, Plan
 from qcdeploy.planning.fingerprint import masked, recorded_fields
@@ -20,6 +21,7 @@ from qcdeploy.planning.planner import PlanOptions
 
 MARKER = "qcdeploy_plan"
 FORMAT = 1
+MAX_PLAN_BYTES = 64 * 1024 * 1024  # the plan of a 5,000-deployment fleet, rendered and fingerprinted, is a few MiB
 
 
 class StalePlan(QcdeployError):
@@ -130,9 +132,11 @@ def is_plan_file(path: str) -> bool:
 
 def read(path: str) -> SavedPlan:
     """Load a saved plan, refusing one that was edited or made by another qcdeploy version."""
-    try:
-        body = json.loads(Path(path).read_text("utf-8"))
+    try:  # bounded and regular, sane numbers only: a plan file is input like any other
+        body = load_json(read_text(path, MAX_PLAN_BYTES), path)
         claimed = body.pop("digest")
+    except Unreadable as exc:
+        raise QcdeployError(f"{exc}: not a readable qcdeploy plan") from None
     except (OSError, ValueError, KeyError, AttributeError) as exc:
         raise QcdeployError(f"{path} is not a readable qcdeploy plan: {exc}") from None
     if body.get(MARKER) != FORMAT:
