@@ -52,9 +52,11 @@ FORMS: dict[str, Callable[[str], str]] = {
     "HTML named entities": lambda s: html.escape(s),
     "HTML decimal entities": lambda s: "".join(f"&#{ord(c)};" for c in s),
     "HTML hex entities": lambda s: "".join(f"&#x{ord(c):X};" for c in s),
+    "HTML decimal entities, zero-padded": lambda s: "".join(f"&#{ord(c):07d};" for c in s),
     "HTML entities for non-ASCII only": lambda s: s.encode("ascii", "xmlcharrefreplace").decode(),
     "Python repr": repr,
     "Python ascii()": ascii,
+    "Python unicode_escape (\\xNN, \\UXXXXXXXX)": lambda s: s.encode("unicode_escape").decode("ascii"),
     "Python repr of the JSON": lambda s: repr(json.dumps(s)),
 }
 
