@@ -235,10 +235,28 @@ def check_names(names: Sequence[str], manifests: Sequence[Manifest], extra: Sequ
     known = {m.name for m in manifests} | set(extra)
     unknown = [n for n in names if n not in known]
     if unknown:
+        hints = [h for h in (_did_you_mean(n, known) for n in unknown) if h]
         raise ConfigError(
             f"no manifest or path named {', '.join(map(repr, unknown))} "
-            f"(known deployments: {', '.join(sorted(known)) or 'none'})"
+            f"(known deployments: {', '.join(sorted(known)) or 'none'})" + "".join(f"; {h}" for h in hints)
         )
+
+
+def _did_you_mean(name: str, known: set[str]) -> str:
+    """The nearest deployment name or existing path to a mistyped argument, as a hint ("" when none is near)."""
+    import difflib
+
+    folder = Path(name).parent
+    try:
+        entries = [str(folder / p.name) if str(folder) != "." else p.name for p in folder.iterdir()]
+    except OSError:
+        entries = []
+    paths = [e + "/" if Path(e).is_dir() else e for e in entries if not Path(e).name.startswith(".")]
+    close = difflib.get_close_matches(name.rstrip("/"), [*sorted(known), *(p.rstrip("/") for p in paths)], n=1)
+    if not close:
+        return ""
+    shown = next((p for p in paths if p.rstrip("/") == close[0]), close[0])
+    return f"did you mean {shown!r}?"
 
 
 def _seconds(environ: Mapping[str, str], name: str, default: float, minimum: float = 0.001) -> float:

@@ -255,10 +255,19 @@ def _resolve_all(docs: Sequence[Document], environ: Mapping[str, str], result: L
 def _resolve_environment(
     docs: Sequence[Document], env: Environment, environ: Mapping[str, str], result: LoadResult
 ) -> None:
-    names = [_name(d) for d in docs]
-    problems: list[Problem] = environments.check_references(env, [n for n in names if n])
-    overlaid = [o for o in (environments.overlay(d, env) for d in docs) if o is not None]
-    manifests = [m for m in (_manifest(doc, environ, problems) for doc in overlaid) if m is not None]
+    named = [d for d in docs if _name(d) is not None]
+    unnamed = [d for d in docs if _name(d) is None]
+    problems: list[Problem] = [p for d in unnamed for p in _unnamed(d)]
+    if not unnamed:  # a patch of a document that cannot be read is no problem of its own: one cause, one problem
+        problems += environments.check_references(env, [n for n in map(_name, named) if n])
+    overlaid = [o for o in (environments.overlay(d, env) for d in named) if o is not None]
+    manifests = []
+    for doc in overlaid:
+        found: list[Problem] = []
+        manifest = _manifest(doc, environ, found)
+        problems += [environments.place_missing(p, doc, env) for p in found]
+        if manifest is not None:
+            manifests.append(manifest)
     problems.extend(cross_check(manifests))
     seen = set(map(str, result.problems))
     for p in problems:  # a problem in a base file shows once, not once per environment
@@ -266,6 +275,13 @@ def _resolve_environment(
             seen.add(str(p))
             result.problems.append(p)
     result.manifests.extend(manifests)
+
+
+def _unnamed(doc: Document) -> list[Problem]:
+    """A base document no environment can patch (unreadable, or without a name): only why, not what follows."""
+    if doc.problems or not isinstance(doc.value, dict):
+        return list(doc.problems) or [Problem("a manifest must be a mapping (apiVersion, kind, metadata, spec)")]
+    return [p for p in schema.check(doc) if p.message.startswith("metadata")]
 
 
 def _name(doc: Document) -> str | None:
@@ -405,6 +421,26 @@ def short_secrets(manifests: Sequence[Manifest], environ: Mapping[str, str], min
                         )
                     )
     return warnings
+
+
+def unset_secrets(manifests: Sequence[Manifest], environ: Mapping[str, str]) -> list[Problem]:
+    """One warning per environment variable a secret needs and this shell does not set, at its first use, naming
+    every deployment (and environment) that needs it."""
+    users: dict[str, list[str]] = {}
+    first: dict[str, Location] = {}
+    for m in manifests:
+        env = m.labels.get("qcdeploy/environment")
+        for path, ref in m.references():
+            if path not in m.unset:
+                continue
+            for name in substitute(ref, environ).missing:
+                first.setdefault(name, m.where(*path))
+                who = f"{m.name}{f' ({env})' if env else ''}"
+                if who not in users.setdefault(name, []):
+                    users[name].append(who)
+    return [
+        Problem(f"{name} is not set here; apply needs it for {', '.join(users[name])}", first[name]) for name in users
+    ]
 
 
 def cross_check(manifests: Sequence[Manifest]) -> list[Problem]:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import NODE1, NODE2, P_MOMENTUM, P_SPARE, SECRET
+from tests.helpers import NODE1, NODE2, NODE3, P_MOMENTUM, P_PAIRS, P_SPARE, SECRET
 
 pytestmark = pytest.mark.usefixtures("env")
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "environments"
@@ -71,6 +71,53 @@ def test_error_in_an_overlay_names_the_overlay(cli, tree):
     assert f"{live}:11:5: spec.deployments.momentun: no base deployment named 'momentun' (environment live)" in typo.err
 
 
+def test_a_key_one_environment_lacks_is_placed_in_its_overlay(cli, tree):
+    paper = tree / "paper.yaml"
+    paper.write_text(paper.read_text().replace("      node: live-node-1\n", ""))
+    result = cli("validate", str(tree))
+    assert result.code == 1 and "1 problem(s) found." in result.err
+    assert (
+        f"{paper}:8:5: spec.deployments.momentum: 'node' is required and environment 'paper' does not set it: add node: "
+        f"under spec.deployments.momentum here (or spec.defaults), or in the base at {tree / 'base' / 'momentum.yaml'}:8:1"
+    ) in result.err
+
+
+def test_an_unreadable_base_document_is_one_problem_not_one_per_overlay(cli, tree):
+    base = tree / "base" / "momentum.yaml"
+    text = base.read_text()
+    base.write_text(text.replace("  name: momentum", " name: momentum"))  # one space short
+    broken = cli("validate", str(tree))
+    assert broken.code == 1 and "1 problem(s) found." in broken.err and "invalid YAML" in broken.err
+    base.write_text(text.replace("  name: momentum\n", ""))
+    unnamed = cli("validate", str(tree))
+    assert unnamed.code == 1 and "1 problem(s) found." in unnamed.err
+    assert f"{base}:5:1: metadata: 'name' is a required property" in unnamed.err
+
+
+def test_an_unquoted_time_is_explained(cli, tree):
+    live = tree / "live.yaml"
+    live.write_text(live.read_text().replace('"22:00:00"', "22:00:00"))
+    result = cli("validate", str(tree))
+    assert (
+        f"{live}:19:9: spec.brokerage.ib-weekly-restart-utc-time: must be a string; YAML read the unquoted value as "
+        "the number 79200 (an unquoted 22:00:00 is read as 79200 seconds, base 60): quote it"
+    ) in result.err
+
+
+def test_an_unset_secret_is_warned_once_by_its_variable(cli, tree, monkeypatch):
+    monkeypatch.delenv("IB_PASSWORD")
+    monkeypatch.delenv("SIGNAL_TOKEN", raising=False)
+    base = tree / "base" / "momentum.yaml"
+    base.write_text(base.read_text().replace("position-size: 10}", 'position-size: 10, token: "${env:SIGNAL_TOKEN}"}'))
+    result = cli("validate", str(tree))
+    assert result.code == 0, result.err
+    warnings = [line for line in result.err.splitlines() if line.startswith("warning:")]
+    assert warnings == [
+        f"warning: {tree / 'live.yaml'}:18:9: IB_PASSWORD is not set here; apply needs it for momentum (live)",
+        f"warning: {base}:10:69: SIGNAL_TOKEN is not set here; apply needs it for momentum (live), momentum (paper)",
+    ]
+
+
 def test_unknown_environment(cli, tree):
     result = cli("plan", "--env", "prod", str(tree))
     assert result.code == 1 and "no Environment named 'prod' (known: live, paper)" in result.err
@@ -104,6 +151,18 @@ def test_environments_know_each_other(cli, sandbox, tree):
     assert finding["kind"] == "crashed" and finding["environment"] == "paper"
 
 
+def test_an_unmanaged_deployment_of_no_environment_is_labelled_with_none(cli, sandbox, tree):
+    sandbox.admin("deploy", projectId=P_PAIRS, nodeId=NODE3)  # a project no manifest of any environment names
+    found = cli("drift", "--env", "paper", "--format", "json", str(tree))
+    assert found.code == 2, found.text
+    findings = json.loads(found.out)["findings"]
+    [finding] = [f for f in findings if f["project_id"] == P_PAIRS]
+    assert (finding["kind"], finding["name"], finding["environment"]) == ("unmanaged", None, "")
+    assert all(f["environment"] == "paper" for f in findings if f["name"])  # paper's own findings keep theirs
+    [line] = [x for x in cli("drift", "--env", "paper", str(tree)).out.splitlines() if f"project {P_PAIRS}" in x]
+    assert "[paper]" not in line
+
+
 def test_an_environments_ledger_needs_no_deployment_secret(cli, sandbox, tree, monkeypatch, ledger_path):
     """`state show`, `state migrate` and `force-unlock` read only the Environment documents to find the ledger: the
     live overlay's broker password need not be set, and a lock names the environment it guards."""
@@ -132,3 +191,24 @@ def test_an_environments_ledger_needs_no_deployment_secret(cli, sandbox, tree, m
     unlocked = cli("force-unlock", info["id"], "--env", "live")
     assert unlocked.code == 0, unlocked.err
     assert backend.read() is not None and "ledger-live.json" in unlocked.out
+
+
+def test_retiring_a_strategy_is_one_edit_then_a_cleanup_that_changes_nothing(cli, sandbox, tree):
+    for env in ("paper", "live"):
+        assert cli("apply", "--env", env, "--auto-approve", str(tree)).code == 0
+    base = tree / "base" / "momentum.yaml"
+    base.write_text(base.read_text().replace("spec:\n", "spec:\n  state: stopped\n"))  # the one reviewed edit
+    live_plan = cli("plan", "--env", "live", str(tree))
+    assert "Plan: 0 to create, 0 to replace, 0 to stop, 1 to liquidate." in live_plan.out  # live: onStop liquidate
+    assert "protected: apply refuses to stop it without --allow-protected" in live_plan.out
+    assert cli("apply", "--env", "live", "--auto-approve", str(tree)).code == 1
+    assert cli("apply", "--env", "live", "--auto-approve", "--allow-protected", str(tree)).code == 0
+    assert cli("apply", "--env", "paper", "--auto-approve", str(tree)).code == 0
+    assert sandbox.active(P_MOMENTUM) == [] and sandbox.active(P_SPARE) == []
+    # the cleanup: the base file and its overlay entries go; nothing is running, so nothing changes
+    base.unlink()
+    for env in ("paper", "live"):
+        overlay = tree / f"{env}.yaml"
+        overlay.write_text(overlay.read_text().split("  deployments:\n")[0] + "  deployments: {}\n")
+        cleaned = cli("plan", "--env", env, "--detailed-exitcode", str(tree))
+        assert cleaned.code == 0 and "No changes." in cleaned.out and "Orphaned" not in cleaned.out, cleaned.text

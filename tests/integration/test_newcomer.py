@@ -79,7 +79,7 @@ def test_read_only_commands_need_no_broker_secrets(cli, sandbox, manifests, monk
     assert cli("apply", "--auto-approve", str(manifests)).code == 0
     monkeypatch.delenv("IB_PASSWORD")
     checked = cli("validate", str(manifests))
-    assert checked.code == 0 and "spec.brokerage.ib-password is not set here (apply needs it)" in checked.err
+    assert checked.code == 0 and "IB_PASSWORD is not set here; apply needs it for meanrev" in checked.err
     plan = cli("plan", str(manifests))
     assert plan.code == 0 and "No changes." in plan.out
     assert "meanrev: spec.brokerage.ib-password (sensitive, not set here: cannot tell whether it changed)" in plan.out

@@ -29,7 +29,11 @@ if TYPE_CHECKING:
 @click.option("--plan", "plan_file", type=click.Path(exists=True, dir_okay=False), help="Carry out a saved plan.")
 @click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--allow-protected", is_flag=True, help="Allow stopping or replacing protected deployments.")
-@click.option("--allow-empty", is_flag=True, help="Allow stopping or replacing every managed deployment at once.")
+@click.option(
+    "--allow-empty",
+    is_flag=True,
+    help="Allow stopping every running deployment qcdeploy manages (two or more) at once; replaces never count.",
+)
 @click.option("--max-stops", type=click.IntRange(min=0), metavar="N", help="Refuse if more than N would be stopped.")
 @click.option(
     "--max-liquidation-value",
