@@ -14,8 +14,12 @@ import functools
 import html.entities
 import re
 
-# every encoded form holds one of these; text without any can hold a secret only as written
-MARKERS = frozenset("%\\&+")
+
+def markers(secret: str) -> tuple[str, ...]:
+    """Every encoded form of secret holds one of these: text without any can hold it only as written (plan text
+    is full of `+`, which matters only for a secret with a space)."""
+    return ("%", "\\", "&", "+") if " " in secret else ("%", "\\", "&")
+
 
 _SHORT_ESCAPES = {"\b": "b", "\f": "f", "\n": "n", "\r": "r", "\t": "t", '"': '"', "\\": "\\", "/": "/", "'": "'"}
 

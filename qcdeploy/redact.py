@@ -18,7 +18,8 @@ SENSITIVE = "(sensitive)"
 _MIN_LEN = 4  # shorter values are scrubbed only where they stand quoted, and by place
 
 _lock = threading.Lock()
-_secrets: dict[str, re.Pattern[str]] = {}  # each secret and the pattern of its encoded forms
+# each secret, the pattern of its encoded forms, and the characters text must hold for the pattern to matter
+_secrets: dict[str, tuple[re.Pattern[str], tuple[str, ...]]] = {}
 _short: set[str] = set()
 
 # a key holding one of these words holds a secret: the one list (manifests.brokerages decides what a secret
@@ -38,7 +39,7 @@ def register(value: str) -> None:
     with _lock:
         if len(value) >= _MIN_LEN:
             if value not in _secrets:
-                _secrets[value] = encodings.pattern(value)
+                _secrets[value] = (encodings.pattern(value), encodings.markers(value))
         else:
             _short.add(value)
 
@@ -48,11 +49,10 @@ def scrub(text: str) -> str:
     with _lock:
         secrets = sorted(_secrets.items(), key=lambda item: len(item[0]), reverse=True)
         short = sorted(_short, key=len, reverse=True)
-    encoded = any(marker in text for marker in encodings.MARKERS)  # else a secret in it stands as written
-    for secret, pattern in secrets:
+    for secret, (pattern, markers) in secrets:
         if secret in text:
             text = text.replace(secret, SENSITIVE)
-        if encoded:
+        if any(marker in text for marker in markers):
             text = pattern.sub(SENSITIVE, text)
     for secret in short:
         for quoted in (f'"{secret}"', f"'{secret}'", f'\\"{secret}\\"'):
