@@ -21,7 +21,10 @@ def markers(secret: str) -> tuple[str, ...]:
     return ("%", "\\", "&", "+") if " " in secret else ("%", "\\", "&")
 
 
+# after a backslash: the character itself for these (JSON's and Python's short escapes, \/ included)
 _SHORT_ESCAPES = {"\b": "b", "\f": "f", "\n": "n", "\r": "r", "\t": "t", '"': '"', "\\": "\\", "/": "/", "'": "'"}
+# a backslash escape, once or inside another JSON string or repr (its backslash doubled), as regex source
+_BACKSLASH = r"\\\\?"
 
 
 def pattern(secret: str) -> re.Pattern[str]:
@@ -31,18 +34,11 @@ def pattern(secret: str) -> re.Pattern[str]:
 
 @functools.lru_cache(maxsize=4096)
 def _char(c: str) -> str:
-    """One alternation (regex source) for one character, longest forms first."""
-    escaped = _backslashed(c)
-    forms = {re.escape(c), *_percent(c), *_entities(c), *escaped}
-    forms.update(_DOUBLE.sub(lambda m: _DOUBLED[m.group()], e) for e in escaped)  # JSON inside JSON, repr of JSON
+    """One alternation (regex source) for one character: as written, percent-, backslash- or entity-encoded."""
+    forms = [re.escape(c), _percent(c), _BACKSLASH + _backslashed(c), _entities(c)]
     if c == " ":
-        forms.add(r"\+")
-    return "(?:" + "|".join(sorted(forms, key=len, reverse=True)) + ")"
-
-
-# written once more inside a JSON string, each backslash and quote of an escape is escaped again (regex source)
-_DOUBLE = re.compile(r'\\\\|"')
-_DOUBLED = {"\\\\": "\\\\\\\\", '"': '(?:\\\\)?"'}  # a repr keeps the quote bare
+        forms.append(r"\+")
+    return "(?:" + "|".join(forms) + ")"
 
 
 def _hex(value: int, width: int) -> str:
@@ -51,18 +47,15 @@ def _hex(value: int, width: int) -> str:
     return "".join(f"[{d}{d.upper()}]" if d.isalpha() else d for d in digits)
 
 
-def _percent(c: str) -> set[str]:
-    data = c.encode("utf-8", "surrogatepass")
-    once = "".join("%" + _hex(b, 2) for b in data)
-    twice = "".join("%25" + _hex(b, 2) for b in data)
-    return {once, twice}
+def _percent(c: str) -> str:
+    """Each UTF-8 byte as %XX, or double-encoded as %25XX."""
+    return "".join("%(?:25)?" + _hex(b, 2) for b in c.encode("utf-8", "surrogatepass"))
 
 
-def _entities(c: str) -> set[str]:
+def _entities(c: str) -> str:
     cp = ord(c)
-    found = {f"&#0*{cp};", f"&#[xX]0*{_hex(cp, 1)};"}
-    found.update(re.escape("&" + name) for name in _NAMED.get(c, ()))
-    return found
+    named = "".join("|" + re.escape(name) for name in _NAMED.get(c, ()))
+    return f"&(?:#(?:0*{cp}|[xX]0*{_hex(cp, 1)});{named})"
 
 
 def _named() -> dict[str, list[str]]:
@@ -76,16 +69,19 @@ def _named() -> dict[str, list[str]]:
 _NAMED = _named()
 
 
-def _backslashed(c: str) -> list[str]:
-    """JSON and Python escapes of c, as regex source."""
+def _backslashed(c: str) -> str:
+    """What follows the backslash in JSON's and Python's escapes of c: `uXXXX` (a surrogate pair past the BMP,
+    each half with its own backslash), `xNN`, `UXXXXXXXX`, or the short escape (itself escaped once more when
+    doubled: `\\\"` or, in a repr, `\\"`)."""
     cp = ord(c)
-    forms = [re.escape("\\" + _SHORT_ESCAPES[c])] if c in _SHORT_ESCAPES else []
     if cp < 0x10000:
-        forms.append(r"\\u" + _hex(cp, 4))
+        forms = ["u" + _hex(cp, 4)]
     else:  # JSON writes a character past the BMP as a surrogate pair
         high, low = 0xD800 + ((cp - 0x10000) >> 10), 0xDC00 + ((cp - 0x10000) & 0x3FF)
-        forms.append(r"\\u" + _hex(high, 4) + r"\\u" + _hex(low, 4))
+        forms = ["u" + _hex(high, 4) + _BACKSLASH + "u" + _hex(low, 4)]
     if cp < 0x100:
-        forms.append(r"\\x" + _hex(cp, 2))
-    forms.append(r"\\U" + _hex(cp, 8))
-    return forms
+        forms.append("x" + _hex(cp, 2))
+    forms.append("U" + _hex(cp, 8))
+    if c in _SHORT_ESCAPES:
+        forms.append(r"\\?" + re.escape(_SHORT_ESCAPES[c]))
+    return "(?:" + "|".join(forms) + ")"

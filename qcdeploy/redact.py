@@ -18,8 +18,9 @@ SENSITIVE = "(sensitive)"
 _MIN_LEN = 4  # shorter values are scrubbed only where they stand quoted, and by place
 
 _lock = threading.Lock()
-# each secret, the pattern of its encoded forms, and the characters text must hold for the pattern to matter
-_secrets: dict[str, tuple[re.Pattern[str], tuple[str, ...]]] = {}
+# each secret and the pattern of its encoded forms, compiled when first needed (about 2 ms a secret: a fleet of
+# distinct secrets pays it only when some output holds a character an encoded form needs)
+_secrets: dict[str, re.Pattern[str] | None] = {}
 _short: set[str] = set()
 
 # a key holding one of these words holds a secret: the one list (manifests.brokerages decides what a secret
@@ -38,8 +39,7 @@ def register(value: str) -> None:
         return
     with _lock:
         if len(value) >= _MIN_LEN:
-            if value not in _secrets:
-                _secrets[value] = (encodings.pattern(value), encodings.markers(value))
+            _secrets.setdefault(value, None)
         else:
             _short.add(value)
 
@@ -49,11 +49,11 @@ def scrub(text: str) -> str:
     with _lock:
         secrets = sorted(_secrets.items(), key=lambda item: len(item[0]), reverse=True)
         short = sorted(_short, key=len, reverse=True)
-    for secret, (pattern, markers) in secrets:
+    for secret, pattern in secrets:
         if secret in text:
             text = text.replace(secret, SENSITIVE)
-        if any(marker in text for marker in markers):
-            text = pattern.sub(SENSITIVE, text)
+        if any(marker in text for marker in encodings.markers(secret)):
+            text = (pattern or _compiled(secret)).sub(SENSITIVE, text)
     for secret in short:
         for quoted in (f'"{secret}"', f"'{secret}'", f'\\"{secret}\\"'):
             text = text.replace(quoted, quoted.replace(secret, SENSITIVE))
@@ -61,6 +61,14 @@ def scrub(text: str) -> str:
     text = _ESCAPED_PAIR.sub(rf'\1\\"{SENSITIVE}\\"', text)
     text = _USERINFO.sub(rf"\1{SENSITIVE}@", text)
     return _TOKEN_USER.sub(rf"\1{SENSITIVE}@", text)
+
+
+def _compiled(secret: str) -> re.Pattern[str]:
+    found = encodings.pattern(secret)
+    with _lock:
+        if secret in _secrets:  # not cleared meanwhile
+            _secrets[secret] = found
+    return found
 
 
 def clear() -> None:
