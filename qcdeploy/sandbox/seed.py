@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from datetime import datetime, timezone
@@ -11,7 +12,7 @@ from typing import Any
 import yaml
 
 from qcdeploy.errors import ConfigError
-from qcdeploy.files import Unreadable, load_json, read_text
+from qcdeploy.files import MAX_DIGITS, Unreadable, load_json, read_text
 from qcdeploy.sandbox.endpoints import kept_settings
 from qcdeploy.sandbox.world import Deployment, NodeRec, Project, World
 
@@ -54,9 +55,30 @@ def _read_saved(path: Path) -> dict[str, Any]:
     return raw
 
 
+class _SeedLoader(yaml.SafeLoader):
+    """Safe YAML, with numbers refused where they stand once past any id or delay a seed holds."""
+
+
+def _number(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
+    if len(node.value) > MAX_DIGITS:
+        raise yaml.MarkedYAMLError(problem=f"a number of {len(node.value)} characters", problem_mark=node.start_mark)
+    value = loader.construct_yaml_float(node) if node.tag.endswith("float") else loader.construct_yaml_int(node)
+    if not math.isfinite(value):
+        raise yaml.MarkedYAMLError(problem=f"{node.value} is not a finite number", problem_mark=node.start_mark)
+    return value
+
+
+_SeedLoader.add_constructor("tag:yaml.org,2002:int", _number)
+_SeedLoader.add_constructor("tag:yaml.org,2002:float", _number)
+
+
 def _read_seed(path: str) -> dict[str, Any]:
-    try:  # bounded and regular; a 5,001-digit number (ValueError) or deep nesting is an error, not a crash
-        raw = yaml.safe_load(read_text(path, MAX_SEED_BYTES))
+    try:  # bounded and regular; a 5,001-digit number, .inf or deep nesting is an error, not a crash
+        raw = yaml.load(read_text(path, MAX_SEED_BYTES), Loader=_SeedLoader)  # a SafeLoader
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else path
+        raise ConfigError(f"sandbox seed {where}: {exc.problem or exc.context}") from None
     except (OSError, ValueError, RecursionError, yaml.YAMLError, Unreadable) as exc:
         raise ConfigError(f"cannot read sandbox seed {path}: {exc}") from None
     if not isinstance(raw, dict):

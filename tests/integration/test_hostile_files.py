@@ -172,6 +172,16 @@ def test_numbers_past_sane_in_a_saved_plan(tmp_path):
     assert_refused(run(["apply", "--plan", "plan.json"], tmp_path, env), "plan.json:1:", "1e999")
 
 
-def test_numbers_past_sane_in_a_sandbox_seed(tmp_path):
-    (tmp_path / "seed.yaml").write_text(f"projects: [{{projectId: {HUGE}, name: x}}]\n")
-    assert_refused(run(["sandbox", "--port", "0", "--seed", "seed.yaml"], tmp_path), "seed.yaml", "4300")
+SEEDS = {
+    "huge-integer": (f"projects: [{{projectId: {HUGE}, name: x}}]\n", "seed.yaml:1:24: a number of 5001 characters"),
+    "non-finite": ("delay: .inf\n", "seed.yaml:1:8: .inf is not a finite number"),
+    "mapping-as-key": ("projects: [{? {a: 1} : 2}]\n", "seed.yaml:1:15: found unhashable key"),
+    "nested-50000": ("projects: " + "[" * 50_000 + "]" * 50_000 + "\n", "cannot read sandbox seed seed.yaml"),
+}
+
+
+@pytest.mark.parametrize("case", SEEDS)
+def test_hostile_values_in_a_sandbox_seed(tmp_path, case):
+    text, expected = SEEDS[case]
+    (tmp_path / "seed.yaml").write_text(text)
+    assert_refused(run(["sandbox", "--port", "0", "--seed", "seed.yaml"], tmp_path), expected)
