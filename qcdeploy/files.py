@@ -9,6 +9,7 @@ a regular file may grow.
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import re
@@ -48,7 +49,7 @@ def read_bytes(path: str | Path, limit: int, setting: str = "") -> bytes:
     try:
         _refuse_kind(path, os.stat(path).st_mode)
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
-    except FileNotFoundError:
+    except FileNotFoundError:  # no file at all is the caller's case (a ledger not yet written)
         raise
     except OSError as exc:
         raise Unreadable(f"{path}: cannot read: {exc.strerror or exc}") from None
@@ -101,8 +102,6 @@ def load_json(text: str, path: str | Path) -> Any:
 
     def integer(literal: str) -> int:
         return int(literal) if len(literal.lstrip("-")) <= MAX_DIGITS else refuse(literal)
-
-    import json
 
     try:
         return json.loads(text, parse_constant=refuse, parse_float=number, parse_int=integer)
