@@ -75,6 +75,20 @@ class App:
         assert self._workspace is not None
         return self._workspace
 
+    def need_env(self, command: str, paths: Sequence[str] = (".",)) -> None:
+        """A command that reads one ledger, run where the manifests define environments, needs --env: each
+        environment has a ledger of its own, and the base location holds none of them."""
+        if self.env is not None or not paths:
+            return
+        from qcdeploy.manifests.load import environment_names
+
+        names = environment_names(list(paths), self.environ)
+        if names:
+            raise ConfigError(
+                f"the manifests define environments {', '.join(names)}, each with its own ledger: "
+                f"pass --env NAME (for example: qcdeploy {command} --env {names[0]})"
+            )
+
     def _settle(self, environment: Environment | None, every: Mapping[str, Environment]) -> None:
         from qcdeploy.manifests.environments import state_url
 

@@ -143,6 +143,13 @@ def environments_under(
     return envs.get(env), envs, result.problems
 
 
+def environment_names(paths: Sequence[str], environ: Mapping[str, str]) -> list[str]:
+    """The names of the Environment documents under paths (none read further, no secret needed)."""
+    files, problems = discover(paths)
+    docs = [d for d in _documents(files, problems, _limits(environ, problems)) if _is_environment(d)]
+    return sorted(_environments(docs, []))
+
+
 def _with_unset(m: Manifest, environ: Mapping[str, str]) -> Manifest:
     unset = frozenset(path for path, ref in m.references() if substitute(ref, environ).missing)
     return replace(m, unset=unset) if unset else m
@@ -164,13 +171,45 @@ def _load(paths: Sequence[str], environ: Mapping[str, str], env: str | None, eve
     if env is None and not every_environment:
         result.problems.append(Problem(f"the manifests define environments {', '.join(sorted(envs))}: pass --env NAME"))
         return result
-    for name in [env] if env is not None else sorted(envs):
+    requested = [env] if env is not None else sorted(envs)
+    by_env: dict[str, list[Manifest]] = {}
+    for name in requested:
         if name not in envs:
             result.problems.append(Problem(f"no Environment named '{name}' (known: {', '.join(sorted(envs))})"))
             continue
+        before = len(result.manifests)
         _resolve_environment(base, envs[name], environ, result)
+        by_env[name] = result.manifests[before:]
+    for name in sorted(set(envs) - set(by_env)):  # the others, only to see what they claim (no secret needed)
+        other = LoadResult()
+        _resolve_environment(base, envs[name], _Lenient(environ), other)
+        by_env[name] = other.manifests
+    result.problems.extend(across_environments(by_env, set(requested)))
     result.environment = envs.get(env) if env is not None else None
     return result
+
+
+def across_environments(by_env: Mapping[str, Sequence[Manifest]], requested: set[str]) -> list[Problem]:
+    """QuantConnect runs one live deployment per project, and a node runs one at a time: two environments'
+    effective manifests on one project (or running on one node) would take each other's deployment for their own.
+    Each clash is reported once, at the later environment's manifest, when either environment was asked for."""
+    problems: list[Problem] = []
+    claims: dict[tuple[str, Any], tuple[str, Manifest]] = {}
+    for env in sorted(by_env):
+        for m in by_env[env]:
+            keys = [("project", m.spec["project"])] + ([("node", m.spec["node"])] if m.running else [])
+            for noun, value in keys:
+                first_env, first = claims.setdefault((noun, value), (env, m))
+                if first_env == env or not {env, first_env} & requested:
+                    continue
+                problems.append(
+                    Problem(
+                        f"spec.{noun}: {noun} {value!r} is also used by '{first.name}' in environment {first_env} at "
+                        f"{first.where(noun)} (one live deployment per {noun}: environments must not share one)",
+                        m.where(noun),
+                    )
+                )
+    return problems
 
 
 def _limits(environ: Mapping[str, str], problems: list[Problem]) -> tuple[int, int]:

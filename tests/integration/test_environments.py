@@ -35,10 +35,15 @@ def test_plan_needs_an_environment(cli, tree):
 def test_paper_and_live_from_one_base(cli, sandbox, tree, ledger_path):
     paper = cli("plan", "--env", "paper", str(tree))
     assert paper.code == 0, paper.err
-    assert '"Paper/Momentum"' in paper.out and 'brokerage.id: "QuantConnectBrokerage"' in paper.out
+    assert '"Paper/Momentum"' in paper.out and "brokerage: QuantConnectBrokerage\n" in paper.out
     live = cli("plan", "--env", "live", str(tree))
-    assert 'brokerage.id: "InteractiveBrokersBrokerage"' in live.out and 'parameters.position-size: "100"' in live.out
-    assert 'parameters.fast-period: "10"' in live.out and "brokerage.ib-password: (sensitive)" in live.out
+    assert (
+        'brokerage: InteractiveBrokersBrokerage (ib-user-name "trader1", ib-account "U7654321", '
+        'ib-password (sensitive), ib-weekly-restart-utc-time "22:00:00")'
+    ) in live.out
+    assert 'parameters: fast-period "10", slow-period "30", position-size "100"' in live.out
+    verbose = cli("-v", "plan", "--env", "live", str(tree)).out
+    assert 'parameters.position-size: "100"' in verbose and "brokerage.ib-password: (sensitive)" in verbose
 
     assert cli("apply", "--env", "paper", "--auto-approve", str(tree)).code == 0
     assert cli("apply", "--env", "live", "--auto-approve", str(tree)).code == 0
@@ -212,3 +217,91 @@ def test_retiring_a_strategy_is_one_edit_then_a_cleanup_that_changes_nothing(cli
         overlay.write_text(overlay.read_text().split("  deployments:\n")[0] + "  deployments: {}\n")
         cleaned = cli("plan", "--env", env, "--detailed-exitcode", str(tree))
         assert cleaned.code == 0 and "No changes." in cleaned.out and "Orphaned" not in cleaned.out, cleaned.text
+
+
+def test_two_environments_on_one_project_or_node_are_refused(cli, tree):
+    paper = tree / "paper.yaml"
+    paper.write_text(paper.read_text().replace("project: Paper/Momentum", "project: Live/Momentum"))
+    live = tree / "live.yaml"
+    clash = (
+        f"{paper}:9:7: spec.project: project 'Live/Momentum' is also used by 'momentum' in environment live at "
+        f"{live}:12:7 (one live deployment per project: environments must not share one)"
+    )
+    checked = cli("validate", str(tree))
+    assert checked.code == 1 and clash in checked.err and "1 problem(s) found." in checked.err, checked.err
+    planned = cli("plan", "--env", "paper", str(tree))  # the paper plan alone sees it too: no "No changes"
+    assert planned.code == 1 and clash in planned.err
+    paper.write_text(paper.read_text().replace("project: Live/Momentum", "project: Paper/Momentum"))
+    paper.write_text(paper.read_text().replace("node: live-node-1", "node: live-node-2"))
+    node = cli("validate", str(tree))
+    assert node.code == 1 and "spec.node: node 'live-node-2' is also used by 'momentum' in environment live" in node.err
+
+
+def test_one_ledger_commands_ask_for_an_environment_and_state_show_has_the_history(
+    cli, sandbox, tree, tmp_path, monkeypatch, ledger_path
+):
+    monkeypatch.chdir(tmp_path)  # the repository root: deployments/ holds the environments
+    assert cli("apply", "--env", "paper", "--auto-approve", str(tree)).code == 0
+    for command in (("state", "show"), ("export", "--out", str(tree))):
+        asked = cli(*command)
+        assert (
+            asked.code == 1
+            and "define environments live, paper, each with its own ledger: pass --env NAME" in asked.err
+        )
+    (tmp_path / ".qcdeploy.yaml").write_text(
+        "windows: [{kind: deny, days: [mon, tue, wed, thu, fri, sat, sun], from: '00:00', to: '23:59'}]\n"
+    )
+    overridden = cli(
+        "apply",
+        "--env",
+        "paper",
+        "--auto-approve",
+        "--replace",
+        "momentum",
+        "--ignore-windows",
+        "--reason",
+        "INC-7",
+        str(tree),
+    )
+    assert overridden.code == 0, overridden.text
+    shown = cli("state", "show", "--env", "paper")
+    assert shown.code == 0 and "History (1 event(s), newest last):" in shown.out and "reason: INC-7" in shown.out
+    assert json.loads(cli("state", "show", "--env", "paper", "--format", "json").out)["history"][0]["reason"] == "INC-7"
+
+
+def test_migrating_an_environment_moves_it_to_that_environments_place(
+    cli, sandbox, tree, tmp_path, monkeypatch, ledger_path
+):
+    monkeypatch.chdir(tmp_path)
+    assert cli("apply", "--env", "paper", "--auto-approve", str(tree)).code == 0
+    base = tmp_path / "moved" / "state.json"
+    moved = cli("state", "migrate", "--env", "paper", "--to", str(base))
+    assert moved.code == 0, moved.text
+    assert (tmp_path / "moved" / "state-paper.json").exists() and not base.exists()
+    assert "migrate every environment first (qcdeploy state migrate --env live --to" in moved.out
+    monkeypatch.setenv("QCDEPLOY_STATE", str(base))  # following the advice keeps paper's ledger
+    assert "No changes." in cli("plan", "--env", "paper", str(tree)).out
+
+
+def test_export_in_an_environment_repository(cli, sandbox, tree, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert cli("apply", "--env", "live", "--auto-approve", str(tree)).code == 0
+    sandbox.admin("deploy", projectId=P_PAIRS, nodeId=NODE3)
+    adopt = cli("export", "--env", "paper", "--adopt", "--out", str(tmp_path / "exported"))
+    assert adopt.code == 1 and "Nothing was written" in adopt.err and not (tmp_path / "exported").exists()
+    exported = cli("export", "--env", "paper", "--out", str(tmp_path / "exported"))
+    assert exported.code == 0, exported.text
+    assert f"project {P_MOMENTUM}" not in exported.out  # live's deployment is live's, not paper's to export
+    assert f"project {P_PAIRS}" in exported.out  # a deployment no environment manages is
+
+
+def test_every_hint_names_the_environment(cli, sandbox, tree):
+    sandbox.admin("deploy", projectId=P_SPARE, nodeId=NODE1)  # paper's project, deployed by hand
+    unmanaged = cli("plan", "--env", "paper", str(tree)).out
+    assert "`qcdeploy adopt --env paper momentum` if it already matches" in unmanaged, unmanaged
+    assert "or `qcdeploy apply --env paper --replace momentum` to redeploy it" in unmanaged
+    assert cli("apply", "--env", "live", "--auto-approve", str(tree)).code == 0
+    live = tree / "live.yaml"
+    live.write_text(live.read_text().replace("spec:\n", "spec:\n  only: []\n", 1))
+    orphaned = cli("plan", "--env", "live", str(tree)).out
+    assert "(`qcdeploy apply --env live --prune` stops it)" in orphaned, orphaned

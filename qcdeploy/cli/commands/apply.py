@@ -131,7 +131,7 @@ def apply(
     if plan_file is not None and (args or targets or prune or replace_names):
         raise ConfigError("a saved plan fixes the paths and options; give only --plan FILE (and apply options)")
     poll_interval(app.environ)  # a bad QCDEPLOY_POLL_INTERVAL is refused now, not after the plan
-    options = ApplyOptions(wait, timeout, parallelism, health_window, not no_rollback, max_unavailable)
+    options = ApplyOptions(wait, timeout, parallelism, health_window, not no_rollback, max_unavailable, app.env or "")
     if fmt == "json":
         app.json_summary = True
     if ignore_windows and not (reason or "").strip():
@@ -187,7 +187,7 @@ def _carry_out(app: App, run: PlanRun, plan: Plan, limits: Limits, auto_approve:
     from qcdeploy.apply.run import Gates, Promotion, Window, apply_plan
     from qcdeploy.render.text import left_alone, render
 
-    app.progress(render(plan, app.style), nl=False)
+    app.progress(render(plan, app.style, app.settings.verbose), nl=False)
     if not plan.has_changes:
         _summarise(app, [], False)
         return 0
@@ -267,4 +267,4 @@ def _summarise(app: App, results: list[Result], interrupted: bool) -> None:
     if app.json_summary:
         app.out(summary.as_json(results, interrupted), nl=False)
     elif results:
-        app.out(summary.text(results, interrupted, app.style), nl=False)
+        app.out(summary.text(results, interrupted, app.style, app.env or ""), nl=False)
