@@ -24,10 +24,11 @@ def test_ledger_round_trip_and_atomic_file(tmp_path):
     assert Ledger.load(FileBackend(str(path))).entries == {}
 
 
-class _Served:
+class _Served(FileBackend):
     """A backend that hands over a document as a state service's JSON decoder would (1e999 reads as inf)."""
 
     def __init__(self, doc):
+        super().__init__("unused.json")
         self.doc = doc
 
     def describe(self):
