@@ -1,7 +1,8 @@
 """Benchmark: hostile input files are refused quickly and in little memory (the goal: exit 1 within 1 s and
 100 MiB each). The tests check what each case says (tests/integration/test_hostile_files.py); this measures
 how long and how much, each as a whole `qcdeploy` process: a manifest, a ledger or a seed linked to /dev/zero
-or /dev/urandom, a FIFO, .qcdeploy.yaml nested 50,000 deep, a 5,001-digit project id, a ledger serial 1e999.
+or /dev/urandom, a FIFO, 120,000 keys, .qcdeploy.yaml nested 50,000 deep, a 5,001-digit project id, a ledger
+serial 1e999.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ def _cases(root: Path) -> dict[str, Callable[[], Run]]:
     (root / "random.yaml").symlink_to("/dev/urandom")
     os.mkfifo(root / "fifo.yaml")
     (root / "huge.yaml").write_text(MANIFEST.replace("project: 1", "project: " + "9" * 5001))
+    keys = ", ".join(f"k{i}: 1" for i in range(120_000))
+    (root / "keys.yaml").write_text(MANIFEST + "  parameters: {" + keys + "}\n")
     (root / "serial.json").write_text('{"version": 1, "serial": 1e999, "salt": "00ff", "deployments": {}}')
     deep = root / "deep"
     (deep / ".git").mkdir(parents=True)
@@ -38,6 +41,7 @@ def _cases(root: Path) -> dict[str, Callable[[], Run]]:
         "manifest -> /dev/zero": lambda: qcdeploy(["validate", str(root / "zero.yaml")], {}),
         "manifest -> /dev/urandom": lambda: qcdeploy(["validate", str(root / "random.yaml")], {}),
         "manifest is a FIFO": lambda: qcdeploy(["validate", str(root / "fifo.yaml")], {}),
+        "120,000 keys in one manifest": lambda: qcdeploy(["validate", str(root / "keys.yaml")], {}),
         "project id of 5,001 digits": lambda: qcdeploy(["validate", str(root / "huge.yaml")], {}),
         "ledger -> /dev/zero": lambda: qcdeploy(["state", "show"], env),
         "ledger serial 1e999": lambda: qcdeploy(["state", "show"], {"QCDEPLOY_STATE": str(root / "serial.json")}),
