@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from urllib.parse import SplitResult, urlsplit
 
 from qcdeploy.errors import ConfigError
+from qcdeploy.stateurl import git_problem
 
 DEFAULT_API_URL = "https://www.quantconnect.com/api/v2/"
 
@@ -105,6 +106,9 @@ def settings_from(
         return str(value) if value else environ.get(env, default)
 
     state = locate(pick("state", "QCDEPLOY_STATE", ""))
+    problem = git_problem(state[0])
+    if problem:  # before any command runs, validate included
+        raise ConfigError(f"state {state[0]!r} ({state[1]}): {problem}")
     return Settings(
         api_url=pick("api_url", "QC_API_URL", DEFAULT_API_URL),
         state_path=state[0],

@@ -16,6 +16,7 @@ from qcdeploy.manifests.environments import Environment
 from qcdeploy.manifests.envref import has_reference, substitute
 from qcdeploy.manifests.yamlsrc import Document, read_documents
 from qcdeploy.model import KeyPath, dotted
+from qcdeploy.stateurl import git_problem
 
 MAX_FILE_BYTES = 4 * 1024 * 1024  # a manifest is a few hundred bytes; a fleet file of 1,000 is well under 1 MiB
 MAX_DOCUMENTS = 20_000
@@ -281,7 +282,11 @@ def _environments(docs: Sequence[Document], problems: list[Problem]) -> dict[str
             where = doc.where(("metadata", "name"))
             problems.append(Problem(f"metadata.name: environment '{name}' is also defined at {first}", where))
             continue
-        found[name] = Environment(name, doc.value["spec"].get("state"), doc)
+        state = doc.value["spec"].get("state")
+        problem = git_problem(state) if isinstance(state, str) else None
+        if problem:  # a pull request can edit an Environment file: its state URL must never reach git as an option
+            problems.append(Problem(f"spec.state: {problem}", doc.where(("spec", "state"))))
+        found[name] = Environment(name, state, doc)
     return found
 
 

@@ -33,4 +33,4 @@ def test_values_are_counted_per_document_before_nodes_are_built():
     [problem] = refused.problems
     assert problem.message == "the document holds more than 100000 values (far too large)"
     # the mapping, x and the list are 3 values: item 99,998 (at column 3 + 2 * 99,998) is the 100,001st
-    assert (problem.location.line, problem.location.col) == (1, 3 + 2 * 99_998)
+    assert problem.location is not None and (problem.location.line, problem.location.col) == (1, 3 + 2 * 99_998)
