@@ -71,13 +71,14 @@ class Runner:
     summary: str = ""
     stdout: str = ""
     failed: str = ""  # the first step that failed
+    jobs: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # by job, each leg's step outputs
 
-    def run(self, workflow: Path) -> dict[str, list[dict[str, str]]]:
+    def run(self, workflow: Path) -> dict[str, list[dict[str, Any]]]:
         """Every job (matrix legs in order); the step outputs of each leg, by job."""
         doc = yaml.safe_load(workflow.read_text())
         env = {k: str(substitute(v, self._ctx())) for k, v in (doc.get("env") or {}).items()}
         needs: dict[str, Any] = {}
-        legs_by_job: dict[str, list[dict[str, str]]] = {}
+        legs_by_job: dict[str, list[dict[str, Any]]] = {}
         for name, job in doc["jobs"].items():
             ctx = self._ctx(needs=needs)
             matrix = substitute((job.get("strategy") or {}).get("matrix", {}).get("environment", [None]), ctx)

@@ -84,7 +84,7 @@ def workflow(name: str, repo: Path, github: GitHubStub, event: str, secrets: dic
     runner = Runner(repo, environ, repo.parent / "artifacts")
     runner.github = {"event": payload}
     runner.secrets = {"QC_USER_ID": USER_ID, "QC_API_TOKEN": API_TOKEN, "QC_ORGANIZATION_ID": ORG, **(secrets or {})}
-    runner.run(WORKFLOWS / name)
+    runner.jobs = runner.run(WORKFLOWS / name)
     return runner
 
 
@@ -111,10 +111,19 @@ def test_without_environments_the_merge_applies_exactly_the_reviewed_plan(plain,
     applied = workflow("qcdeploy-apply.yml", plain, github, "push", {"IB_PASSWORD": SECRET})
     assert not applied.failed, applied.stdout
     assert "### qcdeploy apply: applied" in applied.summary
+    assert applied.jobs["apply"][0]["apply"]["outputs"]["status"] == "applied"
     assert len(sandbox.active(P_MOMENTUM)) == 1
     assert SECRET not in applied.stdout + applied.summary + json.dumps(github.comments)
     drift = workflow("qcdeploy-drift.yml", plain, github, "schedule")
     assert not drift.failed and "No drift" in drift.summary, drift.stdout
+
+
+def test_a_direct_push_without_a_reviewed_plan_applies_nothing(plain, sandbox, github):
+    applied = workflow("qcdeploy-apply.yml", plain, github, "push", {"IB_PASSWORD": SECRET})
+    assert not applied.failed, applied.stdout
+    assert "no merged pull request for this commit: nothing reviewed" in applied.stdout
+    assert applied.jobs["apply"][0]["apply"]["outputs"]["status"] == "none"
+    assert sandbox.deployments() == []
 
 
 def test_a_plan_that_went_stale_before_the_merge_changes_nothing(plain, sandbox, github):
