@@ -92,7 +92,9 @@ def test_one_comment_per_environment_updated_in_place_across_two_plans(github, r
     assert set(created) == {"<!-- qcdeploy-plan env=paper -->", "<!-- qcdeploy-plan env=live -->"}
 
     edit(repo / "deployments" / "base" / "momentum.yaml", "fast-period: 10", "fast-period: 12")  # a second push
+    github.calls.clear()
     second = {env: plan(repo, github, env) for env in ("paper", "live")}
+    assert [m for m, _ in github.calls] == ["GET", "GET", "PATCH"] * 2  # two pages read, one update each
     assert all(s.outputs["comment"] == "updated" for s in second.values())
     mine = bot_comments(github)
     assert len(mine) == 2 and len(github.comments[PR]) == 103  # updated in place, nothing added
@@ -100,7 +102,6 @@ def test_one_comment_per_environment_updated_in_place_across_two_plans(github, r
         marker = c["body"].splitlines()[0]
         assert c["id"] == created[marker][0] and c["body"] != created[marker][1]
         assert 'fast-period "12"' in c["body"]
-    assert ("POST", f"/repos/{github.repository}/issues/{PR}/comments") in github.calls
     assert SECRET not in json.dumps(github.comments)
     assert sandbox.deployments() == []  # planning changed nothing
 
