@@ -1,0 +1,74 @@
+"""After an unclear create: is the deployment the API now reports the one qcdeploy sent, or another tool's?
+
+A person in the web UI or the lean CLI may deploy the same project while qcdeploy's create answer is lost (or
+its 5xx was never carried out). A deployment is taken as ours only when nothing the API reports of it
+contradicts what was sent: its brokerage (live/read's display name), the live node that holds it, its compile
+where the answer shows one (the documented live/read does not), and a launch no earlier than the send.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+from qcdeploy.apply.outcome import StepFailed
+from qcdeploy.manifests.brokerages import module_id
+from qcdeploy.model import LiveDeployment
+
+# `launched` and the HTTP Date header are whole seconds, stamped by two of the API's servers
+LEEWAY = timedelta(seconds=1)
+
+
+class ForeignDeployment(StepFailed):
+    """The project's new deployment is not the one qcdeploy sent: never recorded as ours."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, lasting=True)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """What the API reports of the deployment that appeared after the create was sent."""
+
+    deployment: LiveDeployment
+    compile_id: str = ""  # "" where the answer does not show it
+    node_id: str | None = None  # the live node holding the project; None when not known (ended, unreadable)
+
+
+def server_time(date_header: str | None) -> datetime | None:
+    """The API's clock from an HTTP Date header (None when absent or unreadable): the send time is compared
+    with `launched` in the server's own time, so a skewed local clock cannot make a deployment look ours."""
+    if not date_header:
+        return None
+    try:
+        return parsedate_to_datetime(date_header)
+    except (TypeError, ValueError):
+        return None
+
+
+def differences(sent: Mapping[str, Any], seen: Candidate, sent_at: datetime | None) -> list[str]:
+    """Each way the candidate contradicts the create body that was sent (empty: it may be ours)."""
+    dep, found = seen.deployment, []
+    wanted = str((sent.get("brokerage") or {}).get("id") or "")
+    reported = module_id(dep.brokerage) if dep.brokerage else None
+    if wanted and reported is not None and reported != wanted:
+        found.append(f"brokerage {dep.brokerage}, not {wanted}")
+    if seen.node_id is not None and seen.node_id != sent.get("nodeId"):
+        found.append(f"on node {seen.node_id}, not {sent.get('nodeId')}")
+    if seen.compile_id and seen.compile_id != sent.get("compileId"):
+        found.append(f"compile {seen.compile_id}, not {sent.get('compileId')}")
+    if sent_at is not None and dep.launched is not None and dep.launched + LEEWAY < sent_at:
+        found.append(f"launched {dep.launched:%Y-%m-%d %H:%M:%S}Z, before the create was sent ({sent_at:%H:%M:%S}Z)")
+    return found
+
+
+def foreign(name: str, seen: Candidate, why: list[str]) -> ForeignDeployment:
+    dep = seen.deployment
+    return ForeignDeployment(
+        f"ANOTHER TOOL DEPLOYED THIS PROJECT: after an unclear create, project {dep.project_id} runs {dep.deploy_id} "
+        f"({dep.status}), which is not what qcdeploy sent ({'; '.join(why)}). It is not recorded as qcdeploy's. "
+        f"If it should be managed as it is, run `qcdeploy adopt {name}`; otherwise stop it, then apply again"
+    )

@@ -1,0 +1,33 @@
+"""What someone else does is a decision, not a failure (SPEC §6): a deployment that appears after an unclear
+create is ours only if what the API reports of it matches what was sent; a new deployment that a person stops
+or liquidates inside its health window is neither healthy nor rolled back."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.helpers import NODE1, NODE2, P_MOMENTUM, ib_brokerage, manifest, write
+
+pytestmark = pytest.mark.usefixtures("env")
+
+
+def test_an_unclear_create_does_not_claim_another_tools_deployment(cli, sandbox, manifests, ledger_path, monkeypatch):
+    """live/create answers 502-like (never carried out) while a person deploys the project from the web UI on
+    another node with another brokerage: apply says so loudly, records nothing, and the next plan lists it
+    as unmanaged instead of "No changes"."""
+    monkeypatch.setenv("IB_PASSWORD", "pw-for-the-test")
+    write(manifests, "m.yaml", manifest("momentum", P_MOMENTUM, node="live-node-1", brokerage=ib_brokerage()))
+    by_hand = {"projectId": P_MOMENTUM, "nodeId": NODE2, "settings": {"brokerage": {"id": "QuantConnectBrokerage"}}}
+    sandbox.admin("faults", once={"error": {"live/create": 1}}, meanwhile={"live/create": by_hand})
+    result = cli("apply", "--auto-approve", str(manifests))
+    assert result.code == 1, result.text
+    assert "ANOTHER TOOL DEPLOYED THIS PROJECT" in result.out
+    assert f"on node {NODE2}, not {NODE1}" in result.out and "brokerage PaperBrokerage" in result.out
+    assert "qcdeploy adopt momentum" in result.out
+    assert sandbox.calls()["live/create"] == 1  # never sent again on top of it
+    assert [d["nodeId"] for d in sandbox.deployments(P_MOMENTUM)] == [NODE2]
+    assert not ledger_path.exists() or "momentum" not in json.loads(ledger_path.read_text())["deployments"]
+    plan = cli("plan", str(manifests))
+    assert "Unmanaged deployments" in plan.out and "manifest 'momentum' wants this project" in plan.out, plan.out
