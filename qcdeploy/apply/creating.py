@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from qcdeploy.apply import reconcile
+from qcdeploy.apply import ending, reconcile
 from qcdeploy.apply.context import Context
 from qcdeploy.apply.outcome import Outcome, Result, StepFailed
 from qcdeploy.errors import ApiError, LedgerError
@@ -167,6 +167,9 @@ def watch(ctx: Context, name: str, pid: int, deploy_id: str, health_window: floa
         status = final.status if final is not None else "in an unknown state (its status could not be read)"
         raise CreateFailed(f"{deploy_id} still {status} after {ctx.timeout:g}s")
     assert final is not None
+    outside = ending.stopped_outside(deploy_id, final, "before it ran")
+    if outside is not None:
+        raise outside
     raise CreateFailed(f"{deploy_id} ended in {final.status}: {final.error or 'no error message'}")
 
 
@@ -177,6 +180,9 @@ def _healthy(ctx: Context, name: str, deploy_id: str, probe: Any, window: float)
     final, ended = ctx.poller.until(probe, lambda d: d is not None and not d.active, window)
     if ended:
         assert final is not None
+        outside = ending.stopped_outside(deploy_id, final, "during the health window")
+        if outside is not None:
+            raise outside
         raise CreateFailed(f"{deploy_id} ended in {final.status} within {window:g}s of Running: {final.error or '-'}")
     return f"{deploy_id} Running"
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from qcdeploy.apply.compiling import compile_step
 from qcdeploy.apply.context import Context
 from qcdeploy.apply.creating import create_step, set_parameters
+from qcdeploy.apply.ending import StoppedOutside
 from qcdeploy.apply.outcome import Interrupted, Outcome, Result
 from qcdeploy.apply.preflight import preflight_step
 from qcdeploy.apply.rollback import rollback_step
@@ -90,6 +91,10 @@ class Executor:
             return
         except Interrupted:
             raise
+        except StoppedOutside as exc:  # someone's decision: undoing it would undo an emergency stop
+            self._fail(r, str(exc))
+            r.lasting = True
+            return
         except QcdeployError as exc:
             why = str(exc)
         except Exception as exc:  # a bug must not leave the strategy flat either

@@ -56,6 +56,7 @@ def _dispatch(server: SandboxServer, op: str, body: dict[str, Any]) -> dict[str,
         project = world.projects[int(body["projectId"])]
         project.deployError = str(body.get("error", "")) if "crashAfter" not in body else ""
         project.crashAfter = float(body["crashAfter"]) if body.get("crashAfter") is not None else None
+        project.endAs = str(body.get("endAs", "RuntimeError"))  # Stopped/Liquidated: someone stops it then
         project.breakWhen = {str(k): str(v) for k, v in (body.get("whenParameters") or {}).items()}
         return {}
     if op == "refuse-login":  # the broker refuses this credential value (a password typed wrong)

@@ -35,6 +35,7 @@ class Project:
     buildError: str = ""  # non-empty: compiles of this project fail with this log line
     deployError: str = ""  # non-empty: deployments of this project fail to start
     crashAfter: float | None = None  # deployments of this project die this many seconds after Running
+    endAs: str = "RuntimeError"  # how they end then: a crash, or Stopped/Liquidated (someone pressed stop)
     parameters: dict[str, str] = field(default_factory=dict)  # project variables, read by a deployment as it starts
     breakWhen: dict[str, str] = field(default_factory=dict)  # deployError/crashAfter only with these parameters
     leanVersionId: int = 17000
@@ -72,6 +73,7 @@ class Deployment:
     error: str = ""
     deployError: str = ""
     crashAfter: float | None = None
+    endAs: str = "RuntimeError"
     # LEAN's Portfolio (Common/Api/Portfolio.cs): holdings by symbol id (Holding's short keys), cash by currency
     portfolio: dict[str, Any] = field(default_factory=lambda: {"holdings": {}, "cash": {}})
 
@@ -106,8 +108,9 @@ class World:
                 d.status = "DeployError" if d.deployError else "Running"
                 d.error = d.deployError
             if d.status == "Running" and d.crashAfter is not None and now >= d.launched + self.delay + d.crashAfter:
-                d.status, d.stopped = "RuntimeError", d.launched + self.delay + d.crashAfter
-                d.error = "Runtime Error: the algorithm crashed after it started"
+                d.status, d.stopped = d.endAs, d.launched + self.delay + d.crashAfter
+                crashed = d.endAs == "RuntimeError"
+                d.error = "Runtime Error: the algorithm crashed after it started" if crashed else ""
 
     def compile_state(self, c: Compile) -> str:
         if self.clock() < c.created + self.delay:
@@ -159,7 +162,7 @@ class World:
         )
         params = settings.get("parameters") or {}
         if all(params.get(k) == v for k, v in project.breakWhen.items()):
-            dep.deployError, dep.crashAfter = project.deployError, project.crashAfter
+            dep.deployError, dep.crashAfter, dep.endAs = project.deployError, project.crashAfter, project.endAs
         self.deployments.append(dep)
         return dep
 

@@ -31,3 +31,33 @@ def test_an_unclear_create_does_not_claim_another_tools_deployment(cli, sandbox,
     assert not ledger_path.exists() or "momentum" not in json.loads(ledger_path.read_text())["deployments"]
     plan = cli("plan", str(manifests))
     assert "Unmanaged deployments" in plan.out and "manifest 'momentum' wants this project" in plan.out, plan.out
+
+
+def deploy_alpha(cli, manifests, version: str):
+    write(manifests, "alpha.yaml", manifest("alpha", P_MOMENTUM, parameters={"v": version}))
+    return cli("apply", "--auto-approve", "--health-window", "5", str(manifests))
+
+
+@pytest.mark.parametrize("how", ["Stopped", "Liquidated"])
+def test_a_stop_by_someone_else_during_the_health_window_is_not_undone(cli, sandbox, manifests, ledger_path, how):
+    """A person stops (or liquidates) the new deployment while apply watches it: the old version is not
+    redeployed, nothing is recorded as running, and the next plan shows the stop as made outside qcdeploy."""
+    assert deploy_alpha(cli, manifests, "1").code == 0
+    sandbox.admin("break-deploy", projectId=P_MOMENTUM, crashAfter=0.3, endAs=how, whenParameters={"v": "2"})
+    result = deploy_alpha(cli, manifests, "2")
+    assert result.code == 1, result.text
+    assert "stopped by someone else" in result.out and "ROLLED BACK" not in result.out, result.out
+    statuses = [(d["status"], d["settings"]["parameters"]) for d in sandbox.deployments(P_MOMENTUM)]
+    assert statuses == [("Stopped", {"v": "1"}), (how, {"v": "2"})]  # the old version was not brought back
+    new = sandbox.deployments(P_MOMENTUM)[-1]["deployId"]
+    assert json.loads(ledger_path.read_text())["deployments"]["alpha"]["deployId"] == new
+    plan = cli("plan", str(manifests))
+    assert f"deployment {new} was {how.lower()} outside qcdeploy" in plan.out, plan.out
+
+
+def test_a_crash_during_the_health_window_is_still_rolled_back(cli, sandbox, manifests):
+    assert deploy_alpha(cli, manifests, "1").code == 0
+    sandbox.admin("break-deploy", projectId=P_MOMENTUM, crashAfter=0.3, whenParameters={"v": "2"})
+    result = deploy_alpha(cli, manifests, "2")
+    assert result.code == 1 and "ROLLED BACK alpha" in result.out, result.out
+    assert [d["status"] for d in sandbox.deployments(P_MOMENTUM)] == ["Stopped", "RuntimeError", "Running"]
