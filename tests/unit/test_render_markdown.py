@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from qcdeploy.model import Action, Plan, Reason, Why
+from qcdeploy.model import Action, Change, Plan, Reason, Why
 from qcdeploy.render.markdown import LIMIT, render
 from tests.builders import change, desired, live
 
@@ -11,13 +11,13 @@ def because(text: str) -> Reason:
     return Reason(Why.FIELD_CHANGED, text)
 
 
-def stops(n: int, prefix: str = "strategy", action: Action = Action.STOP) -> tuple:
+def stops(n: int, prefix: str = "strategy", action: Action = Action.STOP) -> tuple[Change, ...]:
     return tuple(
         change(action, f"{prefix}-{i:04d}", "manifest removed (--prune)", observed=live(i, f"L-{i}")) for i in range(n)
     )
 
 
-def creates(n: int) -> tuple:
+def creates(n: int) -> tuple[Change, ...]:
     return tuple(
         change(Action.CREATE, f"new-{i:04d}", "new deployment", desired=desired(f"new-{i:04d}", 5000 + i))
         for i in range(n)
