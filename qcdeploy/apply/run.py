@@ -28,6 +28,7 @@ class Window:
 
     closed: str = ""
     next_open: str = ""
+    now: Callable[[], str] | None = None  # why changes are not allowed at this moment: asked before each change
 
 
 @dataclass(frozen=True)
@@ -79,10 +80,14 @@ def apply_plan(
     _check_window(gates.window, gates.limits.ignore_windows, ctx, warn)
     _check_promotion(gates.promotion, warn)
     confirm()
-    executor = Executor(ctx)
+    executor = Executor(ctx, window=_open if gates.limits.ignore_windows is not None else gates.window.now or _open)
     with guard(executor.interrupted):
         results = executor.run(plan.changes)
     return Applied(results, executor.interrupted.is_set())
+
+
+def _open() -> str:
+    return ""
 
 
 def _check_window(window: Window, override: str | None, ctx: Context, warn: Callable[[str], None]) -> None:
