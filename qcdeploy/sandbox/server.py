@@ -159,6 +159,7 @@ class Handler(BaseHTTPRequestHandler):
                 with server.world.lock:
                     server.world.advance()
                     admin.deploy_by_hand(server.world, faults.meanwhile.pop(endpoint))
+                    server.world.save()
             self._send(500, {"success": False, "errors": ["Internal Error 21"]})
             return
         if faults.take("throttle", endpoint, faults.throttle_rate):
