@@ -76,6 +76,20 @@ class App:
         assert self._workspace is not None
         return self._workspace
 
+    def need_env(self, command: str, paths: Sequence[str] = (".",)) -> None:
+        """A command that reads one ledger, run where the manifests define environments, needs --env: each
+        environment has a ledger of its own, and the base location holds none of them."""
+        if self.env is not None or not paths:
+            return
+        from qcdeploy.manifests.load import environment_names
+
+        names = environment_names(list(paths), self.environ)
+        if names:
+            raise ConfigError(
+                f"the manifests define environments {', '.join(names)}, each with its own ledger: "
+                f"pass --env NAME (for example: qcdeploy {command} --env {names[0]})"
+            )
+
     def _settle(self, environment: Environment | None, every: Mapping[str, Environment]) -> None:
         from qcdeploy.manifests.environments import state_url
 
@@ -244,10 +258,28 @@ def check_names(names: Sequence[str], manifests: Sequence[Manifest], extra: Sequ
     known = {m.name for m in manifests} | set(extra)
     unknown = [n for n in names if n not in known]
     if unknown:
+        hints = [h for h in (_did_you_mean(n, known) for n in unknown) if h]
         raise ConfigError(
             f"no manifest or path named {', '.join(map(repr, unknown))} "
-            f"(known deployments: {', '.join(sorted(known)) or 'none'})"
+            f"(known deployments: {', '.join(sorted(known)) or 'none'})" + "".join(f"; {h}" for h in hints)
         )
+
+
+def _did_you_mean(name: str, known: set[str]) -> str:
+    """The nearest deployment name or existing path to a mistyped argument, as a hint ("" when none is near)."""
+    import difflib
+
+    folder = Path(name).parent
+    try:
+        entries = [str(folder / p.name) if str(folder) != "." else p.name for p in folder.iterdir()]
+    except OSError:
+        entries = []
+    paths = [e + "/" if Path(e).is_dir() else e for e in entries if not Path(e).name.startswith(".")]
+    close = difflib.get_close_matches(name.rstrip("/"), [*sorted(known), *(p.rstrip("/") for p in paths)], n=1)
+    if not close:
+        return ""
+    shown = next((p for p in paths if p.rstrip("/") == close[0]), close[0])
+    return f"did you mean {shown!r}?"
 
 
 def _seconds(environ: Mapping[str, str], name: str, default: float, minimum: float = 0.001) -> float:

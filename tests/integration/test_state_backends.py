@@ -193,9 +193,10 @@ def test_migrate_file_to_git_and_back(cli, sandbox, repos, monkeypatch, tmp_path
     assert again.code == 1 and "already holds a ledger" in again.err
 
 
-def test_migrate_refuses_a_copy_that_reads_back_different(cli, manifests, tmp_path):
+def test_migrate_refuses_a_copy_that_reads_back_different(cli, manifests, tmp_path, monkeypatch):
     """A state service that stores something else than it was sent: the copy is read back and compared, and the
     migration fails rather than telling the user to switch to a ledger that lost a deployment."""
+    monkeypatch.chdir(tmp_path)  # not this repository, whose examples define environments
     local = tmp_path / "local.json"
     write(manifests, "m.yaml", manifest("momentum", P_MOMENTUM))
     assert cli("--state", str(local), "apply", "--auto-approve", str(manifests)).code == 0
@@ -211,6 +212,7 @@ def test_migrate_refuses_a_copy_that_reads_back_different(cli, manifests, tmp_pa
 
 
 def test_unknown_backend_and_bad_config(cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # not this repository, whose examples define environments
     monkeypatch.setenv("QCDEPLOY_STATE", "s3://bucket/key")
     assert "unknown state backend" in cli("state", "show").err
     monkeypatch.delenv("QCDEPLOY_STATE")

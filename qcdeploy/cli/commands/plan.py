@@ -62,7 +62,7 @@ def plan(
 
         shown = document(run.plan)
         planfile.write(out_file, run.plan, run.state, entries, run.manifests, run.paths, run.options, app.env, shown)
-    app.out(render(run.plan, fmt, app.style), nl=False)
+    app.out(render(run.plan, fmt, app.style, app.settings.verbose), nl=False)
     if configured and not closed and run.plan.has_changes and fmt == "text":
         app.out("Change window: open now; apply is allowed.")
     if out_file and fmt == "text":
