@@ -305,3 +305,27 @@ def test_every_hint_names_the_environment(cli, sandbox, tree):
     live.write_text(live.read_text().replace("spec:\n", "spec:\n  only: []\n", 1))
     orphaned = cli("plan", "--env", "live", str(tree)).out
     assert "(`qcdeploy apply --env live --prune` stops it)" in orphaned, orphaned
+
+
+def test_the_plan_gives_one_verdict_naming_every_gate_that_refuses(cli, sandbox, tree, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    every_day = "[mon, tue, wed, thu, fri, sat, sun]"
+    (tmp_path / ".qcdeploy.yaml").write_text(
+        f"windows: [{{kind: allow, days: {every_day}, from: '00:00', to: '23:59'}}]\n"
+    )
+    assert cli("apply", "--env", "live", "--auto-approve", str(tree)).code == 0
+    clean = cli("plan", "--env", "live", str(tree))
+    live = tree / "live.yaml"
+    live.write_text(live.read_text().replace("position-size: 100", "position-size: 200"))
+    held = cli("plan", "--env", "live", str(tree))
+    assert (
+        "Warning: apply would be refused now: it would stop or replace protected deployment(s) momentum "
+        "(--allow-protected to allow)"
+    ) in held.out, held.out
+    assert "Change window: open now" not in held.out and "No changes." in clean.out
+    (tmp_path / ".qcdeploy.yaml").write_text(
+        f"windows: [{{kind: deny, days: {every_day}, from: '00:00', to: '23:59'}}]\n"
+    )
+    both = cli("plan", "--env", "live", str(tree))
+    [verdict] = [line for line in both.out.splitlines() if "apply would be refused now" in line]
+    assert "protected deployment(s) momentum" in verdict and "; changes are not allowed (" in verdict

@@ -47,6 +47,7 @@ def test_relative_state_in_qcdeploy_yaml_is_rooted_beside_it(cli, sandbox, repo,
 
 
 def test_adopt_compares_what_the_api_can_tell(cli, sandbox, manifests, monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)  # not this repository, whose examples define environments
     monkeypatch.setenv("QCDEPLOY_STATE", str(tmp_path / "ledger.json"))
     sandbox.admin("deploy", projectId=P_MOMENTUM, nodeId=NODE1, settings={"parameters": {"fast-period": "12"}})
     write(manifests, "m.yaml", manifest("momentum", P_MOMENTUM, parameters={"fast-period": 99}))
@@ -135,3 +136,20 @@ def test_an_unset_secret_parameter_is_no_change_by_itself(cli, sandbox, manifest
     assert (
         changed.code == 2 and '~ parameters.v: "1" -> "2"' in changed.out and "token" not in changed.out.split("~")[1]
     )
+
+
+def test_init_writes_a_repository_that_validates_as_written(cli, sandbox, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    made = cli("init", "--name", "momentum")
+    assert made.code == 0, made.text
+    for path in (".qcdeploy.yaml", "deployments/base/momentum.yaml", "deployments/paper.yaml", "deployments/live.yaml"):
+        assert (tmp_path / path).is_file(), path
+    assert (tmp_path / "schemas" / "qcdeploy-v1.schema.json").is_file()
+    checked = cli("validate")
+    assert checked.code == 0 and "2 manifest(s) in 3 file(s) are valid across environments live, paper." in checked.out
+    # the settings file is read as written: the plan gets as far as the account, which has no such project
+    planned = cli("plan", "--env", "paper")
+    assert planned.code == 1 and "no project named 'Paper/momentum' in this account" in planned.err, planned.text
+    again = cli("init", "--name", "momentum")
+    assert again.code == 1 and "pass --force to replace them. Nothing was written" in again.err
+    assert cli("init", "--name", "Bad Name").code == 1
