@@ -1,4 +1,4 @@
-"""Reconciling an unclear create: each thing the API reports of the candidate is compared with what was sent."""
+"""Reconciling an unclear create and classifying how a new deployment ended: what someone else did is a decision."""
 
 from __future__ import annotations
 
@@ -34,3 +34,14 @@ def test_each_contradiction_is_named():
 def test_the_send_time_is_the_servers_date_header():
     assert server_time("Mon, 07 Dec 2026 10:00:00 GMT") == AT
     assert server_time(None) is None and server_time("yesterday") is None
+
+
+def test_a_stop_or_liquidation_is_someone_elses_decision_a_crash_is_not():
+    from qcdeploy.apply.ending import StoppedOutside, stopped_outside
+
+    for status in ("Stopped", "Liquidated"):
+        found = stopped_outside("L-2", LiveDeployment(1, "L-2", status), "during the health window")
+        assert isinstance(found, StoppedOutside) and found.lasting
+        assert f"L-2 {status}: stopped by someone else during the health window; not rolled back" in str(found)
+    for status in ("RuntimeError", "DeployError"):
+        assert stopped_outside("L-2", LiveDeployment(1, "L-2", status), "during the health window") is None
