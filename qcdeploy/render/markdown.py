@@ -65,7 +65,8 @@ def _head(plan: Plan) -> str:
         lines += ["> [!CAUTION]", "> Apply will refuse or skip:"]
         lines += [f"> - `{c.name}`: {c.blocked or 'protected (needs --allow-protected)'}" for c in flagged]
         lines.append("")
-    lines += _warnings(plan.warnings)
+    if plan.warnings:
+        lines += [*_warnings(plan.warnings), ""]
     return "\n".join(lines) + "\n"
 
 
