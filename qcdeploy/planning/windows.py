@@ -245,7 +245,11 @@ def _freeze(raw: Any, at: _At) -> Freeze:
         raise ConfigError(f"{at()}: unknown key(s) {', '.join(unknown)} (known: from, to, timeZone, reason)")
     zone = _zone(raw.get("timeZone", "UTC"), at("timeZone"))
     freeze = Freeze(_moment(raw.get("from"), at("from")), _moment(raw.get("to"), at("to")), zone)
-    if freeze.ends() <= freeze.begins():
+    try:
+        backwards = freeze.ends() <= freeze.begins()
+    except (OverflowError, ValueError):  # 9999-12-31: the day after it cannot be written
+        raise ConfigError(f"{at()}: from or to is out of the range of dates a freeze can use") from None
+    if backwards:
         raise ConfigError(f"{at('to')}: to ({_shown(freeze.end)}) is before from ({_shown(freeze.start)})")
     return Freeze(freeze.start, freeze.end, zone, str(raw.get("reason") or ""))
 

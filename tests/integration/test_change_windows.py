@@ -132,3 +132,18 @@ def test_a_window_written_as_a_yaml_timestamp_is_refused_at_its_place(cli, repo,
         result, where = cli("plan", "deployments"), ".qcdeploy.yaml:2:18: windows[0]: from"
     assert result.code == 1 and where in result.err and "is a date" in result.err, result.text
     assert "Traceback" not in result.text
+
+
+def test_an_environments_freeze_written_as_timestamps_plans_saves_and_refuses(cli, sandbox, repo, tmp_path):
+    now = datetime.now(timezone.utc).replace(microsecond=0, tzinfo=None)
+    (repo / "environments").mkdir()
+    (repo / "environments" / "live.yaml").write_text(
+        "apiVersion: qcdeploy/v1\nkind: Environment\nmetadata: {name: live}\nspec:\n  freezes:\n"
+        f"    - {{from: {now - timedelta(hours=1)}, to: {now + timedelta(hours=1)}Z, reason: release}}\n"
+    )
+    saved = tmp_path / "plan.json"
+    plan = cli("plan", "--env", "live", "--out", str(saved), ".")
+    assert plan.code == 0 and "apply would be refused now" in plan.out and "(release)" in plan.out, plan.text
+    assert cli("validate", ".").code == 0
+    refused = cli("apply", "--auto-approve", str(saved))
+    assert refused.code == 1 and "inside freeze" in refused.err and sandbox.active(P_MOMENTUM) == []
