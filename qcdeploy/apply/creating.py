@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
-from datetime import datetime
 from typing import Any
 
 from qcdeploy.apply import ending, reconcile
@@ -13,7 +11,6 @@ from qcdeploy.apply.outcome import Outcome, Result, StepFailed
 from qcdeploy.errors import ApiError, LedgerError
 from qcdeploy.model import LedgerEntry, LiveDeployment, command
 from qcdeploy.planning.fingerprint import entry_for
-from qcdeploy.quantconnect import decode as live
 from qcdeploy.quantconnect.transport import AmbiguousWrite
 
 
@@ -67,9 +64,9 @@ def launch(ctx: Context, name: str, pid: int, body: Mapping[str, Any], baseline:
     sent_at = reconcile.server_time(ctx.api.client.server_date)  # the API's clock, before the first send
     for attempt in range(3):
         if attempt:
-            known, found = _look(ctx, pid, baseline)
+            known, found = reconcile.look(ctx, pid, baseline)
             if found is not None:
-                return _claim(ctx, name, body, found, sent_at)
+                return reconcile.claim(ctx, name, body, found, sent_at)
             if not known:  # never a second create on a guess: look again, or give up without sending
                 ctx.log(name, "cannot tell whether it was deployed (the read failed); not sending it again yet")
                 continue
@@ -87,47 +84,10 @@ def launch(ctx: Context, name: str, pid: int, body: Mapping[str, Any], baseline:
         if not deploy_id:
             raise CreateFailed("live/create returned no deployId")
         return deploy_id
-    _, found = _look(ctx, pid, baseline)
+    _, found = reconcile.look(ctx, pid, baseline)
     if found is not None:
-        return _claim(ctx, name, body, found, sent_at)
+        return reconcile.claim(ctx, name, body, found, sent_at)
     raise CreateFailed("could not tell whether live/create took effect; run plan to see the project's state")
-
-
-def _claim(
-    ctx: Context, name: str, body: Mapping[str, Any], found: reconcile.Candidate, sent_at: datetime | None
-) -> str:
-    """The candidate's deployId if it can be ours; ForeignDeployment, loudly, if it contradicts what was sent."""
-    if found.deployment.active:
-        found = replace(found, node_id=_holder(ctx, found.deployment.project_id))
-    why = reconcile.differences(body, found, sent_at)
-    if why:
-        error = reconcile.foreign(name, found, why)
-        ctx.log(name, str(error))
-        raise error
-    ctx.log(name, f"it was deployed: {found.deployment.deploy_id} ({found.deployment.status})")
-    return found.deployment.deploy_id
-
-
-def _look(ctx: Context, pid: int, baseline: str | None) -> tuple[bool, reconcile.Candidate | None]:
-    """(whether the project's state is known, its deployment newer than baseline). A project never deployed is
-    known to have none (live/read answers "No live deployment found", qc-api §2); any other failure is not known."""
-    try:
-        answer = ctx.api.live_read(pid)
-        now = live.deployment(answer, pid)
-    except ApiError as exc:
-        return live.NOT_DEPLOYED in str(exc), None
-    if now.deploy_id == baseline:
-        return True, None
-    return True, reconcile.Candidate(now, compile_id=str(answer.get("compileId") or ""))
-
-
-def _holder(ctx: Context, pid: int) -> str | None:
-    """The live node running the project, as the node list reports it; None when not known."""
-    try:
-        nodes = [live.node(row) for row in ctx.api.project_live_nodes(pid)]
-    except ApiError:
-        return None
-    return next((n.id for n in nodes if n.busy and n.project_id == pid), None)
 
 
 def watch(ctx: Context, name: str, pid: int, deploy_id: str, health_window: float) -> str:

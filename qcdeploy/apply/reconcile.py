@@ -9,14 +9,17 @@ where the answer shows one (the documented live/read does not), and a launch no 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
 
+from qcdeploy.apply.context import Context
 from qcdeploy.apply.outcome import StepFailed
+from qcdeploy.errors import ApiError
 from qcdeploy.manifests.brokerages import module_id
 from qcdeploy.model import LiveDeployment
+from qcdeploy.quantconnect import decode as live
 
 # `launched` and the HTTP Date header are whole seconds, stamped by two of the API's servers
 LEEWAY = timedelta(seconds=1)
@@ -66,9 +69,45 @@ def differences(sent: Mapping[str, Any], seen: Candidate, sent_at: datetime | No
 
 
 def foreign(name: str, seen: Candidate, why: list[str]) -> ForeignDeployment:
+    """The loud error: what runs, why it is not ours, and the way forward."""
     dep = seen.deployment
     return ForeignDeployment(
         f"ANOTHER TOOL DEPLOYED THIS PROJECT: after an unclear create, project {dep.project_id} runs {dep.deploy_id} "
         f"({dep.status}), which is not what qcdeploy sent ({'; '.join(why)}). It is not recorded as qcdeploy's. "
         f"If it should be managed as it is, run `qcdeploy adopt {name}`; otherwise stop it, then apply again"
     )
+
+
+def claim(ctx: Context, name: str, body: Mapping[str, Any], found: Candidate, sent_at: datetime | None) -> str:
+    """The candidate's deployId if it can be ours; ForeignDeployment, loudly, if it contradicts what was sent."""
+    if found.deployment.active:
+        found = replace(found, node_id=_holder(ctx, found.deployment.project_id))
+    why = differences(body, found, sent_at)
+    if why:
+        error = foreign(name, found, why)
+        ctx.log(name, str(error))
+        raise error
+    ctx.log(name, f"it was deployed: {found.deployment.deploy_id} ({found.deployment.status})")
+    return found.deployment.deploy_id
+
+
+def look(ctx: Context, pid: int, baseline: str | None) -> tuple[bool, Candidate | None]:
+    """(whether the project's state is known, its deployment newer than baseline). A project never deployed is
+    known to have none (live/read answers "No live deployment found", qc-api §2); any other failure is not known."""
+    try:
+        answer = ctx.api.live_read(pid)
+        now = live.deployment(answer, pid)
+    except ApiError as exc:
+        return live.NOT_DEPLOYED in str(exc), None
+    if now.deploy_id == baseline:
+        return True, None
+    return True, Candidate(now, compile_id=str(answer.get("compileId") or ""))
+
+
+def _holder(ctx: Context, pid: int) -> str | None:
+    """The live node running the project, as the node list reports it; None when not known."""
+    try:
+        nodes = [live.node(row) for row in ctx.api.project_live_nodes(pid)]
+    except ApiError:
+        return None
+    return next((n.id for n in nodes if n.busy and n.project_id == pid), None)
