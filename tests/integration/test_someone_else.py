@@ -61,3 +61,19 @@ def test_a_crash_during_the_health_window_is_still_rolled_back(cli, sandbox, man
     result = deploy_alpha(cli, manifests, "2")
     assert result.code == 1 and "ROLLED BACK alpha" in result.out, result.out
     assert [d["status"] for d in sandbox.deployments(P_MOMENTUM)] == ["Stopped", "RuntimeError", "Running"]
+
+
+def test_a_replace_whose_create_is_unclear_while_another_tool_deploys_leaves_theirs_alone(cli, sandbox, manifests):
+    """The old deployment is stopped, the create's 5xx was never carried out, and a person deploys by hand:
+    qcdeploy neither claims theirs nor stops it to roll back; the ledger no longer names the project."""
+    assert deploy_alpha(cli, manifests, "1").code == 0
+    by_hand = {"projectId": P_MOMENTUM, "nodeId": NODE2}
+    sandbox.admin("faults", once={"error": {"live/create": 1}}, meanwhile={"live/create": by_hand})
+    result = deploy_alpha(cli, manifests, "2")
+    assert result.code == 1 and "ANOTHER TOOL DEPLOYED THIS PROJECT" in result.out, result.out
+    assert "ROLLED BACK" not in result.out and "FLAT" not in result.out
+    assert [(d["status"], d["nodeId"]) for d in sandbox.deployments(P_MOMENTUM)] == [
+        ("Stopped", NODE1),
+        ("Running", NODE2),
+    ]
+    assert "manifest 'alpha' wants this project" in cli("plan", str(manifests)).out
