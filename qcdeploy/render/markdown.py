@@ -75,14 +75,18 @@ def _detailed(stopping: list[Change]) -> list[str]:
 
 
 def _compact(stopping: list[Change]) -> list[str]:
-    """Every name, grouped by how it ends, several to a line (what each puts at stake is in its section)."""
+    """Every name, grouped by how it ends, several to a line (what each puts at stake is in its section); a
+    name whose portfolio could not be read is marked, as the detailed banner marks it."""
     groups: dict[str, list[str]] = {}
     for c in stopping:
-        groups.setdefault(_stop_words(c), []).append(f"`{c.name}`")
+        unknown = c.exposure is not None and bool(c.exposure.unknown)
+        groups.setdefault(_stop_words(c), []).append(f"`{c.name}`" + (" :warning:" if unknown else ""))
     lines = []
     for how, names in groups.items():
         lines += [">", f"> **{how}: {len(names)}**"]
         lines += ["> " + ", ".join(names[i : i + NAMES_PER_LINE]) for i in range(0, len(names), NAMES_PER_LINE)]
+    if any(name.endswith(":warning:") for names in groups.values() for name in names):
+        lines += [">", "> :warning: what it holds could not be read (see its section)"]
     return lines
 
 

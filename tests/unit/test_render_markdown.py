@@ -71,3 +71,15 @@ def test_a_cut_falls_between_lines_and_says_what_was_cut():
 def test_short_plan_is_not_cut():
     md = render(Plan((change(Action.CREATE, "a", "new deployment"),)))
     assert "cut" not in md and "[!WARNING]" not in md and md.count("<details>") == 1
+
+
+def test_a_long_stop_list_still_marks_a_portfolio_that_could_not_be_read():
+    from dataclasses import replace
+
+    from qcdeploy.model import Exposure
+
+    plain = stops(30)
+    blind = replace(plain[3], exposure=Exposure(unknown="live/portfolio/read failed"))
+    md = render(Plan((*plain[:3], blind, *plain[4:])))
+    assert "`strategy-0003` :warning:" in md and "could not be read" in md
+    assert "`strategy-0004` :warning:" not in md
