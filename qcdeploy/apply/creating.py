@@ -43,12 +43,18 @@ def create_step(ctx: Context, r: Result) -> None:
 def set_parameters(ctx: Context, name: str, pid: int, current: Mapping[str, str], wanted: Mapping[str, str]) -> str:
     """Parameters are project variables, read when a deployment starts (qc-api §7): set them first.
 
+    `current` is what the plan read: equal to `wanted`, nothing is sent. Otherwise the project is read again,
+    for its name as it is now (projects/update carries it, as the lean CLI sends it: a stale name would undo a
+    rename) and its parameters (already set, by an earlier step of the same change: nothing is sent).
     Returns the project's `modified` after the update ("" when nothing was changed), so that qcdeploy's own
     update never reads as a code change.
     """
     if dict(current) == dict(wanted):
         return ""
-    ctx.api.set_parameters(pid, wanted)
+    now = live.project(ctx.api.project(pid))
+    if dict(now.parameters) == dict(wanted):
+        return ""
+    ctx.api.set_parameters(pid, now.name, wanted)
     ctx.log(name, f"project {pid} parameters set ({len(wanted)})")
     return str(ctx.api.project(pid).get("modified") or "")
 

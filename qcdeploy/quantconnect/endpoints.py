@@ -35,10 +35,14 @@ class Api:
             raise ApiError(f"projects/read: project {project_id} not found")
         return projects[0]
 
-    def set_parameters(self, project_id: int, parameters: Mapping[str, str]) -> None:
+    def set_parameters(self, project_id: int, name: str, parameters: Mapping[str, str]) -> None:
         """projects/update with the project's parameters, form-encoded as the lean CLI sends them
-        (`parameters[0][key]`, `parameters[0][value]`, …; an empty string clears them)."""
-        fields: dict[str, str] = {"projectId": str(project_id)}
+        (`parameters[0][key]`, `parameters[0][value]`, …; an empty string clears them). The project's current
+        `name` goes too: the lean CLI always sends it, and QuantConnect staff mean to make it required
+        (QuantConnect/Documentation#2112)."""
+        if not name:
+            raise ApiError(f"projects/update: project {project_id} has no name to send; nothing was changed")
+        fields: dict[str, str] = {"projectId": str(project_id), "name": name}
         for i, (key, value) in enumerate(parameters.items()):
             fields[f"parameters[{i}][key]"] = key
             fields[f"parameters[{i}][value]"] = value

@@ -117,10 +117,12 @@ def _parameter_shape(world: World, parameters: dict[str, str]) -> Any:
 
 
 def projects_update(world: World, body: Body) -> Body:
-    """Form-encoded as the lean CLI sends it (`parameters[0][key]`, …; `parameters=""` clears), or JSON."""
+    """Form-encoded as the lean CLI sends it (`parameters[0][key]`, …; `parameters=""` clears), or JSON. `name` is
+    required, as QuantConnect staff say it should be (QuantConnect/Documentation#2112): the strict reading."""
     project = world.projects[_project(world, body)]
-    if "name" in body:
-        project.name = str(body["name"])
+    if not str(body.get("name") or "").strip():
+        raise Fail("name is required")
+    project.name = str(body["name"])
     parameters = _form_parameters(body)
     if parameters is not None:
         project.parameters = parameters

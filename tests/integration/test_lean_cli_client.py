@@ -51,7 +51,10 @@ def test_lean_cli_accepts_every_answer_of_a_deploy(lean_api, sandbox):
     assert org.id == ORG and lean_api.organizations.get(ORG).id == ORG
     projects = lean_api.projects.get_all(ORG)
     assert P_MOMENTUM in [p.projectId for p in projects]
-    lean_api.projects.update(P_MOMENTUM, parameters={"fast": "10", "slow": "30"})  # form-encoded, as lean sends
+    # form-encoded, with the project's name, as lean sends it (Documentation#2112: name to become required)
+    lean_api.projects.update(P_MOMENTUM, name="Live/Momentum", parameters={"fast": "10", "slow": "30"})
+    with pytest.raises(Exception, match="name is required"):  # the sandbox takes Documentation#2112's reading
+        lean_api.projects.update(P_MOMENTUM, description="no name")
     project = lean_api.projects.get(P_MOMENTUM, ORG)
     assert {p.key: p.value for p in project.parameters} == {"fast": "10", "slow": "30"}
     nodes = lean_api.nodes.get_all(ORG)

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import copy
 import json
+import time
 
 import pytest
+import requests
 
-from tests.helpers import P_MOMENTUM, SEED, manifest, start_sandbox, write
+from qcdeploy.config import Credentials
+from qcdeploy.quantconnect.transport import auth_headers
+from tests.helpers import API_TOKEN, P_MOMENTUM, SEED, USER_ID, manifest, start_sandbox, write
 
 pytestmark = pytest.mark.usefixtures("env")
 
@@ -113,6 +117,7 @@ def test_projects_update_goes_form_encoded_as_the_lean_cli_sends_it(cli, manifes
     assert update["contentType"] == "application/x-www-form-urlencoded"
     assert update["body"] == {
         "projectId": str(P_MOMENTUM),
+        "name": "Live/Momentum",  # the project's current name, as the lean CLI sends it (Documentation#2112)
         "parameters[0][key]": "fast",
         "parameters[0][value]": "10",
         "parameters[1][key]": "slow",
@@ -122,3 +127,63 @@ def test_projects_update_goes_form_encoded_as_the_lean_cli_sends_it(cli, manifes
     assert create["contentType"] == "application/json" and create["body"]["parameters"] == {"fast": "10", "slow": "30"}
     order = [x["endpoint"] for x in lines]
     assert order.index("projects/update") < order.index("live/create")
+
+
+def _logged(log):
+    return [json.loads(line) for line in log.read_text().splitlines()]
+
+
+def test_a_replace_sets_parameters_before_its_stop(cli, manifests, monkeypatch, tmp_path):
+    log = tmp_path / "requests.jsonl"
+    box = start_sandbox(log=str(log))
+    try:
+        monkeypatch.setenv("QC_API_URL", box.url)
+        write(manifests, "m.yaml", manifest("momentum", P_MOMENTUM, parameters={"fast": 10}))
+        assert apply(cli, manifests).code == 0
+        log.write_text("")
+        write(manifests, "m.yaml", manifest("momentum", P_MOMENTUM, parameters={"fast": 20}))
+        result = apply(cli, manifests)
+        assert result.code == 0, result.text
+        assert box.server.world.projects[P_MOMENTUM].parameters == {"fast": "20"}
+    finally:
+        box.server.shutdown()
+        box.server.server_close()
+    order = [x["endpoint"] for x in _logged(log)]
+    assert order.count("projects/update") == 1  # set once, before the stop; the create finds them set
+    assert order.index("projects/update") < order.index("live/update/stop") < order.index("live/create")
+
+
+def test_a_refused_parameter_update_stops_nothing(cli, sandbox, manifests):
+    write(manifests, "m.yaml", manifest("momentum", P_MOMENTUM, parameters={"fast": 10}))
+    assert apply(cli, manifests).code == 0
+    [before] = sandbox.active(P_MOMENTUM)
+    write(manifests, "m.yaml", manifest("momentum", P_MOMENTUM, parameters={"fast": 20}))
+    sandbox.admin("faults", once={"echo": {"projects/update": 1}})  # success:false, as a refused update answers
+    result = apply(cli, manifests)
+    assert result.code == 1
+    assert "the project's parameters could not be set" in result.text and "nothing was stopped" in result.text
+    assert sandbox.active(P_MOMENTUM) == [before]
+    assert "live/update/stop" not in sandbox.calls()
+    assert project(sandbox).parameters == {"fast": "10"}
+
+
+def test_parameters_are_set_back_when_the_stop_does_not_happen(cli, sandbox, manifests):
+    write(manifests, "m.yaml", manifest("momentum", P_MOMENTUM, parameters={"fast": 10}))
+    assert apply(cli, manifests).code == 0
+    [before] = sandbox.active(P_MOMENTUM)
+    write(manifests, "m.yaml", manifest("momentum", P_MOMENTUM, parameters={"fast": 20}))
+    sandbox.admin("faults", once={"echo": {"live/update/stop": 1}})  # the stop is refused; it still runs
+    result = apply(cli, manifests)
+    assert result.code == 1
+    assert sandbox.active(P_MOMENTUM) == [before]
+    assert project(sandbox).parameters == {"fast": "10"}  # what the running deployment started with
+    assert sandbox.calls()["projects/update"] == 3  # first apply, set before the stop, set back
+
+
+def test_projects_update_without_a_name_is_refused_by_the_sandbox(sandbox):
+    """Documentation#2112: QuantConnect means to require `name`; the sandbox takes the strict reading."""
+    headers = auth_headers(Credentials(USER_ID, API_TOKEN, ""), time.time())
+    answer = requests.post(
+        sandbox.url + "projects/update", data={"projectId": str(P_MOMENTUM), "parameters": ""}, headers=headers
+    ).json()
+    assert answer == {"success": False, "errors": ["name is required"]}
