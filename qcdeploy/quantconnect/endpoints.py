@@ -8,12 +8,17 @@ from typing import Any
 from qcdeploy.errors import ApiError
 from qcdeploy.quantconnect.transport import Client, Json
 
+# projects/read's page: one call for an account of fewer projects, however many manifests (qc-api §13: the
+# OpenAPI's `start`/`end`, which the real API honours; whether an unpaged list is capped is not documented)
+PROJECTS_PAGE = 1000
+
 
 class Api:
     """One method per endpoint; answers stay raw JSON (live.py turns them into the model)."""
 
-    def __init__(self, client: Client) -> None:
+    def __init__(self, client: Client, projects_page: int = PROJECTS_PAGE) -> None:
         self.client = client
+        self.projects_page = projects_page
 
     def authenticate(self) -> None:
         self.client.read("authenticate")
@@ -22,8 +27,18 @@ class Api:
         return _list(self.client.read("live/list"), "live", "live/list")
 
     def projects(self, organization_id: str = "") -> list[Json]:
+        """Every project, a page at a time (`start` inclusive, `end` exclusive) until a short page. A server that
+        ignores paging answers everything at once (a page longer than asked, or one with nothing new): kept once."""
         body = {"organizationId": organization_id} if organization_id else {}
-        return _list(self.client.read("projects/read", body), "projects", "projects/read")
+        rows: dict[str, Json] = {}
+        while True:
+            start = len(rows)
+            asked = {**body, "start": start, "end": start + self.projects_page}
+            page = _list(self.client.read("projects/read", asked), "projects", "projects/read")
+            before = len(rows)
+            rows.update((str(p.get("projectId")), p) for p in page if str(p.get("projectId")) not in rows)
+            if len(page) != self.projects_page or len(rows) == before:
+                return list(rows.values())
 
     def project(self, project_id: int) -> Json:
         projects = _list(

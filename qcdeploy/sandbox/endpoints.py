@@ -83,7 +83,7 @@ def projects_read(world: World, body: Body) -> Body:
     if "projectId" in body:
         projects = [world.projects[_project(world, body)]]
     else:
-        projects = sorted(world.projects.values(), key=lambda p: p.projectId)
+        projects = _page(world, body, sorted(world.projects.values(), key=lambda p: p.projectId))
     newest = world.newest_by_project()
     return {
         "projects": [
@@ -110,9 +110,22 @@ def projects_read(world: World, body: Body) -> Body:
     }
 
 
+def _page(world: World, body: Body, projects: list[Any]) -> list[Any]:
+    """OpenAPI `start` (inclusive, default 0) and `end` (exclusive); an unpaged list is cut at
+    `world.projects_cap` when one is set (whether the real API caps it is not documented)."""
+    if "start" not in body and "end" not in body:
+        return projects[: world.projects_cap] if world.projects_cap is not None else projects
+    start = _int(body, "start") if "start" in body else 0
+    end = _int(body, "end") if "end" in body else len(projects)
+    if start < 0 or end < start:
+        raise Fail("start and end must satisfy 0 <= start <= end")
+    return projects[start:end]
+
+
 def _parameter_shape(world: World, parameters: dict[str, str]) -> Any:
-    """qc-api §7: a list of {key, value}, or (as some answers come) a dict whose values are {key, value}."""
-    items = [{"key": k, "value": v} for k, v in parameters.items()]
+    """qc-api §7: a list of {key, value}, or (as some answers come) a dict whose values are {key, value}; `name`
+    instead of `key` as LEAN's C# model has it (qc-api §13)."""
+    items = [{world.parameter_key: k, "value": v} for k, v in parameters.items()]
     return {str(i): item for i, item in enumerate(items)} if world.parameters_as_dict else items
 
 

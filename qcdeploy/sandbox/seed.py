@@ -80,7 +80,9 @@ def world_from_seed(seed: dict[str, Any], data_dir: str | None = None) -> World:
         }
         world = World(users, org, projects, nodes, delay=float(seed.get("delay", 2)), data_dir=data_dir)
         world.parameters_as_dict = bool(seed.get("parametersAsDict", False))
+        world.parameter_key = str(seed.get("parameterKey", "key"))
         world.auth_failure_status = int(seed.get("authFailureStatus", 200))
+        world.projects_cap = int(seed["projectsCap"]) if seed.get("projectsCap") is not None else None
         for i, d in enumerate(seed.get("deployments", [])):
             world.deployments.append(_deployment(d, i, now))
             wanted = (d.get("settings") or {}).get("parameters")

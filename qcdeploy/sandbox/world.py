@@ -89,7 +89,9 @@ class World:
     delay: float = 2.0
     refused_logins: list[str] = field(default_factory=list)  # credential values the brokers refuse
     parameters_as_dict: bool = False  # projects/read answers parameters in its dict shape
+    parameter_key: str = "key"  # each item's name field: "key" (lean-cli's model) or "name" (LEAN's C# model)
     auth_failure_status: int = 200  # the HTTP status of a refused hash (200, 401 and 500 are all reported)
+    projects_cap: int | None = None  # projects/read without start/end answers at most this many
     data_dir: str | None = None
     clock: Callable[[], float] = time.time
     lock: threading.RLock = field(default_factory=threading.RLock)
@@ -198,7 +200,9 @@ class World:
             "delay": self.delay,
             "refusedLogins": self.refused_logins,
             "parametersAsDict": self.parameters_as_dict,
+            "parameterKey": self.parameter_key,
             "authFailureStatus": self.auth_failure_status,
+            "projectsCap": self.projects_cap,
             "projects": [asdict(p) for p in self.projects.values()],
             "nodes": [asdict(n) for n in self.nodes.values()],
             "compiles": [asdict(c) for c in self.compiles.values()],
@@ -217,6 +221,12 @@ class World:
             delay=float(raw.get("delay", 2.0)),
             refused_logins=[str(v) for v in raw.get("refusedLogins", [])],
             parameters_as_dict=bool(raw.get("parametersAsDict", False)),
+            parameter_key=str(raw.get("parameterKey", "key")),
             auth_failure_status=int(raw.get("authFailureStatus", 200)),
+            projects_cap=_optional_int(raw.get("projectsCap")),
             data_dir=data_dir,
         )
+
+
+def _optional_int(value: Any) -> int | None:
+    return None if value is None else int(value)

@@ -98,3 +98,14 @@ def test_lean_cli_sees_a_refused_hash_as_an_authentication_failure(sandbox):
         assert wrong.is_authenticated() is False
     finally:
         api_client.API_BASE_URL = saved
+
+
+def test_lean_cli_reads_projects_a_page_at_a_time(lean_api):
+    """OpenAPI `start`/`end` (qc-api §13; the MCP server's real-API test reads end=2 and gets exactly 2), sent as
+    the lean CLI sends reads: GET with a query string."""
+    first = lean_api.get("projects/read", {"start": 0, "end": 2})["projects"]
+    rest = lean_api.get("projects/read", {"start": 2, "end": 100})["projects"]
+    from lean.models.api import QCProject
+
+    names = [QCProject(**p).name for p in first + rest]
+    assert len(first) == 2 and len(set(names)) == len(names) == 4  # every project once, none cut off
