@@ -71,3 +71,21 @@ def test_parameter_items_named_name_read_as_keys(cli, boxes, manifests, monkeypa
     assert cli("apply", "--auto-approve", str(manifests)).code == 0
     plan = cli("plan", "--detailed-exitcode", str(manifests))
     assert plan.code == 0 and "No changes." in plan.out, plan.out
+
+
+def test_brokerage_values_go_out_as_the_lean_cli_sends_them(cli, sandbox, manifests, monkeypatch):
+    """lean-cli's `str(value)`: a YAML boolean is "True", an integer its digits (docs/quantconnect-api.md)."""
+    monkeypatch.setenv("WEBULL_SECRET", "webull-secret-value")
+    brokerage = {
+        "id": "WebullBrokerage",
+        "webull-app-key": "app-key",
+        "webull-app-secret": "${env:WEBULL_SECRET}",
+        "webull-account-id": 12345,
+        "webull-use-2fa": True,
+    }
+    write(manifests, "m.yaml", manifest("momentum", "Live/Momentum", brokerage=brokerage))
+    result = cli("apply", "--auto-approve", str(manifests))
+    assert result.code == 0, result.text
+    [dep] = sandbox.deployments()
+    kept = dep["settings"]["brokerage"]
+    assert kept["webull-use-2fa"] == "True" and kept["webull-account-id"] == "12345"
