@@ -157,8 +157,9 @@ def _healthy(ctx: Context, name: str, deploy_id: str, probe: Any, window: float)
 
 
 def _entry(ctx: Context, r: Result, deploy_id: str) -> LedgerEntry:
-    assert r.change.desired is not None
-    return entry_for(r.change.desired, deploy_id, ctx.ledger.salt, r.compile_id, r.project_modified, ctx.stamp())
+    d = r.change.desired
+    assert d is not None
+    return entry_for(d, deploy_id, ctx.ledger.salt, r.compile_id, r.project_modified, ctx.stamp(), r.code_hash)
 
 
 def deploy_id_of(answer: Mapping[str, Any]) -> str:

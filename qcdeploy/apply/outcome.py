@@ -26,6 +26,7 @@ class Result:
     detail: str = ""
     compile_id: str | None = None
     project_modified: str | None = None
+    code_hash: str = ""  # the project's files as compiled (files/read, read before the compile)
     deploy_id: str | None = None
     body: dict[str, Any] | None = None  # the live/create body, built and checked before anything stops
     stopped: bool = False  # its old deployment is (or may be) gone: a replace must now be finished

@@ -65,6 +65,10 @@ class Api:
             fields["parameters"] = ""
         self.client.put_form("projects/update", fields)
 
+    def files(self, project_id: int) -> list[Json]:
+        """files/read: every file of the project, `{name, content, modified, isLibrary}` (qc-api §13)."""
+        return _list(self.client.read("files/read", {"projectId": project_id}), "files", "files/read")
+
     def project_live_nodes(self, project_id: int) -> list[Json]:
         """projects/nodes/read, the documented endpoint (qc-api §7): the organization's nodes as one project sees
         them, so any project of the organization will do."""

@@ -164,6 +164,27 @@ def _form_parameters(body: Body) -> dict[str, str] | None:
 _FORM_PARAMETER = re.compile(r"parameters\[(\d+)\]\[(key|value)\]")
 
 
+def files_read(world: World, body: Body) -> Body:
+    """qc-api §13: `files/read {projectId, name?}` -> `files: [{name, content, modified, isLibrary}]`."""
+    project = world.projects[_project(world, body)]
+    names = [str(body["name"])] if body.get("name") else sorted(project.files)
+    if any(n not in project.files for n in names):
+        raise Fail(f"File not found: {names[0]}")
+    when = stamp(project.modified)
+    return {
+        "files": [
+            {
+                "name": n,
+                "content": project.files[n],
+                "modified": when,
+                "isLibrary": False,
+                "projectId": project.projectId,
+            }
+            for n in names
+        ]
+    }
+
+
 def nodes_read(world: World, body: Body) -> Body:
     if str(body.get("organizationId", "")) != world.organizationId:
         raise Fail("Organization not found or you are not a member of it")
@@ -432,6 +453,7 @@ ENDPOINTS: dict[str, tuple[Handler, bool]] = {  # endpoint -> (handler, changes 
     "authenticate": (authenticate, False),
     "projects/read": (projects_read, False),
     "projects/update": (projects_update, True),
+    "files/read": (files_read, False),
     "nodes/read": (nodes_read, False),
     "projects/nodes/read": (projects_nodes_read, False),
     "live/portfolio/read": (live_portfolio_read, False),

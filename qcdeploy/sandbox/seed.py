@@ -12,7 +12,7 @@ import yaml
 
 from qcdeploy.errors import ConfigError
 from qcdeploy.sandbox.endpoints import kept_settings
-from qcdeploy.sandbox.world import Deployment, NodeRec, Project, World
+from qcdeploy.sandbox.world import MAIN_PY, Deployment, NodeRec, Project, World
 
 DEFAULT_SEED: dict[str, Any] = {
     "userId": "100001",
@@ -71,6 +71,7 @@ def world_from_seed(seed: dict[str, Any], data_dir: str | None = None) -> World:
                 str(p.get("deployError", "")),
                 parameters={str(k): str(v) for k, v in (p.get("parameters") or {}).items()},
                 leanVersionId=int(p.get("leanVersionId", 17000)),
+                files={str(k): str(v) for k, v in (p.get("files") or {"main.py": MAIN_PY}).items()},
             )
             for p in seed.get("projects", [])
         }

@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+MAIN_PY = "from AlgorithmImports import *\n\n\nclass Sandbox(QCAlgorithm):\n    pass\n"
 ACTIVE = {"InQueue", "LoggingIn", "Initializing", "Running", "History", "PendingInput"}
 
 
@@ -38,6 +39,7 @@ class Project:
     parameters: dict[str, str] = field(default_factory=dict)  # project variables, read by a deployment as it starts
     breakWhen: dict[str, str] = field(default_factory=dict)  # deployError/crashAfter only with these parameters
     leanVersionId: int = 17000
+    files: dict[str, str] = field(default_factory=lambda: {"main.py": MAIN_PY})  # name -> content
 
 
 @dataclass
@@ -178,9 +180,16 @@ class World:
         return c
 
     def touch(self, project_id: int) -> None:
-        """The project's code changed: modified moves forward at least one second."""
+        """The project changed (its code, or as some answers go its parameters): modified moves forward at least
+        one second."""
         p = self.projects[project_id]
         p.modified = max(self.clock(), p.modified + 1.0)
+
+    def edit_code(self, project_id: int) -> None:
+        """Someone edited main.py in the web IDE: its content and the project's modified move."""
+        p = self.projects[project_id]
+        p.files["main.py"] = p.files.get("main.py", "") + f"# edited at {self.clock():.3f}\n"
+        self.touch(project_id)
 
     # -- persistence ---------------------------------------------------------------------------
 

@@ -57,15 +57,48 @@ def test_outside_edit_is_set_back_without_a_redeploy(cli, sandbox, manifests):
     assert "No changes." in cli("plan", str(manifests)).out
 
 
-def test_outside_edit_that_moves_modified_replaces(cli, sandbox, manifests):
+def test_outside_edit_that_moves_modified_is_still_an_update_in_place(cli, sandbox, manifests, ledger_path):
+    """A web-UI parameter edit that moves `modified`: the files are read (once) and are the code that was
+    compiled, so the running strategy is not restarted (issue 24 item 7)."""
     write(manifests, "m.yaml", manifest("momentum", P_MOMENTUM, parameters={"fast": 10}))
     assert apply(cli, manifests).code == 0
-    sandbox.admin("set-parameters", projectId=P_MOMENTUM, parameters={"fast": "99"})
+    assert json.loads(ledger_path.read_text())["deployments"]["momentum"]["codeHash"].startswith("sha256:")
+    [before] = sandbox.active(P_MOMENTUM)
+    sandbox.admin("set-parameters", projectId=P_MOMENTUM, parameters={"fast": "99"})  # moves modified
+    reads = sandbox.calls().get("files/read", 0)
     plan = cli("plan", str(manifests))
-    assert "-/+ momentum" in plan.out
-    assert "project code changed since compile" in plan.out and "project parameters changed outside" in plan.out
+    assert "~ momentum" in plan.out and "project code changed" not in plan.out, plan.out
+    assert sandbox.calls()["files/read"] == reads + 1
     assert apply(cli, manifests).code == 0
-    assert sandbox.active(P_MOMENTUM)[0]["settings"]["parameters"] == {"fast": "10"}
+    assert sandbox.active(P_MOMENTUM) == [before]  # never restarted
+    assert project(sandbox).parameters == {"fast": "10"}
+    reads = sandbox.calls()["files/read"]
+    assert "No changes." in cli("plan", str(manifests)).out
+    assert sandbox.calls()["files/read"] == reads  # modified recorded again: nothing moved, nothing read
+
+
+def test_a_file_edit_is_a_code_change(cli, sandbox, manifests):
+    write(manifests, "m.yaml", manifest("momentum", P_MOMENTUM, parameters={"fast": 10}))
+    assert apply(cli, manifests).code == 0
+    sandbox.admin("touch", projectId=P_MOMENTUM)  # main.py edited in the web IDE
+    plan = cli("plan", str(manifests))
+    assert "-/+ momentum" in plan.out and "project code changed since compile" in plan.out
+    assert apply(cli, manifests).code == 0
+    assert "No changes." in cli("plan", str(manifests)).out
+
+
+def test_a_ledger_without_a_code_hash_falls_back_on_modified(cli, sandbox, manifests, ledger_path):
+    """Entries written before the hash was recorded: a moved `modified` is a code change, as it was (safe)."""
+    write(manifests, "m.yaml", manifest("momentum", P_MOMENTUM, parameters={"fast": 10}))
+    assert apply(cli, manifests).code == 0
+    doc = json.loads(ledger_path.read_text())
+    del doc["deployments"]["momentum"]["codeHash"]
+    ledger_path.write_text(json.dumps(doc))
+    sandbox.admin("set-parameters", projectId=P_MOMENTUM, parameters={"fast": "99"})
+    reads = sandbox.calls().get("files/read", 0)
+    plan = cli("plan", str(manifests))
+    assert "-/+ momentum" in plan.out and "project code changed since compile" in plan.out
+    assert sandbox.calls().get("files/read", 0) == reads  # nothing to compare with: not read
 
 
 def test_parameters_answered_as_a_dict_of_key_value_objects(cli, manifests, monkeypatch):

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from qcdeploy.model import Action, LiveState, Node, Reason, Why
+from qcdeploy.planning.codehash import content_hash
 from qcdeploy.planning.planner import PlanOptions, plan
 from tests.builders import N2, SALT, T0, T1, desired, entry, live, state
 
@@ -56,6 +59,25 @@ def test_code_change_under_latest_replaces():
     [c] = run([d], state(live()), [entry(d, modified=T0)]).changes
     assert c.action is Action.REPLACE and c.reasons[0].why is Why.CODE_CHANGED
     assert "project code changed since compile c-1" in str(c.reasons[0])
+
+
+def test_a_moved_modified_with_the_compiled_files_is_no_code_change():
+    """The files' hash (read because `modified` moved) equals the one recorded at the compile: not a code change."""
+    d = desired(modified=T1)
+    same = replace(d, project=replace(d.project, code_hash="sha256:a"))
+    assert run([same], state(live()), [entry(d, modified=T0, code_hash="sha256:a")]).changes == ()
+    other = replace(d, project=replace(d.project, code_hash="sha256:b"))
+    [c] = run([other], state(live()), [entry(d, modified=T0, code_hash="sha256:a")]).changes
+    assert c.reasons[0].why is Why.CODE_CHANGED
+    unread = run([d], state(live()), [entry(d, modified=T0, code_hash="sha256:a")]).changes  # files/read failed
+    assert unread[0].reasons[0].why is Why.CODE_CHANGED
+
+
+def test_content_hash_is_of_names_and_contents_in_any_order():
+    a, b = {"name": "main.py", "content": "x"}, {"name": "lib.py", "content": "y"}
+    assert content_hash([a, b]) == content_hash([b, a])
+    assert content_hash([a, b]) != content_hash([a, {**b, "content": "z"}])
+    assert content_hash([a]) != content_hash([{**a, "name": "other.py"}])
 
 
 def test_code_change_under_pinned_compile_is_ignored():
