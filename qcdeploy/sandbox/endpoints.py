@@ -10,15 +10,11 @@ from qcdeploy.sandbox.world import ACTIVE, Deployment, NodeRec, World, stamp
 
 Body = dict[str, Any]
 
-# qc-api.md §4a: the module ids the sandbox accepts, and their required keys.
+# qc-api.md §4a: the module ids the sandbox accepts, and the keys the API reference requires of each (the
+# sandbox's own copy: it must not agree with the client because it shares the client's catalogue)
 BROKERAGES: dict[str, tuple[str, ...]] = {
     "QuantConnectBrokerage": (),
-    "InteractiveBrokersBrokerage": (
-        "ib-user-name",
-        "ib-account",
-        "ib-password",
-        "ib-weekly-restart-utc-time",
-    ),
+    "InteractiveBrokersBrokerage": ("ib-user-name", "ib-account", "ib-password", "ib-weekly-restart-utc-time"),
     "TradierBrokerage": ("tradier-account-id", "tradier-access-token", "tradier-environment"),
     "OandaBrokerage": ("oanda-account-id", "oanda-access-token", "oanda-environment"),
     "BitfinexBrokerage": ("bitfinex-api-key", "bitfinex-api-secret"),
@@ -26,17 +22,38 @@ BROKERAGES: dict[str, tuple[str, ...]] = {
     "BinanceBrokerage": ("binance-exchange-name",),
     "KrakenBrokerage": ("kraken-api-key", "kraken-api-secret", "kraken-verification-tier"),
     "BybitBrokerage": ("bybit-api-key", "bybit-api-secret", "bybit-vip-level"),
-    "TradingTechnologiesBrokerage": (),
+    "TradingTechnologiesBrokerage": (
+        *("tt-user-name", "tt-session-password", "tt-account-name", "tt-rest-app-key", "tt-rest-app-secret"),
+        *("tt-rest-environment", "tt-order-routing-sender-comp-id", "cash"),
+    ),
     "CharlesSchwabBrokerage": ("charles-schwab-account-number",),
-    "TradeStationBrokerage": ("trade-station-account-id", "trade-station-environment"),
-    "TastytradeBrokerage": ("tastytrade-account-number",),
-    "AlpacaBrokerage": ("alpaca-environment",),
+    "TradeStationBrokerage": (
+        *("trade-station-client-id", "trade-station-account-id", "trade-station-refresh-token"),
+        "trade-station-environment",
+    ),
+    "TastytradeBrokerage": ("tastytrade-account-number", "tastytrade-refresh-token"),
+    "AlpacaBrokerage": ("alpaca-access-token", "alpaca-environment"),
     "WolverineBrokerage": ("wolverine-on-behalf-of-comp-id", "wolverine-account"),
     "RBIBrokerage": ("rbi-on-behalf-of-comp-id", "rbi-account"),
-    "TerminalLinkBrokerage": (),
+    "TerminalLinkBrokerage": (
+        *("terminal-link-connection-type", "terminal-link-server-auth-id", "terminal-link-environment"),
+        *("terminal-link-server-host", "terminal-link-server-port", "terminal-link-emsx-broker"),
+        *("terminal-link-emsx-account", "terminal-link-openfigi-api-key"),
+    ),
     "WebullBrokerage": ("webull-app-key", "webull-app-secret", "webull-account-id"),
     "PublicBrokerage": ("public-secret-key", "public-account-number"),
-    "BloombergFixBrokerage": (),
+    "BloombergFixBrokerage": (
+        *("bloomberg-fix-sender-sub-id", "bloomberg-fix-on-behalf-of-comp-id"),
+        *("bloomberg-fix-deliver-to-comp-id", "bloomberg-fix-environment"),
+    ),
+    # modules the lean CLI deploys (LEAN's brokerage factories, lean-cli's tests)
+    "ZerodhaBrokerage": ("zerodha-api-key", "zerodha-access-token", "zerodha-product-type", "zerodha-trading-segment"),
+    "SamcoBrokerage": (
+        *("samco-client-id", "samco-client-password", "samco-year-of-birth", "samco-product-type"),
+        "samco-trading-segment",
+    ),
+    "EzeBrokerage": (),
+    "dYdXBrokerage": ("dydx-private-key-hex", "dydx-address", "dydx-subaccount-number"),
 }
 
 
@@ -331,7 +348,7 @@ def live_create(world: World, body: Body) -> Body:
         "projectId": pid,
         "deployId": dep.deployId,
         "versionId": body.get("versionId"),
-        "source": "api",
+        "source": "api-v2",  # as the real API answers (the MCP server's real-API test)
         "responseCode": "",
         "live": _live(world, dep),
     }
@@ -448,6 +465,37 @@ def live_liquidate(world: World, body: Body) -> Body:
     return live_stop(world, body, "Liquidated")
 
 
+def live_commands_create(world: World, body: Body) -> Body:
+    """qc-api §13, lean-cli `live_client.command_create`: `{projectId, command}` to the project's running
+    deployment (the algorithm's OnCommand reads it; the sandbox only keeps it)."""
+    pid = _project(world, body)
+    dep = world.active(pid)
+    if dep is None:
+        raise Fail(f"No live deployment found for project {pid}")
+    dep.commands.append(_command(body))
+    return {}
+
+
+def live_commands_broadcast(world: World, body: Body) -> Body:
+    """lean-cli `live_client.broadcast_command`: `{organizationId, command, excludeProjectId?}` to every running
+    deployment of the organization but the excluded project's."""
+    if str(body.get("organizationId", "")) != world.organizationId:
+        raise Fail("Organization not found or you are not a member of it")
+    command, excluded = _command(body), body.get("excludeProjectId")
+    for pid in world.projects:
+        dep = world.active(pid)
+        if dep is not None and str(pid) != str(excluded):
+            dep.commands.append(command)
+    return {}
+
+
+def _command(body: Body) -> dict[str, Any]:
+    command = body.get("command")
+    if not isinstance(command, dict):
+        raise Fail("command is required: a JSON object")
+    return command
+
+
 Handler = Callable[[World, Body], Body]
 ENDPOINTS: dict[str, tuple[Handler, bool]] = {  # endpoint -> (handler, changes state)
     "authenticate": (authenticate, False),
@@ -466,6 +514,8 @@ ENDPOINTS: dict[str, tuple[Handler, bool]] = {  # endpoint -> (handler, changes 
     "live/list": (live_list, False),
     "live/update/stop": (live_stop, True),
     "live/update/liquidate": (live_liquidate, True),
+    "live/commands/create": (live_commands_create, True),
+    "live/commands/broadcast": (live_commands_broadcast, True),
 }
 
 

@@ -76,6 +76,7 @@ class Deployment:
     crashAfter: float | None = None
     # LEAN's Portfolio (Common/Api/Portfolio.cs): holdings by symbol id (Holding's short keys), cash by currency
     portfolio: dict[str, Any] = field(default_factory=lambda: {"holdings": {}, "cash": {}})
+    commands: list[dict[str, Any]] = field(default_factory=list)  # live/commands/create and /broadcast received
 
 
 @dataclass

@@ -83,6 +83,9 @@ def test_lean_cli_accepts_every_answer_of_a_deploy(lean_api, sandbox):
     assert deployment["settings"]["parameters"] == {"fast": "10", "slow": "30"}  # the project's, as on the real API
     live = lean_api.live.get_project_by_id(P_MOMENTUM)
     assert live.deployId == started.deployId and live.brokerage == "PaperBrokerage"
+    assert lean_api.live.command_create(P_MOMENTUM, {"$type": "Rebalance"}).success  # `lean cloud live command`
+    assert lean_api.live.broadcast_command(ORG, {"$type": "Rebalance"}).success  # `lean cloud live broadcast`
+    assert sandbox.active(P_MOMENTUM)[0]["commands"] == [{"$type": "Rebalance"}] * 2
     assert lean_api.live.stop(P_MOMENTUM).success
 
 
