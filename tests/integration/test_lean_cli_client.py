@@ -57,6 +57,8 @@ def test_lean_cli_accepts_every_answer_of_a_deploy(lean_api, sandbox):
         lean_api.projects.update(P_MOMENTUM, description="no name")
     project = lean_api.projects.get(P_MOMENTUM, ORG)
     assert {p.key: p.value for p in project.parameters} == {"fast": "10", "slow": "30"}
+    [main] = lean_api.files.get_all(P_MOMENTUM)  # files/read, read through lean's strict QCFullFile
+    assert main.name == "main.py" and main.content and lean_api.files.get(P_MOMENTUM, "main.py").content == main.content
     nodes = lean_api.nodes.get_all(ORG)
     assert NODE1 in [n.id for n in nodes.live]
     compiled = lean_api.compiles.create(P_MOMENTUM)
