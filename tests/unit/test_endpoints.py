@@ -11,7 +11,7 @@ class Scripted:
     def __init__(self, n: int, ignore_paging: bool = False) -> None:
         self.rows = [{"projectId": i} for i in range(n)]
         self.ignore_paging = ignore_paging
-        self.asked: list[dict] = []
+        self.asked: list[dict[str, object]] = []
 
     def read(self, endpoint, body=None):
         self.asked.append(dict(body or {}))
