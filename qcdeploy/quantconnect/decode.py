@@ -155,8 +155,9 @@ def reported_providers(live_form: Any) -> list[str]:
 
 
 def read_state(api: Api, organization_id: str) -> LiveState:
-    """Three calls however many manifests: live/list, projects/read, and the live nodes (a fourth only when the
-    documented projects/nodes/read is refused and the legacy nodes/read serves instead)."""
+    """Three calls however many manifests: live/list, projects/read (one more per further page of projects), and
+    the live nodes (one more when the documented projects/nodes/read is refused and the legacy nodes/read serves
+    instead)."""
     listing = Background(api.live_list)  # the other two wait on each other, not on this one
     try:
         projects = {p.project_id: p for p in map(project, api.projects(organization_id))}

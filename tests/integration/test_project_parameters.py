@@ -220,3 +220,13 @@ def test_projects_update_without_a_name_is_refused_by_the_sandbox(sandbox):
         sandbox.url + "projects/update", data={"projectId": str(P_MOMENTUM), "parameters": ""}, headers=headers
     ).json()
     assert answer == {"success": False, "errors": ["name is required"]}
+
+
+def test_a_replace_whose_build_fails_never_touches_the_parameters(cli, sandbox, manifests):
+    write(manifests, "m.yaml", manifest("momentum", P_MOMENTUM, parameters={"fast": 10}))
+    assert apply(cli, manifests).code == 0
+    updates = sandbox.calls()["projects/update"]
+    write(manifests, "m.yaml", manifest("momentum", P_MOMENTUM, parameters={"fast": 20}))
+    sandbox.admin("break-build", projectId=P_MOMENTUM)
+    assert apply(cli, manifests).code == 1
+    assert project(sandbox).parameters == {"fast": "10"} and sandbox.calls()["projects/update"] == updates
