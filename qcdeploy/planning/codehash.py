@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -44,18 +45,23 @@ def modified_moved(d: Desired, entry: LedgerEntry) -> bool:
     return latest and recorded is not None and current is not None and current > recorded
 
 
-def with_code_hashes(api: Api, desired: Sequence[Desired], ledger: Mapping[str, LedgerEntry]) -> list[Desired]:
+def with_code_hashes(
+    api: Api, desired: Sequence[Desired], ledger: Mapping[str, LedgerEntry], workers: int = 8
+) -> list[Desired]:
     """Each manifest's project with its code hash where the ledger has one to compare and `modified` moved:
-    one files/read per such project, none for the rest."""
-    read: dict[int, str] = {}
-    out = []
-    for d in desired:
-        entry = ledger.get(d.name)
-        if entry is None or not entry.code_hash or not modified_moved(d, entry):
-            out.append(d)
-            continue
-        pid = d.project.project_id
-        if pid not in read:
-            read[pid] = read_hash(api, pid)
-        out.append(replace(d, project=replace(d.project, code_hash=read[pid])))
-    return out
+    one files/read per such project (up to `workers` at once, as exposure reads), none for the rest."""
+    moved = sorted({d.project.project_id for d in desired if _compared(d, ledger.get(d.name))})
+    if not moved:
+        return list(desired)
+    with ThreadPoolExecutor(max_workers=min(workers, len(moved))) as pool:
+        hashes = dict(zip(moved, pool.map(lambda pid: read_hash(api, pid), moved), strict=True))
+    return [
+        replace(d, project=replace(d.project, code_hash=hashes[d.project.project_id]))
+        if _compared(d, ledger.get(d.name))
+        else d
+        for d in desired
+    ]
+
+
+def _compared(d: Desired, entry: LedgerEntry | None) -> bool:
+    return entry is not None and bool(entry.code_hash) and modified_moved(d, entry)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from qcdeploy.model import Action, LiveState, Node, Reason, Why
-from qcdeploy.planning.codehash import content_hash
+from qcdeploy.planning.codehash import content_hash, with_code_hashes
 from qcdeploy.planning.planner import PlanOptions, plan
 from tests.builders import N2, SALT, T0, T1, desired, entry, live, state
 
@@ -192,3 +192,28 @@ def test_busy_node_freed_when_known_only_by_project_name():
     st = LiveState({1: live()}, {1: Project(1, "P1", "", None)}, (busy,))
     [c] = run([d], st, replace=frozenset({"m"})).changes
     assert c.action is Action.REPLACE and c.blocked == ""
+
+
+class _Files:
+    """files/read by project id, counted."""
+
+    def __init__(self) -> None:
+        self.read: list[int] = []
+
+    def files(self, pid):
+        self.read.append(pid)
+        return [{"name": "main.py", "content": f"code {pid}"}]
+
+
+def test_files_are_read_only_for_projects_whose_modified_moved():
+    moved, still = desired("a", pid=1, modified=T1), desired("b", pid=2, modified=T0)
+    unhashed = desired("c", pid=3, modified=T1)
+    ledger = {
+        "a": entry(moved, modified=T0, code_hash="sha256:x"),
+        "b": entry(still, modified=T0, code_hash="sha256:x"),
+        "c": entry(unhashed, modified=T0),  # written before hashes were recorded: nothing to compare with
+    }
+    api = _Files()
+    out = with_code_hashes(api, [moved, still, unhashed], ledger)  # type: ignore[arg-type]
+    assert api.read == [1]
+    assert [d.project.code_hash for d in out] == [content_hash([{"name": "main.py", "content": "code 1"}]), "", ""]
