@@ -11,6 +11,7 @@ from qcdeploy.quantconnect.transport import Client, Json
 # projects/read's page: one call for an account of fewer projects, however many manifests (qc-api §13: the
 # OpenAPI's `start`/`end`, which the real API honours; whether an unpaged list is capped is not documented)
 PROJECTS_PAGE = 1000
+MAX_PROJECT_PAGES = 1000  # a server that never ends its list is an error, not a hang
 
 
 class Api:
@@ -31,7 +32,7 @@ class Api:
         ignores paging answers everything at once (a page longer than asked, or one with nothing new): kept once."""
         body = {"organizationId": organization_id} if organization_id else {}
         rows: dict[str, Json] = {}
-        while True:
+        for _ in range(MAX_PROJECT_PAGES):
             start = len(rows)
             asked = {**body, "start": start, "end": start + self.projects_page}
             page = _list(self.client.read("projects/read", asked), "projects", "projects/read")
@@ -39,6 +40,7 @@ class Api:
             rows.update((str(p.get("projectId")), p) for p in page if str(p.get("projectId")) not in rows)
             if len(page) != self.projects_page or len(rows) == before:
                 return list(rows.values())
+        raise ApiError(f"projects/read: more than {MAX_PROJECT_PAGES} pages of projects; the answer is not believable")
 
     def project(self, project_id: int) -> Json:
         projects = _list(

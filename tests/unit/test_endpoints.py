@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+
+from qcdeploy.errors import ApiError
 from qcdeploy.quantconnect.endpoints import Api
 
 
@@ -36,3 +39,15 @@ def test_a_server_that_ignores_paging_is_read_once_and_kept_once():
     assert len(Api(longer, projects_page=2).projects()) == 5 and len(longer.asked) == 1  # type: ignore[arg-type]
     exact = Scripted(2, ignore_paging=True)  # a full page, then the same page again: nothing new, so it stops
     assert len(Api(exact, projects_page=2).projects()) == 2 and len(exact.asked) == 2  # type: ignore[arg-type]
+
+
+class Endless:
+    """A broken server: every page full and new."""
+
+    def read(self, endpoint, body=None):
+        return {"projects": [{"projectId": body["start"] + i} for i in range(body["end"] - body["start"])]}
+
+
+def test_a_list_that_never_ends_is_an_error_not_a_hang():
+    with pytest.raises(ApiError, match="more than 1000 pages"):
+        Api(Endless(), projects_page=1).projects()  # type: ignore[arg-type]
