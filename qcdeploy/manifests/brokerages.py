@@ -98,7 +98,8 @@ BINANCE_EXCHANGES: Mapping[str, tuple[str, ...]] = {
     "Binance-COIN-Futures": ("binance-api-key", "binance-api-secret"),
 }
 
-# data provider id -> required keys; a provider that is also a brokerage takes the brokerage's credentials
+# data provider id -> required keys; a provider that is also a brokerage takes the brokerage's credentials.
+# lean-cli's `--data-provider-live` offers every `--brokerage` module plus QuantConnect, Polygon and CoinApi
 DATA_PROVIDERS: Mapping[str, tuple[str, ...]] = {
     **{
         bid: BROKERAGES[bid]
@@ -119,6 +120,9 @@ DATA_PROVIDERS: Mapping[str, tuple[str, ...]] = {
             "ZerodhaBrokerage",
             "SamcoBrokerage",
             "dYdXBrokerage",
+            "EzeBrokerage",
+            "WebullBrokerage",
+            "PublicBrokerage",
         )
     },
     # a data feed, so no starting cash (which the brokerage requires)
