@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
 from qcdeploy.errors import ConfigError
+from qcdeploy.stateurl import git_problem
 
 DEFAULT_API_URL = "https://www.quantconnect.com/api/v2/"
 DEFAULT_STATE = ".qcdeploy/state.json"
@@ -185,6 +186,9 @@ def settings_from(options: Mapping[str, object], environ: Mapping[str, str]) -> 
         return str(value) if value else environ.get(env, default)
 
     state = state_location(pick("state", "QCDEPLOY_STATE", ""))
+    problem = git_problem(state[0])
+    if problem:  # before any command runs, validate included
+        raise ConfigError(f"state {state[0]!r} ({state[1]}): {problem}")
     return Settings(
         api_url=pick("api_url", "QC_API_URL", DEFAULT_API_URL),
         state_path=state[0],

@@ -8,7 +8,7 @@ from typing import Any
 from qcdeploy.apply.context import Context
 from qcdeploy.apply.outcome import Outcome, Result, StepFailed
 from qcdeploy.errors import ApiError, LedgerError
-from qcdeploy.model import LedgerEntry, LiveDeployment
+from qcdeploy.model import LedgerEntry, LiveDeployment, command
 from qcdeploy.planning.fingerprint import entry_for
 from qcdeploy.quantconnect import decode as live
 from qcdeploy.quantconnect.transport import AmbiguousWrite
@@ -31,7 +31,8 @@ def create_step(ctx: Context, r: Result) -> None:
     except LedgerError as exc:
         raise StepFailed(
             f"DEPLOYED {r.deploy_id}, BUT IT IS NOT RECORDED: {exc}. The deployment is live; once the ledger can be "
-            f"written, run `qcdeploy adopt {d.name}` (the next plan lists it as unmanaged until then)"
+            f"written, run `{command(f'adopt {d.name}', ctx.options.environment)}` (the next plan lists it as "
+            "unmanaged until then)"
         ) from None
     if ctx.options.wait and not ctx.poller.cancel.is_set():
         r.detail = watch(ctx, r.change.name, pid, r.deploy_id, ctx.options.health_window)

@@ -137,7 +137,12 @@ def _plan_one(
         else:
             acc.changes.append(
                 Create(
-                    name=d.name, reasons=(_create_reason(observed, entry),), desired=d, observed=observed, entry=entry
+                    name=d.name,
+                    reasons=(_create_reason(observed, entry),),
+                    desired=d,
+                    observed=observed,
+                    entry=entry,
+                    since_last_run=_since_last_run(d, entry, salt),
                 )
             )
         return
@@ -178,6 +183,14 @@ def _plan_one(
         acc.unchanged.append(d.name)
 
 
+def _since_last_run(d: Desired, entry: LedgerEntry | None, salt: str) -> tuple[FieldChange, ...]:
+    """For a restart in the project qcdeploy last ran it in: the fields that differ from what it recorded then."""
+    if entry is None or entry.project_id != d.project.project_id:
+        return ()
+    recorded = _unknown_as_before(recorded_fields(d, entry_salt(entry, salt), like=entry.spec), entry, d)
+    return tuple(field_changes(_legacy_version(entry.spec, d), recorded))
+
+
 def _legacy_version(recorded: Mapping[str, Any], d: Desired) -> Mapping[str, Any]:
     """Before qcdeploy deployed the project's own LEAN version by default it recorded "-1" for an unset versionId:
     that is the same manifest, not a change (a replace for it alone would restart a strategy for nothing)."""
@@ -198,12 +211,13 @@ def _unknown_as_before(recorded: dict[str, Any], entry: LedgerEntry, d: Desired)
 
 
 def parameter_changes(d: Desired) -> tuple[FieldChange, ...]:
-    """The project's parameters (as projects/read reports them) against the manifest's, key by key."""
+    """The project's parameters (as projects/read reports them) against the manifest's, key by key. A secret
+    whose variable is not set here (a read-only command) cannot be compared, so it is never a change by itself."""
     now, wanted = dict(d.project.parameters), dict(d.manifest.spec["parameters"])
     return tuple(
         FieldChange(("parameters", key), now.get(key), wanted.get(key), ("parameters", key) in d.manifest.sensitive)
         for key in sorted(set(now) | set(wanted))
-        if now.get(key) != wanted.get(key)
+        if now.get(key) != wanted.get(key) and ("parameters", key) not in d.manifest.unset
     )
 
 

@@ -11,8 +11,9 @@ if TYPE_CHECKING:
 FORMATS = ("text", "json", "markdown")
 
 
-def render(plan: Plan, fmt: str, style: Style | None = None) -> str:
-    """Dispatch to the renderer of fmt; only text is coloured."""
+def render(plan: Plan, fmt: str, style: Style | None = None, verbose: bool = False) -> str:
+    """Dispatch to the renderer of fmt; only text is coloured, and only text is shorter without `verbose` (JSON
+    always has every field)."""
     if fmt == "json":
         from qcdeploy.render.jsonplan import render as as_json
 
@@ -24,4 +25,4 @@ def render(plan: Plan, fmt: str, style: Style | None = None) -> str:
     from qcdeploy.render.text import plain
     from qcdeploy.render.text import render as as_text
 
-    return as_text(plan, style or plain)
+    return as_text(plan, style or plain, verbose)

@@ -108,6 +108,24 @@ def test_an_unmet_promotion_gate_refuses_and_its_notes_are_said(pieces: Pieces):
     assert pieces.writes() == 0 and pieces.warnings == ["Note: a note"]
 
 
+def test_an_override_is_not_recorded_when_a_later_gate_refuses(pieces: Pieces):
+    promotion = Promotion("paper (1 day Running)", ("momentum: never deployed in paper",))
+    gates = Gates(Limits(ignore_windows="hotfix INC-42"), Window("weekend", "Monday"), promotion)
+    with pytest.raises(PlanRefused, match="only what has run Running in paper"):
+        pieces.apply(gates)
+    assert pieces.writes() == 0 and (pieces.ledger.backend.read() or {}).get("history") is None
+
+
+def test_an_override_is_not_recorded_when_the_user_says_no(pieces: Pieces):
+    def refuse() -> None:
+        raise PlanRefused("apply cancelled; nothing was changed")
+
+    gates = Gates(Limits(ignore_windows="hotfix INC-42"), Window("weekend", "Monday"))
+    with pytest.raises(PlanRefused, match="cancelled"):
+        apply_plan(pieces.plan, pieces.state, gates, pieces.ctx, refuse, pieces.warnings.append)
+    assert (pieces.ledger.backend.read() or {}).get("history") is None
+
+
 def test_limits_the_plan_keeps_do_not_hide_a_closed_window(pieces: Pieces):
     # two creates stop nothing, so --max-stops 0 holds; the closed window still refuses
     with pytest.raises(PlanRefused, match="not allowed now"):

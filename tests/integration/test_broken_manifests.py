@@ -70,7 +70,7 @@ CASES = [
     (
         "label-not-string",
         swap("  name: momentum", "  name: momentum\n  labels: {team: 3}"),
-        ":5:12: metadata.labels.team: 3 is not of type 'string'",
+        ":5:12: metadata.labels.team: must be a string; YAML read the unquoted value as the number 3: quote it",
     ),
     (
         "unknown-metadata-key",

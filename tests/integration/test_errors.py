@@ -268,3 +268,13 @@ def test_500_on_a_write_is_ambiguous_and_reconciled(cli, sandbox, manifests):
     assert result.code == 0, result.text
     assert "it was not deployed; sending it again" in result.out  # the sandbox's 500 came before the create
     assert len(sandbox.deployments(P_MOMENTUM)) == 1
+
+
+def test_a_mistyped_path_or_name_gets_a_suggestion(cli, tmp_path, monkeypatch):
+    write(tmp_path / "deployments", "m.yaml", manifest("momentum", P_MOMENTUM))
+    monkeypatch.chdir(tmp_path)
+    assert_clean_failure(
+        cli("plan", "deploymnets"), "no manifest or path named 'deploymnets'", "did you mean 'deployments/'?"
+    )
+    assert_clean_failure(cli("plan", "deployments", "momentun"), "did you mean 'momentum'?")
+    assert "did you mean" not in cli("plan", "deployments", "zzzz").err

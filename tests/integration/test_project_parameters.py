@@ -31,7 +31,8 @@ def test_a_parameter_change_reaches_the_algorithm_through_the_project(cli, sandb
     assert project(sandbox).parameters == {"lookback": "20"}
     write(manifests, "m.yaml", manifest("momentum", P_MOMENTUM, parameters={"lookback": 30}))
     plan = cli("plan", str(manifests))
-    assert 'project parameters: lookback "20" -> "30"' in plan.out
+    assert '~ parameters.lookback: "20" -> "30"' in plan.out  # said once: the project's parameter is the field
+    assert "project parameters:" not in plan.out
     doc = json.loads(cli("plan", "--format", "json", str(manifests)).out)
     assert doc["changes"][0]["project_parameters"] == [{"key": "lookback", "before": "20", "after": "30"}]
     assert apply(cli, manifests).code == 0
@@ -120,7 +121,8 @@ def test_parameters_answered_as_a_dict_of_key_value_objects(cli, manifests, monk
 def test_lean_version_defaults_to_the_projects_own(cli, sandbox, manifests, ledger_path):
     write(manifests, "m.yaml", manifest("momentum", P_MOMENTUM))
     plan = cli("plan", str(manifests))
-    assert 'versionId: "project (17000)"' in plan.out
+    assert "compile: latest, LEAN version: project (17000)" in plan.out
+    assert 'versionId: "project (17000)"' in cli("-v", "plan", str(manifests)).out  # -v: every field sent
     assert apply(cli, manifests).code == 0
     assert sandbox.active(P_MOMENTUM)[0]["settings"]["versionId"] == "17000"
     # a ledger written before this default recorded "-1" for an unset versionId: the same manifest, no replace

@@ -128,6 +128,7 @@ def test_secrets_echoed_back_by_the_api_in_every_form(cli, sandbox, manifests, t
 
 def test_no_secret_in_the_newer_outputs(cli, manifests, tmp_path, monkeypatch):
     """doctor, drift, apply --format json, -v (retries), export --all, state show, and the sandbox's request log."""
+    monkeypatch.chdir(tmp_path)  # not this repository, whose examples define environments
     from tests.helpers import start_sandbox
 
     log = tmp_path / "requests.jsonl"

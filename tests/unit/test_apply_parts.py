@@ -86,6 +86,9 @@ def test_summary_opens_with_flat_and_json_marks_it():
     assert "  ROLLED BACK beta to c-1: new deployment failed: boom" in out
     doc = json.loads(as_json([done, back, flat], False))
     assert doc["flat"] == [{"name": "alpha", "why": "no deployment is running (x)"}]
+    skipped = Result(change(Action.CREATE, "delta"), Outcome.NOT_ATTEMPTED, "interrupted")
+    again = text([skipped], True, lambda s, c: s, "live")
+    assert "Run `qcdeploy apply --env live` again to finish" in again
     assert [r["outcome"] for r in doc["results"]] == ["done", "rolled back", "failed"]
 
 

@@ -98,6 +98,18 @@ def test_stopped_outside_is_recreated():
     assert c.reasons == (Reason(Why.STOPPED_OUTSIDE, "deployment L-1 was stopped outside qcdeploy"),)
 
 
+def test_a_restart_says_what_differs_from_its_last_run():
+    before = desired(parameters={"lookback": "20"})
+    now = desired(parameters={"lookback": "30"})
+    [c] = run([now], state(live(status="Stopped")), [entry(before)]).changes
+    assert c.action is Action.CREATE
+    assert [(fc.path, fc.before, fc.after) for fc in c.since_last_run] == [(("parameters", "lookback"), "20", "30")]
+    [same] = run([before], state(live(status="Stopped")), [entry(before)]).changes
+    assert same.since_last_run == ()
+    [moved] = run([desired(pid=2, parameters={"lookback": "30"})], state(), [entry(before)]).changes
+    assert moved.since_last_run == ()  # another project: not a restart
+
+
 def test_unmanaged_active_is_left_alone_with_name():
     p = run([desired()], state(live()))
     assert p.changes == ()

@@ -29,7 +29,11 @@ if TYPE_CHECKING:
 @click.option("--plan", "plan_file", type=click.Path(exists=True, dir_okay=False), help="Carry out a saved plan.")
 @click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--allow-protected", is_flag=True, help="Allow stopping or replacing protected deployments.")
-@click.option("--allow-empty", is_flag=True, help="Allow stopping or replacing every managed deployment at once.")
+@click.option(
+    "--allow-empty",
+    is_flag=True,
+    help="Allow stopping every running deployment qcdeploy manages (two or more) at once; replaces never count.",
+)
 @click.option("--max-stops", type=click.IntRange(min=0), metavar="N", help="Refuse if more than N would be stopped.")
 @click.option(
     "--max-liquidation-value",
@@ -121,7 +125,7 @@ def apply(
     if plan_file is not None and (args or targets or prune or replace_names):
         raise ConfigError("a saved plan fixes the paths and options; give only --plan FILE (and apply options)")
     poll_interval(app.environ)  # a bad QCDEPLOY_POLL_INTERVAL is refused now, not after the plan
-    options = ApplyOptions(wait, timeout, parallelism, health_window, not no_rollback, max_unavailable)
+    options = ApplyOptions(wait, timeout, parallelism, health_window, not no_rollback, max_unavailable, app.env or "")
     if fmt == "json":
         app.json_summary = True
     if ignore_windows and not (reason or "").strip():
@@ -167,7 +171,7 @@ def _carry_out(app: App, run: PlanRun, plan: Plan, limits: Limits, auto_approve:
     from qcdeploy.apply.run import Gates, Promotion, Window, apply_plan
     from qcdeploy.render.text import left_alone, render
 
-    app.progress(render(plan, app.style), nl=False)
+    app.progress(render(plan, app.style, app.settings.verbose), nl=False)
     if not plan.has_changes:
         _summarise(app, [], False)
         return 0
@@ -247,4 +251,4 @@ def _summarise(app: App, results: list[Result], interrupted: bool) -> None:
     if app.json_summary:
         app.out(summary.as_json(results, interrupted), nl=False)
     elif results:
-        app.out(summary.text(results, interrupted, app.style), nl=False)
+        app.out(summary.text(results, interrupted, app.style, app.env or ""), nl=False)

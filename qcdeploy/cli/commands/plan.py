@@ -36,7 +36,9 @@ def plan(
     Arguments that are not existing paths are deployment names (like --target).
     """
     from qcdeploy.cli.commands.planning import make_plan
+    from qcdeploy.planning import safety
     from qcdeploy.planning import savedplan as planfile
+    from qcdeploy.planning.safety import Limits
     from qcdeploy.render import render
 
     if take_lock:
@@ -47,23 +49,23 @@ def plan(
     else:
         run = make_plan(app, args, targets, prune, replace_names, require_secrets=False)
     configured, closed, next_open = app.change_window()
-    if configured and closed and run.plan.has_changes:
-        warning = f"apply would be refused now: changes are not allowed ({closed}); next allowed: {next_open}"
-        run = replace(run, plan=replace(run.plan, warnings=(*run.plan.warnings, warning)))
     gate, missing, notes = app.promotion(run.plan, run.state)
+    refusals = safety.broken(run.plan, run.state, run.ledger.entries, Limits()) if run.plan.has_changes else []
+    if closed and run.plan.has_changes:
+        refusals.append(f"changes are not allowed ({closed}); next allowed: {next_open}")
     if missing:
-        warning = f"apply would be refused now: not yet promoted from {gate}: " + "; ".join(missing)
-        run = replace(run, plan=replace(run.plan, warnings=(*run.plan.warnings, warning, *notes)))
-    elif notes:
-        run = replace(run, plan=replace(run.plan, warnings=(*run.plan.warnings, *notes)))
+        refusals.append(f"not yet promoted from {gate}: " + "; ".join(missing))
+    # one verdict naming every gate that refuses, as apply without override flags would check them
+    verdict = ("apply would be refused now: " + "; ".join(refusals),) if refusals else ()
+    run = replace(run, plan=replace(run.plan, warnings=(*run.plan.warnings, *verdict, *notes)))
     if out_file:
         entries = run.ledger.entries
         from qcdeploy.render.jsonplan import document
 
         shown = document(run.plan)
         planfile.write(out_file, run.plan, run.state, entries, run.manifests, run.paths, run.options, app.env, shown)
-    app.out(render(run.plan, fmt, app.style), nl=False)
-    if configured and not closed and run.plan.has_changes and fmt == "text":
+    app.out(render(run.plan, fmt, app.style, app.settings.verbose), nl=False)
+    if configured and not refusals and run.plan.has_changes and fmt == "text":
         app.out("Change window: open now; apply is allowed.")
     if out_file and fmt == "text":
         app.out(f"\nSaved the plan to {out_file}. To carry out exactly these actions: qcdeploy apply {out_file}")

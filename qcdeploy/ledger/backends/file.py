@@ -61,7 +61,8 @@ class FileBackend:
             if holder is not None and same_host_and_dead(holder):
                 if self._take_over(holder):
                     say(f"Removed a stale lock: {describe_lock(holder)} (that process no longer exists)")
-                continue
+                    continue
+                holder = self._holder()  # another waiter took it over first: wait for that one, within the deadline
             if time.monotonic() >= deadline:
                 raise busy(str(self.path), holder)
             announce_wait(say, str(self.path), holder, deadline, said)
