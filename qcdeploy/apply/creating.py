@@ -22,8 +22,9 @@ def create_step(ctx: Context, r: Result) -> None:
     d = r.change.desired
     assert d is not None and r.body is not None
     pid = d.project.project_id
-    modified = set_parameters(ctx, r.change.name, pid, d.project.parameters, r.body["parameters"])
-    r.project_modified = modified or r.project_modified
+    if not r.parameters_set:  # a replace set them before its stop: no second read, no second failure point
+        modified = set_parameters(ctx, r.change.name, pid, d.project.parameters, r.body["parameters"])
+        r.project_modified = modified or r.project_modified
     ctx.log(d.name, f"deploying project {pid} on node {d.node.name or d.node.id}")
     r.deploy_id = launch(ctx, r.change.name, pid, r.body, ctx.baseline.get(pid))
     try:

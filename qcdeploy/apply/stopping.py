@@ -55,15 +55,16 @@ def _parameters_first(ctx: Context, r: Result) -> None:
         modified = set_parameters(ctx, r.change.name, d.project.project_id, d.project.parameters, r.body["parameters"])
     except ApiError as exc:
         raise StepFailed(f"the project's parameters could not be set ({exc}); nothing was stopped") from None
-    r.project_modified = modified or r.project_modified
+    r.project_modified, r.parameters_set = modified or r.project_modified, True
 
 
 def _parameters_back(ctx: Context, r: Result) -> None:
     """The stop did not happen, so the change does not go ahead: the project gets back the parameters it had,
     so that a restart by anyone else runs what ran before. Failing that is said, never raised over the cause."""
     d = r.change.desired
-    if d is None or r.body is None:
+    if d is None or r.body is None or not r.parameters_set:
         return
+    r.parameters_set = False
     try:
         set_parameters(ctx, r.change.name, d.project.project_id, r.body["parameters"], d.project.parameters)
     except ApiError as exc:

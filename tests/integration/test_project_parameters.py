@@ -232,3 +232,17 @@ def test_a_replace_whose_build_fails_never_touches_the_parameters(cli, sandbox, 
     sandbox.admin("break-build", projectId=P_MOMENTUM)
     assert apply(cli, manifests).code == 1
     assert project(sandbox).parameters == {"fast": "10"} and sandbox.calls()["projects/update"] == updates
+
+
+def test_a_replace_creates_without_reading_the_project_again_after_its_stop(cli, sandbox, manifests, monkeypatch):
+    """The parameters were set before the stop: once the strategy is down, nothing but live/create stands
+    between it and its successor (a projects/read that fails then would have rolled the replace back)."""
+    write(manifests, "m.yaml", manifest("momentum", P_MOMENTUM, parameters={"fast": 10}))
+    assert apply(cli, manifests).code == 0
+    write(manifests, "m.yaml", manifest("momentum", P_MOMENTUM, parameters={"fast": 20}))
+    monkeypatch.setenv("QCDEPLOY_RETRIES", "0")
+    sandbox.admin("faults", once={"error": {"projects/read": 10}}, armedBy="live/update/stop")
+    result = apply(cli, manifests)
+    assert result.code == 0, result.text
+    [running] = sandbox.active(P_MOMENTUM)
+    assert running["settings"]["parameters"] == {"fast": "20"} and "rolling back" not in result.text
