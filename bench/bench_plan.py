@@ -98,12 +98,13 @@ def adopt_all(directory: Path) -> None:
     from qcdeploy.cli.workspace import App
     from qcdeploy.config import settings_from
     from qcdeploy.manifests.load import load
+    from qcdeploy.manifests.repofile import state_location
     from qcdeploy.model import LedgerEntry
     from qcdeploy.planning.fingerprint import recorded_fields
     from qcdeploy.planning.resolve import resolve
     from qcdeploy.quantconnect.decode import read_state
 
-    app = App(settings_from({}, os.environ), dict(os.environ))
+    app = App(settings_from({}, os.environ, state_location), dict(os.environ))
     manifests = load([str(directory)], os.environ).manifests
     state = read_state(app.api(), ORG)
     ledger = app.ledger()

@@ -176,8 +176,8 @@ class App:
     def lineage_memory(self) -> LineageMemory:
         """What this checkout last read at each ledger location (QCDEPLOY_LINEAGE_FILE, or .qcdeploy/lineage.json
         beside .qcdeploy.yaml or at the git root): a ledger seen here that answers "none" is refused."""
-        from qcdeploy.config import anchor
         from qcdeploy.ledger.lineage import Memory
+        from qcdeploy.manifests.repofile import anchor
 
         path = self.environ.get("QCDEPLOY_LINEAGE_FILE") or str(anchor()[0] / ".qcdeploy" / "lineage.json")
         return Memory(Path(path))
@@ -187,7 +187,7 @@ class App:
         and freezes, with the environment's added."""
         from datetime import timezone
 
-        from qcdeploy.config import repo_settings
+        from qcdeploy.manifests.repofile import repo_settings
         from qcdeploy.planning.windows import schedule_from, verdict
 
         path, raw = repo_settings()

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from qcdeploy.files import Unreadable, read_text
+
 Doc = dict[str, Any]
 
 
@@ -84,10 +86,9 @@ class Memory:
                     os.unlink(tmp)
 
     def _read(self) -> dict[str, Any]:
-        try:
-            with open(self.path, encoding="utf-8") as fh:
-                value = json.loads(fh.read(1 << 20))
-        except (OSError, ValueError):
+        try:  # regular and bounded: a FIFO here would block every run
+            value = json.loads(read_text(self.path, 1 << 20))
+        except (OSError, ValueError, Unreadable):
             return {}
         return value if isinstance(value, dict) else {}
 

@@ -138,7 +138,7 @@ class Ledger:
             self.serial = int(raw.get("serial", 0))
             self.seen = lineage.seen_in(raw)
             self.lineage = self.seen.lineage or self.lineage
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:  # "serial": 1e999
             raise LedgerError(f"the ledger at {where} is malformed ({exc!r}); restore it from backup") from None
 
 

@@ -86,16 +86,16 @@ def test_a_bad_window_names_the_file(cli, repo):
 
 
 def test_the_repository_settings_are_parsed_once_and_again_only_when_edited(cli, sandbox, repo, monkeypatch):
-    from qcdeploy import config
+    from qcdeploy.manifests import repofile
 
     parsed: list[str] = []
-    real = config._read_settings
+    real = repofile._read_settings
 
     def counted(path):
         parsed.append(str(path))
         return real(path)
 
-    monkeypatch.setattr(config, "_read_settings", counted)
+    monkeypatch.setattr(repofile, "_read_settings", counted)
     monkeypatch.delenv("QCDEPLOY_STATE")  # the ledger's place comes from .qcdeploy.yaml too
     settings = repo / ".qcdeploy.yaml"
     settings.write_text("state: ledger.json\nwindows:\n  - {kind: allow, from: '00:00', to: '00:00'}\n")

@@ -72,6 +72,11 @@ if TYPE_CHECKING:
 @click.option("--reason", metavar="TEXT", help="Why the change windows are overridden (recorded in the ledger).")
 @click.option("--no-rollback", is_flag=True, help="Do not redeploy what ran before when a replace fails.")
 @click.option(
+    "--accept-unreviewed-secrets",
+    is_flag=True,
+    help="Carry out a saved plan made without some secrets even where one now differs from the ledger's.",
+)
+@click.option(
     "--max-unavailable",
     type=click.IntRange(1, 1000),
     metavar="N",
@@ -106,6 +111,7 @@ def apply(
     ignore_windows: bool,
     reason: str | None,
     no_rollback: bool,
+    accept_unreviewed_secrets: bool,
     max_unavailable: int | None,
     fmt: str,
 ) -> int:
@@ -137,7 +143,7 @@ def apply(
     app.load(list(saved.paths) if saved is not None else split_args(args)[0])
     with lock.held(app.backend(), "apply", lock_timeout, app.err, app.env):
         if saved is not None and plan_file is not None:
-            return _apply_saved(app, plan_file, saved, limits, options)
+            return _apply_saved(app, plan_file, saved, limits, options, accept_unreviewed_secrets)
         from qcdeploy.cli.commands.planning import make_plan
 
         run = make_plan(app, args, targets, prune, replace_names)
@@ -155,7 +161,9 @@ def _saved_plan(app: App, path: str) -> SavedPlan:
     return saved
 
 
-def _apply_saved(app: App, path: str, saved: SavedPlan, limits: Limits, options: ApplyOptions) -> int:
+def _apply_saved(
+    app: App, path: str, saved: SavedPlan, limits: Limits, options: ApplyOptions, accept_unreviewed: bool
+) -> int:
     from qcdeploy.cli.commands.planning import plan_with
     from qcdeploy.model import Plan
     from qcdeploy.planning import savedplan as planfile
@@ -163,6 +171,14 @@ def _apply_saved(app: App, path: str, saved: SavedPlan, limits: Limits, options:
     manifests = app.load(list(saved.paths))
     run = plan_with(app, manifests, app.ledger(), list(saved.paths), saved.options)
     changes = planfile.check(saved, manifests, run.plan, run.state, run.ledger.entries)
+    unreviewed = planfile.unreviewed_secrets(saved, changes, run.ledger.entries, run.ledger.salt)
+    if unreviewed and not accept_unreviewed:
+        raise PlanRefused(
+            "; ".join(unreviewed) + f". {path} was made without these secrets, so nobody saw them change. Nothing "
+            "was changed; plan again with them set, or pass --accept-unreviewed-secrets"
+        )
+    for line in unreviewed:
+        app.progress(f"Accepted (--accept-unreviewed-secrets): {line}")
     app.progress(f"Carrying out the saved plan {path}; the live state still matches it.")
     return _carry_out(app, run, Plan(changes), limits, True, options)
 
