@@ -11,6 +11,7 @@ from qcdeploy.apply.outcome import Outcome, Result, StepFailed
 from qcdeploy.errors import ApiError, LedgerError
 from qcdeploy.model import LedgerEntry, LiveDeployment, command
 from qcdeploy.planning.fingerprint import entry_for
+from qcdeploy.quantconnect import decode as live
 from qcdeploy.quantconnect.transport import AmbiguousWrite
 
 
@@ -22,8 +23,9 @@ def create_step(ctx: Context, r: Result) -> None:
     d = r.change.desired
     assert d is not None and r.body is not None
     pid = d.project.project_id
-    modified = set_parameters(ctx, r.change.name, pid, d.project.parameters, r.body["parameters"])
-    r.project_modified = modified or r.project_modified
+    if not r.parameters_set:  # a replace set them before its stop: no second read, no second failure point
+        modified = set_parameters(ctx, r.change.name, pid, d.project.parameters, r.body["parameters"])
+        r.project_modified = modified or r.project_modified
     ctx.log(d.name, f"deploying project {pid} on node {d.node.name or d.node.id}")
     r.deploy_id = launch(ctx, r.change.name, pid, r.body, ctx.baseline.get(pid))
     try:
@@ -44,12 +46,18 @@ def create_step(ctx: Context, r: Result) -> None:
 def set_parameters(ctx: Context, name: str, pid: int, current: Mapping[str, str], wanted: Mapping[str, str]) -> str:
     """Parameters are project variables, read when a deployment starts (qc-api §7): set them first.
 
+    `current` is what the plan read: equal to `wanted`, nothing is sent. Otherwise the project is read again,
+    for its name as it is now (projects/update carries it, as the lean CLI sends it: a stale name would undo a
+    rename) and its parameters (already set, by an earlier step of the same change: nothing is sent).
     Returns the project's `modified` after the update ("" when nothing was changed), so that qcdeploy's own
     update never reads as a code change.
     """
     if dict(current) == dict(wanted):
         return ""
-    ctx.api.set_parameters(pid, wanted)
+    now = live.project(ctx.api.project(pid))
+    if dict(now.parameters) == dict(wanted):
+        return ""
+    ctx.api.set_parameters(pid, now.name, wanted)
     ctx.log(name, f"project {pid} parameters set ({len(wanted)})")
     return str(ctx.api.project(pid).get("modified") or "")
 
@@ -149,8 +157,9 @@ def _healthy(ctx: Context, name: str, deploy_id: str, probe: Any, window: float)
 
 
 def _entry(ctx: Context, r: Result, deploy_id: str) -> LedgerEntry:
-    assert r.change.desired is not None
-    return entry_for(r.change.desired, deploy_id, ctx.ledger.salt, r.compile_id, r.project_modified, ctx.stamp())
+    d = r.change.desired
+    assert d is not None
+    return entry_for(d, deploy_id, ctx.ledger.salt, r.compile_id, r.project_modified, ctx.stamp(), r.code_hash)
 
 
 def deploy_id_of(answer: Mapping[str, Any]) -> str:

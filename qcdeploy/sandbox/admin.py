@@ -40,7 +40,7 @@ def _dispatch(server: SandboxServer, op: str, body: dict[str, Any]) -> dict[str,
         dep.stopped = world.clock()
         return {"deployId": dep.deployId}
     if op == "touch":  # the project's code was edited
-        world.touch(int(body["projectId"]))
+        world.edit_code(int(body["projectId"]))
         return {}
     if op == "stop":  # someone pressed stop in the web UI; settled: it has taken effect by the time this answers
         live_stop(world, {"projectId": body["projectId"]}, str(body.get("as", "Stopped")))

@@ -163,6 +163,9 @@ class Handler(BaseHTTPRequestHandler):
                     server.world.save()
             self._send(500, {"success": False, "errors": ["Internal Error 21"]})
             return
+        if faults.take("empty-500", endpoint, 0.0):  # lean-cli e55f2a54: the real API's outage answer, no body
+            self._send_raw(500, b"")
+            return
         if faults.take("throttle", endpoint, faults.throttle_rate):
             self._send(429, {"success": False, "errors": ["Too many requests"]}, {"Retry-After": "1"})
             return
