@@ -53,7 +53,7 @@ def plan(
     set_output(
         environ, exitcode=str(done.returncode), has_changes=str(changes).lower(), plan_path=out, artifact=artifact
     )
-    summary(environ, markdown)
+    summary(environ, markdown + _full_plan(environ, out, run))
     first = next((line.strip("* ") for line in markdown.splitlines()[2:] if line.strip()), "")
     annotate("notice", title("plan", environment), first)
     for line in markdown.splitlines():
@@ -61,6 +61,14 @@ def plan(
             annotate("warning", title("plan", environment), line[2:])
     _comment(environ, environment, markdown, changes)
     return 0
+
+
+def _full_plan(environ: Mapping[str, str], out: str, run: Runner) -> str:
+    """The whole plan, uncut, for the job summary: where a comment cut to GitHub's limit points."""
+    shown = run([*QCDEPLOY, "show", "--", out], capture_output=True, text=True, env=dict(environ))
+    if shown.returncode != 0:
+        return ""
+    return f"\n<details><summary>Full plan</summary>\n\n```\n{shown.stdout}```\n</details>\n"
 
 
 def _plan_failed(environ: Mapping[str, str], environment: str, stderr: str) -> int:

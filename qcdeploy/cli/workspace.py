@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from qcdeploy.manifests.environments import Environment
     from qcdeploy.manifests.load import Manifest
     from qcdeploy.model import Desired, LiveState, Plan
+    from qcdeploy.planning.windows import Locate, Schedule
     from qcdeploy.quantconnect.background import Background
     from qcdeploy.quantconnect.endpoints import Api
 
@@ -187,19 +188,27 @@ class App:
         and freezes, with the environment's added."""
         from datetime import timezone
 
-        from qcdeploy.manifests.repofile import repo_settings
-        from qcdeploy.planning.windows import schedule_from, verdict
+        from qcdeploy.planning.windows import verdict
 
-        path, raw = repo_settings()
-        sources = [(path, raw)]
-        if self.environment is not None:
-            where = f"{self.environment.doc.file} (environment {self.environment.name})"
-            sources.append((where, self.environment.spec))
-        schedule = schedule_from(sources)
+        schedule = self.change_schedule()
         if schedule.empty:
             return False, "", ""
         why, nxt = verdict(schedule, now or datetime.now(timezone.utc))
         return True, why, nxt
+
+    def change_schedule(self) -> Schedule:
+        """.qcdeploy.yaml's windows and freezes, with the environment's added; a bad entry is named at its
+        file:line:col."""
+        from qcdeploy.manifests.repofile import repo_settings
+        from qcdeploy.planning.windows import schedule_from
+
+        path, raw = repo_settings()
+        sources: list[tuple[str | Locate, Mapping[str, Any]]] = [(_settings_locator(path), raw)]
+        env = self.environment
+        if env is not None:
+            doc, label = env.doc, f"(environment {env.name})"
+            sources.append((lambda keys: f"{doc.where(('spec', *keys))} {label}", env.spec))
+        return schedule_from(sources)
 
     def promotion(self, plan: Plan, state: LiveState, now: datetime | None = None) -> tuple[str, list[str], list[str]]:
         """The environment's paper-first gate: (what it asks, what keeps the plan from passing, notes); ("", [],
@@ -315,3 +324,20 @@ def poll_interval(environ: Mapping[str, str]) -> float:
 
 def use_color(no_color: bool, environ: Mapping[str, str]) -> bool:
     return not no_color and "NO_COLOR" not in environ and sys.stdout.isatty()
+
+
+def _settings_locator(path: str) -> Callable[[tuple[str | int, ...]], str]:
+    """file:line:col of a path in .qcdeploy.yaml, read again (bounded, as it was read) only when an error needs it."""
+
+    def locate(keys: tuple[str | int, ...]) -> str:
+        from qcdeploy.files import Unreadable, read_text
+        from qcdeploy.manifests.repofile import MAX_BYTES
+        from qcdeploy.manifests.yamlsrc import read_documents
+
+        try:
+            docs = list(read_documents(path, read_text(Path(path), MAX_BYTES)))
+        except (Unreadable, OSError):
+            return path
+        return str(docs[0].where(keys)) if docs else path
+
+    return locate

@@ -155,6 +155,7 @@ def _entry(name: str, raw: dict[str, Any]) -> LedgerEntry:
         protect=bool(raw.get("protect", False)),
         refs=tuple((tuple(r["path"]), str(r["ref"])) for r in raw.get("refs", [])),
         salt=str(raw.get("salt", "")),
+        code_hash=str(raw.get("codeHash", "")),
     )
 
 
@@ -171,4 +172,5 @@ def entry_json(entry: LedgerEntry) -> dict[str, Any]:
         "spec": raw["spec"],
         **({"refs": [{"path": list(path), "ref": ref} for path, ref in entry.refs]} if entry.refs else {}),
         **({"salt": entry.salt} if entry.salt else {}),
+        **({"codeHash": entry.code_hash} if entry.code_hash else {}),
     }

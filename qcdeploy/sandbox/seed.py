@@ -14,7 +14,7 @@ import yaml
 from qcdeploy.errors import ConfigError
 from qcdeploy.files import MAX_DIGITS, Unreadable, load_json, read_text
 from qcdeploy.sandbox.endpoints import kept_settings
-from qcdeploy.sandbox.world import Deployment, NodeRec, Project, World
+from qcdeploy.sandbox.world import MAIN_PY, Deployment, NodeRec, Project, World
 
 MAX_SEED_BYTES = 16 * 1024 * 1024  # the benchmarks' 5,000 projects and nodes are well under 1 MiB
 DEFAULT_SEED: dict[str, Any] = {
@@ -105,6 +105,7 @@ def world_from_seed(seed: dict[str, Any], data_dir: str | None = None) -> World:
                 str(p.get("deployError", "")),
                 parameters={str(k): str(v) for k, v in (p.get("parameters") or {}).items()},
                 leanVersionId=int(p.get("leanVersionId", 17000)),
+                files={str(k): str(v) for k, v in (p.get("files") or {"main.py": MAIN_PY}).items()},
             )
             for p in seed.get("projects", [])
         }
@@ -114,7 +115,9 @@ def world_from_seed(seed: dict[str, Any], data_dir: str | None = None) -> World:
         }
         world = World(users, org, projects, nodes, delay=float(seed.get("delay", 2)), data_dir=data_dir)
         world.parameters_as_dict = bool(seed.get("parametersAsDict", False))
+        world.parameter_key = str(seed.get("parameterKey", "key"))
         world.auth_failure_status = int(seed.get("authFailureStatus", 200))
+        world.projects_cap = int(seed["projectsCap"]) if seed.get("projectsCap") is not None else None
         for i, d in enumerate(seed.get("deployments", [])):
             world.deployments.append(_deployment(d, i, now))
             wanted = (d.get("settings") or {}).get("parameters")

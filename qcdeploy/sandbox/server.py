@@ -43,6 +43,8 @@ class Faults:
     drop_rate: float = 0.0  # drop the connection before doing anything
     once: dict[str, dict[str, int]] = field(default_factory=dict)  # kind -> endpoint -> count
     armed_by: str = ""  # the `once` faults wait until this endpoint has been called
+    meanwhile: dict[str, dict[str, Any]] = field(default_factory=dict)  # endpoint -> another tool's deploy, done
+    #   when a 5xx is injected on that endpoint (the call itself is not carried out)
     redirect_to: str = "http://127.0.0.2:9/api/v2/"
     rng: random.Random = field(default_factory=lambda: random.Random(5612))
     calls: dict[str, int] = field(default_factory=dict)
@@ -154,7 +156,15 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         if faults.take("error", endpoint, faults.error_rate):
+            if endpoint in faults.meanwhile:
+                with server.world.lock:
+                    server.world.advance()
+                    admin.deploy_by_hand(server.world, faults.meanwhile.pop(endpoint))
+                    server.world.save()
             self._send(500, {"success": False, "errors": ["Internal Error 21"]})
+            return
+        if faults.take("empty-500", endpoint, 0.0):  # lean-cli e55f2a54: the real API's outage answer, no body
+            self._send_raw(500, b"")
             return
         if faults.take("throttle", endpoint, faults.throttle_rate):
             self._send(429, {"success": False, "errors": ["Too many requests"]}, {"Retry-After": "1"})

@@ -86,6 +86,7 @@ def test_one_comment_per_environment_updated_in_place_across_two_plans(github, r
         }
         assert f"::notice title=qcdeploy plan ({env})::Plan: " in step.stdout
         assert step.summary.startswith(f"<!-- qcdeploy-plan env={env} -->\n## qcdeploy plan: environment `{env}`")
+        assert "<details><summary>Full plan</summary>" in step.summary and "Saved plan plan-" in step.summary
         assert (repo / f"plan-{env}.json").is_file()
     assert "::warning title=qcdeploy plan (live)::apply would be refused now" in first["live"].stdout
     created = {c["body"].splitlines()[0]: (c["id"], c["body"]) for c in bot_comments(github)}

@@ -218,7 +218,8 @@ def _carry_out(
         return 0
     _, closed, next_open = app.change_window()
     gate, missing, notes = app.promotion(plan, run.state)
-    gates = Gates(limits, Window(closed, next_open), Promotion(gate, tuple(missing), tuple(notes), saved))
+    window = Window(closed, next_open, _window_now(app))
+    gates = Gates(limits, window, Promotion(gate, tuple(missing), tuple(notes), saved))
     applied = apply_plan(
         plan,
         run.state,
@@ -232,6 +233,15 @@ def _carry_out(
     for line in left_alone(run.plan):
         app.progress(line)
     return 0 if applied.ok else 1
+
+
+def _window_now(app: App) -> Callable[[], str] | None:
+    """Why the change windows are closed at the moment it is asked: a window that closes during the apply holds
+    back every change not yet started."""
+    from datetime import datetime, timezone
+
+    schedule = app.change_schedule()
+    return None if schedule.empty else lambda: schedule.closed(datetime.now(timezone.utc))
 
 
 def _context(app: App, run: PlanRun, options: ApplyOptions) -> Context:
