@@ -56,7 +56,8 @@ def _head(plan: Plan) -> str:
     if stopping:
         lines += [
             "> [!WARNING]",
-            f"> **This plan stops {len(stopping)} running deployment(s).** Positions are kept unless it says liquidate.",
+            f"> **This plan stops {len(stopping)} running deployment(s).** "
+            "Positions are kept unless it says liquidate.",
         ]
         lines += _detailed(stopping) if len(stopping) <= DETAILED else _compact(stopping)
         lines.append("")
