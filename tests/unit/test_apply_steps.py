@@ -56,6 +56,7 @@ class Api:
 
     def __init__(self, reads: list[Any]) -> None:
         self.reads, self.creates = reads, 0
+        self.client = SimpleNamespace(server_date=None)  # no Date header: launch times are not compared
 
     def live_create(self, body: Any) -> dict[str, Any]:
         self.creates += 1
