@@ -66,3 +66,17 @@ def test_a_rollback_whose_create_answer_is_lost_does_not_take_the_failed_deploym
     assert result.code == 1 and "ROLLED BACK momentum" in result.out, result.out
     assert "FLAT" not in result.out
     assert history(sandbox) == [("Stopped", {"v": "1"}), ("DeployError", {"v": "2"}), ("Running", {"v": "1"})]
+
+
+def test_after_a_rollback_the_ledger_knows_the_projects_code_as_it_is(cli, sandbox, manifests):
+    """The rollback sets the parameters back (which moves the project's `modified`) and records that moment: the
+    next plan names only the wanted change, and a later edit of the code is still seen."""
+    version(manifests, 1)
+    assert apply(cli, manifests).code == 0
+    version(manifests, 2)
+    sandbox.admin("break-deploy", projectId=P_MOMENTUM, error="DeployError: no data", whenParameters={"v": "2"})
+    assert "ROLLED BACK momentum" in apply(cli, manifests).out
+    plan = cli("plan", str(manifests)).out
+    assert "reason: parameters changed" in plan and "project code changed" not in plan, plan
+    sandbox.admin("touch", projectId=P_MOMENTUM)
+    assert "project code changed since compile" in cli("plan", str(manifests)).out

@@ -16,7 +16,7 @@ from qcdeploy.apply import creating, stopping
 from qcdeploy.apply.outcome import Result, StepFailed
 from qcdeploy.apply.pace import Pace
 from qcdeploy.apply.preflight import preflight_step
-from qcdeploy.apply.rollback import previous_body
+from qcdeploy.apply.rollback import previous_body, rollback_step
 from qcdeploy.apply.waiting import Poller
 from qcdeploy.errors import ApiError, QcdeployError
 from qcdeploy.model import Action, LiveDeployment
@@ -140,3 +140,42 @@ def test_a_deployment_that_ends_inside_its_health_window_is_not_healthy(ended):
     said = watch_through(["InQueue", "Running", "Running", ended], window=30)
     assert said != "L-new Running" and ended in said
     assert watch_through(["InQueue", "Running"], window=5) == "L-new Running"
+
+
+class Stops:
+    """live/stop recorder: a rollback must stop only the new deployment it made."""
+
+    def __init__(self) -> None:
+        self.stopped: list[int] = []
+
+    def live_stop(self, pid: int, liquidate: bool = False) -> None:
+        self.stopped.append(pid)
+
+
+def roll_back(now: LiveDeployment | None, entry_: Any = "recorded", rollback: bool = True) -> tuple[Result, Stops]:
+    d = desired()
+    made = entry(d) if entry_ == "recorded" else entry_
+    r = Result(change(Action.REPLACE, desired=d, entry=made), deploy_id="L-new")
+    api = Stops()
+    c = ctx(api=api, read_or_none=lambda pid: now, options=SimpleNamespace(rollback=rollback))
+    rollback_step(c, r, "L-new ended in DeployError")
+    return r, api
+
+
+def test_a_rollback_that_cannot_read_the_state_says_flat():
+    r, api = roll_back(None)
+    assert r.flat.startswith("its state cannot be read after: L-new ended in DeployError") and api.stopped == []
+
+
+@pytest.mark.parametrize("status", ["Running", "InQueue", "LoggingIn"])
+def test_a_rollback_never_stops_a_deployment_it_did_not_make(status):
+    """The old deployment never stopped, or another tool's started: something runs, and it is not ours to stop."""
+    r, api = roll_back(LiveDeployment(1, "L-other", status))
+    assert api.stopped == [] and r.flat == ""
+
+
+def test_a_rollback_of_a_deployment_qcdeploy_did_not_start_says_why_it_is_flat():
+    r, _ = roll_back(LiveDeployment(1, "L-new", "DeployError"), entry_=None)
+    assert "not rolled back: qcdeploy did not start the deployment it replaces" in r.flat
+    r, _ = roll_back(LiveDeployment(1, "L-new", "DeployError"), rollback=False)
+    assert "not rolled back: --no-rollback" in r.flat
