@@ -19,7 +19,7 @@ from qcdeploy.apply.preflight import preflight_step
 from qcdeploy.apply.rollback import previous_body, rollback_step
 from qcdeploy.apply.waiting import Poller
 from qcdeploy.errors import ApiError, QcdeployError
-from qcdeploy.model import Action, LiveDeployment
+from qcdeploy.model import Action, Exposure, LiveDeployment
 from qcdeploy.quantconnect.transport import AmbiguousWrite
 from tests.builders import SALT, change, desired, entry
 
@@ -179,3 +179,28 @@ def test_a_rollback_of_a_deployment_qcdeploy_did_not_start_says_why_it_is_flat()
     assert "not rolled back: qcdeploy did not start the deployment it replaces" in r.flat
     r, _ = roll_back(LiveDeployment(1, "L-new", "DeployError"), rollback=False)
     assert "not rolled back: --no-rollback" in r.flat
+
+
+class Portfolio:
+    def __init__(self, answer: Any) -> None:
+        self.answer = answer
+
+    def live_portfolio(self, pid: int) -> Any:
+        if isinstance(self.answer, Exception):
+            raise self.answer
+        return self.answer
+
+
+def carried(now: Any, planned: Exposure | None) -> Any:
+    r = Result(change(Action.REPLACE, exposure=planned), body={"brokerage": {"id": "QuantConnectBrokerage"}})
+    stopping._carry_portfolio(ctx(api=Portfolio(now)), r, 1)
+    return r.carried
+
+
+def test_a_paper_replace_carries_the_portfolio_read_just_before_its_stop_not_the_plans():
+    planned = Exposure(cash={"USD": 1.0})
+    fresh = {"portfolio": {"holdings": {}, "cash": {"USD": {"amount": 2.0}}}}
+    assert carried(fresh, planned) == {"cash": [{"amount": 2.0, "currency": "USD"}]}
+    assert carried(ApiError("HTTP 500"), planned) == {"cash": [{"amount": 1.0, "currency": "USD"}]}
+    with pytest.raises(StepFailed, match="paper portfolio to carry into the new deployment is unknown"):
+        carried(ApiError("HTTP 500"), Exposure(unknown="HTTP 500"))
