@@ -108,6 +108,13 @@ class Api:
         """qc-api §5: the project's live deployment's holdings and cash (a snapshot, about every 10 min)."""
         return self.client.read("live/portfolio/read", {"projectId": project_id})
 
+    def live_logs(self, project_id: int, deploy_id: str, start: int, end: int) -> Json:
+        """live/logs/read (API reference, Read Live Algorithm > Logs): lines [start, end) of the project's log, at
+        most 250 a call, only the given deployment's (`deploymentLogs`); `length` and `deploymentOffset` say where
+        they stand."""
+        body = {"format": "json", "projectId": project_id, "algorithmId": deploy_id}
+        return self.client.read("live/logs/read", {**body, "startLine": start, "endLine": end, "deploymentLogs": True})
+
     def live_stop(self, project_id: int, liquidate: bool = False) -> None:
         endpoint = "live/update/liquidate" if liquidate else "live/update/stop"
         self.client.write(endpoint, {"projectId": project_id})

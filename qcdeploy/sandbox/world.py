@@ -41,6 +41,7 @@ class Project:
     breakWhen: dict[str, str] = field(default_factory=dict)  # deployError/crashAfter only with these parameters
     leanVersionId: int = 17000
     files: dict[str, str] = field(default_factory=lambda: {"main.py": MAIN_PY})  # name -> content
+    startLog: list[str] = field(default_factory=list)  # lines each deployment of the project logs as it starts
 
 
 @dataclass
@@ -79,6 +80,7 @@ class Deployment:
     # LEAN's Portfolio (Common/Api/Portfolio.cs): holdings by symbol id (Holding's short keys), cash by currency
     portfolio: dict[str, Any] = field(default_factory=lambda: {"holdings": {}, "cash": {}})
     commands: list[dict[str, Any]] = field(default_factory=list)  # live/commands/create and /broadcast received
+    logs: list[str] = field(default_factory=list)  # the lines the algorithm wrote (live/logs/read)
 
 
 @dataclass
@@ -112,10 +114,34 @@ class World:
             elif d.status == "InQueue" and now >= d.launched + self.delay:
                 d.status = "DeployError" if d.deployError else "Running"
                 d.error = d.deployError
+                self.write_start(d)
             if d.status == "Running" and d.crashAfter is not None and now >= d.launched + self.delay + d.crashAfter:
                 d.status, d.stopped = d.endAs, d.launched + self.delay + d.crashAfter
                 crashed = d.endAs == "RuntimeError"
                 d.error = "Runtime Error: the algorithm crashed after it started" if crashed else ""
+                if crashed:
+                    self.write_crash(d, d.error)
+
+    def write_start(self, d: Deployment) -> None:
+        """What LEAN logs as a live deployment starts, or why it did not."""
+        project = self.projects.get(d.projectId)
+        version = project.leanVersionId if project is not None else 0
+        d.logs.append(f"{stamp(self.clock())} Launching analysis for {d.deployId} with LEAN Engine v2.5.0.{version}")
+        d.logs += [f"{stamp(self.clock())} {line}" for line in (project.startLog if project is not None else [])]
+        if d.deployError:
+            d.logs.append(f"{stamp(self.clock())} Error: {d.deployError}")
+        else:
+            d.logs.append(f"{stamp(self.clock())} Algorithm '{d.deployId}' initialized and running")
+
+    def write_crash(self, d: Deployment, error: str) -> None:
+        """A crash writes its error and the stack trace, as LEAN's live log shows a runtime error."""
+        at = stamp(self.clock())
+        d.logs += [
+            f"{at} {error}",
+            f"{at}   at OnData",
+            f"{at}     raise RuntimeError(error) in main.py: line 42",
+            f"{at}   at QuantConnect.Lean.Engine.AlgorithmManager.Run() in AlgorithmManager.cs:line 524",
+        ]
 
     def compile_state(self, c: Compile) -> str:
         if self.clock() < c.created + self.delay:

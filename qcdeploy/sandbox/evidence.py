@@ -1,0 +1,10 @@
+"""The endpoints behind issue 27's evidence (logs, LEAN versions, backtests), beside the core ones."""
+
+from __future__ import annotations
+
+from qcdeploy.sandbox.endpoints import Handler
+from qcdeploy.sandbox.logs import live_logs_read
+
+EVIDENCE: dict[str, tuple[Handler, bool]] = {  # endpoint -> (handler, changes state)
+    "live/logs/read": (live_logs_read, False),
+}
