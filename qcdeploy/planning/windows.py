@@ -167,7 +167,22 @@ def verdict(schedule: Schedule, at: datetime) -> tuple[str, str]:
     if not why:
         return "", ""
     nxt = schedule.next_open(at)
-    return why, (f"{nxt:%Y-%m-%d %H:%M} UTC" if nxt is not None else f"not within {HORIZON_DAYS} days")
+    return why, (_local_and_utc(nxt, schedule) if nxt is not None else f"not within {HORIZON_DAYS} days")
+
+
+def _local_and_utc(at: datetime, schedule: Schedule) -> str:
+    """`2026-11-02 09:30 America/New_York (14:30 UTC)`: the time as the windows are written, and in UTC."""
+    zones = [*(w.zone for w in schedule.windows), *(f.zone for f in schedule.freezes)]
+    utc = at.astimezone(timezone.utc)
+    if not zones or zones[0] in ("UTC", "Etc/UTC"):
+        return f"{utc:%Y-%m-%d %H:%M} UTC"
+    local = at.astimezone(ZoneInfo(zones[0]))
+    same_day = local.date() == utc.date()
+    return (
+        f"{local:%Y-%m-%d %H:%M} {zones[0]} ({utc:%H:%M} UTC)"
+        if same_day
+        else (f"{local:%Y-%m-%d %H:%M} {zones[0]} ({utc:%Y-%m-%d %H:%M} UTC)")
+    )
 
 
 Locate = Callable[[tuple[str | int, ...]], str]  # a path inside a settings source -> "file:line:col"

@@ -56,7 +56,8 @@ def _head(plan: Plan) -> str:
     if stopping:
         lines += [
             "> [!WARNING]",
-            f"> **This plan stops {len(stopping)} live deployment(s).** Positions are kept unless it says liquidate.",
+            f"> **This plan stops {len(stopping)} running deployment(s).** "
+            "Positions are kept unless it says liquidate.",
         ]
         lines += _detailed(stopping) if len(stopping) <= DETAILED else _compact(stopping)
         lines.append("")
@@ -126,11 +127,25 @@ def _stake(c: Change) -> str:
 
 def _section(c: Change) -> str:
     reasons = "; ".join(map(str, c.reasons))
-    detail = "\n".join(line.rstrip() for line in change_lines(c))
+    detail = "\n".join(_coloured(line.rstrip()) for line in change_lines(c))
     return (
         f"<details><summary><code>{c.action.symbol} {c.name}</code> {c.action.value}: {_escape(reasons)}</summary>\n\n"
         f"```diff\n{detail}\n```\n</details>\n"
     )
+
+
+# GitHub colours a ```diff line by its first character: + green, - red, ! orange (as Atlantis renders Terraform's ~)
+_DIFF_MARKS = {"+": "+", "-": "-", "-$": "-", "-/+": "!", "~": "!"}
+
+
+def _coloured(line: str) -> str:
+    """A plan line with its change symbol moved to the first column, the rest kept where it was."""
+    body = line.lstrip(" ")
+    symbol, _, rest = body.partition(" ")
+    if symbol not in _DIFF_MARKS or not rest:
+        return line
+    mark = _DIFF_MARKS[symbol]
+    return mark + " " * (len(line) - len(body) + len(symbol) - len(mark) + 1) + rest
 
 
 def _left_alone(plan: Plan) -> list[str]:

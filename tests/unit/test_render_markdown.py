@@ -30,7 +30,7 @@ def test_long_plans_are_cut_to_the_limit_keeping_head():
     assert md.startswith(
         "<!-- qcdeploy-plan -->\n## qcdeploy plan\n\n**Plan: 500 to create, 0 to replace, 1500 to stop, 0 to liquidate.**"
     )
-    assert "This plan stops 1500 live deployment(s)" in md
+    assert "This plan stops 1500 running deployment(s)" in md
     assert "sections" in md and "Cut to fit" in md and "plan.json" in md
     assert md.count("<details>") == md.count("</details>")
 
@@ -83,3 +83,13 @@ def test_a_long_stop_list_still_marks_a_portfolio_that_could_not_be_read():
     md = render(Plan((*plain[:3], blind, *plain[4:])))
     assert "`strategy-0003` :warning:" in md and "could not be read" in md
     assert "`strategy-0004` :warning:" not in md
+
+
+def test_diff_lines_start_with_the_mark_github_colours():
+    from qcdeploy.render.markdown import _coloured
+
+    assert _coloured("  + momentum  will be deployed") == "+   momentum  will be deployed"
+    assert _coloured("  -$ alpha  will be liquidated") == "-    alpha  will be liquidated"
+    assert _coloured("  -/+ beta  will be replaced") == "!     beta  will be replaced"
+    assert _coloured('      ~ parameters.z: "1" -> "2"') == '!       parameters.z: "1" -> "2"'
+    assert _coloured("      reason: state: stopped") == "      reason: state: stopped"  # not a change: left alone

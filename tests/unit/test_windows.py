@@ -63,7 +63,7 @@ def test_freezes_are_whole_days_in_their_time_zone_and_name_their_reason():
     assert not s.closed(at("2026-12-24T04:59"))  # still the 23rd in New York
     why, nxt = verdict(s, at("2026-12-25T12:00"))
     assert "freeze 2026-12-24..2026-12-26 America/New_York (holidays)" in why
-    assert nxt == "2026-12-27 05:00 UTC"
+    assert nxt == "2026-12-27 00:00 America/New_York (05:00 UTC)"  # as the freeze is written, and in UTC
 
 
 def test_yaml_reads_an_unquoted_time_as_minutes_and_that_still_works():
@@ -167,3 +167,18 @@ def test_a_window_written_with_a_date_is_refused_at_its_place():
     with pytest.raises(ConfigError) as exc:
         schedule_from([(lambda path: "s.yaml:1:" + ".".join(map(str, path)), raw)])
     assert str(exc.value).startswith("s.yaml:1:windows.0.from: windows[0]: from: 2026-12-07 10:00:00 is a date")
+
+
+def test_the_next_allowed_time_is_shown_in_utc_alone_for_utc_windows_and_across_a_date():
+    from datetime import datetime, timezone
+
+    from qcdeploy.planning.windows import verdict
+
+    utc = schedule(windows=[{"kind": "deny", "days": ["mon"], "from": "00:00", "to": "12:00", "timeZone": "UTC"}])
+    at = datetime(2026, 11, 30, 6, 0, tzinfo=timezone.utc)  # a Monday
+    assert verdict(utc, at)[1] == "2026-11-30 12:00 UTC"
+    tokyo = schedule(
+        windows=[{"kind": "deny", "days": ["mon"], "from": "00:00", "to": "06:00", "timeZone": "Asia/Tokyo"}]
+    )
+    at = datetime(2026, 11, 29, 16, 0, tzinfo=timezone.utc)  # Monday 01:00 in Tokyo
+    assert verdict(tokyo, at)[1] == "2026-11-30 06:00 Asia/Tokyo (2026-11-29 21:00 UTC)"
