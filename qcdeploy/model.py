@@ -92,6 +92,7 @@ class Desired:
     manifest: Manifest
     project: Project
     node: Node
+    lean_label: str = ""  # the LEAN version it runs, by name and date (lean/versions/read), when it was read
 
     @property
     def name(self) -> str:

@@ -10,6 +10,7 @@ from qcdeploy.model import Desired, LedgerEntry, LiveState, Plan
 from qcdeploy.planning.codehash import with_code_hashes
 from qcdeploy.planning.exposure import with_exposure
 from qcdeploy.planning.fingerprint import warm
+from qcdeploy.planning.leanversions import with_lean_versions
 from qcdeploy.planning.planner import PlanOptions, plan
 
 if TYPE_CHECKING:
@@ -28,6 +29,6 @@ def plan_fleet(
     """The plan, with `exposure` read (live/portfolio/read) for every change that stops an active deployment, and
     the code hash (files/read) of each project whose `modified` moved since its compile.
     `elsewhere` maps the deployIds other environments' ledgers manage to their environment."""
-    desired = with_code_hashes(api, desired, ledger)
+    desired = with_code_hashes(api, with_lean_versions(api, desired), ledger)
     warm([(d, ledger[d.name]) for d in desired if d.name in ledger], salt)  # every distinct secret hashed once
     return with_exposure(api, plan(desired, state, ledger, salt, options, elsewhere))

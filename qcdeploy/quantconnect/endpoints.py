@@ -108,6 +108,11 @@ class Api:
         """qc-api §5: the project's live deployment's holdings and cash (a snapshot, about every 10 min)."""
         return self.client.read("live/portfolio/read", {"projectId": project_id})
 
+    def lean_versions(self) -> list[Json]:
+        """lean/versions/read (API reference, Lean Version): every LEAN version, `{id, created, description,
+        leanHash, leanCloudHash, name, ref, public}`; the method takes no parameters."""
+        return _list(self.client.read("lean/versions/read"), "versions", "lean/versions/read")
+
     def live_logs(self, project_id: int, deploy_id: str, start: int, end: int) -> Json:
         """live/logs/read (API reference, Read Live Algorithm > Logs): lines [start, end) of the project's log, at
         most 250 a call, only the given deployment's (`deploymentLogs`); `length` and `deploymentOffset` say where

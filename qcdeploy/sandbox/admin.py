@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from qcdeploy.sandbox.endpoints import Fail, kept_settings, live_stop
+from qcdeploy.sandbox.versions import add_version
 from qcdeploy.sandbox.world import stamp
 
 if TYPE_CHECKING:
@@ -91,6 +92,8 @@ def _dispatch(server: SandboxServer, op: str, body: dict[str, Any]) -> dict[str,
             raise Fail("no deployment")
         dep.portfolio = {"holdings": dict(body.get("holdings") or {}), "cash": dict(body.get("cash") or {})}
         return {}
+    if op == "lean-version":  # a new LEAN release appears in lean/versions/read
+        return add_version(world, body)
     if op == "auth-failure-status":  # how a refused hash is answered: 200 (success:false), 401 or 500
         world.auth_failure_status = int(body["status"])
         return {}

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from qcdeploy.sandbox.endpoints import Handler
 from qcdeploy.sandbox.logs import live_logs_read
+from qcdeploy.sandbox.versions import lean_versions_read
 
 EVIDENCE: dict[str, tuple[Handler, bool]] = {  # endpoint -> (handler, changes state)
     "live/logs/read": (live_logs_read, False),
+    "lean/versions/read": (lean_versions_read, False),
 }

@@ -99,6 +99,10 @@ class World:
     parameter_key: str = "key"  # each item's name field: "key" (lean-cli's model) or "name" (LEAN's C# model)
     auth_failure_status: int = 200  # the HTTP status of a refused hash (200, 401 and 500 are all reported)
     projects_cap: int | None = None  # projects/read without start/end answers at most this many
+    # lean/versions/read: {id, name, created?}; master (-1) and the seed's default project version to start with
+    lean_versions: list[dict[str, Any]] = field(
+        default_factory=lambda: [{"id": -1, "name": "master"}, {"id": 17000, "name": "v2.5.17000"}]
+    )
     data_dir: str | None = None
     clock: Callable[[], float] = time.time
     lock: threading.RLock = field(default_factory=threading.RLock)
@@ -242,6 +246,7 @@ class World:
             "parameterKey": self.parameter_key,
             "authFailureStatus": self.auth_failure_status,
             "projectsCap": self.projects_cap,
+            "leanVersions": self.lean_versions,
             "projects": [asdict(p) for p in self.projects.values()],
             "nodes": [asdict(n) for n in self.nodes.values()],
             "compiles": [asdict(c) for c in self.compiles.values()],
@@ -263,6 +268,9 @@ class World:
             parameter_key=str(raw.get("parameterKey", "key")),
             auth_failure_status=int(raw.get("authFailureStatus", 200)),
             projects_cap=_optional_int(raw.get("projectsCap")),
+            lean_versions=list(
+                raw.get("leanVersions") or [{"id": -1, "name": "master"}, {"id": 17000, "name": "v2.5.17000"}]
+            ),
             data_dir=data_dir,
         )
 
