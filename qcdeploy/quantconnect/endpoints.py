@@ -95,6 +95,16 @@ class Api:
     def compile_read(self, project_id: int, compile_id: str) -> Json:
         return self.client.read("compile/read", {"projectId": project_id, "compileId": compile_id})
 
+    def backtest_create(self, project_id: int, compile_id: str, name: str, parameters: Mapping[str, str]) -> Json:
+        """backtests/create (API reference, Create Backtest): `{projectId, compileId, backtestName, parameters}`.
+        A repeated backtest only costs compute: retried like a read, as a compile is."""
+        body = {"projectId": project_id, "compileId": compile_id, "backtestName": name, "parameters": dict(parameters)}
+        return self.client.read("backtests/create", body)
+
+    def backtest_read(self, project_id: int, backtest_id: str) -> Json:
+        """backtests/read: `backtest` with `completed`, `progress`, `error`, `statistics`, `backtestStart`/`End`."""
+        return self.client.read("backtests/read", {"projectId": project_id, "backtestId": backtest_id})
+
     def live_create(self, body: Mapping[str, Any]) -> Json:
         return self.client.write("live/create", body)
 

@@ -64,6 +64,8 @@ def change_lines(change: Change, style: Style = plain, verbose: bool = False) ->
         lines += _since_last_run(change)
     for fc in change.field_changes:
         lines.append(f"      ~ {dotted(fc.path)}: {show(fc.before, fc.sensitive)} -> {show(fc.after, fc.sensitive)}")
+    if change.creates and change.desired is not None and change.desired.gate_note:
+        lines.append(f"      backtest gate: {change.desired.gate_note}")
     if change.action is Action.REPLACE and change.desired is not None and change.desired.lean_label:
         lines.append(f"      LEAN version: {display_fields(change.desired)['versionId']}")  # name and date
     if change.action is Action.UPDATE and change.entry is not None and change.desired is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from qcdeploy.sandbox.backtests import set_backtest
 from qcdeploy.sandbox.endpoints import Fail, kept_settings, live_stop
 from qcdeploy.sandbox.versions import add_version
 from qcdeploy.sandbox.world import stamp
@@ -92,6 +93,8 @@ def _dispatch(server: SandboxServer, op: str, body: dict[str, Any]) -> dict[str,
             raise Fail("no deployment")
         dep.portfolio = {"holdings": dict(body.get("holdings") or {}), "cash": dict(body.get("cash") or {})}
         return {}
+    if op == "backtest":  # the project's next backtests show these statistics (period, error)
+        return set_backtest(world, body)
     if op == "lean-version":  # a new LEAN release appears in lean/versions/read
         return add_version(world, body)
     if op == "auth-failure-status":  # how a refused hash is answered: 200 (success:false), 401 or 500

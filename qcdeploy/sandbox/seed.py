@@ -13,6 +13,7 @@ import yaml
 
 from qcdeploy.errors import ConfigError
 from qcdeploy.files import MAX_DIGITS, Unreadable, load_json, read_text
+from qcdeploy.sandbox.backtests import set_backtest
 from qcdeploy.sandbox.endpoints import kept_settings
 from qcdeploy.sandbox.versions import add_version
 from qcdeploy.sandbox.world import MAIN_PY, Deployment, NodeRec, Project, World
@@ -121,6 +122,9 @@ def world_from_seed(seed: dict[str, Any], data_dir: str | None = None) -> World:
         world.projects_cap = int(seed["projectsCap"]) if seed.get("projectsCap") is not None else None
         for v in seed.get("leanVersions") or []:
             add_version(world, dict(v))
+        for p in seed.get("projects", []):
+            if p.get("backtest"):
+                set_backtest(world, {"projectId": p["projectId"], **dict(p["backtest"])})
         for i, d in enumerate(seed.get("deployments", [])):
             world.deployments.append(_deployment(d, i, now))
             wanted = (d.get("settings") or {}).get("parameters")

@@ -103,6 +103,8 @@ class World:
     lean_versions: list[dict[str, Any]] = field(
         default_factory=lambda: [{"id": -1, "name": "master"}, {"id": 17000, "name": "v2.5.17000"}]
     )
+    backtests: list[dict[str, Any]] = field(default_factory=list)  # backtests/create received, with their results
+    backtest_setup: dict[int, dict[str, Any]] = field(default_factory=dict)  # per project: statistics, period, error
     data_dir: str | None = None
     clock: Callable[[], float] = time.time
     lock: threading.RLock = field(default_factory=threading.RLock)
@@ -247,6 +249,8 @@ class World:
             "authFailureStatus": self.auth_failure_status,
             "projectsCap": self.projects_cap,
             "leanVersions": self.lean_versions,
+            "backtests": self.backtests,
+            "backtestSetup": {str(k): v for k, v in self.backtest_setup.items()},
             "projects": [asdict(p) for p in self.projects.values()],
             "nodes": [asdict(n) for n in self.nodes.values()],
             "compiles": [asdict(c) for c in self.compiles.values()],
@@ -271,6 +275,8 @@ class World:
             lean_versions=list(
                 raw.get("leanVersions") or [{"id": -1, "name": "master"}, {"id": 17000, "name": "v2.5.17000"}]
             ),
+            backtests=list(raw.get("backtests") or []),
+            backtest_setup={int(k): dict(v) for k, v in (raw.get("backtestSetup") or {}).items()},
             data_dir=data_dir,
         )
 

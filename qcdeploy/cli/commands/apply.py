@@ -85,6 +85,14 @@ if TYPE_CHECKING:
     help="Replace at most N deployments at once; a failed wave halts the rest.  [default: the parallelism]",
 )
 @click.option(
+    "--max-backtests",
+    type=click.IntRange(1, 100),
+    default=4,
+    show_default=True,
+    metavar="N",
+    help="Backtest gates (gates.backtest) run at most N at once.",
+)
+@click.option(
     "--format",
     "fmt",
     type=click.Choice(["text", "json"]),
@@ -115,6 +123,7 @@ def apply(
     no_rollback: bool,
     accept_unreviewed_secrets: bool,
     max_unavailable: int | None,
+    max_backtests: int,
     fmt: str,
 ) -> int:
     """Make the live deployments match the manifests under PATHs, or carry out a saved plan.
@@ -133,7 +142,9 @@ def apply(
     if plan_file is not None and (args or targets or prune or replace_names):
         raise ConfigError("a saved plan fixes the paths and options; give only --plan FILE (and apply options)")
     poll_interval(app.environ)  # a bad QCDEPLOY_POLL_INTERVAL is refused now, not after the plan
-    options = ApplyOptions(wait, timeout, parallelism, health_window, not no_rollback, max_unavailable, app.env or "")
+    options = ApplyOptions(
+        wait, timeout, parallelism, health_window, not no_rollback, max_unavailable, app.env or "", max_backtests
+    )
     if fmt == "json":
         app.json_summary = True
     if ignore_windows and not (reason or "").strip():
