@@ -33,6 +33,7 @@ def text(results: Sequence[Result], interrupted: bool, style: Styler, environmen
         label, colour = _LABELS[outcome]
         for r in (r for r in results if r.outcome is outcome):
             lines.append(_line(r, style(label, colour) if outcome is not Outcome.DONE else label))
+            lines += [f"      before the stop: {r.drained}"] if r.drained else []
             lines += _log_lines(r)
     unfinished = [r for r in results if r.outcome is not Outcome.DONE]
     if any(not r.lasting for r in unfinished):
@@ -71,6 +72,7 @@ def as_json(results: Sequence[Result], interrupted: bool) -> str:
                 "detail": r.detail,
                 "deployId": r.deploy_id,
                 "flat": bool(r.flat),
+                **({"beforeStop": r.drained} if r.drained else {}),
                 **({"log": {"deployId": r.log_of, "lines": list(r.logs), "note": r.logs_note}} if r.log_of else {}),
             }
             for r in results

@@ -130,6 +130,11 @@ class Api:
         body = {"format": "json", "projectId": project_id, "algorithmId": deploy_id}
         return self.client.read("live/logs/read", {**body, "startLine": start, "endLine": end, "deploymentLogs": True})
 
+    def live_command(self, project_id: int, command: Mapping[str, Any]) -> None:
+        """live/commands/create (lean-cli `live_client.command_create`): `{projectId, command}` to the project's
+        running deployment, whose OnCommand reads it. A write: an answer lost after sending is AmbiguousWrite."""
+        self.client.write("live/commands/create", {"projectId": project_id, "command": dict(command)})
+
     def live_stop(self, project_id: int, liquidate: bool = False) -> None:
         endpoint = "live/update/liquidate" if liquidate else "live/update/stop"
         self.client.write(endpoint, {"projectId": project_id})

@@ -93,6 +93,9 @@ def _dispatch(server: SandboxServer, op: str, body: dict[str, Any]) -> dict[str,
             raise Fail("no deployment")
         dep.portfolio = {"holdings": dict(body.get("holdings") or {}), "cash": dict(body.get("cash") or {})}
         return {}
+    if op == "refuse-commands":  # live/commands/create to the project is refused with this message ("" accepts)
+        world.projects[int(body["projectId"])].refuseCommands = str(body.get("error", ""))
+        return {}
     if op == "backtest":  # the project's next backtests show these statistics (period, error)
         return set_backtest(world, body)
     if op == "lean-version":  # a new LEAN release appears in lean/versions/read

@@ -41,6 +41,7 @@ class Project:
     breakWhen: dict[str, str] = field(default_factory=dict)  # deployError/crashAfter only with these parameters
     leanVersionId: int = 17000
     files: dict[str, str] = field(default_factory=lambda: {"main.py": MAIN_PY})  # name -> content
+    refuseCommands: str = ""  # non-empty: live/commands/create is refused with this message
     startLog: list[str] = field(default_factory=list)  # lines each deployment of the project logs as it starts
 
 
@@ -81,6 +82,7 @@ class Deployment:
     portfolio: dict[str, Any] = field(default_factory=lambda: {"holdings": {}, "cash": {}})
     commands: list[dict[str, Any]] = field(default_factory=list)  # live/commands/create and /broadcast received
     logs: list[str] = field(default_factory=list)  # the lines the algorithm wrote (live/logs/read)
+    received: list[dict[str, Any]] = field(default_factory=list)  # live/commands/create: {at, command}
 
 
 @dataclass

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from qcdeploy.cli.commands.adopt import adopt
 from qcdeploy.cli.commands.apply import apply
+from qcdeploy.cli.commands.command import command
 from qcdeploy.cli.commands.doctor import doctor
 from qcdeploy.cli.commands.drift import drift
 from qcdeploy.cli.commands.export import export
@@ -24,6 +25,7 @@ COMMANDS = (
     show,
     apply,
     adopt,
+    command,
     export,
     status,
     drift,
