@@ -76,6 +76,8 @@ def test_a_pass_is_recorded_and_not_run_again_for_the_same_code_and_parameters(c
     assert len(backtests(sandbox)) == 1  # not run again
     deploy(manifests, "alpha", P_MOMENTUM, "live-node-2", "2", gate=gate)  # new parameters: new evidence
     assert "backtest gate: will run" in cli("plan", str(manifests)).out
+    (change,) = json.loads(cli("plan", "--format", "json", str(manifests)).out)["changes"]
+    assert change["backtest_gate"] == "will run"
     assert cli("apply", "--auto-approve", str(manifests)).code == 0
     assert len(backtests(sandbox)) == 2 and backtests(sandbox)[-1]["parameters"] == {"v": "2"}
 

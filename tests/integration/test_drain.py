@@ -23,6 +23,8 @@ def test_the_command_reaches_the_deployment_before_its_replace_stops_it(cli, san
     alpha(manifests, "2", beforeStop={"command": DRAIN, "wait": "0.2s"})
     planned = cli("plan", str(manifests))
     assert 'before the stop: command {"$type":"DrainCommand","flatten":true}, then wait 0.2s (required)' in planned.out
+    (change,) = json.loads(cli("plan", "--format", "json", str(manifests)).out)["changes"]
+    assert change["before_stop"].startswith('command {"$type":"DrainCommand"')
     result = cli("apply", "--auto-approve", str(manifests))
     assert result.code == 0, result.text
     old, new = sandbox.deployments(P_MOMENTUM)
