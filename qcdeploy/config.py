@@ -170,7 +170,7 @@ def _read_settings(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: cannot read: {exc}") from None
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: must be a mapping such as `state: git:`")
-    known = {"state", "windows", "freezes", "market-hours"}
+    known = {"state", "windows", "freezes", "market-hours", "heal", "notify"}
     unknown = sorted(set(raw) - known)
     if unknown:
         raise ConfigError(f"{path}: unknown setting(s) {', '.join(unknown)} (known: {', '.join(sorted(known))})")

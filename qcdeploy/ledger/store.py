@@ -26,6 +26,7 @@ class Ledger:
         self.salt = secrets.token_hex(16)
         self.serial = 0
         self.entries: dict[str, LedgerEntry] = {}
+        self.history: list[dict[str, Any]] = []  # overrides, heals, notifications sent: oldest first
         if doc is not None:
             self._load(doc)
 
@@ -97,6 +98,8 @@ class Ledger:
             self.entries = {name: _entry(name, e) for name, e in raw["deployments"].items()}
             self.salt = str(raw["salt"])
             self.serial = int(raw.get("serial", 0))
+            kept = raw.get("history")
+            self.history = [e for e in kept if isinstance(e, dict)] if isinstance(kept, list) else []
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise LedgerError(f"the ledger at {where} is malformed ({exc!r}); restore it from backup") from None
 

@@ -15,5 +15,21 @@ from qcdeploy.cli.commands.state import state
 from qcdeploy.cli.commands.status import status
 from qcdeploy.cli.commands.unlock import force_unlock
 from qcdeploy.cli.commands.validate import validate
+from qcdeploy.cli.commands.watch import watch
 
-COMMANDS = (init, validate, plan, apply, adopt, export, status, drift, doctor, state, force_unlock, sandbox, schema)
+COMMANDS = (
+    init,
+    validate,
+    plan,
+    apply,
+    adopt,
+    export,
+    status,
+    drift,
+    watch,
+    doctor,
+    state,
+    force_unlock,
+    sandbox,
+    schema,
+)

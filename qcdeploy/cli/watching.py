@@ -1,0 +1,235 @@
+"""One pass of `watch`: read what a plan reads, decide (planning.watch), and, under the ledger's lock, carry out
+the heals and syncs through apply's own `apply_plan` (every gate), then tell the notification targets.
+
+A pass that only reports writes nothing and takes no lock. Heals, syncs and the record of notifications sent are
+ledger writes: they wait for the lock, and when another run holds it they wait for the next pass."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from qcdeploy.cli.workspace import App, poll_interval
+from qcdeploy.errors import PlanRefused, QcdeployError
+
+if TYPE_CHECKING:
+    from qcdeploy.apply.outcome import Result
+    from qcdeploy.cli.commands.planning import PlanRun
+    from qcdeploy.notify.base import Event, Target
+    from qcdeploy.planning.heal import HealPolicy
+    from qcdeploy.planning.watch import Decision, Survey
+
+
+@dataclass(frozen=True)
+class WatchOptions:
+    args: tuple[str, ...] = ()
+    sync: bool = False
+    health_window: float = 30.0
+    timeout: float = 900.0
+
+
+@dataclass
+class Healed:
+    """What became of one heal or sync."""
+
+    decision: Decision
+    outcome: str  # healed | synced | held | failed
+    detail: str = ""
+    results: list[Result] = field(default_factory=list)
+
+
+@dataclass
+class PassReport:
+    """Everything one pass learned: what the command prints, the metrics export and the status page shows."""
+
+    at: datetime
+    survey: Survey
+    run: PlanRun
+    policies: dict[str, HealPolicy]
+    healed: list[Healed] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # held locks, failed notifications
+    duration: float = 0.0
+
+    @property
+    def found(self) -> bool:
+        return self.survey.found or bool(self.healed)
+
+
+def run_pass(app: App, options: WatchOptions, clock: Callable[[], datetime] | None = None) -> PassReport:
+    """One pass; a fresh App each time, so manifests and the ledger are read anew."""
+    now = (clock or _utcnow)()
+    started = time.monotonic()
+    fresh = App(app.settings, app.environ, env=app.env)
+    report = _observe(fresh, options, now, require_secrets=False)
+    events = _events(report, fresh)
+    targets = _targets(fresh)
+    if report.survey.acting() or _unsent(events, targets, report.run.ledger.history):
+        _write_phase(fresh, options, report, targets, clock or _utcnow)
+    report.duration = time.monotonic() - started
+    return report
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _observe(app: App, options: WatchOptions, now: datetime, require_secrets: bool) -> PassReport:
+    from qcdeploy.cli.commands.planning import make_plan
+    from qcdeploy.planning.watch import interrupted_changes, survey
+
+    run = make_plan(app, options.args, (), False, (), require_secrets=require_secrets)
+    policies = _policies(app, run)
+    found = survey(run.plan, run.ledger.entries, policies, run.ledger.history, now, options.sync)
+    found = replace(found, interrupted=interrupted_changes(run.ledger))
+    return PassReport(now, found, run, policies)
+
+
+def _policies(app: App, run: PlanRun) -> dict[str, HealPolicy]:
+    """Each manifest's heal policy: .qcdeploy.yaml's heal, the Environment's, the deployment's own."""
+    from qcdeploy.config import repo_settings
+    from qcdeploy.planning.heal import policy_from
+
+    path, raw = repo_settings()
+    base: list[tuple[str, object]] = [(path or ".qcdeploy.yaml", raw.get("heal"))]
+    env = app.environment
+    if env is not None:
+        base.append((f"{env.doc.file} (environment {env.name})", env.spec.get("heal")))
+    return {
+        m.name: policy_from([*base, (str(m.where("heal")) if "heal" in m.spec else m.name, m.spec.get("heal"))])
+        for m in run.manifests
+    }
+
+
+def _targets(app: App) -> list[Target]:
+    from qcdeploy.config import repo_settings
+    from qcdeploy.planning.notifyconfig import targets_from
+
+    path, raw = repo_settings()
+    sources: list[tuple[str, object]] = [(path or ".qcdeploy.yaml", raw.get("notify"))]
+    env = app.environment
+    if env is not None:
+        sources.append((f"{env.doc.file} (environment {env.name})", env.spec.get("notify")))
+    return targets_from(sources, app.environ)
+
+
+def _events(report: PassReport, app: App) -> list[Event]:
+    from qcdeploy.planning.watch import events
+
+    return events(report.survey, app.env or "", report.at.strftime("%Y-%m-%dT%H:%M:%SZ"))
+
+
+def _unsent(events: Sequence[Event], targets: Sequence[Target], history: Sequence[dict[str, Any]]) -> bool:
+    from qcdeploy.notify.deliver import key
+
+    sent = sent_keys(history)
+    return any(key(t, e) not in sent for t in targets for e in events if not t.events or e.event in t.events)
+
+
+def sent_keys(history: Sequence[dict[str, Any]]) -> set[str]:
+    """What the targets were already sent, as the ledger's history remembers it."""
+    return {str(k) for e in history if e.get("event") == "notified" for k in e.get("keys", [])}
+
+
+def _write_phase(
+    app: App, options: WatchOptions, first: PassReport, targets: list[Target], clock: Callable[[], datetime]
+) -> None:
+    """Under the lock: plan again (someone may have acted since the first read), heal, sync, notify."""
+    from qcdeploy.errors import ConfigError
+    from qcdeploy.ledger import lock
+    from qcdeploy.ledger.backends.base import LockHeld
+
+    try:
+        with lock.held(app.backend(), "watch", 0.0, app.err, app.env):
+            fresh = app  # the same backend object holds the lock (a git backend keeps its checkout)
+            try:
+                again = _observe(fresh, options, clock(), require_secrets=bool(first.survey.acting()))
+            except ConfigError as exc:  # a secret heals need is not set here: report, do not heal
+                first.notes.append(f"not healing: {exc}")
+                again = first
+                again.survey = replace(again.survey, decisions=tuple(_report_only(again.survey.decisions)))
+            first.survey, first.run, first.policies = again.survey, again.run, again.policies
+            apply_events = [_carry_out(fresh, options, d, first) for d in first.survey.acting()]
+            _notify(fresh, first, targets, [e for batch in apply_events for e in batch], clock)
+    except LockHeld as exc:
+        first.notes.append(f"not healing or notifying this pass: {exc}")
+
+
+def _report_only(decisions: Sequence[Decision]) -> list[Decision]:
+    from qcdeploy.planning.watch import Act
+
+    return [replace(d, act=Act.REPORT) if d.act in (Act.HEAL, Act.SYNC) else d for d in decisions]
+
+
+def _carry_out(app: App, options: WatchOptions, decision: Decision, report: PassReport) -> list[Event]:
+    """One heal or sync: an apply of that one change, every gate checked; recorded in the ledger's history."""
+    from qcdeploy.apply.events import from_results
+    from qcdeploy.apply.run import Gates, Promotion, Window, apply_plan
+    from qcdeploy.model import Plan
+    from qcdeploy.planning.heal import HealPolicy
+    from qcdeploy.planning.watch import Act
+
+    assert decision.change is not None
+    run, healing = report.run, decision.act is Act.HEAL
+    plan = Plan((decision.change,), environment=app.env or "")
+    _, closed, next_open = app.change_window()
+    if healing and report.policies.get(decision.change.name, HealPolicy()).during_closed_windows:
+        closed = ""  # heal.duringClosedWindows: this deployment may be healed whatever the windows say
+    gate, missing, notes = app.promotion(plan, run.state)
+    gates = Gates(window=Window(closed, next_open), promotion=Promotion(gate, tuple(missing), tuple(notes)))
+    ctx = _context(app, run, options)
+    try:
+        applied = apply_plan(plan, run.state, gates, ctx, lambda: None, app.err)
+    except PlanRefused as exc:
+        report.healed.append(Healed(decision, "held", str(exc)))
+        return []
+    except QcdeployError as exc:
+        report.healed.append(Healed(decision, "failed", str(exc)))
+        applied = None
+    results = applied.results if applied is not None else []
+    ok = applied is not None and applied.ok
+    outcome = ("healed" if healing else "synced") if ok else "failed"
+    if applied is not None:
+        report.healed.append(Healed(decision, outcome, "; ".join(r.detail for r in results if r.detail), results))
+    new_id = next((r.deploy_id for r in results if r.deploy_id), None)
+    event = outcome if outcome != "failed" else ("heal-failed" if healing else "sync-failed")
+    ctx.ledger.note(
+        {
+            "at": ctx.stamp(),
+            "event": event,
+            "name": decision.change.name,
+            "reason": f"{decision.finding.kind}: {decision.finding.detail}",
+            "from": decision.finding.deploy_id,
+            "deployId": new_id,
+        }
+    )
+    return from_results(results, app.env or "", ctx.stamp(), done="healed" if healing else "applied")
+
+
+def _context(app: App, run: PlanRun, options: WatchOptions) -> Any:
+    from qcdeploy.apply.context import ApplyOptions, Context
+    from qcdeploy.apply.executor import line_logger
+    from qcdeploy.apply.waiting import Poller
+
+    poll = poll_interval(app.environ)
+    poller = Poller(poll, max(poll, 10 * poll), progress_every=max(30.0, poll))
+    baseline = {pid: dep.deploy_id for pid, dep in run.state.deployments.items()}
+    apply_options = ApplyOptions(True, options.timeout, 1, options.health_window, True, None, app.env or "")
+    return Context(app.api(), run.ledger, poller, line_logger(app.progress), apply_options, app.environ, baseline)
+
+
+def _notify(
+    app: App, report: PassReport, targets: list[Target], extra: list[Event], clock: Callable[[], datetime]
+) -> None:
+    from qcdeploy.notify.deliver import deliver
+
+    if not targets:
+        return
+    history = report.run.ledger.history
+    delivery = deliver([*_events(report, app), *extra], targets, sent_keys(history))
+    report.notes += [f"notification not sent: {f}" for f in delivery.failed]
+    if delivery.sent:
+        stamp = clock().strftime("%Y-%m-%dT%H:%M:%SZ")
+        report.run.ledger.note({"at": stamp, "event": "notified", "keys": delivery.sent})

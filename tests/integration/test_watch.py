@@ -1,0 +1,162 @@
+"""watch: one pass reports and heals what spec.heal asks for, through every gate; notifications once, signed."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.helpers import P_MEANREV, P_MOMENTUM, SECRET, manifest, write
+
+pytestmark = pytest.mark.usefixtures("env")
+
+HOOK_SECRET = "whsec-9f8e7d6c5b4a-known"
+
+
+class Receiver:
+    """A webhook receiver on loopback: every POST kept with its headers."""
+
+    def __init__(self) -> None:
+        self.posts: list[tuple[dict[str, str], bytes]] = []
+        self.fail = 0  # answer 500 to this many posts first
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                if outer.fail:
+                    outer.fail -= 1
+                    self.send_response(500)
+                else:
+                    outer.posts.append((dict(self.headers), body))
+                    self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}/hook"
+
+    def events(self) -> list[tuple[str, str]]:
+        return [(json.loads(b)["event"], json.loads(b)["deployment"]) for _, b in self.posts]
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    r = Receiver()
+    yield r
+    r.httpd.shutdown()
+    r.httpd.server_close()
+
+
+@pytest.fixture
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, receiver: Receiver) -> Path:
+    """A manifest repository whose .qcdeploy.yaml sends every event to the receiver, signed."""
+    (tmp_path / ".qcdeploy.yaml").write_text(
+        f"notify:\n  - webhook: {receiver.url}\n    secret: ${{env:HOOK_SECRET}}\n", "utf-8"
+    )
+    monkeypatch.setenv("HOOK_SECRET", HOOK_SECRET)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path / "manifests"
+
+
+def deploy(cli, repo: Path, **heal: Any) -> None:
+    spec = {"heal": heal} if heal else {}
+    write(repo, "a.yaml", manifest("momentum", P_MOMENTUM, **spec))
+    write(repo, "b.yaml", manifest("meanrev", P_MEANREV, node="live-node-2"))
+    assert cli("apply", "--auto-approve", str(repo)).code == 0
+
+
+def signed(receiver: Receiver) -> None:
+    for headers, body in receiver.posts:
+        want = "sha256=" + hmac.new(HOOK_SECRET.encode(), body, hashlib.sha256).hexdigest()
+        assert headers["X-Qcdeploy-Signature-256"] == want
+        assert HOOK_SECRET.encode() not in body and SECRET.encode() not in body
+
+
+def test_all_well_is_exit_0(cli, repo):
+    deploy(cli, repo)
+    result = cli("watch", "--once", str(repo))
+    assert result.code == 0, result.text
+    assert "all well" in result.out
+
+
+def test_crash_is_reported_not_healed_by_default(cli, sandbox, repo, receiver):
+    deploy(cli, repo)
+    crashed = sandbox.admin("crash", projectId=P_MOMENTUM, error="Runtime Error: margin call")["deployId"]
+    result = cli("watch", "--once", str(repo))
+    assert result.code == 2, result.text
+    assert "crashed" in result.out and "margin call" in result.out
+    assert sandbox.active(P_MOMENTUM) == []  # report only: nothing redeployed
+    assert receiver.events() == [("crashed", "momentum")]
+    assert json.loads(receiver.posts[0][1])["deployId"] == crashed
+    assert cli("watch", "--once", str(repo)).code == 2
+    assert receiver.events() == [("crashed", "momentum")]  # sent once, not once per pass
+    signed(receiver)
+
+
+def test_crash_healed_once_with_one_crashed_and_one_healed_event(cli, sandbox, repo, receiver, ledger_path):
+    deploy(cli, repo, crashed="redeploy", backoff="0s")
+    crashed = sandbox.admin("crash", projectId=P_MOMENTUM)["deployId"]
+    result = cli("watch", "--once", str(repo))
+    assert result.code == 2, result.text
+    assert "healed" in result.out
+    [running] = sandbox.active(P_MOMENTUM)
+    assert running["deployId"] != crashed
+    assert len(sandbox.deployments(P_MOMENTUM)) == 2  # exactly one redeploy
+    assert sorted(receiver.events()) == [("crashed", "momentum"), ("healed", "momentum")]
+    healed = next(json.loads(b) for _, b in receiver.posts if json.loads(b)["event"] == "healed")
+    assert healed["deployId"] == running["deployId"] and healed["environment"] == ""
+    signed(receiver)
+    history = json.loads(ledger_path.read_text())["history"]
+    [heal] = [e for e in history if e["event"] == "healed"]
+    assert heal["name"] == "momentum" and heal["from"] == crashed and heal["deployId"] == running["deployId"]
+    again = cli("watch", "--once", str(repo))
+    assert again.code == 0, again.text
+    assert len(sandbox.deployments(P_MOMENTUM)) == 2 and len(receiver.posts) == 2
+
+
+def test_stop_outside_is_reported_and_not_undone(cli, sandbox, repo, receiver):
+    deploy(cli, repo, crashed="redeploy")
+    sandbox.admin("stop", projectId=P_MEANREV, settled=True)
+    sandbox.admin("stop", projectId=P_MOMENTUM, settled=True, **{"as": "Liquidated"})
+    result = cli("watch", "--once", str(repo))
+    assert result.code == 2
+    assert result.out.count("stopped-outside") == 2
+    assert sandbox.active(P_MEANREV) == [] and sandbox.active(P_MOMENTUM) == []
+    assert sorted(receiver.events()) == [("stopped-outside", "meanrev"), ("stopped-outside", "momentum")]
+
+
+def test_stop_outside_redeployed_only_when_asked(cli, sandbox, repo):
+    deploy(cli, repo, stoppedOutside="redeploy")
+    sandbox.admin("stop", projectId=P_MOMENTUM, settled=True)
+    sandbox.admin("stop", projectId=P_MEANREV, settled=True)
+    assert cli("watch", "--once", str(repo)).code == 2
+    assert len(sandbox.active(P_MOMENTUM)) == 1 and sandbox.active(P_MEANREV) == []
+
+
+def test_crash_loop_gives_up_at_max_restarts_with_one_gave_up_event(cli, sandbox, repo, receiver):
+    deploy(cli, repo, crashed="redeploy", maxRestarts=2, backoff="0s")
+    for _ in range(2):
+        sandbox.admin("crash", projectId=P_MOMENTUM)
+        assert "healed" in cli("watch", "--once", str(repo)).out
+    sandbox.admin("crash", projectId=P_MOMENTUM)
+    for _ in range(2):
+        result = cli("watch", "--once", str(repo))
+        assert result.code == 2 and "GAVE UP" in result.out
+    assert sandbox.active(P_MOMENTUM) == []
+    assert len(sandbox.deployments(P_MOMENTUM)) == 3
+    assert receiver.events().count(("gave-up", "momentum")) == 1
+    assert receiver.events().count(("healed", "momentum")) == 2
