@@ -7,6 +7,7 @@ import hmac
 import json
 import threading
 from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -160,3 +161,40 @@ def test_crash_loop_gives_up_at_max_restarts_with_one_gave_up_event(cli, sandbox
     assert len(sandbox.deployments(P_MOMENTUM)) == 3
     assert receiver.events().count(("gave-up", "momentum")) == 1
     assert receiver.events().count(("healed", "momentum")) == 2
+
+
+def freeze_now() -> str:
+    today = datetime.now(timezone.utc).date()
+    return f"freezes:\n  - {{from: {today - timedelta(days=1)}, to: {today + timedelta(days=1)}, reason: quarter end}}\n"
+
+
+def test_closed_window_holds_a_heal_back_unless_allowed(cli, sandbox, repo, receiver, tmp_path):
+    deploy(cli, repo, crashed="redeploy", backoff="0s")
+    config = tmp_path / ".qcdeploy.yaml"
+    config.write_text(config.read_text() + freeze_now())
+    crashed = sandbox.admin("crash", projectId=P_MOMENTUM)["deployId"]
+    held = cli("watch", "--once", str(repo))
+    assert held.code == 2 and "held" in held.out and "inside freeze" in held.out
+    assert sandbox.active(P_MOMENTUM) == [] and len(sandbox.deployments(P_MOMENTUM)) == 1
+    assert receiver.events() == [("crashed", "momentum")]
+    deploy_file = repo / "a.yaml"
+    write(repo, "a.yaml", manifest("momentum", P_MOMENTUM, heal={"crashed": "redeploy", "backoff": "0s", "duringClosedWindows": True}))
+    assert deploy_file.exists()
+    healed = cli("watch", "--once", str(repo))
+    assert healed.code == 2 and "healed" in healed.out, healed.text
+    [running] = sandbox.active(P_MOMENTUM)
+    assert running["deployId"] != crashed
+
+
+def test_sync_applies_a_manifest_change_and_plain_watch_does_not(cli, sandbox, repo):
+    deploy(cli, repo)
+    [before] = sandbox.active(P_MOMENTUM)
+    write(repo, "a.yaml", manifest("momentum", P_MOMENTUM, parameters={"fast-period": 12}))
+    plain = cli("watch", "--once", str(repo))
+    assert plain.code == 2 and "manifest-changed" in plain.out
+    assert [d["deployId"] for d in sandbox.active(P_MOMENTUM)] == [before["deployId"]]
+    synced = cli("watch", "--once", "--sync", str(repo))
+    assert synced.code == 2 and "synced" in synced.out, synced.text
+    [after] = sandbox.active(P_MOMENTUM)
+    assert after["deployId"] != before["deployId"]
+    assert cli("watch", "--once", str(repo)).code == 0
