@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
+from qcdeploy.cli import notifying
 from qcdeploy.cli.workspace import App, poll_interval
 from qcdeploy.errors import PlanRefused, QcdeployError
 
@@ -65,8 +66,8 @@ def run_pass(app: App, options: WatchOptions, clock: Callable[[], datetime] | No
     fresh = App(app.settings, app.environ, env=app.env)
     report = _observe(fresh, options, now, require_secrets=False)
     events = _events(report, fresh)
-    targets = _targets(fresh)
-    if report.survey.acting() or _unsent(events, targets, report.run.ledger.history):
+    targets = notifying.targets(fresh)
+    if report.survey.acting() or notifying.unsent(events, targets, report.run.ledger.history):
         _write_phase(fresh, options, report, targets, clock or _utcnow)
     report.duration = time.monotonic() - started
     return report
@@ -103,34 +104,10 @@ def _policies(app: App, run: PlanRun) -> dict[str, HealPolicy]:
     }
 
 
-def _targets(app: App) -> list[Target]:
-    from qcdeploy.config import repo_settings
-    from qcdeploy.planning.notifyconfig import targets_from
-
-    path, raw = repo_settings()
-    sources: list[tuple[str, object]] = [(path or ".qcdeploy.yaml", raw.get("notify"))]
-    env = app.environment
-    if env is not None:
-        sources.append((f"{env.doc.file} (environment {env.name})", env.spec.get("notify")))
-    return targets_from(sources, app.environ)
-
-
 def _events(report: PassReport, app: App) -> list[Event]:
     from qcdeploy.planning.watch import events
 
     return events(report.survey, app.env or "", report.at.strftime("%Y-%m-%dT%H:%M:%SZ"))
-
-
-def _unsent(events: Sequence[Event], targets: Sequence[Target], history: Sequence[dict[str, Any]]) -> bool:
-    from qcdeploy.notify.deliver import key
-
-    sent = sent_keys(history)
-    return any(key(t, e) not in sent for t in targets for e in events if not t.events or e.event in t.events)
-
-
-def sent_keys(history: Sequence[dict[str, Any]]) -> set[str]:
-    """What the targets were already sent, as the ledger's history remembers it."""
-    return {str(k) for e in history if e.get("event") == "notified" for k in e.get("keys", [])}
 
 
 def _write_phase(
@@ -152,7 +129,7 @@ def _write_phase(
                 again.survey = replace(again.survey, decisions=tuple(_report_only(again.survey.decisions)))
             first.survey, first.run, first.policies = again.survey, again.run, again.policies
             apply_events = [_carry_out(fresh, options, d, first) for d in first.survey.acting()]
-            _notify(fresh, first, targets, [e for batch in apply_events for e in batch], clock)
+            _notify(fresh, first, targets, [e for batch in apply_events for e in batch])
     except LockHeld as exc:
         first.notes.append(f"not healing or notifying this pass: {exc}")
 
@@ -220,16 +197,7 @@ def _context(app: App, run: PlanRun, options: WatchOptions) -> Any:
     return Context(app.api(), run.ledger, poller, line_logger(app.progress), apply_options, app.environ, baseline)
 
 
-def _notify(
-    app: App, report: PassReport, targets: list[Target], extra: list[Event], clock: Callable[[], datetime]
-) -> None:
-    from qcdeploy.notify.deliver import deliver
+def _notify(app: App, report: PassReport, to: list[Target], extra: list[Event]) -> None:
+    from qcdeploy.cli import notifying
 
-    if not targets:
-        return
-    history = report.run.ledger.history
-    delivery = deliver([*_events(report, app), *extra], targets, sent_keys(history))
-    report.notes += [f"notification not sent: {f}" for f in delivery.failed]
-    if delivery.sent:
-        stamp = clock().strftime("%Y-%m-%dT%H:%M:%SZ")
-        report.run.ledger.note({"at": stamp, "event": "notified", "keys": delivery.sent})
+    report.notes += notifying.send([*_events(report, app), *extra], to, report.run.ledger)

@@ -19,6 +19,7 @@ from tests.helpers import P_MEANREV, P_MOMENTUM, SECRET, manifest, write
 pytestmark = pytest.mark.usefixtures("env")
 
 HOOK_SECRET = "whsec-9f8e7d6c5b4a-known"
+WATCHED = ("crashed", "healed", "heal-failed", "gave-up", "flat", "stopped-outside", "drift")  # not apply's own
 
 
 class Receiver:
@@ -30,7 +31,7 @@ class Receiver:
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 if outer.fail:
                     outer.fail -= 1
@@ -66,7 +67,8 @@ def receiver() -> Iterator[Receiver]:
 def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, receiver: Receiver) -> Path:
     """A manifest repository whose .qcdeploy.yaml sends every event to the receiver, signed."""
     (tmp_path / ".qcdeploy.yaml").write_text(
-        f"notify:\n  - webhook: {receiver.url}\n    secret: ${{env:HOOK_SECRET}}\n", "utf-8"
+        f"notify:\n  - webhook: {receiver.url}\n    secret: ${{env:HOOK_SECRET}}\n    events: [{', '.join(WATCHED)}]\n",
+        "utf-8",
     )
     monkeypatch.setenv("HOOK_SECRET", HOOK_SECRET)
     monkeypatch.chdir(tmp_path)
@@ -74,7 +76,7 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, receiver: Receiver) ->
 
 
 def deploy(cli, repo: Path, **heal: Any) -> None:
-    spec = {"heal": heal} if heal else {}
+    spec: dict[str, Any] = {"heal": heal} if heal else {}
     write(repo, "a.yaml", manifest("momentum", P_MOMENTUM, **spec))
     write(repo, "b.yaml", manifest("meanrev", P_MEANREV, node="live-node-2"))
     assert cli("apply", "--auto-approve", str(repo)).code == 0
@@ -165,7 +167,9 @@ def test_crash_loop_gives_up_at_max_restarts_with_one_gave_up_event(cli, sandbox
 
 def freeze_now() -> str:
     today = datetime.now(timezone.utc).date()
-    return f"freezes:\n  - {{from: {today - timedelta(days=1)}, to: {today + timedelta(days=1)}, reason: quarter end}}\n"
+    return (
+        f"freezes:\n  - {{from: {today - timedelta(days=1)}, to: {today + timedelta(days=1)}, reason: quarter end}}\n"
+    )
 
 
 def test_closed_window_holds_a_heal_back_unless_allowed(cli, sandbox, repo, receiver, tmp_path):
@@ -178,7 +182,11 @@ def test_closed_window_holds_a_heal_back_unless_allowed(cli, sandbox, repo, rece
     assert sandbox.active(P_MOMENTUM) == [] and len(sandbox.deployments(P_MOMENTUM)) == 1
     assert receiver.events() == [("crashed", "momentum")]
     deploy_file = repo / "a.yaml"
-    write(repo, "a.yaml", manifest("momentum", P_MOMENTUM, heal={"crashed": "redeploy", "backoff": "0s", "duringClosedWindows": True}))
+    write(
+        repo,
+        "a.yaml",
+        manifest("momentum", P_MOMENTUM, heal={"crashed": "redeploy", "backoff": "0s", "duringClosedWindows": True}),
+    )
     assert deploy_file.exists()
     healed = cli("watch", "--once", str(repo))
     assert healed.code == 2 and "healed" in healed.out, healed.text
@@ -198,3 +206,55 @@ def test_sync_applies_a_manifest_change_and_plain_watch_does_not(cli, sandbox, r
     [after] = sandbox.active(P_MOMENTUM)
     assert after["deployId"] != before["deployId"]
     assert cli("watch", "--once", str(repo)).code == 0
+
+
+def test_a_failing_target_never_fails_the_pass_and_gets_the_event_next_pass(cli, sandbox, repo, receiver, monkeypatch):
+    from qcdeploy.notify import deliver
+
+    monkeypatch.setattr(deliver, "BACKOFF", 0.0)
+    deploy(cli, repo)
+    sandbox.admin("crash", projectId=P_MOMENTUM)
+    receiver.fail = deliver.ATTEMPTS  # every attempt of this pass refused
+    first = cli("watch", "--once", str(repo))
+    assert first.code == 2 and "notification not sent" in first.out and "HTTP 500" in first.out
+    assert receiver.events() == []
+    assert cli("watch", "--once", str(repo)).code == 2
+    assert receiver.events() == [("crashed", "momentum")]
+    receiver.fail = 1  # one refusal is retried within the pass
+    sandbox.admin("stop", projectId=P_MEANREV, settled=True)
+    assert cli("watch", "--once", str(repo)).code == 2
+    assert receiver.events() == [("crashed", "momentum"), ("stopped-outside", "meanrev")]
+
+
+def test_apply_notifies_what_it_did(cli, repo, receiver, tmp_path):
+    (tmp_path / ".qcdeploy.yaml").write_text(f"notify:\n  - webhook: {receiver.url}\n    events: [applied]\n")
+    deploy(cli, repo)
+    assert sorted(receiver.events()) == [("applied", "meanrev"), ("applied", "momentum")]
+    assert "X-Qcdeploy-Signature-256" not in receiver.posts[0][0]  # no secret set: unsigned
+
+
+def test_bad_notify_refuses_apply_before_anything_changes(cli, sandbox, repo, tmp_path):
+    config = tmp_path / ".qcdeploy.yaml"
+    write(repo, "a.yaml", manifest("momentum", P_MOMENTUM))
+    for text, message in [
+        ("notify:\n  - webhook: http://hooks.example.com/x\n", "plain http to a non-loopback host"),
+        ("notify:\n  - webhook: https://hooks.example.com/x\n    secret: written-in-clear\n", "never in the repository"),
+        ("notify:\n  - webhook: https://hooks.example.com/x\n    events: [crashd]\n", "unknown event(s) crashd"),
+        ("notify:\n  - slack: ${env:NOT_SET_ANYWHERE}\n", "NOT_SET_ANYWHERE is not set"),
+    ]:
+        config.write_text(text)
+        result = cli("apply", "--auto-approve", str(repo))
+        assert result.code == 1 and message in result.err, result.text
+        assert "Traceback" not in result.text and "written-in-clear" not in result.text
+        assert cli("watch", "--once", str(repo)).code == 1
+    assert sandbox.active(P_MOMENTUM) == []
+
+
+def test_bad_heal_is_refused_with_its_place(cli, repo, tmp_path):
+    write(repo, "a.yaml", manifest("momentum", P_MOMENTUM, heal={"crashed": "restart"}))
+    result = cli("validate", str(repo))
+    assert result.code == 1 and "a.yaml:" in result.text and "heal.crashed" in result.text, result.text
+    write(repo, "a.yaml", manifest("momentum", P_MOMENTUM))
+    (tmp_path / ".qcdeploy.yaml").write_text("heal:\n  maxRestart: 2\n")
+    result = cli("watch", "--once", str(repo))
+    assert result.code == 1 and "unknown heal setting(s) maxRestart" in result.err, result.text
