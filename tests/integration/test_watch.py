@@ -238,7 +238,10 @@ def test_bad_notify_refuses_apply_before_anything_changes(cli, sandbox, repo, tm
     write(repo, "a.yaml", manifest("momentum", P_MOMENTUM))
     for text, message in [
         ("notify:\n  - webhook: http://hooks.example.com/x\n", "plain http to a non-loopback host"),
-        ("notify:\n  - webhook: https://hooks.example.com/x\n    secret: written-in-clear\n", "never in the repository"),
+        (
+            "notify:\n  - webhook: https://hooks.example.com/x\n    secret: written-in-clear\n",
+            "never in the repository",
+        ),
         ("notify:\n  - webhook: https://hooks.example.com/x\n    events: [crashd]\n", "unknown event(s) crashd"),
         ("notify:\n  - slack: ${env:NOT_SET_ANYWHERE}\n", "NOT_SET_ANYWHERE is not set"),
     ]:
@@ -258,3 +261,73 @@ def test_bad_heal_is_refused_with_its_place(cli, repo, tmp_path):
     (tmp_path / ".qcdeploy.yaml").write_text("heal:\n  maxRestart: 2\n")
     result = cli("watch", "--once", str(repo))
     assert result.code == 1 and "unknown heal setting(s) maxRestart" in result.err, result.text
+
+
+def get(url: str, token: str = "") -> tuple[int, str]:
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"} if token else {})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            return answer.status, answer.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+
+
+def test_metrics_healthz_and_status_page(cli, sandbox, repo):
+    import os
+
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from qcdeploy.cli.watching import WatchOptions, run_pass
+    from qcdeploy.cli.watchserver import start
+    from qcdeploy.cli.workspace import App
+    from qcdeploy.config import settings_from
+
+    deploy(cli, repo)
+    sandbox.admin("crash", projectId=P_MOMENTUM, error="Runtime Error: <script>x</script>")
+    app = App(settings_from({}, dict(os.environ)), dict(os.environ))
+    server = start("127.0.0.1:0", "", lambda _: None)
+    try:
+        base = f"http://{server.address}"
+        assert get(base + "/healthz")[0] == 503  # no pass yet
+        server.update(run_pass(app, WatchOptions((str(repo),))))
+        assert get(base + "/healthz") == (200, "ok\n")
+        status, text = get(base + "/metrics")
+        families = {f.name: f for f in text_string_to_metric_families(text)}
+        healthy = {s.labels["deployment"]: s.value for s in families["qcdeploy_deployment_healthy"].samples}
+        assert healthy == {"momentum": 0.0, "meanrev": 1.0}
+        observed = {s.labels["deployment"]: s.labels["status"] for s in families["qcdeploy_deployment_status"].samples}
+        assert observed == {"momentum": "RuntimeError", "meanrev": "Running"}
+        assert families["qcdeploy_drift_findings"].samples[0].value == 1
+        assert families["qcdeploy_last_pass_timestamp_seconds"].samples[0].value > 0
+        status, html = get(base + "/")
+        assert status == 200 and 'http-equiv="refresh"' in html
+        assert 'data-deployment="momentum"' in html and "Degraded" in html and "<script>" not in html
+        assert get(base + "/nothing")[0] == 404
+    finally:
+        server.close()
+
+
+def test_listen_beyond_loopback_needs_a_token(cli, repo, monkeypatch):
+    deploy(cli, repo)
+    refused = cli("watch", "--once", "--listen", "0.0.0.0:0", str(repo))
+    assert refused.code == 1 and "QCDEPLOY_LISTEN_TOKEN" in refused.err
+    bad = cli("watch", "--once", "--listen", "nowhere", str(repo))
+    assert bad.code == 1 and "HOST:PORT" in bad.err
+    served = cli("watch", "--once", "--listen", "127.0.0.1:0", str(repo))
+    assert served.code == 0 and "Serving /metrics" in served.err
+
+
+def test_a_token_guards_everything_but_healthz():
+    from qcdeploy.cli.watchserver import start
+
+    server = start("127.0.0.1:0", "tok-123", lambda _: None)
+    try:
+        base = f"http://{server.address}"
+        assert get(base + "/metrics")[0] == 401 and get(base + "/", "wrong")[0] == 401
+        assert get(base + "/metrics", "tok-123")[0] == 200
+        assert get(base + "/healthz")[0] == 503
+    finally:
+        server.close()
