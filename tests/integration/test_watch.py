@@ -331,3 +331,39 @@ def test_a_token_guards_everything_but_healthz():
         assert get(base + "/healthz")[0] == 503
     finally:
         server.close()
+
+
+def test_sigterm_during_a_heal_finishes_it_then_stops(cli, sandbox, repo, ledger_path, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    deploy(cli, repo, crashed="redeploy")
+    crashed = sandbox.admin("crash", projectId=P_MOMENTUM)["deployId"]
+    sandbox.server.world.delay = 1.0
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "qcdeploy", "watch", "--interval", "1h", str(repo)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ),
+        cwd=tmp_path,
+    )
+    assert proc.stdout is not None
+    seen = []
+    for line in proc.stdout:
+        seen.append(line)
+        if line.startswith("momentum: deploying project"):
+            proc.send_signal(signal.SIGTERM)
+            break
+    out, err = proc.communicate(timeout=60)
+    text = "".join(seen) + out
+    assert proc.returncode == 130, text + err
+    assert "Received SIGTERM: finishing the pass in progress" in err and "Traceback" not in err
+    assert "healed" in text
+    [running] = sandbox.active(P_MOMENTUM)
+    assert running["deployId"] != crashed
+    ledger = json.loads(ledger_path.read_text())
+    assert ledger["deployments"]["momentum"]["deployId"] == running["deployId"]
+    assert [e["event"] for e in ledger["history"] if e["event"] == "healed"] == ["healed"]
