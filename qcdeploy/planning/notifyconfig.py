@@ -11,10 +11,12 @@ from qcdeploy.config import check_url
 from qcdeploy.errors import ConfigError
 from qcdeploy.manifests.envref import substitute
 from qcdeploy.notify.base import EVENTS, Target
+from qcdeploy.notify.email import Email
 from qcdeploy.notify.slack import Slack
 from qcdeploy.notify.webhook import Webhook
 
-KINDS = ("webhook", "slack")
+KINDS = ("webhook", "slack", "email")
+_EMAIL_KEYS = {"to", "smtp", "username", "password", "from"}
 
 
 def targets_from(sources: Sequence[tuple[str, object]], environ: Mapping[str, str]) -> list[Target]:
@@ -39,11 +41,31 @@ def _target(where: str, raw: object, environ: Mapping[str, str]) -> Target:
     if unknown or (kinds[0] != "webhook" and "secret" in raw):
         raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown or ['secret'])}")
     events = _events(where, raw.get("events"))
+    if kinds[0] == "email":
+        return _email(f"{where}.email", raw["email"], events, environ)
     url = _resolved(f"{where}.{kinds[0]}", raw[kinds[0]], environ, secret=kinds[0] == "slack")
     check_url(url, f"{where}.{kinds[0]}")
     if kinds[0] == "slack":
         return Slack(url, events)
     return Webhook(url, _secret(f"{where}.secret", raw.get("secret"), environ), events)
+
+
+def _email(where: str, raw: object, events: frozenset[str], environ: Mapping[str, str]) -> Email:
+    """{to: [addresses], smtp: "host:587", username, password: ${env:…}, from}"""
+    if not isinstance(raw, dict) or set(map(str, raw)) - _EMAIL_KEYS:
+        raise ConfigError(f"{where} must be a mapping of {', '.join(sorted(_EMAIL_KEYS))}")
+    to = raw.get("to")
+    if isinstance(to, str):
+        to = [to]
+    if not isinstance(to, list) or not to or not all(isinstance(a, str) and "@" in a for a in to):
+        raise ConfigError(f"{where}.to must be a list of email addresses")
+    host, _, port = str(raw.get("smtp", "")).rpartition(":")
+    if not host or not port.isdigit():
+        raise ConfigError(f"{where}.smtp must be HOST:PORT such as smtp.example.com:587")
+    username = _resolved(f"{where}.username", raw["username"], environ, False) if "username" in raw else ""
+    password = _secret(f"{where}.password", raw.get("password"), environ)
+    sender = _resolved(f"{where}.from", raw["from"], environ, False) if "from" in raw else ""
+    return Email(tuple(to), host, int(port), username, password, sender, events)
 
 
 def _events(where: str, raw: object) -> frozenset[str]:
@@ -61,7 +83,7 @@ def _secret(where: str, raw: object, environ: Mapping[str, str]) -> str:
     if raw is None:
         return ""
     if not isinstance(raw, str) or "${env:" not in raw:
-        raise ConfigError(f"{where}: write the signing secret as ${{env:NAME}}, never in the repository")
+        raise ConfigError(f"{where}: write the secret as ${{env:NAME}}, never in the repository")
     return _resolved(where, raw, environ, secret=True)
 
 

@@ -244,6 +244,11 @@ def test_bad_notify_refuses_apply_before_anything_changes(cli, sandbox, repo, tm
         ),
         ("notify:\n  - webhook: https://hooks.example.com/x\n    events: [crashd]\n", "unknown event(s) crashd"),
         ("notify:\n  - slack: ${env:NOT_SET_ANYWHERE}\n", "NOT_SET_ANYWHERE is not set"),
+        (
+            "notify:\n  - email: {to: [ops@example.com], smtp: 'mx:587', password: written-in-clear}\n",
+            "never in the repository",
+        ),
+        ("notify:\n  - email: {to: [ops@example.com], smtp: mx}\n", "HOST:PORT"),
     ]:
         config.write_text(text)
         result = cli("apply", "--auto-approve", str(repo))
