@@ -372,3 +372,65 @@ def test_sigterm_during_a_heal_finishes_it_then_stops(cli, sandbox, repo, ledger
     ledger = json.loads(ledger_path.read_text())
     assert ledger["deployments"]["momentum"]["deployId"] == running["deployId"]
     assert [e["event"] for e in ledger["history"] if e["event"] == "healed"] == ["healed"]
+
+
+def test_an_environment_sets_heal_and_notify_for_its_deployments(cli, sandbox, tmp_path, receiver, monkeypatch):
+    import shutil
+
+    from tests.helpers import P_SPARE
+
+    monkeypatch.chdir(tmp_path)
+    sandbox.server.world.projects[P_SPARE].name = "Paper/Momentum"
+    tree = tmp_path / "deployments"
+    shutil.copytree(Path(__file__).resolve().parents[2] / "examples" / "environments", tree)
+    paper = tree / "paper.yaml"
+    paper.write_text(
+        paper.read_text().replace(
+            "spec:\n",
+            f"spec:\n  heal: {{crashed: redeploy, backoff: 0s}}\n  notify:\n    - webhook: {receiver.url}\n"
+            "      events: [crashed, healed]\n",
+            1,
+        )
+    )
+    assert cli("validate", str(tree)).code == 0
+    assert cli("apply", "--env", "paper", "--auto-approve", str(tree)).code == 0
+    needs_env = cli("watch", "--once", str(tree))
+    assert needs_env.code == 1 and "pass --env NAME" in needs_env.err
+    crashed = sandbox.admin("crash", projectId=P_SPARE)["deployId"]
+    result = cli("watch", "--once", "--env", "paper", str(tree))
+    assert result.code == 2 and "[paper]" in result.out and "healed" in result.out, result.text
+    [running] = sandbox.active(P_SPARE)
+    assert running["deployId"] != crashed
+    payloads = [json.loads(b) for _, b in receiver.posts]
+    assert sorted((p["event"], p["environment"]) for p in payloads) == [("crashed", "paper"), ("healed", "paper")]
+
+
+def test_pull_fast_forwards_the_checkout_before_the_pass(cli, sandbox, tmp_path, monkeypatch):
+    import subprocess
+
+    def git(cwd, *args):
+        done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+
+    for key, value in (("NAME", "CI"), ("EMAIL", "ci@example.com")):
+        monkeypatch.setenv(f"GIT_AUTHOR_{key}", value)
+        monkeypatch.setenv(f"GIT_COMMITTER_{key}", value)
+    origin, work, other = tmp_path / "origin.git", tmp_path / "work", tmp_path / "other"
+    git(tmp_path, "init", "--quiet", "--bare", "--initial-branch=main", str(origin))
+    git(tmp_path, "clone", "--quiet", str(origin), str(work))
+    write(work / "deployments", "a.yaml", manifest("momentum", P_MOMENTUM))
+    git(work, "add", ".")
+    git(work, "commit", "--quiet", "-m", "momentum")
+    git(work, "push", "--quiet", "origin", "HEAD:main")
+    monkeypatch.chdir(work)
+    assert cli("apply", "--auto-approve", "deployments").code == 0
+    git(tmp_path, "clone", "--quiet", str(origin), str(other))
+    write(other / "deployments", "b.yaml", manifest("meanrev", P_MEANREV, node="live-node-2"))
+    git(other, "add", ".")
+    git(other, "commit", "--quiet", "-m", "meanrev")
+    git(other, "push", "--quiet", "origin", "HEAD:main")
+    assert cli("watch", "--once", "deployments").code == 0  # without --pull: the checkout as it is
+    pulled = cli("watch", "--once", "--pull", "deployments")
+    assert pulled.code == 2 and "not-deployed" in pulled.out and "meanrev" in pulled.out, pulled.text
+    assert (work / "deployments" / "b.yaml").is_file()
+    assert sandbox.active(P_MEANREV) == []  # found, not applied: no --sync
