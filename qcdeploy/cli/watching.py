@@ -114,7 +114,7 @@ def _write_phase(
     app: App, options: WatchOptions, first: PassReport, targets: list[Target], clock: Callable[[], datetime]
 ) -> None:
     """Under the lock: plan again (someone may have acted since the first read), heal, sync, notify."""
-    from qcdeploy.errors import ConfigError
+    from qcdeploy.errors import ConfigError, ProblemsError
     from qcdeploy.ledger import lock
     from qcdeploy.ledger.backends.base import LockHeld
 
@@ -123,8 +123,8 @@ def _write_phase(
             fresh = app  # the same backend object holds the lock (a git backend keeps its checkout)
             try:
                 again = _observe(fresh, options, clock(), require_secrets=bool(first.survey.acting()))
-            except ConfigError as exc:  # a secret heals need is not set here: report, do not heal
-                first.notes.append(f"not healing: {exc}")
+            except (ConfigError, ProblemsError) as exc:  # a secret heals need is not set here: report, not heal
+                first.notes.append("not healing or syncing: " + "; ".join(exc.lines()).removeprefix("Error: "))
                 again = first
                 again.survey = replace(again.survey, decisions=tuple(_report_only(again.survey.decisions)))
             first.survey, first.run, first.policies = again.survey, again.run, again.policies

@@ -18,6 +18,9 @@ from qcdeploy.planning.heal import REDEPLOY, HealPolicy
 
 HEAL_EVENTS = ("healed", "heal-failed")  # history events that count as one restart each
 _HEALABLE = {"crashed": "crashed", "stopped-outside": "stopped_outside"}  # finding kind -> HealPolicy attribute
+# what --sync applies: the manifests' own changes. Never a crash or an outside stop (spec.heal decides those), nor
+# what someone else runs or redeployed, nor an orphan (that is `apply --prune`, after a review)
+SYNCED = frozenset({"manifest-changed", "code-changed", "not-deployed", "should-be-stopped"})
 
 
 class Act(str, Enum):
@@ -91,7 +94,7 @@ def _decide(
         if not ours(entries.get(change.name), change.observed):
             return Decision(f, Act.REPORT, detail="not the deployment qcdeploy recorded: not healed")
         return _heal_or_hold(f, change, entries[change.name], policy, history, now)
-    if sync and change is not None and f.kind not in ("unmanaged", "orphaned", "redeployed-outside"):
+    if sync and change is not None and f.kind in SYNCED:
         return Decision(f, Act.SYNC, change)
     return Decision(f, Act.REPORT)
 

@@ -434,3 +434,16 @@ def test_pull_fast_forwards_the_checkout_before_the_pass(cli, sandbox, tmp_path,
     assert pulled.code == 2 and "not-deployed" in pulled.out and "meanrev" in pulled.out, pulled.text
     assert (work / "deployments" / "b.yaml").is_file()
     assert sandbox.active(P_MEANREV) == []  # found, not applied: no --sync
+
+
+def test_a_heal_whose_secret_is_not_set_here_is_reported_not_attempted(cli, sandbox, repo, monkeypatch):
+    from tests.helpers import ib_brokerage
+
+    write(repo, "a.yaml", manifest("momentum", P_MOMENTUM, brokerage=ib_brokerage(), heal={"crashed": "redeploy"}))
+    assert cli("apply", "--auto-approve", str(repo)).code == 0
+    sandbox.admin("crash", projectId=P_MOMENTUM)
+    monkeypatch.delenv("IB_PASSWORD")
+    result = cli("watch", "--once", str(repo))
+    assert result.code == 2, result.text
+    assert "not healing or syncing" in result.out and "IB_PASSWORD" in result.out and "crashed" in result.out
+    assert sandbox.active(P_MOMENTUM) == [] and len(sandbox.deployments(P_MOMENTUM)) == 1

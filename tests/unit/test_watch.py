@@ -154,3 +154,9 @@ def test_delivery_skips_what_was_sent_and_what_the_target_does_not_want():
 def test_signature_is_hmac_sha256_of_the_exact_body():
     body = json.dumps(EVENT.payload(), sort_keys=True).encode()
     assert signature("k", body) == "sha256=" + hmac.new(b"k", body, hashlib.sha256).hexdigest()
+
+
+def test_sync_never_undoes_a_stop_outside_nor_restarts_a_crash_that_heal_only_reports():
+    for status in ("Stopped", "Liquidated", "RuntimeError"):
+        [d] = decide(live(deploy="L-1", status=status), sync=True).decisions
+        assert d.finding.kind in ("stopped-outside", "crashed") and d.act is Act.REPORT, status
