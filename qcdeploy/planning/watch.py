@@ -11,10 +11,11 @@ from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any
 
-from qcdeploy.model import Change, LedgerEntry, Plan, ours
+from qcdeploy.model import Change, LedgerEntry, Plan, dotted, ours
 from qcdeploy.notify.base import Event
 from qcdeploy.planning.drift import Finding, findings
 from qcdeploy.planning.heal import REDEPLOY, HealPolicy
+from qcdeploy.quantconnect.decode import parse_time
 
 HEAL_EVENTS = ("healed", "heal-failed")  # history events that count as one restart each
 _HEALABLE = {"crashed": "crashed", "stopped-outside": "stopped_outside"}  # finding kind -> HealPolicy attribute
@@ -93,10 +94,27 @@ def _decide(
         # only what qcdeploy itself ran is healed: someone else's crashed deployment is theirs to restart
         if not ours(entries.get(change.name), change.observed):
             return Decision(f, Act.REPORT, detail="not the deployment qcdeploy recorded: not healed")
+        changed = "" if sync else more_than_a_restart(change, entries[change.name])
+        if changed:
+            return Decision(f, Act.REPORT, detail=f"not healed: {changed}; apply it (or watch --sync)")
         return _heal_or_hold(f, change, entries[change.name], policy, history, now)
     if sync and change is not None and f.kind in SYNCED:
         return Decision(f, Act.SYNC, change)
     return Decision(f, Act.REPORT)
+
+
+def more_than_a_restart(change: Change, entry: LedgerEntry) -> str:
+    """Why redeploying now would also apply a change ("" when it would run what ran before): a heal restarts, it
+    does not carry manifest or code changes past review (that is apply's, or --sync's)."""
+    fields = sorted({dotted(fc.path[:1]) for fc in change.since_last_run})
+    if fields:
+        return f"the manifest changed since its last run ({', '.join(fields)})"
+    d = change.desired
+    recorded = parse_time(entry.project_modified)
+    current = d.project.modified_at if d is not None else None
+    if d is not None and d.manifest.spec["compile"] == "latest" and recorded and current and current > recorded:
+        return f"the project's code changed since compile {entry.compile_id or '(unknown)'}"
+    return ""
 
 
 def _heal_or_hold(

@@ -160,3 +160,19 @@ def test_sync_never_undoes_a_stop_outside_nor_restarts_a_crash_that_heal_only_re
     for status in ("Stopped", "Liquidated", "RuntimeError"):
         [d] = decide(live(deploy="L-1", status=status), sync=True).decisions
         assert d.finding.kind in ("stopped-outside", "crashed") and d.act is Act.REPORT, status
+
+
+def test_a_heal_restarts_what_ran_and_never_carries_a_change_past_review():
+    crashed = live(deploy="L-1", status="RuntimeError")
+    policy = {"crashed": "redeploy"}
+    d = desired("m", heal=policy, parameters={"x": "2"})
+    led = {"m": entry(desired("m", heal=policy), deploy="L-1")}
+    p = plan([d], state(crashed), led, SALT, PlanOptions())
+    [held] = survey(p, led, {"m": policy_from([("m", policy)])}, [], NOW).decisions
+    assert held.act is Act.REPORT and "the manifest changed since its last run (parameters)" in held.detail
+    assert survey(p, led, {"m": policy_from([("m", policy)])}, [], NOW, sync=True).decisions[0].act is Act.HEAL
+    touched = desired("m", heal=policy, modified=T1)  # the project's code is newer than the compile recorded
+    led = {"m": entry(desired("m", heal=policy), deploy="L-1")}
+    p = plan([touched], state(crashed), led, SALT, PlanOptions())
+    [held] = survey(p, led, {"m": policy_from([("m", policy)])}, [], NOW).decisions
+    assert held.act is Act.REPORT and "code changed since compile c-1" in held.detail
