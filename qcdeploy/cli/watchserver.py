@@ -7,7 +7,7 @@ import hmac
 import ipaddress
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
@@ -45,7 +45,7 @@ class StatusServer:
         host, port = self.httpd.server_address[:2]
         return f"{host!s}:{port}"
 
-    def update(self, report: PassReport) -> None:
+    def update(self, report: PassReport, at_stake: Mapping[int, str] | None = None) -> None:
         from qcdeploy.planning.board import rows
         from qcdeploy.planning.resolve import resolve
 
@@ -59,6 +59,7 @@ class StatusServer:
             run.plan.environment,
             report.at,
         )
+        found = [{**r, "at_stake": (at_stake or {}).get(r["project_id"], "")} for r in found]
         with self.lock:
             snap = self.snapshot
             snap.rows, snap.drift, snap.problem = found, len(report.survey.decisions), ""

@@ -14,6 +14,7 @@ COLUMNS = (
     ("observed", "Status"),
     ("health", "Health"),
     ("launched", "Since"),
+    ("at_stake", "At stake"),
     ("restarts", "Heals"),
     ("last_change", "Last change"),
 )

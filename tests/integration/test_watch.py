@@ -285,6 +285,7 @@ def test_metrics_healthz_and_status_page(cli, sandbox, repo):
 
     from prometheus_client.parser import text_string_to_metric_families
 
+    from qcdeploy.cli.commands.watch import _at_stake
     from qcdeploy.cli.watching import WatchOptions, run_pass
     from qcdeploy.cli.watchserver import start
     from qcdeploy.cli.workspace import App
@@ -297,7 +298,9 @@ def test_metrics_healthz_and_status_page(cli, sandbox, repo):
     try:
         base = f"http://{server.address}"
         assert get(base + "/healthz")[0] == 503  # no pass yet
-        server.update(run_pass(app, WatchOptions((str(repo),))))
+        sandbox.admin("set-portfolio", projectId=P_MEANREV, holdings={}, cash={"USD": {"amount": 1000}})
+        report = run_pass(app, WatchOptions((str(repo),)))
+        server.update(report, _at_stake(app, report))
         assert get(base + "/healthz") == (200, "ok\n")
         status, text = get(base + "/metrics")
         families = {f.name: f for f in text_string_to_metric_families(text)}
@@ -310,6 +313,7 @@ def test_metrics_healthz_and_status_page(cli, sandbox, repo):
         status, html = get(base + "/")
         assert status == 200 and 'http-equiv="refresh"' in html
         assert 'data-deployment="momentum"' in html and "Degraded" in html and "<script>" not in html
+        assert "no holdings; cash USD 1,000.00" in html
         assert get(base + "/nothing")[0] == 404
     finally:
         server.close()

@@ -94,8 +94,27 @@ def _pass(app: App, options: WatchOptions, pull: bool, server: StatusServer | No
         return 1
     _print(app, report)
     if server is not None:
-        server.update(report)
+        server.update(report, _at_stake(app, report))
     return 2 if report.found else 0
+
+
+def _at_stake(app: App, report: PassReport) -> dict[int, str]:
+    """For the status page: each running deployment's portfolio in one line (live/portfolio/read, concurrently;
+    read only when --listen serves the page)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from qcdeploy.planning.exposure import read
+    from qcdeploy.planning.resolve import resolve
+    from qcdeploy.render.stake import brief
+
+    state = report.run.state
+    mine = {d.project.project_id for d in resolve(report.run.manifests, state)}
+    projects = sorted(pid for pid in mine if pid in state.deployments and state.deployments[pid].active)
+    if not projects:
+        return {}
+    api = app.api()
+    with ThreadPoolExecutor(max_workers=min(8, len(projects))) as pool:
+        return dict(zip(projects, pool.map(lambda pid: brief(read(api, pid)), projects), strict=True))
 
 
 def _print(app: App, report: PassReport) -> None:
