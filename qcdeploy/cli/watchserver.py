@@ -27,7 +27,7 @@ class Snapshot:
     last_pass: float = 0.0  # epoch seconds of the newest pass that finished
     last_pass_text: str = ""
     duration: float = 0.0
-    errors: int = 0  # passes that failed (API or ledger unreachable, bad input)
+    errors: dict[str, int] = field(default_factory=dict)  # failed passes: "api" (the API failed), "other"
     problem: str = ""
     heals: dict[tuple[str, str, str], int] = field(default_factory=dict)  # (environment, name, outcome) -> count
 
@@ -69,9 +69,10 @@ class StatusServer:
                 k = (run.plan.environment, h.decision.finding.name or "-", h.outcome)
                 snap.heals[k] = snap.heals.get(k, 0) + 1
 
-    def failed(self, problem: str) -> None:
+    def failed(self, problem: str, api: bool) -> None:
         with self.lock:
-            self.snapshot.errors += 1
+            kind = "api" if api else "other"
+            self.snapshot.errors[kind] = self.snapshot.errors.get(kind, 0) + 1
             self.snapshot.problem = problem
 
     def close(self) -> None:
@@ -181,7 +182,7 @@ class _Collector:
         with self.server.lock:
             snap = self.server.snapshot
             rows, heals = list(snap.rows), dict(snap.heals)
-            drift, last, duration, errors = snap.drift, snap.last_pass, snap.duration, snap.errors
+            drift, last, duration, errors = snap.drift, snap.last_pass, snap.duration, dict(snap.errors)
         labels = ["environment", "deployment", "project"]
         status = GaugeMetricFamily(
             "qcdeploy_deployment_status", "1 for the observed status", labels=[*labels, "status"]
@@ -201,7 +202,10 @@ class _Collector:
         yield GaugeMetricFamily("qcdeploy_drift_findings", "Findings of the newest pass", value=drift)
         yield GaugeMetricFamily("qcdeploy_last_pass_timestamp_seconds", "When the newest pass ran", value=last)
         yield GaugeMetricFamily("qcdeploy_last_pass_duration_seconds", "How long it took", value=duration)
-        yield CounterMetricFamily("qcdeploy_pass_errors", "Passes that failed (API, ledger, input)", value=errors)
+        failed = CounterMetricFamily("qcdeploy_pass_errors", "Passes that failed, by cause", labels=["kind"])
+        for kind in ("api", "other"):
+            failed.add_metric([kind], errors.get(kind, 0))
+        yield failed
         heal_total = CounterMetricFamily(
             "qcdeploy_heals", "Heals and syncs by outcome", labels=["environment", "deployment", "outcome"]
         )

@@ -280,12 +280,12 @@ def get(url: str, token: str = "") -> tuple[int, str]:
         return exc.code, exc.read().decode()
 
 
-def test_metrics_healthz_and_status_page(cli, sandbox, repo):
+def test_metrics_healthz_and_status_page(cli, sandbox, repo, monkeypatch):
     import os
 
     from prometheus_client.parser import text_string_to_metric_families
 
-    from qcdeploy.cli.commands.watch import _at_stake
+    from qcdeploy.cli.commands.watch import _at_stake, _pass
     from qcdeploy.cli.watching import WatchOptions, run_pass
     from qcdeploy.cli.watchserver import start
     from qcdeploy.cli.workspace import App
@@ -315,6 +315,15 @@ def test_metrics_healthz_and_status_page(cli, sandbox, repo):
         assert 'data-deployment="momentum"' in html and "Degraded" in html and "<script>" not in html
         assert "no holdings; cash USD 1,000.00" in html
         assert get(base + "/nothing")[0] == 404
+        monkeypatch.setenv("QC_API_TOKEN", "wrong")
+        refused = App(settings_from({}, dict(os.environ)), dict(os.environ))
+        assert _pass(refused, WatchOptions((str(repo),)), False, server, once=False) == 1  # the loop goes on
+        assert get(base + "/healthz")[0] == 503
+        families = {f.name: f for f in text_string_to_metric_families(get(base + "/metrics")[1])}
+        errors = {
+            s.labels["kind"]: s.value for s in families["qcdeploy_pass_errors"].samples if s.name.endswith("_total")
+        }
+        assert errors == {"api": 1.0, "other": 0.0}
     finally:
         server.close()
 
@@ -451,3 +460,21 @@ def test_a_heal_whose_secret_is_not_set_here_is_reported_not_attempted(cli, sand
     assert result.code == 2, result.text
     assert "not healing or syncing" in result.out and "IB_PASSWORD" in result.out and "crashed" in result.out
     assert sandbox.active(P_MOMENTUM) == [] and len(sandbox.deployments(P_MOMENTUM)) == 1
+
+
+def test_slack_gets_one_line_and_its_url_is_never_shown(cli, sandbox, repo, receiver, tmp_path, monkeypatch):
+    from qcdeploy.notify import deliver
+
+    monkeypatch.setattr(deliver, "BACKOFF", 0.0)
+    token_url = receiver.url + "/T000/B000/XXXXsecretXXXX"
+    monkeypatch.setenv("SLACK_WEBHOOK_URL", token_url)
+    (tmp_path / ".qcdeploy.yaml").write_text("notify:\n  - slack: ${env:SLACK_WEBHOOK_URL}\n    events: [crashed]\n")
+    deploy(cli, repo)
+    sandbox.admin("crash", projectId=P_MOMENTUM, error="Runtime Error: margin call")
+    receiver.fail = deliver.ATTEMPTS
+    failed = cli("watch", "--once", str(repo))
+    assert failed.code == 2 and "notification not sent: slack (slack:" in failed.out
+    assert "XXXXsecretXXXX" not in failed.text
+    assert cli("watch", "--once", str(repo)).code == 2
+    [(_, body)] = receiver.posts
+    assert json.loads(body) == {"text": "qcdeploy: crashed momentum: RuntimeError: Runtime Error: margin call"}

@@ -12,7 +12,7 @@ import click
 
 from qcdeploy.cli.commands.options import env_option
 from qcdeploy.cli.workspace import App
-from qcdeploy.errors import ConfigError, QcdeployError
+from qcdeploy.errors import ApiError, ConfigError, QcdeployError
 
 if TYPE_CHECKING:
     from qcdeploy.cli.watching import PassReport, WatchOptions
@@ -86,7 +86,7 @@ def _pass(app: App, options: WatchOptions, pull: bool, server: StatusServer | No
         report = run_pass(app, options)
     except QcdeployError as exc:
         if server is not None:
-            server.failed(str(exc))
+            server.failed("; ".join(exc.lines()), api=isinstance(exc, ApiError))
         if once:
             raise
         for line in exc.lines():
