@@ -10,15 +10,18 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from qcdeploy.cli import notifying
 from qcdeploy.cli.workspace import App, poll_interval
 from qcdeploy.errors import PlanRefused, QcdeployError
 
 if TYPE_CHECKING:
+    from qcdeploy.apply.context import Context
     from qcdeploy.apply.outcome import Result
+    from qcdeploy.apply.run import Gates
     from qcdeploy.cli.commands.planning import PlanRun
+    from qcdeploy.model import Plan
     from qcdeploy.notify.base import Event, Target
     from qcdeploy.planning.heal import HealPolicy
     from qcdeploy.planning.watch import Decision, Survey
@@ -120,16 +123,16 @@ def _write_phase(
 
     try:
         with lock.held(app.backend(), "watch", 0.0, app.err, app.env):
-            fresh = app  # the same backend object holds the lock (a git backend keeps its checkout)
+            # `app` itself: the backend object that holds the lock writes (a git backend keeps its checkout)
             try:
-                again = _observe(fresh, options, clock(), require_secrets=bool(first.survey.acting()))
+                again = _observe(app, options, clock(), require_secrets=bool(first.survey.acting()))
             except (ConfigError, ProblemsError) as exc:  # a secret heals need is not set here: report, not heal
                 first.notes.append("not healing or syncing: " + "; ".join(exc.lines()).removeprefix("Error: "))
                 again = first
                 again.survey = replace(again.survey, decisions=tuple(_report_only(again.survey.decisions)))
             first.survey, first.run, first.policies = again.survey, again.run, again.policies
-            apply_events = [_carry_out(fresh, options, d, first) for d in first.survey.acting()]
-            _notify(fresh, first, targets, [e for batch in apply_events for e in batch])
+            apply_events = [_carry_out(app, options, d, first) for d in first.survey.acting()]
+            _notify(app, first, targets, [e for batch in apply_events for e in batch])
     except LockHeld as exc:
         first.notes.append(f"not healing or notifying this pass: {exc}")
 
@@ -143,49 +146,62 @@ def _report_only(decisions: Sequence[Decision]) -> list[Decision]:
 def _carry_out(app: App, options: WatchOptions, decision: Decision, report: PassReport) -> list[Event]:
     """One heal or sync: an apply of that one change, every gate checked; recorded in the ledger's history."""
     from qcdeploy.apply.events import from_results
-    from qcdeploy.apply.run import Gates, Promotion, Window, apply_plan
+    from qcdeploy.apply.run import apply_plan
     from qcdeploy.model import Plan
-    from qcdeploy.planning.heal import HealPolicy
     from qcdeploy.planning.watch import Act
 
     assert decision.change is not None
-    run, healing = report.run, decision.act is Act.HEAL
+    healing = decision.act is Act.HEAL
     plan = Plan((decision.change,), environment=app.env or "")
-    _, closed, next_open = app.change_window()
-    if healing and report.policies.get(decision.change.name, HealPolicy()).during_closed_windows:
-        closed = ""  # heal.duringClosedWindows: this deployment may be healed whatever the windows say
-    gate, missing, notes = app.promotion(plan, run.state)
-    gates = Gates(window=Window(closed, next_open), promotion=Promotion(gate, tuple(missing), tuple(notes)))
-    ctx = _context(app, run, options)
+    ctx = _context(app, report.run, options)
     try:
-        applied = apply_plan(plan, run.state, gates, ctx, lambda: None, app.err)
-    except PlanRefused as exc:
+        applied = apply_plan(plan, report.run.state, _gates(app, plan, report, healing), ctx, lambda: None, app.err)
+    except PlanRefused as exc:  # a gate said no: nothing was tried, so no restart is counted
         report.healed.append(Healed(decision, "held", str(exc)))
         return []
     except QcdeployError as exc:
         report.healed.append(Healed(decision, "failed", str(exc)))
-        applied = None
-    results = applied.results if applied is not None else []
-    ok = applied is not None and applied.ok
-    outcome = ("healed" if healing else "synced") if ok else "failed"
-    if applied is not None:
-        report.healed.append(Healed(decision, outcome, "; ".join(r.detail for r in results if r.detail), results))
-    new_id = next((r.deploy_id for r in results if r.deploy_id), None)
-    event = outcome if outcome != "failed" else ("heal-failed" if healing else "sync-failed")
+        _record(ctx, decision, "heal-failed" if healing else "sync-failed", None)
+        return []
+    results = applied.results
+    outcome = ("healed" if healing else "synced") if applied.ok else "failed"
+    report.healed.append(Healed(decision, outcome, "; ".join(r.detail for r in results if r.detail), results))
+    if outcome == "failed":
+        outcome = "heal-failed" if healing else "sync-failed"
+    _record(ctx, decision, outcome, next((r.deploy_id for r in results if r.deploy_id), None))
+    return from_results(results, app.env or "", ctx.stamp(), done="healed" if healing else "applied")
+
+
+def _gates(app: App, plan: Plan, report: PassReport, healing: bool) -> Gates:
+    """Apply's gates for this one change; heal.duringClosedWindows lets a heal (never a sync) pass a closed window."""
+    from qcdeploy.apply.run import Gates, Promotion, Window
+    from qcdeploy.planning.heal import HealPolicy
+
+    name = plan.changes[0].name
+    _, closed, next_open = app.change_window()
+    if healing and report.policies.get(name, HealPolicy()).during_closed_windows:
+        closed = ""
+    gate, missing, notes = app.promotion(plan, report.run.state)
+    return Gates(window=Window(closed, next_open), promotion=Promotion(gate, tuple(missing), tuple(notes)))
+
+
+def _record(ctx: Context, decision: Decision, event: str, new_id: str | None) -> None:
+    """The heal or sync in the ledger's history: what it answered, what it replaced, what it made."""
+    assert decision.change is not None
+    f = decision.finding
     ctx.ledger.note(
         {
             "at": ctx.stamp(),
             "event": event,
             "name": decision.change.name,
-            "reason": f"{decision.finding.kind}: {decision.finding.detail}",
-            "from": decision.finding.deploy_id,
+            "reason": f"{f.kind}: {f.detail}",
+            "from": f.deploy_id,
             "deployId": new_id,
         }
     )
-    return from_results(results, app.env or "", ctx.stamp(), done="healed" if healing else "applied")
 
 
-def _context(app: App, run: PlanRun, options: WatchOptions) -> Any:
+def _context(app: App, run: PlanRun, options: WatchOptions) -> Context:
     from qcdeploy.apply.context import ApplyOptions, Context
     from qcdeploy.apply.executor import line_logger
     from qcdeploy.apply.waiting import Poller
@@ -198,6 +214,4 @@ def _context(app: App, run: PlanRun, options: WatchOptions) -> Any:
 
 
 def _notify(app: App, report: PassReport, to: list[Target], extra: list[Event]) -> None:
-    from qcdeploy.cli import notifying
-
     report.notes += notifying.send([*_events(report, app), *extra], to, report.run.ledger)
