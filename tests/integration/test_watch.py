@@ -478,3 +478,19 @@ def test_slack_gets_one_line_and_its_url_is_never_shown(cli, sandbox, repo, rece
     assert cli("watch", "--once", str(repo)).code == 2
     [(_, body)] = receiver.posts
     assert json.loads(body) == {"text": "qcdeploy: crashed momentum: RuntimeError: Runtime Error: margin call"}
+
+
+def test_a_heal_that_fails_is_reported_and_counts_as_a_restart(cli, sandbox, repo, receiver, ledger_path):
+    deploy(cli, repo, crashed="redeploy", backoff="0s", maxRestarts=2)
+    sandbox.admin("crash", projectId=P_MOMENTUM)
+    sandbox.admin("break-deploy", projectId=P_MOMENTUM, error="DeployError: the brokerage refused the login")
+    for _ in range(2):
+        failed = cli("watch", "--once", str(repo))
+        assert failed.code == 2 and "-> failed: " in failed.out and "refused the login" in failed.out, failed.text
+    history = json.loads(ledger_path.read_text())["history"]
+    assert [e["event"] for e in history if e.get("name") == "momentum"] == ["heal-failed", "heal-failed"]
+    gave_up = cli("watch", "--once", str(repo))
+    assert gave_up.code == 2 and "GAVE UP" in gave_up.out
+    assert len(sandbox.deployments(P_MOMENTUM)) == 3  # the crashed one and two failed heals, no more
+    assert receiver.events().count(("heal-failed", "momentum")) == 2
+    assert receiver.events().count(("gave-up", "momentum")) == 1
