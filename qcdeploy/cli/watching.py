@@ -132,6 +132,8 @@ def _write_phase(
                 again.survey = replace(again.survey, decisions=tuple(_report_only(again.survey.decisions)))
             first.survey, first.run, first.policies = again.survey, again.run, again.policies
             apply_events = [_carry_out(app, options, d, first) for d in first.survey.acting()]
+            if any(h.results for h in first.healed):  # the board and metrics show the fleet as the pass left it
+                first.run = _observe(app, options, clock(), require_secrets=False).run
             _notify(app, first, targets, [e for batch in apply_events for e in batch])
     except LockHeld as exc:
         first.notes.append(f"not healing or notifying this pass: {exc}")

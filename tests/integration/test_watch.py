@@ -324,6 +324,14 @@ def test_metrics_healthz_and_status_page(cli, sandbox, repo, monkeypatch):
             s.labels["kind"]: s.value for s in families["qcdeploy_pass_errors"].samples if s.name.endswith("_total")
         }
         assert errors == {"api": 1.0, "other": 0.0}
+        config = repo.parent / ".qcdeploy.yaml"
+        config.write_text(config.read_text() + "heal: {crashed: redeploy}\n")  # now the crash is healed
+        server.update(run_pass(app, WatchOptions((str(repo),), health_window=0)))
+        assert get(base + "/healthz")[0] == 200
+        families = {f.name: f for f in text_string_to_metric_families(get(base + "/metrics")[1])}
+        healthy = {s.labels["deployment"]: s.value for s in families["qcdeploy_deployment_healthy"].samples}
+        restarts = {s.labels["deployment"]: s.value for s in families["qcdeploy_deployment_restarts"].samples}
+        assert healthy == {"momentum": 1.0, "meanrev": 1.0} and restarts == {"momentum": 1.0, "meanrev": 0.0}
     finally:
         server.close()
 
