@@ -60,6 +60,8 @@ class Project:
     parameters: Mapping[str, str] = field(default_factory=dict, compare=False)
     live_form: Mapping[str, Any] = field(default_factory=dict, compare=False)  # last live-wizard content
     lean_version: str = ""
+    # a hash of its files (files/read), read only when `modified` moved past the ledger's record ("": not read)
+    code_hash: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True)
@@ -131,6 +133,7 @@ class LedgerEntry:
     # where each secret came from ("${env:IB_PASSWORD}"), by spec path: a rollback resolves them again
     refs: tuple[tuple[tuple[str | int, ...], str], ...] = ()
     salt: str = ""  # the salt its secrets were hashed with ("": the ledger's)
+    code_hash: str = ""  # the project's files when it was compiled (files/read): tells code edits from the rest
 
 
 def ours(entry: LedgerEntry | None, dep: LiveDeployment | None) -> bool:

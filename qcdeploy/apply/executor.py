@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from qcdeploy.apply.compiling import compile_step
 from qcdeploy.apply.context import Context
 from qcdeploy.apply.creating import create_step, set_parameters
+from qcdeploy.apply.ending import StoppedOutside
 from qcdeploy.apply.outcome import Interrupted, Outcome, Result
 from qcdeploy.apply.preflight import preflight_step
 from qcdeploy.apply.rollback import rollback_step
@@ -34,6 +35,7 @@ class Executor:
     """Independent changes run concurrently; the steps of one change always stay in order."""
 
     ctx: Context
+    window: Callable[[], str] = field(default=lambda: "")  # why the change windows are closed now ("" open)
     interrupted: threading.Event = field(init=False)
 
     def __post_init__(self) -> None:
@@ -59,10 +61,13 @@ class Executor:
         # compiles change nothing that trades: they need not wait for --parallelism's turn
         self._phase(creating, compile_step, new_work=True, workers=max(self.ctx.options.parallelism, COMPILES))
         self._phase([r for r in creating if r.ok], preflight_step, new_work=True)
-        self._phase([r for r in runnable if r.change.stops and not r.change.creates], stop_step, new_work=True)
+        self._phase(
+            [r for r in runnable if r.change.stops and not r.change.creates], stop_step, new_work=True, live=True
+        )
         self._roll_out([r for r in creating if r.change.action is Action.REPLACE and r.ok])
-        self._phase([r for r in creating if r.change.action is Action.CREATE and r.ok], create_step, new_work=True)
-        self._phase([r for r in runnable if r.change.action is Action.UPDATE], _update_step, new_work=True)
+        plain = [r for r in creating if r.change.action is Action.CREATE and r.ok]
+        self._phase(plain, create_step, new_work=True, live=True)
+        self._phase([r for r in runnable if r.change.action is Action.UPDATE], _update_step, new_work=True, live=True)
         for r in results:
             if r.outcome is Outcome.NOT_ATTEMPTED and self.interrupted.is_set() and not r.detail:
                 r.detail = "interrupted before it started"
@@ -76,7 +81,7 @@ class Executor:
                 for r in wave:
                     r.detail = f"rollout halted: {halted_by} failed"
                 continue
-            self._phase(wave, stop_step, new_work=True)
+            self._phase(wave, stop_step, new_work=True, live=True)
             # a replace whose old deployment is gone is finished even after an interrupt: never leave it flat
             broken = [r for r in wave if r.stopped and not r.ok]  # failed after its stop was sent, before a create
             self._phase([r for r in wave if r.stopped and r.ok], self._create_or_roll_back, new_work=False)
@@ -90,6 +95,10 @@ class Executor:
             return
         except Interrupted:
             raise
+        except StoppedOutside as exc:  # someone's decision: undoing it would undo an emergency stop
+            self._fail(r, str(exc))
+            r.lasting = True
+            return
         except QcdeployError as exc:
             why = str(exc)
         except Exception as exc:  # a bug must not leave the strategy flat either
@@ -101,9 +110,17 @@ class Executor:
         elif r.flat:
             ctx.log(r.change.name, f"FLAT: {r.flat}")
 
-    def _phase(self, results: list[Result], step: Step, new_work: bool, workers: int = 0) -> None:
+    def _phase(self, results: list[Result], step: Step, new_work: bool, workers: int = 0, live: bool = False) -> None:
+        """`live`: the step starts changing a live deployment, which a change window that has closed since the
+        apply began holds back (a change already under way finishes)."""
+
         def guarded(r: Result) -> None:
             if self.interrupted.is_set() and (new_work or not r.stopped):
+                return
+            closed = self.window() if live else ""
+            if closed:
+                r.detail = f"held back: the change window closed during the apply ({closed})"
+                self.ctx.log(r.change.name, r.detail)
                 return
             try:
                 step(self.ctx, r)

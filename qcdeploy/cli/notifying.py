@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 
 def targets(app: App) -> list[Target]:
-    from qcdeploy.config import repo_settings
+    from qcdeploy.manifests.repofile import repo_settings
     from qcdeploy.planning.notifyconfig import targets_from
 
     path, raw = repo_settings()

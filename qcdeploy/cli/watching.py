@@ -93,7 +93,7 @@ def _observe(app: App, options: WatchOptions, now: datetime, require_secrets: bo
 
 def _policies(app: App, run: PlanRun) -> dict[str, HealPolicy]:
     """Each manifest's heal policy: .qcdeploy.yaml's heal, the Environment's, the deployment's own."""
-    from qcdeploy.config import repo_settings
+    from qcdeploy.manifests.repofile import repo_settings
     from qcdeploy.planning.heal import policy_from
 
     path, raw = repo_settings()

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -18,10 +18,12 @@ from qcdeploy.redact import register, scrub
 
 if TYPE_CHECKING:
     from qcdeploy.ledger.backends.base import Backend
+    from qcdeploy.ledger.lineage import Memory as LineageMemory
     from qcdeploy.ledger.store import Ledger
     from qcdeploy.manifests.environments import Environment
     from qcdeploy.manifests.load import Manifest
     from qcdeploy.model import Desired, LiveState, Plan
+    from qcdeploy.planning.windows import Locate, Schedule
     from qcdeploy.quantconnect.background import Background
     from qcdeploy.quantconnect.endpoints import Api
 
@@ -148,7 +150,7 @@ class App:
         if self._backend is None:
             from qcdeploy.ledger.backends import open_backend
 
-            self._backend = open_backend(self.workspace().ledger_url)
+            self._backend = open_backend(self.workspace().ledger_url, self.settings.state_path)
             if self.settings.verbose:
                 self.err(f"ledger: {self._backend.describe()} ({self.settings.state_source})")
         return self._backend
@@ -162,33 +164,51 @@ class App:
         found: dict[str, str] = {}
         for name, other in sorted(self.every_environment.items()):
             if name != self.env:
-                ledger = Ledger.load(open_backend(state_url(self.settings.state_path, other)))
+                url = state_url(self.settings.state_path, other)
+                ledger = Ledger.load(open_backend(url, self.settings.state_path), self.lineage_memory())
                 found.update({e.deploy_id: name for e in ledger.entries.values()})
         return found
 
     def ledger(self) -> Ledger:
         from qcdeploy.ledger.store import Ledger
 
-        return Ledger.load(self.backend())
+        return Ledger.load(self.backend(), self.lineage_memory())
+
+    def lineage_memory(self) -> LineageMemory:
+        """What this checkout last read at each ledger location (QCDEPLOY_LINEAGE_FILE, or .qcdeploy/lineage.json
+        beside .qcdeploy.yaml or at the git root): a ledger seen here that answers "none" is refused."""
+        from qcdeploy.ledger.lineage import Memory
+        from qcdeploy.manifests.repofile import anchor
+
+        path = self.environ.get("QCDEPLOY_LINEAGE_FILE") or str(anchor()[0] / ".qcdeploy" / "lineage.json")
+        return Memory(Path(path))
 
     def change_window(self, now: datetime | None = None) -> tuple[bool, str, str]:
         """(configured, why changes are not allowed now or "", the next allowed time): .qcdeploy.yaml's windows
         and freezes, with the environment's added."""
         from datetime import timezone
 
-        from qcdeploy.config import repo_settings
-        from qcdeploy.planning.windows import schedule_from, verdict
+        from qcdeploy.planning.windows import verdict
 
-        path, raw = repo_settings()
-        sources = [(path, raw)]
-        if self.environment is not None:
-            where = f"{self.environment.doc.file} (environment {self.environment.name})"
-            sources.append((where, self.environment.spec))
-        schedule = schedule_from(sources)
+        schedule = self.change_schedule()
         if schedule.empty:
             return False, "", ""
         why, nxt = verdict(schedule, now or datetime.now(timezone.utc))
         return True, why, nxt
+
+    def change_schedule(self) -> Schedule:
+        """.qcdeploy.yaml's windows and freezes, with the environment's added; a bad entry is named at its
+        file:line:col."""
+        from qcdeploy.manifests.repofile import repo_settings
+        from qcdeploy.planning.windows import schedule_from
+
+        path, raw = repo_settings()
+        sources: list[tuple[str | Locate, Mapping[str, Any]]] = [(_settings_locator(path), raw)]
+        env = self.environment
+        if env is not None:
+            doc, label = env.doc, f"(environment {env.name})"
+            sources.append((lambda keys: f"{doc.where(('spec', *keys))} {label}", env.spec))
+        return schedule_from(sources)
 
     def promotion(self, plan: Plan, state: LiveState, now: datetime | None = None) -> tuple[str, list[str], list[str]]:
         """The environment's paper-first gate: (what it asks, what keeps the plan from passing, notes); ("", [],
@@ -209,7 +229,8 @@ class App:
             raise ConfigError(
                 f"{env.doc.file}: promotion.from names environment {gate.source!r}, which has no document"
             )
-        source = Ledger.load(open_backend(state_url(self.settings.state_path, source_env)))
+        url = state_url(self.settings.state_path, source_env)
+        source = Ledger.load(open_backend(url, self.settings.state_path), self.lineage_memory())
         own = {c.name: own_parameters(env.spec, c.name) for c in plan.changes}
         at = now or datetime.now(timezone.utc)
         found = problems(gate, plan.changes, source.entries, source.salt, state, at, own)
@@ -291,3 +312,20 @@ def poll_interval(environ: Mapping[str, str]) -> float:
 
 def use_color(no_color: bool, environ: Mapping[str, str]) -> bool:
     return not no_color and "NO_COLOR" not in environ and sys.stdout.isatty()
+
+
+def _settings_locator(path: str) -> Callable[[tuple[str | int, ...]], str]:
+    """file:line:col of a path in .qcdeploy.yaml, read again (bounded, as it was read) only when an error needs it."""
+
+    def locate(keys: tuple[str | int, ...]) -> str:
+        from qcdeploy.files import Unreadable, read_text
+        from qcdeploy.manifests.repofile import MAX_BYTES
+        from qcdeploy.manifests.yamlsrc import read_documents
+
+        try:
+            docs = list(read_documents(path, read_text(Path(path), MAX_BYTES)))
+        except (Unreadable, OSError):
+            return path
+        return str(docs[0].where(keys)) if docs else path
+
+    return locate

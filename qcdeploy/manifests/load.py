@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -11,11 +10,13 @@ from typing import Any
 
 from qcdeploy import redact
 from qcdeploy.errors import Location, Problem
+from qcdeploy.files import Unreadable, read_text
 from qcdeploy.manifests import environments, schema
 from qcdeploy.manifests.environments import Environment
 from qcdeploy.manifests.envref import has_reference, substitute
 from qcdeploy.manifests.yamlsrc import Document, read_documents
 from qcdeploy.model import KeyPath, dotted
+from qcdeploy.stateurl import git_problem
 
 MAX_FILE_BYTES = 4 * 1024 * 1024  # a manifest is a few hundred bytes; a fleet file of 1,000 is well under 1 MiB
 MAX_DOCUMENTS = 20_000
@@ -78,17 +79,17 @@ class LoadResult:
 
 def discover(paths: Sequence[str]) -> tuple[list[FsPath], list[Problem]]:
     """Every *.yaml/*.yml under paths (recursively, skipping hidden files and directories), sorted."""
-    files: list[FsPath] = []
+    found: list[FsPath] = []
     problems: list[Problem] = []
     for raw in paths or ["."]:
         path = FsPath(raw)
-        if path.is_file():
-            files.append(path)
-        elif path.is_dir():
-            files.extend(sorted(_walk(path)))
+        if path.is_dir():
+            found.extend(sorted(_walk(path)))
+        elif path.exists():  # a FIFO or device named here is refused when read, by name
+            found.append(path)
         else:
             problems.append(Problem(f"{raw}: no such file or directory"))
-    return files, problems
+    return found, problems
 
 
 def _walk(root: FsPath) -> Iterable[FsPath]:
@@ -228,15 +229,12 @@ def _documents(files: Sequence[FsPath], problems: list[Problem], limits: tuple[i
     count = 0
     for file in files:
         try:
-            size = file.stat().st_size
-            if size > max_bytes:
-                problems.append(
-                    Problem(f"{file}: {size} bytes, over the limit of {max_bytes} (QCDEPLOY_MAX_MANIFEST_BYTES)")
-                )
-                continue
-            text = file.read_text("utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            problems.append(Problem(f"{file}: cannot read: {exc}"))
+            text = read_text(file, max_bytes, "QCDEPLOY_MAX_MANIFEST_BYTES")
+        except Unreadable as exc:
+            problems.append(Problem(str(exc)))
+            continue
+        except OSError as exc:
+            problems.append(Problem(f"{file}: cannot read: {exc.strerror or exc}"))
             continue
         for doc in read_documents(str(file), text):
             count += 1
@@ -284,7 +282,11 @@ def _environments(docs: Sequence[Document], problems: list[Problem]) -> dict[str
             where = doc.where(("metadata", "name"))
             problems.append(Problem(f"metadata.name: environment '{name}' is also defined at {first}", where))
             continue
-        found[name] = Environment(name, doc.value["spec"].get("state"), doc)
+        state = doc.value["spec"].get("state")
+        problem = git_problem(state) if isinstance(state, str) else None
+        if problem:  # a pull request can edit an Environment file: its state URL must never reach git as an option
+            problems.append(Problem(f"spec.state: {problem}", doc.where(("spec", "state"))))
+        found[name] = Environment(name, state, doc)
     return found
 
 
@@ -339,7 +341,7 @@ def _manifest(doc: Document, environ: Mapping[str, str], out: list[Problem]) -> 
     if not isinstance(doc.value, dict):
         out.append(Problem("a manifest must be a mapping (apiVersion, kind, metadata, spec)", doc.where(())))
         return None
-    problems = schema.check(doc) + _non_finite(doc.value, (), doc) + _float_project(doc)
+    problems = schema.check(doc) + _float_project(doc)
     if not problems:
         problems = _misplaced_references(doc)
     if problems:
@@ -364,14 +366,6 @@ def _float_project(doc: Document) -> list[Problem]:
         where = doc.where(("spec", "project"))
         return [Problem(f"spec.project: {ref!r} is not a project id (write it as an integer) or a name", where)]
     return []
-
-
-def _non_finite(value: Any, path: KeyPath, doc: Document) -> list[Problem]:
-    """.inf and .nan are valid YAML but no JSON: the create body could not be sent."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return [Problem(f"{dotted(path)}: {value!r} is not a finite number (JSON cannot carry it)", doc.where(path))]
-    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
-    return [p for key, item in items for p in _non_finite(item, (*path, key), doc)]
 
 
 def _misplaced_references(doc: Document) -> list[Problem]:

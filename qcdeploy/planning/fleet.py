@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from qcdeploy.model import Desired, LedgerEntry, LiveState, Plan
+from qcdeploy.planning.codehash import with_code_hashes
 from qcdeploy.planning.exposure import with_exposure
 from qcdeploy.planning.fingerprint import warm
 from qcdeploy.planning.planner import PlanOptions, plan
@@ -24,7 +25,9 @@ def plan_fleet(
     options: PlanOptions,
     elsewhere: Mapping[str, str] | None = None,
 ) -> Plan:
-    """The plan, with `exposure` read (live/portfolio/read) for every change that stops an active deployment.
+    """The plan, with `exposure` read (live/portfolio/read) for every change that stops an active deployment, and
+    the code hash (files/read) of each project whose `modified` moved since its compile.
     `elsewhere` maps the deployIds other environments' ledgers manage to their environment."""
+    desired = with_code_hashes(api, desired, ledger)
     warm([(d, ledger[d.name]) for d in desired if d.name in ledger], salt)  # every distinct secret hashed once
     return with_exposure(api, plan(desired, state, ledger, salt, options, elsewhere))

@@ -26,9 +26,9 @@ from qcdeploy.model import (
     Why,
     ours,
 )
+from qcdeploy.planning.codehash import modified_moved
 from qcdeploy.planning.fielddiff import changed_fields, field_changes
 from qcdeploy.planning.fingerprint import entry_salt, masked, recorded_fields
-from qcdeploy.quantconnect.decode import parse_time
 
 _ORDER = {
     Action.STOP: 0,
@@ -249,12 +249,11 @@ def _create_reason(observed: LiveDeployment | None, entry: LedgerEntry | None) -
 
 
 def _code_changed(d: Desired, entry: LedgerEntry) -> list[Reason]:
-    if d.manifest.spec["compile"] != "latest":
+    """`modified` moved past the compile's, and the files (when their hash was read) differ from the compiled."""
+    if not modified_moved(d, entry):
         return []
-    recorded = parse_time(entry.project_modified)
-    current = d.project.modified_at
-    if recorded is None or current is None or current <= recorded:
-        return []
+    if entry.code_hash and d.project.code_hash == entry.code_hash:
+        return []  # the same code: something else moved `modified` (a parameter edit in the web UI, say)
     compile_id = entry.compile_id or "(unknown)"
     return [
         Reason(Why.CODE_CHANGED, f"project code changed since compile {compile_id} (modified {d.project.modified})")

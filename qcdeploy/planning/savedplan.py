@@ -13,13 +13,15 @@ from typing import Any
 
 from qcdeploy import __version__
 from qcdeploy.errors import QcdeployError
+from qcdeploy.files import Unreadable, load_json, read_text
 from qcdeploy.manifests.load import Manifest
-from qcdeploy.model import Change, LedgerEntry, LiveState, Plan
-from qcdeploy.planning.fingerprint import masked, recorded_fields
+from qcdeploy.model import Change, KeyPath, LedgerEntry, LiveState, Plan, dotted
+from qcdeploy.planning.fingerprint import SENSITIVE_KEY, entry_salt, is_sensitive, masked, matches, recorded_fields
 from qcdeploy.planning.planner import PlanOptions
 
 MARKER = "qcdeploy_plan"
 FORMAT = 1
+MAX_PLAN_BYTES = 64 * 1024 * 1024  # the plan of a 5,000-deployment fleet, rendered and fingerprinted, is a few MiB
 
 
 class StalePlan(QcdeployError):
@@ -34,6 +36,11 @@ class SavedPlan:
     salt: str
     manifests_digest: str
     fingerprints: tuple[dict[str, Any], ...]
+
+    def not_compared(self) -> dict[str, tuple[KeyPath, ...]]:
+        """Per planned change, the secrets whose variable was not set where the plan was made (a pull request's
+        job has no broker secrets): the reviewer was told it could not be said whether they changed."""
+        return {f["name"]: tuple(tuple(p) for p in f.get("unset", [])) for f in self.fingerprints if f.get("unset")}
 
 
 def canonical(value: Any) -> str:
@@ -130,9 +137,11 @@ def is_plan_file(path: str) -> bool:
 
 def read(path: str) -> SavedPlan:
     """Load a saved plan, refusing one that was edited or made by another qcdeploy version."""
-    try:
-        body = json.loads(Path(path).read_text("utf-8"))
+    try:  # bounded and regular, sane numbers only: a plan file is input like any other
+        body = load_json(read_text(path, MAX_PLAN_BYTES), path)
         claimed = body.pop("digest")
+    except Unreadable as exc:
+        raise QcdeployError(f"{exc}: not a readable qcdeploy plan") from None
     except (OSError, ValueError, KeyError, AttributeError) as exc:
         raise QcdeployError(f"{path} is not a readable qcdeploy plan: {exc}") from None
     if body.get(MARKER) != FORMAT:
@@ -178,6 +187,31 @@ def check(
             "plan is stale: " + "; ".join(problems) + ". Nothing was changed; run plan again and review the new plan"
         )
     return tuple(changes)
+
+
+def unreviewed_secrets(
+    saved: SavedPlan, changes: Sequence[Change], ledger: Mapping[str, LedgerEntry], ledger_salt: str
+) -> tuple[str, ...]:
+    """Each secret the saved plan could not compare that, set now, differs from what the ledger recorded for the
+    deployment it (re)creates: a change nobody reviewed ("ib-password changed since the plan was reviewed")."""
+    not_compared = saved.not_compared()
+    found = []
+    for c in changes:
+        entry, d = ledger.get(c.name), c.desired
+        if entry is None or d is None or not c.creates:
+            continue
+        for path in not_compared.get(c.name, ()):
+            recorded, now = _leaf(entry.spec, path), _leaf(d.fields, path)
+            unchanged = not is_sensitive(recorded) or now is None
+            if not unchanged and not matches(str(now), entry_salt(entry, ledger_salt), recorded[SENSITIVE_KEY]):
+                found.append(f"{c.name}: {dotted(path)} changed since the plan was reviewed: not reviewed")
+    return tuple(found)
+
+
+def _leaf(tree: Any, path: KeyPath) -> Any:
+    for part in path:
+        tree = tree.get(part) if isinstance(tree, dict) else None
+    return tree
 
 
 def _difference(old: dict[str, Any], new: dict[str, Any]) -> str:

@@ -329,3 +329,14 @@ def test_the_plan_gives_one_verdict_naming_every_gate_that_refuses(cli, sandbox,
     both = cli("plan", "--env", "live", str(tree))
     [verdict] = [line for line in both.out.splitlines() if "apply would be refused now" in line]
     assert "protected deployment(s) momentum" in verdict and "; changes are not allowed (" in verdict
+
+
+def test_validate_warnings_are_annotations_on_github(cli, tree, monkeypatch):
+    monkeypatch.delenv("IB_PASSWORD")
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    result = cli("validate", str(tree))
+    assert result.code == 0
+    live = str(tree / "live.yaml").replace(":", "%3A")
+    assert (
+        f"::warning file={live},line=18,col=9::IB_PASSWORD is not set here; apply needs it for momentum (live)"
+    ) in result.out

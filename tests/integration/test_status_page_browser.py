@@ -46,13 +46,14 @@ def test_the_status_page_shows_a_crash_then_its_heal(cli, sandbox, tmp_path, mon
     from qcdeploy.cli.watchserver import start
     from qcdeploy.cli.workspace import App
     from qcdeploy.config import settings_from
+    from qcdeploy.manifests.repofile import state_location
 
     monkeypatch.chdir(tmp_path)
     repo = tmp_path / "deployments"
     write(repo, "a.yaml", manifest("momentum", P_MOMENTUM))
     assert cli("apply", "--auto-approve", str(repo)).code == 0
     sandbox.admin("crash", projectId=P_MOMENTUM, error="Runtime Error: margin call")
-    app = App(settings_from({}, dict(os.environ)), dict(os.environ))
+    app = App(settings_from({}, dict(os.environ), state_location), dict(os.environ))
     server = start("127.0.0.1:0", "", lambda _: None)
     try:
         server.update(run_pass(app, WatchOptions((str(repo),), health_window=0)))

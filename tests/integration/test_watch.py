@@ -290,10 +290,11 @@ def test_metrics_healthz_and_status_page(cli, sandbox, repo, monkeypatch):
     from qcdeploy.cli.watchserver import start
     from qcdeploy.cli.workspace import App
     from qcdeploy.config import settings_from
+    from qcdeploy.manifests.repofile import state_location
 
     deploy(cli, repo)
     sandbox.admin("crash", projectId=P_MOMENTUM, error="Runtime Error: <script>x</script>")
-    app = App(settings_from({}, dict(os.environ)), dict(os.environ))
+    app = App(settings_from({}, dict(os.environ), state_location), dict(os.environ))
     server = start("127.0.0.1:0", "", lambda _: None)
     try:
         base = f"http://{server.address}"
@@ -316,7 +317,7 @@ def test_metrics_healthz_and_status_page(cli, sandbox, repo, monkeypatch):
         assert "no holdings; cash USD 1,000.00" in html
         assert get(base + "/nothing")[0] == 404
         monkeypatch.setenv("QC_API_TOKEN", "wrong")
-        refused = App(settings_from({}, dict(os.environ)), dict(os.environ))
+        refused = App(settings_from({}, dict(os.environ), state_location), dict(os.environ))
         assert _pass(refused, WatchOptions((str(repo),)), False, server, once=False) == 1  # the loop goes on
         assert get(base + "/healthz")[0] == 503
         families = {f.name: f for f in text_string_to_metric_families(get(base + "/metrics")[1])}

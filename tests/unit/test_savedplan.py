@@ -10,7 +10,7 @@ import pytest
 
 from qcdeploy.model import Action, LiveState
 from qcdeploy.planning.planner import PlanOptions, plan
-from qcdeploy.planning.savedplan import SavedPlan, StalePlan, check, read, write
+from qcdeploy.planning.savedplan import SavedPlan, StalePlan, check, read, unreviewed_secrets, write
 from tests.builders import N2, SALT, T1, desired, entry, live, state
 
 
@@ -108,3 +108,29 @@ def test_the_plan_file_holds_no_secret_value(tmp_path: Path):
     d = desired("a", pid=1, brokerage={"id": "X", "pw": "s3cret-value"}, sensitive=[("brokerage", "pw")])
     saved_for(tmp_path, [d], state(), {})
     assert "s3cret-value" not in (tmp_path / "plan.json").read_text()
+
+
+def _with_password(pw: str, x: str, unset: bool = False):
+    d = desired("a", pid=1, sensitive=[("brokerage", "pw")], brokerage={"id": "B", "pw": pw}, parameters={"x": x})
+    return replace(d, manifest=replace(d.manifest, unset=frozenset({("brokerage", "pw")}))) if unset else d
+
+
+@pytest.mark.parametrize(("now", "expected"), [("old-pw", ()), ("new-pw", ("a",))])
+def test_a_secret_the_plan_could_not_compare_is_compared_at_apply(tmp_path: Path, now, expected):
+    """Planned where the password was not set (a parameter changed); applied with it set: the same password
+    passes, another one is named as not reviewed."""
+    entries = {"a": entry(_with_password("old-pw", "1"), deploy="L-1")}
+    st = state(live(1, "L-1"))
+    saved = saved_for(tmp_path, [_with_password("", "2", unset=True)], st, entries)
+    assert saved.not_compared() == {"a": (("brokerage", "pw"),)}
+    changes = check(saved, *fresh([_with_password(now, "2")], st, entries))
+    found = unreviewed_secrets(saved, changes, entries, SALT)
+    assert found == tuple(f"{n}: brokerage.pw changed since the plan was reviewed: not reviewed" for n in expected)
+
+
+def test_a_plan_made_with_every_secret_has_nothing_unreviewed(tmp_path: Path):
+    entries = {"a": entry(_with_password("old-pw", "1"), deploy="L-1")}
+    st = state(live(1, "L-1"))
+    saved = saved_for(tmp_path, [_with_password("new-pw", "2")], st, entries)  # reviewed as changed
+    changes = check(saved, *fresh([_with_password("new-pw", "2")], st, entries))
+    assert saved.not_compared() == {} and unreviewed_secrets(saved, changes, entries, SALT) == ()

@@ -74,6 +74,11 @@ if TYPE_CHECKING:
 @click.option("--reason", metavar="TEXT", help="Why the change windows are overridden (recorded in the ledger).")
 @click.option("--no-rollback", is_flag=True, help="Do not redeploy what ran before when a replace fails.")
 @click.option(
+    "--accept-unreviewed-secrets",
+    is_flag=True,
+    help="Carry out a saved plan made without some secrets even where one now differs from the ledger's.",
+)
+@click.option(
     "--max-unavailable",
     type=click.IntRange(1, 1000),
     metavar="N",
@@ -108,6 +113,7 @@ def apply(
     ignore_windows: bool,
     reason: str | None,
     no_rollback: bool,
+    accept_unreviewed_secrets: bool,
     max_unavailable: int | None,
     fmt: str,
 ) -> int:
@@ -139,7 +145,7 @@ def apply(
     app.load(list(saved.paths) if saved is not None else split_args(args)[0])
     with lock.held(app.backend(), "apply", lock_timeout, app.err, app.env):
         if saved is not None and plan_file is not None:
-            return _apply_saved(app, plan_file, saved, limits, options)
+            return _apply_saved(app, plan_file, saved, limits, options, accept_unreviewed_secrets)
         from qcdeploy.cli.commands.planning import make_plan
 
         run = make_plan(app, args, targets, prune, replace_names)
@@ -157,7 +163,9 @@ def _saved_plan(app: App, path: str) -> SavedPlan:
     return saved
 
 
-def _apply_saved(app: App, path: str, saved: SavedPlan, limits: Limits, options: ApplyOptions) -> int:
+def _apply_saved(
+    app: App, path: str, saved: SavedPlan, limits: Limits, options: ApplyOptions, accept_unreviewed: bool
+) -> int:
     from qcdeploy.cli.commands.planning import plan_with
     from qcdeploy.model import Plan
     from qcdeploy.planning import savedplan as planfile
@@ -165,6 +173,14 @@ def _apply_saved(app: App, path: str, saved: SavedPlan, limits: Limits, options:
     manifests = app.load(list(saved.paths))
     run = plan_with(app, manifests, app.ledger(), list(saved.paths), saved.options)
     changes = planfile.check(saved, manifests, run.plan, run.state, run.ledger.entries)
+    unreviewed = planfile.unreviewed_secrets(saved, changes, run.ledger.entries, run.ledger.salt)
+    if unreviewed and not accept_unreviewed:
+        raise PlanRefused(
+            "; ".join(unreviewed) + f". {path} was made without these secrets, so nobody saw them change. Nothing "
+            "was changed; plan again with them set, or pass --accept-unreviewed-secrets"
+        )
+    for line in unreviewed:
+        app.progress(f"Accepted (--accept-unreviewed-secrets): {line}")
     app.progress(f"Carrying out the saved plan {path}; the live state still matches it.")
     return _carry_out(app, run, Plan(changes), limits, True, options)
 
@@ -181,7 +197,8 @@ def _carry_out(app: App, run: PlanRun, plan: Plan, limits: Limits, auto_approve:
         return 0
     _, closed, next_open = app.change_window()
     gate, missing, notes = app.promotion(plan, run.state)
-    gates = Gates(limits, Window(closed, next_open), Promotion(gate, tuple(missing), tuple(notes)))
+    window = Window(closed, next_open, _window_now(app))
+    gates = Gates(limits, window, Promotion(gate, tuple(missing), tuple(notes)))
     applied = apply_plan(
         plan,
         run.state,
@@ -206,6 +223,15 @@ def _notify(app: App, run: PlanRun, results: list[Result], targets: list[Target]
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     for line in notifying.send(from_results(results, app.env or "", stamp), targets, run.ledger):
         app.err(line)
+
+
+def _window_now(app: App) -> Callable[[], str] | None:
+    """Why the change windows are closed at the moment it is asked: a window that closes during the apply holds
+    back every change not yet started."""
+    from datetime import datetime, timezone
+
+    schedule = app.change_schedule()
+    return None if schedule.empty else lambda: schedule.closed(datetime.now(timezone.utc))
 
 
 def _context(app: App, run: PlanRun, options: ApplyOptions) -> Context:

@@ -38,9 +38,10 @@ def validate(app: App, paths: tuple[str, ...], fmt: str | None) -> int:
             app.err(formats.text(result.problems).rstrip("\n"))
         app.err(f"{len(result.problems)} problem(s) found.")
         return 1
-    for warning in short_secrets(result.manifests, app.environ):
-        app.err(f"warning: {warning}")
-    for warning in unset_secrets(result.manifests, app.environ):
+    warnings = short_secrets(result.manifests, app.environ) + unset_secrets(result.manifests, app.environ)
+    if fmt == "github":  # annotations on the pull request's files, as the errors are
+        app.out(formats.github(warnings, "warning"), nl=False)
+    for warning in warnings:
         app.err(f"warning: {warning}")
     envs = f" across environments {', '.join(result.environments)}" if result.environments and not app.env else ""
     app.out(f"{len(result.manifests)} manifest(s) in {result.files} file(s) are valid{envs}.")

@@ -129,7 +129,7 @@ def _pull() -> None:
     """`git pull --ff-only` where the manifests' repository is rooted; nothing the user wrote becomes an option."""
     import subprocess
 
-    from qcdeploy.config import anchor
+    from qcdeploy.manifests.repofile import anchor
 
     folder, _ = anchor()
     try:
