@@ -36,7 +36,14 @@ if TYPE_CHECKING:
     metavar="SECONDS",
     help="Watch each healed deployment this long after Running.",
 )
-@click.option("--timeout", type=click.FloatRange(min=1), default=900, show_default=True, metavar="SECONDS")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=1),
+    default=900,
+    show_default=True,
+    metavar="SECONDS",
+    help="Limit for each wait of a heal (compile, start).",
+)
 @click.pass_obj
 def watch(
     app: App,
