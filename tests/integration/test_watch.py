@@ -503,3 +503,51 @@ def test_a_heal_that_fails_is_reported_and_counts_as_a_restart(cli, sandbox, rep
     assert len(sandbox.deployments(P_MOMENTUM)) == 3  # the crashed one and two failed heals, no more
     assert receiver.events().count(("heal-failed", "momentum")) == 2
     assert receiver.events().count(("gave-up", "momentum")) == 1
+
+
+def test_a_heal_waits_while_another_run_holds_the_ledger(cli, sandbox, repo, ledger_path):
+    from qcdeploy.ledger import lock
+    from qcdeploy.ledger.backends import open_backend
+
+    deploy(cli, repo, crashed="redeploy", backoff="0s")
+    sandbox.admin("crash", projectId=P_MOMENTUM)
+    with lock.held(open_backend(str(ledger_path)), "apply", 0, lambda _: None):
+        held = cli("watch", "--once", str(repo))
+    assert held.code == 2 and "not healing or notifying this pass" in held.out, held.text
+    assert sandbox.active(P_MOMENTUM) == []
+    assert "healed" in cli("watch", "--once", str(repo)).out and len(sandbox.active(P_MOMENTUM)) == 1
+
+
+def test_sync_passes_every_gate_a_protected_replace_is_held(cli, sandbox, repo):
+    write(repo, "a.yaml", manifest("momentum", P_MOMENTUM, protect=True))
+    assert cli("apply", "--auto-approve", str(repo)).code == 0
+    [before] = sandbox.active(P_MOMENTUM)
+    write(repo, "a.yaml", manifest("momentum", P_MOMENTUM, protect=True, parameters={"fast-period": 12}))
+    held = cli("watch", "--once", "--sync", str(repo))
+    assert held.code == 2 and "-> held: " in held.out and "protect" in held.out, held.text
+    assert [d["deployId"] for d in sandbox.active(P_MOMENTUM)] == [before["deployId"]]
+
+
+def test_a_live_heal_waits_for_the_paper_first_gate(cli, sandbox, tmp_path, monkeypatch):
+    import shutil
+
+    from tests.helpers import P_SPARE
+
+    monkeypatch.chdir(tmp_path)
+    sandbox.server.world.projects[P_SPARE].name = "Paper/Momentum"
+    tree = tmp_path / "deployments"
+    shutil.copytree(Path(__file__).resolve().parents[2] / "examples" / "environments", tree)
+    live = tree / "live.yaml"
+    live.write_text(
+        live.read_text().replace(
+            "spec:\n", "spec:\n  promotion: {from: paper, healthyFor: 24h}\n  heal: {crashed: redeploy}\n", 1
+        )
+    )
+    assert cli("apply", "--env", "paper", "--auto-approve", str(tree)).code == 0
+    sandbox.admin("age", projectId=P_SPARE, seconds=2 * 86400)
+    assert cli("apply", "--env", "live", "--auto-approve", str(tree)).code == 0
+    sandbox.admin("crash", projectId=P_SPARE)  # paper crashed too: what live would restart has not stayed up
+    sandbox.admin("crash", projectId=P_MOMENTUM)
+    held = cli("watch", "--once", "--env", "live", str(tree))
+    assert held.code == 2 and "-> held: " in held.out and "paper" in held.out, held.text
+    assert sandbox.active(P_MOMENTUM) == []
