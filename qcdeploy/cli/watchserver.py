@@ -82,14 +82,15 @@ class StatusServer:
         self.httpd.server_close()
 
 
-def start(listen: str, token: str, say: Callable[[str], None]) -> StatusServer:
+def start(listen: str, token: str, say: Callable[[str], None], refresh: int = 60) -> StatusServer:
+    """Serve on a thread of its own; the page refreshes itself every `refresh` seconds (the watch interval)."""
     host, port = _address(listen)
     if not _loopback(host) and not token:
         raise ConfigError(
             f"--listen {listen}: serving beyond loopback needs a token: set QCDEPLOY_LISTEN_TOKEN "
             "(clients send Authorization: Bearer TOKEN)"
         )
-    server = StatusServer()
+    server = StatusServer(refresh)
     try:
         httpd = ThreadingHTTPServer((host, port), _handler(token, server))
     except OSError as exc:

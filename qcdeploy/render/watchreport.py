@@ -21,7 +21,7 @@ def text(at: str, environment: str, survey: Survey, done: Sequence[tuple[str, st
     outcome = {name: (what, detail) for name, what, detail in done}
     findings = [*survey.interrupted, *(d.finding for d in survey.decisions)]
     if not findings:
-        return f"{at}{where} watch: all well ({_count(survey)} finding(s)).\n"
+        return f"{at}{where} watch: all well.\n"
     lines = [f"{at}{where} watch: {len(findings)} finding(s)."]
     for f in survey.interrupted:
         lines.append(f"  {f.kind:<20} {f.name or '-':<24} {f.detail}")
@@ -37,7 +37,3 @@ def text(at: str, environment: str, survey: Survey, done: Sequence[tuple[str, st
         lines.append(line + (f" -> {act}" if act else ""))
     lines += [f"  note: {n}" for n in notes]
     return "\n".join(lines) + "\n"
-
-
-def _count(survey: Survey) -> int:
-    return len(survey.decisions) + len(survey.interrupted)

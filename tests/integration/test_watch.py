@@ -350,9 +350,10 @@ def test_listen_beyond_loopback_needs_a_token(cli, repo, monkeypatch):
 def test_a_token_guards_everything_but_healthz():
     from qcdeploy.cli.watchserver import start
 
-    server = start("127.0.0.1:0", "tok-123", lambda _: None)
+    server = start("127.0.0.1:0", "tok-123", lambda _: None, refresh=7)
     try:
         base = f"http://{server.address}"
+        assert '<meta http-equiv="refresh" content="7">' in get(base + "/", "tok-123")[1]  # the watch interval
         assert get(base + "/metrics")[0] == 401 and get(base + "/", "wrong")[0] == 401
         assert get(base + "/metrics", "tok-123")[0] == 200
         assert get(base + "/healthz")[0] == 503

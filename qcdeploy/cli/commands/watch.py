@@ -68,7 +68,7 @@ def watch(
     every = seconds(interval, "--interval") if not interval.replace(".", "").isdigit() else float(interval)
     if every <= 0:
         raise ConfigError("--interval must be more than 0s")
-    server = _serve(app, listen) if listen else None
+    server = _serve(app, listen, every) if listen else None
     options = WatchOptions(args, sync, health_window, timeout)
     stopping = threading.Event()
     try:
@@ -149,10 +149,10 @@ def _pull() -> None:
         raise ConfigError(f"--pull: git pull --ff-only in {folder} failed: {done.stderr.strip()[:300]}")
 
 
-def _serve(app: App, listen: str) -> StatusServer:
+def _serve(app: App, listen: str, every: float) -> StatusServer:
     from qcdeploy.cli.watchserver import start
 
-    return start(listen, app.environ.get("QCDEPLOY_LISTEN_TOKEN", ""), app.err)
+    return start(listen, app.environ.get("QCDEPLOY_LISTEN_TOKEN", ""), app.err, refresh=max(1, round(every)))
 
 
 @contextmanager
