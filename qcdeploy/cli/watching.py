@@ -33,6 +33,7 @@ class WatchOptions:
     sync: bool = False
     health_window: float = 30.0
     timeout: float = 900.0
+    include_unmanaged: bool = True
 
 
 @dataclass
@@ -86,7 +87,8 @@ def _observe(app: App, options: WatchOptions, now: datetime, require_secrets: bo
 
     run = make_plan(app, options.args, (), False, (), require_secrets=require_secrets)
     policies = _policies(app, run)
-    found = survey(run.plan, run.ledger.entries, policies, run.ledger.history, now, options.sync)
+    history = run.ledger.history
+    found = survey(run.plan, run.ledger.entries, policies, history, now, options.sync, options.include_unmanaged)
     found = replace(found, interrupted=interrupted_changes(run.ledger))
     return PassReport(now, found, run, policies)
 

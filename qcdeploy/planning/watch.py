@@ -70,11 +70,12 @@ def survey(
     history: Sequence[Mapping[str, Any]],
     now: datetime,
     sync: bool = False,
+    include_unmanaged: bool = True,
 ) -> Survey:
     """Every finding of the plan with what watch does about it, most urgent first."""
     changes = {c.name: c for c in plan.changes}
     decisions = []
-    for f in findings(plan, entries):
+    for f in findings(plan, entries, include_unmanaged):
         change = changes.get(f.name) if f.name else None
         decisions.append(_decide(f, change, entries, policies.get(f.name or "", HealPolicy()), history, now, sync))
     return Survey(tuple(decisions))

@@ -89,11 +89,17 @@ def signed(receiver: Receiver) -> None:
         assert HOOK_SECRET.encode() not in body and SECRET.encode() not in body
 
 
-def test_all_well_is_exit_0(cli, repo):
+def test_all_well_is_exit_0_and_unmanaged_can_be_left_out(cli, sandbox, repo):
+    from tests.helpers import NODE3, P_PAIRS
+
     deploy(cli, repo)
     result = cli("watch", "--once", str(repo))
     assert result.code == 0, result.text
     assert "all well" in result.out
+    sandbox.admin("deploy", projectId=P_PAIRS, nodeId=NODE3)  # someone else's strategy, no manifest claims it
+    found = cli("watch", "--once", str(repo))
+    assert found.code == 2 and "unmanaged" in found.out
+    assert cli("watch", "--once", "--ignore-unmanaged", str(repo)).code == 0
 
 
 def test_crash_is_reported_not_healed_by_default(cli, sandbox, repo, receiver):

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 @click.option("--interval", default="60s", show_default=True, metavar="DURATION", help="Time between passes.")
 @click.option("--pull", is_flag=True, help="Fast-forward the checkout from its upstream before each pass.")
 @click.option("--sync", is_flag=True, help="Also apply manifest changes (off: only heals spec.heal asks for).")
+@click.option("--ignore-unmanaged", is_flag=True, help="Do not report deployments no manifest or ledger claims.")
 @click.option("--listen", metavar="HOST:PORT", help="Serve /metrics, /healthz and a status page (e.g. 127.0.0.1:9464).")
 @click.option(
     "--health-window",
@@ -52,6 +53,7 @@ def watch(
     interval: str,
     pull: bool,
     sync: bool,
+    ignore_unmanaged: bool,
     listen: str | None,
     health_window: float,
     timeout: float,
@@ -69,7 +71,7 @@ def watch(
     if every <= 0:
         raise ConfigError("--interval must be more than 0s")
     server = _serve(app, listen, every) if listen else None
-    options = WatchOptions(args, sync, health_window, timeout)
+    options = WatchOptions(args, sync, health_window, timeout, include_unmanaged=not ignore_unmanaged)
     stopping = threading.Event()
     try:
         with _signals(app, stopping):
