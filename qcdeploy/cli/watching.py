@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from qcdeploy.cli import notifying
 from qcdeploy.cli.workspace import App, poll_interval
 from qcdeploy.errors import PlanRefused, QcdeployError
+from qcdeploy.redact import scrub
 
 if TYPE_CHECKING:
     from qcdeploy.apply.context import Context
@@ -198,7 +199,7 @@ def _record(ctx: Context, decision: Decision, event: str, new_id: str | None) ->
             "at": ctx.stamp(),
             "event": event,
             "name": decision.change.name,
-            "reason": f"{f.kind}: {f.detail}",
+            "reason": scrub(f"{f.kind}: {f.detail}"),  # an error text from the API may echo what was sent
             "from": f.deploy_id,
             "deployId": new_id,
         }

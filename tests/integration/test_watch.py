@@ -558,3 +558,17 @@ def test_a_live_heal_waits_for_the_paper_first_gate(cli, sandbox, tmp_path, monk
     held = cli("watch", "--once", "--env", "live", str(tree))
     assert held.code == 2 and "-> held: " in held.out and "paper" in held.out, held.text
     assert sandbox.active(P_MOMENTUM) == []
+
+
+def test_a_heal_with_a_broker_secret_leaks_it_nowhere(cli, sandbox, repo, receiver, ledger_path, tmp_path):
+    from tests.helpers import ib_brokerage
+
+    write(repo, "a.yaml", manifest("momentum", P_MOMENTUM, brokerage=ib_brokerage(), heal={"crashed": "redeploy"}))
+    assert cli("apply", "--auto-approve", str(repo)).code == 0
+    sandbox.admin("crash", projectId=P_MOMENTUM, error=f"Runtime Error: login {SECRET} refused")  # echoed by the API
+    result = cli("-v", "watch", "--once", str(repo))
+    assert result.code == 2 and "healed" in result.out, result.text
+    [running] = sandbox.active(P_MOMENTUM)
+    assert SECRET not in result.text and SECRET not in ledger_path.read_text()
+    assert receiver.posts and all(SECRET.encode() not in body for _, body in receiver.posts)
+    signed(receiver)
