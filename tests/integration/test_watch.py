@@ -572,3 +572,16 @@ def test_a_heal_with_a_broker_secret_leaks_it_nowhere(cli, sandbox, repo, receiv
     assert SECRET not in result.text and SECRET not in ledger_path.read_text()
     assert receiver.posts and all(SECRET.encode() not in body for _, body in receiver.posts)
     signed(receiver)
+
+
+def test_a_heal_that_dies_in_its_health_window_is_retried_as_watch_made_it(cli, sandbox, repo, receiver):
+    deploy(cli, repo, crashed="redeploy", backoff="0s", maxRestarts=2)
+    sandbox.admin("crash", projectId=P_MOMENTUM)
+    sandbox.admin("break-deploy", projectId=P_MOMENTUM, crashAfter=0.1)
+    for _ in range(2):
+        result = cli("watch", "--once", "--health-window", "1", str(repo))
+        assert result.code == 2 and "-> failed: " in result.out, result.text
+    assert len(sandbox.deployments(P_MOMENTUM)) == 3
+    gave_up = cli("watch", "--once", "--health-window", "1", str(repo))
+    assert "GAVE UP" in gave_up.out, gave_up.text
+    assert receiver.events().count(("heal-failed", "momentum")) == 2
