@@ -176,3 +176,25 @@ def test_a_heal_restarts_what_ran_and_never_carries_a_change_past_review():
     p = plan([touched], state(crashed), led, SALT, PlanOptions())
     [held] = survey(p, led, {"m": policy_from([("m", policy)])}, [], NOW).decisions
     assert held.act is Act.REPORT and "code changed since compile c-1" in held.detail
+
+
+def test_apply_results_become_events_and_a_flat_strategy_its_own():
+    from qcdeploy.apply.events import from_results
+    from qcdeploy.apply.outcome import Outcome, Result
+    from qcdeploy.model import Action
+    from tests.builders import change
+
+    done = Result(change(Action.CREATE, "a"), Outcome.DONE, deploy_id="L-9")
+    rolled = Result(change(Action.REPLACE, "b"), Outcome.ROLLED_BACK, detail="to c-1: new deployment failed")
+    flat = Result(change(Action.REPLACE, "c"), Outcome.FAILED, detail="boom", flat="the rollback failed too")
+    skipped = Result(change(Action.CREATE, "d"))
+    out = from_results([done, rolled, flat, skipped], "live", "t")
+    assert [(e.event, e.deployment) for e in out] == [
+        ("applied", "a"),
+        ("rolled-back", "b"),
+        ("apply-failed", "c"),
+        ("flat", "c"),
+    ]
+    assert out[0].deploy_id == "L-9" and out[3].reason == "the rollback failed too"
+    healed = from_results([done, flat], "live", "t", done="healed")
+    assert [e.event for e in healed] == ["healed", "heal-failed", "flat"]
