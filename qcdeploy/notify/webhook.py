@@ -13,6 +13,7 @@ import requests
 from qcdeploy.notify.base import Event, NotifyFailed, ident
 
 SIGNATURE_HEADER = "X-Qcdeploy-Signature-256"  # "sha256=<hex>", as GitHub signs its webhooks
+DELIVERY_HEADER = "X-Qcdeploy-Delivery"
 
 
 def signature(secret: str, body: bytes) -> str:
@@ -36,7 +37,13 @@ class Webhook:
 
     def send(self, event: Event) -> None:
         body = json.dumps(event.payload(), sort_keys=True).encode("utf-8")
-        headers = {"Content-Type": "application/json", "User-Agent": "qcdeploy", "X-Qcdeploy-Event": event.event}
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": "qcdeploy",
+            "X-Qcdeploy-Event": event.event,
+            # the same for every attempt at one event: a receiver drops a retry whose first answer was lost
+            DELIVERY_HEADER: hashlib.sha256(event.key.encode("utf-8")).hexdigest()[:32],
+        }
         if self.secret:
             headers[SIGNATURE_HEADER] = signature(self.secret, body)
         post(self.url, body, headers, self.timeout)

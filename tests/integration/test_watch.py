@@ -83,6 +83,8 @@ def deploy(cli, repo: Path, **heal: Any) -> None:
 
 
 def signed(receiver: Receiver) -> None:
+    deliveries = [headers["X-Qcdeploy-Delivery"] for headers, _ in receiver.posts]
+    assert len(set(deliveries)) == len(deliveries)  # one id per event, for a receiver to drop repeats by
     for headers, body in receiver.posts:
         want = "sha256=" + hmac.new(HOOK_SECRET.encode(), body, hashlib.sha256).hexdigest()
         assert headers["X-Qcdeploy-Signature-256"] == want
