@@ -38,6 +38,7 @@ class Promotion:
     gate: str = ""
     missing: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    saved: str = ""  # the command that applies the saved plan being carried out: a refusal is a wait, not staleness
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,12 @@ def _check_promotion(promotion: Promotion, warn: Callable[[str], None]) -> None:
     """An environment with a paper-first gate takes only specs that have run healthy in its source first."""
     for note in promotion.notes:
         warn(f"Note: {note}")
+    if promotion.missing and promotion.saved:
+        raise PlanRefused(
+            f"waiting for promotion: the saved plan is still current, but this environment deploys only what has run "
+            f"Running in {promotion.gate} first; " + "; ".join(promotion.missing) + ". Nothing was changed; "
+            f"run `{promotion.saved}` again once that holds (while the plan is still current)"
+        )
     if promotion.missing:
         raise PlanRefused(
             f"refusing to apply: this environment deploys only what has run Running in {promotion.gate} first; "

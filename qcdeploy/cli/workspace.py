@@ -258,6 +258,18 @@ class App:
         return state, resolve(manifests, state)
 
 
+def repo_root(start: Path | None = None) -> Path:
+    """The root of the git work tree holding start (the current directory), else where .qcdeploy.yaml is, else
+    start: saved plans keep their paths relative to it, so they apply from any directory of the checkout."""
+    from qcdeploy.manifests.repofile import anchor
+
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / ".git").exists():
+            return folder
+    return anchor(here)[0]
+
+
 def split_args(args: Sequence[str]) -> tuple[list[str], list[str]]:
     """An argument naming an existing file or directory is a path, any other a name."""
     paths = [a for a in args if Path(a).exists()]

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from qcdeploy.model import Change, Plan
 from qcdeploy.render.stake import brief
 from qcdeploy.render.text import change_lines, left_alone, summary
 
-MARKER = "<!-- qcdeploy-plan -->"  # lets a workflow find and update its own comment
+MARKER = "<!-- qcdeploy-plan -->"  # lets a workflow find and update its own comment (one per environment)
 LIMIT = 65_536  # GitHub's maximum comment size, in characters
 DETAILED = 20  # stops listed one per line with their stake; more are named in a compact list
 NAMES_PER_LINE = 10
@@ -21,11 +22,17 @@ _CUT_ROOM = 400  # the cut note, with room for its counts
 _PER_DEPLOYMENT = re.compile(r"([a-z0-9](?:[-a-z0-9]*[a-z0-9])?): (.+)")  # "<manifest name>: <what>"
 
 
-def render(plan: Plan, limit: int = LIMIT) -> str:
+def marker(environment: str | None = None) -> str:
+    """The hidden line a workflow finds its comment by: one comment per environment."""
+    return MARKER if not environment else f"<!-- qcdeploy-plan env={environment} -->"
+
+
+def render(plan: Plan, limit: int = LIMIT, environment: str | None = None, approved: Sequence[str] = ()) -> str:
     """At most `limit` characters, cut only between lines: the summary, then every deployment that stops (all
-    named, whatever their number), the refusals and warnings, then one section per change as room allows."""
+    named, whatever their number), the refusals and warnings, then one section per change as room allows. The
+    heading and marker name the environment; what was approved with a saved plan (`--allow-protected`) is shown."""
     room = limit - _CUT_ROOM
-    body, head_cut = _fit(_head(plan), room)
+    body, head_cut = _fit(_head(plan, environment, approved), room)
     sections = [_section(c) for c in plan.changes] + _left_alone(plan)
     kept = 0
     for section in sections if not head_cut else ():
@@ -50,8 +57,9 @@ def _fit(text: str, room: int) -> tuple[str, int]:
     return text, 0
 
 
-def _head(plan: Plan) -> str:
-    lines = [MARKER, "## qcdeploy plan", "", f"**{summary(plan)}**", ""]
+def _head(plan: Plan, environment: str | None, approved: Sequence[str]) -> str:
+    title = f"## qcdeploy plan: environment `{environment}`" if environment else "## qcdeploy plan"
+    lines = [marker(environment), title, "", f"**{summary(plan)}**", ""]
     stopping = [c for c in plan.changes if c.stops]
     if stopping:
         lines += [
@@ -61,14 +69,29 @@ def _head(plan: Plan) -> str:
         ]
         lines += _detailed(stopping) if len(stopping) <= DETAILED else _compact(stopping)
         lines.append("")
-    flagged = [c for c in plan.changes if c.blocked or (c.protected and c.stops)]
+    allowed = "protected" in approved
+    flagged = [c for c in plan.changes if c.blocked or (c.protected and c.stops and not allowed)]
     if flagged:
         lines += ["> [!CAUTION]", "> Apply will refuse or skip:"]
         lines += [f"> - `{c.name}`: {c.blocked or 'protected (needs --allow-protected)'}" for c in flagged]
         lines.append("")
+    lines += _approval(plan, approved)
     if plan.warnings:
         lines += [*_warnings(plan.warnings), ""]
     return "\n".join(lines) + "\n"
+
+
+def _approval(plan: Plan, approved: Sequence[str]) -> list[str]:
+    if "protected" not in approved:
+        return []
+    names = [f"`{c.name}`" for c in plan.changes if c.protected and c.stops]
+    lines = ["> [!IMPORTANT]", "> **Approved with this plan: `--allow-protected`.** Merging it approves applying it"]
+    lines.append(
+        f"> without the flag again: it stops or replaces protected {', '.join(names)}."
+        if names
+        else "> without the flag again (it stops or replaces no protected deployment)."
+    )
+    return [*lines, ""]
 
 
 def _detailed(stopping: list[Change]) -> list[str]:

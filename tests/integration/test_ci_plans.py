@@ -43,12 +43,12 @@ def test_saved_plan_applies_exactly_without_prompt(cli, sandbox, manifests, tmp_
     [
         (
             lambda s, m: s.admin("deploy", projectId=P_MOMENTUM, nodeId=NODE3, replace=True),
-            "momentum: the live deployment changed",
+            "a.yaml): the live deployment changed",
         ),
         (lambda s, m: s.admin("touch", projectId=P_MOMENTUM), "the project's code changed"),
         (
             lambda s, m: write(m, "a.yaml", manifest("momentum", P_MOMENTUM, parameters={"x": 1})),
-            "the manifests changed",
+            "a.yaml): the desired spec (or a secret) changed",
         ),
     ],
     ids=["redeployed-by-hand", "code-changed", "manifest-edited"],

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tests.helpers import NODE1, P_MOMENTUM, manifest, write
@@ -145,6 +147,9 @@ def test_init_writes_a_repository_that_validates_as_written(cli, sandbox, tmp_pa
     for path in (".qcdeploy.yaml", "deployments/base/momentum.yaml", "deployments/paper.yaml", "deployments/live.yaml"):
         assert (tmp_path / path).is_file(), path
     assert (tmp_path / "schemas" / "qcdeploy-v1.schema.json").is_file()
+    examples = Path(__file__).resolve().parents[2] / "examples" / "github-workflows"
+    for name in ("qcdeploy-plan.yml", "qcdeploy-apply.yml", "qcdeploy-drift.yml"):  # the examples, as they are
+        assert (tmp_path / ".github" / "workflows" / name).read_text() == (examples / name).read_text(), name
     checked = cli("validate")
     assert checked.code == 0 and "2 manifest(s) in 3 file(s) are valid across environments live, paper." in checked.out
     # the settings file is read as written: the plan gets as far as the account, which has no such project

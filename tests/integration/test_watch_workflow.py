@@ -1,22 +1,26 @@
-"""The example watch workflow, as written: its shell step run against the sandbox after the apply workflow."""
+"""The example watch workflow, as written (tests/actions_runner.py runs it): after the reviewed apply, a scheduled
+pass per environment is green when all is well and says what it found when a deployment crashed."""
 
 from __future__ import annotations
 
 import pytest
 
 from tests.helpers import P_MOMENTUM, SECRET
-from tests.integration.test_example_workflows import repo, run_workflow
+from tests.integration.test_example_workflows import github, merged, origin, plain, workflow
 
 pytestmark = pytest.mark.usefixtures("env")
-__all__ = ["repo"]  # the fixture: the manifest repository with a bare origin for the ledger's branch
+__all__ = ["github", "origin", "plain"]  # fixtures: GitHub's stand-in, the manifest repository and its origin
 
 
-def test_the_watch_workflow_is_green_when_all_is_well_and_says_what_it_found(repo, sandbox):
-    assert run_workflow("qcdeploy-plan.yml", repo, sandbox, {})[2] == 0
-    assert run_workflow("qcdeploy-apply.yml", repo, sandbox, {"IB_PASSWORD": SECRET})[2] == 0
-    outputs, summary, failed = run_workflow("qcdeploy-watch.yml", repo, sandbox, {"IB_PASSWORD": SECRET})
-    assert failed == 0 and outputs["exitcode"] == "0", summary
+def test_the_watch_workflow_is_green_when_all_is_well_and_says_what_it_found(plain, sandbox, github):
+    assert not workflow("qcdeploy-plan.yml", plain, github, "pull_request").failed
+    merged(github)
+    assert not workflow("qcdeploy-apply.yml", plain, github, "push", {"IB_PASSWORD": SECRET}).failed
+    quiet = workflow("qcdeploy-watch.yml", plain, github, "schedule", {"IB_PASSWORD": SECRET})
+    assert not quiet.failed, quiet.stdout
+    assert quiet.jobs["watch"][0]["watch"]["outputs"]["exitcode"] == "0" and "all well" in quiet.summary
     sandbox.admin("crash", projectId=P_MOMENTUM, error="Runtime Error: margin call")
-    outputs, summary, failed = run_workflow("qcdeploy-watch.yml", repo, sandbox, {"IB_PASSWORD": SECRET})
-    assert failed == 0 and outputs["exitcode"] == "2"
-    assert "crashed" in summary and "margin call" in summary and SECRET not in summary
+    found = workflow("qcdeploy-watch.yml", plain, github, "schedule", {"IB_PASSWORD": SECRET})
+    assert not found.failed, found.stdout
+    assert found.jobs["watch"][0]["watch"]["outputs"]["exitcode"] == "2"
+    assert "crashed" in found.summary and "margin call" in found.summary and SECRET not in found.stdout + found.summary

@@ -11,6 +11,7 @@ from qcdeploy.cli.commands.init import init
 from qcdeploy.cli.commands.plan import plan
 from qcdeploy.cli.commands.sandbox import sandbox
 from qcdeploy.cli.commands.schema import schema
+from qcdeploy.cli.commands.show import show
 from qcdeploy.cli.commands.state import state
 from qcdeploy.cli.commands.status import status
 from qcdeploy.cli.commands.unlock import force_unlock
@@ -21,6 +22,7 @@ COMMANDS = (
     init,
     validate,
     plan,
+    show,
     apply,
     adopt,
     export,

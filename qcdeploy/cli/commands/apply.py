@@ -7,13 +7,15 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
+from dataclasses import replace
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
 from qcdeploy.cli.commands.options import planning_options
-from qcdeploy.cli.workspace import App, poll_interval, split_args
+from qcdeploy.cli.workspace import App, poll_interval, repo_root, split_args
 from qcdeploy.errors import ConfigError, PlanRefused
 
 if TYPE_CHECKING:
@@ -142,9 +144,12 @@ def apply(
     limits = Limits(allow_protected, allow_empty, max_stops, max_liquidation_value, windows)
     # first, the manifests: an environment's overlay names its own ledger, which the lock below is taken on
     saved = _saved_plan(app, plan_file) if plan_file is not None else None
-    app.load(list(saved.paths) if saved is not None else split_args(args)[0])
+    app.load(planfile.rooted(saved.paths, _root(saved, plan_file)) if saved is not None else split_args(args)[0])
     with lock.held(app.backend(), "apply", lock_timeout, app.err, app.env):
         if saved is not None and plan_file is not None:
+            if saved.allow_protected and not allow_protected:
+                app.progress("The saved plan was approved with --allow-protected at review; no flag is needed again.")
+            limits = replace(limits, allow_protected=allow_protected or saved.allow_protected)
             return _apply_saved(app, plan_file, saved, limits, options, accept_unreviewed_secrets)
         from qcdeploy.cli.commands.planning import make_plan
 
@@ -163,6 +168,15 @@ def _saved_plan(app: App, path: str) -> SavedPlan:
     return saved
 
 
+def _root(saved: SavedPlan, path: str | None) -> Path:
+    """The checkout a saved plan's paths are relative to: the current directory's, else the plan file's."""
+    root = repo_root()
+    if path is None or all((root / p).exists() for p in saved.paths):
+        return root
+    beside = repo_root(Path(path).resolve().parent)
+    return beside if all((beside / p).exists() for p in saved.paths) else root
+
+
 def _apply_saved(
     app: App, path: str, saved: SavedPlan, limits: Limits, options: ApplyOptions, accept_unreviewed: bool
 ) -> int:
@@ -170,9 +184,11 @@ def _apply_saved(
     from qcdeploy.model import Plan
     from qcdeploy.planning import savedplan as planfile
 
-    manifests = app.load(list(saved.paths))
-    run = plan_with(app, manifests, app.ledger(), list(saved.paths), saved.options)
-    changes = planfile.check(saved, manifests, run.plan, run.state, run.ledger.entries)
+    root = _root(saved, path)
+    paths = planfile.rooted(saved.paths, root)
+    manifests = app.load(paths)
+    run = plan_with(app, manifests, app.ledger(), paths, saved.options)
+    changes = planfile.check(saved, run.plan, run.state, run.ledger.entries, root)
     unreviewed = planfile.unreviewed_secrets(saved, changes, run.ledger.entries, run.ledger.salt)
     if unreviewed and not accept_unreviewed:
         raise PlanRefused(
@@ -182,10 +198,19 @@ def _apply_saved(
     for line in unreviewed:
         app.progress(f"Accepted (--accept-unreviewed-secrets): {line}")
     app.progress(f"Carrying out the saved plan {path}; the live state still matches it.")
-    return _carry_out(app, run, Plan(changes), limits, True, options)
+    again = f"qcdeploy apply{f' --env {app.env}' if app.env else ''} {path}"
+    return _carry_out(app, run, Plan(changes), limits, True, options, again)
 
 
-def _carry_out(app: App, run: PlanRun, plan: Plan, limits: Limits, auto_approve: bool, options: ApplyOptions) -> int:
+def _carry_out(
+    app: App,
+    run: PlanRun,
+    plan: Plan,
+    limits: Limits,
+    auto_approve: bool,
+    options: ApplyOptions,
+    saved: str = "",
+) -> int:
     from qcdeploy.apply.run import Gates, Promotion, Window, apply_plan
     from qcdeploy.cli import notifying
     from qcdeploy.render.text import left_alone, render
@@ -198,13 +223,13 @@ def _carry_out(app: App, run: PlanRun, plan: Plan, limits: Limits, auto_approve:
     _, closed, next_open = app.change_window()
     gate, missing, notes = app.promotion(plan, run.state)
     window = Window(closed, next_open, _window_now(app))
-    gates = Gates(limits, window, Promotion(gate, tuple(missing), tuple(notes)))
+    gates = Gates(limits, window, Promotion(gate, tuple(missing), tuple(notes), saved))
     applied = apply_plan(
         plan,
         run.state,
         gates,
         _context(app, run, options),
-        lambda: _confirm(auto_approve),
+        lambda: _confirm(auto_approve, app.env),
         app.err,
         _interruptible(app),
     )
@@ -274,13 +299,14 @@ def _signals(app: App, interrupted: threading.Event) -> Iterator[None]:
             signal.signal(sig, old)
 
 
-def _confirm(auto_approve: bool) -> None:
+def _confirm(auto_approve: bool, environment: str | None = None) -> None:
     if auto_approve:
         return
     if not sys.stdin.isatty():
         raise ConfigError("apply needs confirmation but there is no terminal to ask on; pass --auto-approve")
+    where = f" in environment {environment}" if environment else ""
     answer = click.prompt(
-        "Do you want to perform these actions? Only 'yes' will be accepted", default="", show_default=False
+        f"Do you want to perform these actions{where}? Only 'yes' will be accepted", default="", show_default=False
     )
     if answer != "yes":
         raise PlanRefused("apply cancelled; nothing was changed")

@@ -19,6 +19,7 @@ FILES = {
     "live.yaml": "deployments/live.yaml",
 }
 SCHEMAS = ("qcdeploy-v1.schema.json", "qcdeploy-environment-v1.schema.json")
+WORKFLOWS = ("qcdeploy-plan.yml", "qcdeploy-apply.yml", "qcdeploy-drift.yml")  # copies of examples/github-workflows
 
 
 @click.command()
@@ -27,7 +28,8 @@ SCHEMAS = ("qcdeploy-v1.schema.json", "qcdeploy-environment-v1.schema.json")
 @click.option("--force", is_flag=True, help="Overwrite files that already exist.")
 @click.pass_obj
 def init(app: App, directory: str, name: str, force: bool) -> int:
-    """Write a starting repository: settings, one base manifest, paper and live overlays, the JSON Schemas."""
+    """Write a starting repository: settings, one base manifest, paper and live overlays, the JSON Schemas and
+    the plan, apply and drift workflows."""
     if not re.fullmatch(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?", name):
         raise ConfigError(f"--name {name!r}: use lowercase letters, digits and '-' (at most 63 characters)")
     root = Path(directory)
@@ -37,6 +39,8 @@ def init(app: App, directory: str, name: str, force: bool) -> int:
         for source, target in FILES.items()
     }
     planned |= {root / "schemas" / s: data.joinpath(s).read_text("utf-8") for s in SCHEMAS}
+    workflows = data.joinpath("init").joinpath("workflows")
+    planned |= {root / ".github" / "workflows" / w: workflows.joinpath(w).read_text("utf-8") for w in WORKFLOWS}
     existing = [str(p) for p in planned if p.exists()]
     if existing and not force:
         raise ConfigError(f"not overwriting {', '.join(existing)}; pass --force to replace them. Nothing was written")
@@ -45,7 +49,8 @@ def init(app: App, directory: str, name: str, force: bool) -> int:
         path.write_text(text, "utf-8")
         app.out(f"wrote {path}")
     app.out(
-        f"\nNext: set the projects, nodes and broker account in {root / 'deployments'} (paper.yaml, live.yaml), then\n"
+        f"\nNext: set the projects, nodes and broker account in {root / 'deployments'} (paper.yaml, live.yaml),\n"
+        f"and the qcdeploy action's pinned commit (your-org/qcdeploy@...) in {root / '.github' / 'workflows'}; then\n"
         f"  qcdeploy validate {root / 'deployments'}\n"
         f"  qcdeploy plan --env paper {root / 'deployments'}"
     )
