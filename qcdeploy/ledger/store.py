@@ -33,6 +33,7 @@ class Ledger:
         self.seen: lineage.Seen | None = None  # the ledger this run read or wrote last; None: there was none
         self.entries: dict[str, LedgerEntry] = {}
         self.backtests: dict[str, dict[str, Any]] = {}  # gate passes by compile and parameters (apply/backtesting)
+        self.history: list[dict[str, Any]] = []  # overrides, heals, notifications sent: oldest first
         if doc is not None:
             self._load(doc)
 
@@ -150,6 +151,8 @@ class Ledger:
             self.backtests = {str(k): dict(v) for k, v in (passes or {}).items() if isinstance(v, dict)}
             self.salt = str(raw["salt"])
             self.serial = int(raw.get("serial", 0))
+            kept = raw.get("history")
+            self.history = [e for e in kept if isinstance(e, dict)] if isinstance(kept, list) else []
             self.seen = lineage.seen_in(raw)
             self.lineage = self.seen.lineage or self.lineage
         except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:  # "serial": 1e999

@@ -17,6 +17,7 @@ from qcdeploy.cli.commands.state import state
 from qcdeploy.cli.commands.status import status
 from qcdeploy.cli.commands.unlock import force_unlock
 from qcdeploy.cli.commands.validate import validate
+from qcdeploy.cli.commands.watch import watch
 
 COMMANDS = (
     init,
@@ -29,6 +30,7 @@ COMMANDS = (
     export,
     status,
     drift,
+    watch,
     doctor,
     state,
     force_unlock,

@@ -8,6 +8,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import replace
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from qcdeploy.apply.outcome import Result
     from qcdeploy.cli.commands.planning import PlanRun
     from qcdeploy.model import Plan
+    from qcdeploy.notify.base import Target
     from qcdeploy.planning.safety import Limits
     from qcdeploy.planning.savedplan import SavedPlan
 
@@ -221,8 +223,10 @@ def _carry_out(
     saved: str = "",
 ) -> int:
     from qcdeploy.apply.run import Gates, Promotion, Window, apply_plan
+    from qcdeploy.cli import notifying
     from qcdeploy.render.text import left_alone, render
 
+    targets = notifying.targets(app)  # a broken notify: refuses the apply before anything changes
     app.progress(render(plan, app.style, app.settings.verbose), nl=False)
     if not plan.has_changes:
         _summarise(app, [], False)
@@ -241,9 +245,20 @@ def _carry_out(
         _interruptible(app),
     )
     _summarise(app, applied.results, applied.interrupted)
+    _notify(app, run, applied.results, targets)
     for line in left_alone(run.plan):
         app.progress(line)
     return 0 if applied.ok else 1
+
+
+def _notify(app: App, run: PlanRun, results: list[Result], targets: list[Target]) -> None:
+    """applied, apply-failed, rolled-back and flat, to the notify: targets; a failing target is only reported."""
+    from qcdeploy.apply.events import from_results
+    from qcdeploy.cli import notifying
+
+    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    for line in notifying.send(from_results(results, app.env or "", stamp), targets, run.ledger):
+        app.err(line)
 
 
 def _window_now(app: App) -> Callable[[], str] | None:
