@@ -10,6 +10,7 @@ import json
 
 import pytest
 
+from qcdeploy import redact
 from tests.helpers import P_MOMENTUM, SECRET, ib_brokerage, manifest, write
 
 pytestmark = pytest.mark.usefixtures("env")
@@ -91,7 +92,10 @@ def test_status_logs_never_shows_an_earlier_deployments_lines(cli, sandbox, mani
     sandbox.admin("log", projectId=P_MOMENTUM, lines=[f"old {i}" for i in range(40)])
     alpha(manifests, "2")
     assert cli("apply", "--auto-approve", str(manifests)).code == 0
+    sandbox.admin("log", projectId=P_MOMENTUM, lines=[f"Debug: password {SECRET}"])
+    redact.clear()  # status alone: it resolves the secrets set in its environment, so it knows what to scrub
     result = cli("status", str(manifests), "--logs", "--log-lines", "100", "--format", "json")
+    assert SECRET not in result.text and "password (sensitive)" in result.out
     (row,) = json.loads(result.out)["deployments"]
     assert row["logs"]["deployId"] == row["deploy_id"]
     assert row["logs"]["lines"] and not any(" old " in line for line in row["logs"]["lines"])
