@@ -97,3 +97,13 @@ def test_an_environment_default_gates_every_deployment(cli, sandbox, manifests):
     result = cli("apply", "--env", "live", "--auto-approve", str(manifests))
     assert "Sharpe 1.41 < 5 (fails)" in result.out, result.text
     assert sandbox.deployments(P_MOMENTUM) == []
+
+
+def test_max_backtests_bounds_the_backtests_in_flight(cli, sandbox, manifests):
+    for name, pid, node in (("alpha", P_MOMENTUM, "live-node-1"), ("beta", P_MEANREV, "live-node-2")):
+        deploy(manifests, name, pid, node, "1", gate={"minSharpe": 1.0})
+    assert cli("apply", "--auto-approve", str(manifests), "--max-backtests", "1").code == 0
+    first, second = sorted(backtests(sandbox), key=lambda b: b["created"])
+    with sandbox.server.world.lock:
+        delay = sandbox.server.world.delay
+    assert second["created"] >= first["created"] + delay  # the second began only once the first had completed
