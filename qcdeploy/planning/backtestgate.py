@@ -123,4 +123,10 @@ def plan_note(desired: Desired, entry: LedgerEntry | None, records: Mapping[str,
         return "will run"
     found = checks(gate, record.get("statistics") or {}, record.get("start", ""), record.get("end", ""))
     verdict = "passed" if all(c.ok for c in found) else "FAILS"
-    return f"{verdict} for compile {record.get('compileId')} ({', '.join(map(str, found))})"
+    shown = f"{verdict} for compile {record.get('compileId')} ({', '.join(map(str, found))})"
+    return f"{shown}; {url(desired.project.project_id, str(record.get('backtestId')))}"
+
+
+def url(project_id: int, backtest_id: str) -> str:
+    """The backtest's page, as the lean CLI links it (`QCBacktest.get_url`)."""
+    return f"https://www.quantconnect.com/project/{project_id}/{backtest_id}"

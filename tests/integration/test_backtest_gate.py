@@ -72,6 +72,8 @@ def test_a_pass_is_recorded_and_not_run_again_for_the_same_code_and_parameters(c
     deploy(manifests, "alpha", P_MOMENTUM, "live-node-2", "1", gate=gate)  # a replace: new compile, same code
     planned = cli("plan", str(manifests))
     assert f"backtest gate: passed for compile {first['compileId']} (Sharpe 1.41 ≥ 1" in planned.out, planned.out
+    link = f"(https://www.quantconnect.com/project/{P_MOMENTUM}/{first['backtestId']})"
+    assert f"[The backtest that passed its gate]{link}" in cli("plan", "--format", "markdown", str(manifests)).out
     assert cli("apply", "--auto-approve", str(manifests)).code == 0
     assert len(backtests(sandbox)) == 1  # not run again
     deploy(manifests, "alpha", P_MOMENTUM, "live-node-2", "2", gate=gate)  # new parameters: new evidence
