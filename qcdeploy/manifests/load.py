@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -254,6 +255,13 @@ def _ours(doc: Document, result: LoadResult) -> bool:
     if doc.problems or not isinstance(doc.value, dict):
         return True
     api, kind = doc.value.get("apiVersion"), doc.value.get("kind")
+    if isinstance(api, str) and api.startswith("qcdeploy/") and isinstance(kind, str) and kind not in KINDS:
+        # read as neither kind, its keys would be reported as a manifest's: one problem for one cause instead
+        guess = difflib.get_close_matches(kind, KINDS, n=1, cutoff=0.6)
+        hint = f"; did you mean '{guess[0]}'?" if guess else ""
+        where = doc.where(("kind",))
+        result.problems.append(Problem(f"kind: must be {' or '.join(map(repr, KINDS))}, not {kind!r}{hint}", where))
+        return False
     if kind in KINDS or (isinstance(api, str) and api.startswith("qcdeploy/")):
         return True
     if api is None and kind is None and not {"metadata", "spec"} & set(doc.value):

@@ -349,3 +349,14 @@ def test_a_duplicate_key_in_an_environment_is_refused(cli, tree):
     assert result.code == 1 and "1 problem(s) found." in result.err, result.err
     assert f"{live}:8:3: duplicate key 'defaults' (first written at line 7)" in result.err
     assert cli("plan", "--env", "live", str(tree)).code == 1  # live's protect: true cannot be dropped this way
+
+
+def test_a_mistyped_kind_is_one_problem_with_a_suggestion(cli, tree):
+    live = tree / "live.yaml"
+    live.write_text(live.read_text().replace("kind: Environment", "kind: Enviroment"))
+    result = cli("validate", str(tree))
+    assert result.code == 1 and "1 problem(s) found." in result.err, result.err
+    assert (
+        f"{live}:3:1: kind: must be 'LiveDeployment' or 'Environment', not 'Enviroment'; did you mean 'Environment'?"
+        in result.err
+    )
