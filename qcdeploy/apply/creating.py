@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from qcdeploy.apply import ending, reconcile
+from qcdeploy.apply import ending, evidence, reconcile
 from qcdeploy.apply.context import Context
 from qcdeploy.apply.outcome import Outcome, Result, StepFailed
 from qcdeploy.errors import ApiError, LedgerError
@@ -37,7 +37,11 @@ def create_step(ctx: Context, r: Result) -> None:
             "unmanaged until then)"
         ) from None
     if ctx.options.wait and not ctx.poller.cancel.is_set():
-        r.detail = watch(ctx, r.change.name, pid, r.deploy_id, ctx.options.health_window)
+        try:
+            r.detail = watch(ctx, r.change.name, pid, r.deploy_id, ctx.options.health_window)
+        except CreateFailed:
+            evidence.attach_logs(ctx, r, pid, r.deploy_id)  # the algorithm's own why, before any rollback
+            raise
     else:
         r.detail = f"deployed {r.deploy_id} (not waiting until it runs)"
     r.outcome = Outcome.DONE

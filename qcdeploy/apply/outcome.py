@@ -34,6 +34,10 @@ class Result:
     flat: str = ""  # non-empty: nothing runs for this strategy, and why
     lasting: bool = False  # its failure needs a fix, not a re-run
     carried: dict[str, Any] | None = None  # a paper replace: the cash and holdings read just before its stop
+    drained: str = ""  # what beforeStop did before the stop (the command sent and the wait), for the summary
+    log_of: str = ""  # the new deployment whose log `logs` holds (it failed, crashed or was rolled back)
+    logs: tuple[str, ...] = ()  # its last lines, scrubbed (live/logs/read)
+    logs_note: str = ""  # why there are none: the read failed, or the log is still empty
 
     @property
     def ok(self) -> bool:

@@ -53,7 +53,11 @@ CASES = [
         swap("qcdeploy/v1", "qcdeploy/v2"),
         ":1:1: apiVersion: must be 'qcdeploy/v1', not 'qcdeploy/v2'",
     ),
-    ("wrong-kind", swap("kind: LiveDeployment", "kind: Deployment"), ":2:1: kind: must be 'LiveDeployment'"),
+    (
+        "wrong-kind",
+        swap("kind: LiveDeployment", "kind: Deployment"),
+        ":2:1: kind: must be 'LiveDeployment' or 'Environment', not 'Deployment'; did you mean 'LiveDeployment'?",
+    ),
     (
         "missing-metadata",
         swap("metadata:\n  name: momentum\n", ""),
