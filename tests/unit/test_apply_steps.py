@@ -18,7 +18,7 @@ from qcdeploy.apply.pace import Pace
 from qcdeploy.apply.preflight import preflight_step
 from qcdeploy.apply.rollback import previous_body, rollback_step
 from qcdeploy.apply.waiting import Poller
-from qcdeploy.errors import ApiError, QcdeployError
+from qcdeploy.errors import ApiError, LedgerError, QcdeployError
 from qcdeploy.model import Action, Exposure, LiveDeployment
 from qcdeploy.quantconnect.transport import AmbiguousWrite
 from tests.builders import SALT, change, desired, entry
@@ -204,3 +204,26 @@ def test_a_paper_replace_carries_the_portfolio_read_just_before_its_stop_not_the
     assert carried(ApiError("HTTP 500"), planned) == {"cash": [{"amount": 1.0, "currency": "USD"}]}
     with pytest.raises(StepFailed, match="paper portfolio to carry into the new deployment is unknown"):
         carried(ApiError("HTTP 500"), Exposure(unknown="HTTP 500"))
+
+
+class Ledger:
+    def __init__(self, fails: bool) -> None:
+        self.fails, self.removed = fails, []
+
+    def remove(self, name: str) -> None:
+        if self.fails:
+            raise LedgerError("the ledger cannot be written")
+        self.removed.append(name)
+
+
+def test_a_stopped_deployment_leaves_the_ledger_and_a_plain_stop_that_cannot_record_it_fails():
+    """Left in the ledger, a deployment stopped on purpose would read as "stopped outside qcdeploy" and be
+    deployed again by the next apply; a replace goes on to its create, which records the new one anyway."""
+    d = desired()
+    for kind in (Action.STOP, Action.REPLACE):
+        ledger = Ledger(fails=False)
+        stopping._forget(ctx(ledger=ledger), Result(change(kind, desired=d, entry=entry(d))))
+        assert ledger.removed == ["m"]
+    with pytest.raises(LedgerError):
+        stopping._forget(ctx(ledger=Ledger(fails=True)), Result(change(Action.STOP, desired=d, entry=entry(d))))
+    stopping._forget(ctx(ledger=Ledger(fails=True)), Result(change(Action.REPLACE, desired=d, entry=entry(d))))
