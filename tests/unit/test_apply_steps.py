@@ -208,7 +208,8 @@ def test_a_paper_replace_carries_the_portfolio_read_just_before_its_stop_not_the
 
 class Ledger:
     def __init__(self, fails: bool) -> None:
-        self.fails, self.removed = fails, []
+        self.fails = fails
+        self.removed: list[str] = []
 
     def remove(self, name: str) -> None:
         if self.fails:
