@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from qcdeploy.model import Action, Change, Plan, command, dotted
 from qcdeploy.planning.drainspec import before_stop, describe
@@ -33,20 +33,22 @@ def plain(text: str, colour: str) -> str:
     return text
 
 
-def render(plan: Plan, style: Style = plain, verbose: bool = False) -> str:
+def render(plan: Plan, style: Style = plain, verbose: bool = False, approved: Sequence[str] = ()) -> str:
     """The whole plan: changes, then what was left alone, then the summary line. A create shows what a reviewer
     needs; `verbose`, every field it sends."""
     lines: list[str] = [f"Warning: {w}" for w in plan.warnings]
     if plan.changes:
         lines += ["qcdeploy will perform the following actions:", ""]
         for change in plan.changes:
-            lines += [*change_lines(change, style, verbose), ""]
+            lines += [*change_lines(change, style, verbose, approved), ""]
     lines += left_alone(plan)
     lines.append(summary(plan))
     return "\n".join(lines) + "\n"
 
 
-def change_lines(change: Change, style: Style = plain, verbose: bool = False) -> list[str]:
+def change_lines(
+    change: Change, style: Style = plain, verbose: bool = False, approved: Sequence[str] = ()
+) -> list[str]:
     """Header, reasons and the fields that change for one deployment."""
     symbol = change.action.symbol
     where = _where(change)
@@ -94,7 +96,9 @@ def change_lines(change: Change, style: Style = plain, verbose: bool = False) ->
         lines.append(f"      project parameters: {fc.path[-1]} {before} -> {after}")
     if change.stops and not change.managed:
         lines.append(style("      ! this deployment was not started by qcdeploy", "red"))
-    if change.protected and change.stops:
+    if change.protected and change.stops and "protected" in approved:
+        lines.append(style("      ! protected: approved (--allow-protected)", "yellow"))
+    elif change.protected and change.stops:
         lines.append(style("      ! protected: apply refuses to stop it without --allow-protected", "red"))
     if change.blocked:
         lines.append(style(f"      ! blocked: {change.blocked}", "red"))

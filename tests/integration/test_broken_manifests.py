@@ -84,7 +84,12 @@ CASES = [
     (
         "unknown-spec-key",
         swap("  node: live-node-1", "  nodee: live-node-1\n  node: live-node-1"),
-        ":7:3: spec.nodee: unknown key 'nodee' (allowed:",
+        ":7:3: spec.nodee: unknown key 'nodee' (did you mean 'node'?)",
+    ),
+    (
+        "unknown-spec-key-far-from-any",
+        swap("  node: live-node-1", "  zzz: 1\n  node: live-node-1"),
+        ":7:3: spec.zzz: unknown key 'zzz' (allowed:",
     ),
     ("missing-project", swap("  project: 23456789\n", ""), ":5:1: spec: 'project' is a required property"),
     ("missing-node", swap("  node: live-node-1\n", ""), ":5:1: spec: 'node' is a required property"),

@@ -360,3 +360,14 @@ def test_a_mistyped_kind_is_one_problem_with_a_suggestion(cli, tree):
         f"{live}:3:1: kind: must be 'LiveDeployment' or 'Environment', not 'Enviroment'; did you mean 'Environment'?"
         in result.err
     )
+
+
+def test_a_malformed_duration_says_what_a_duration_is(cli, tree):
+    live = tree / "live.yaml"
+    live.write_text(live.read_text().replace("spec:\n", "spec:\n  promotion: {from: paper, healthyFor: 10 days}\n", 1))
+    result = cli("validate", str(tree))
+    assert result.code == 1
+    assert (
+        "spec.promotion.healthyFor: '10 days' is not a duration: write a number and a unit, such as 30s, 15m, 24h or 2d"
+        in result.err
+    )
