@@ -54,7 +54,9 @@ def test_problems_need_the_same_spec_running_long_enough():
         return problems(gate, [c], {"momentum": paper}, SALT, st, now, own)
 
     assert check() == []
-    assert "has run 6h of the 1d needed" in check(now=launched + timedelta(hours=6))[0]
+    young = check(now=launched + timedelta(hours=6))[0]
+    assert "has run 6h of the 1d needed" in young
+    assert f"promoted from {launched + timedelta(days=1):%Y-%m-%d %H:%M} UTC if it keeps running" in young
     assert "is RuntimeError, not Running" in check(status="RuntimeError")[0]
     other = desired("momentum", 1, parameters={"fast": "12"})
     assert "parameter(s) fast differ" in check(wanted=other)[0]
@@ -62,7 +64,7 @@ def test_problems_need_the_same_spec_running_long_enough():
     newer = desired("momentum", 1, modified=NOW, parameters={"fast": "10"})
     assert "the project's code changed since its paper deployment was made" in check(wanted=newer)[0]
     assert problems(gate, [change(Action.CREATE, "momentum", desired=d)], {}, SALT, state(), NOW) == [
-        "momentum: no deployment named momentum in the paper environment's ledger"
+        "momentum: no deployment named momentum in the paper environment's ledger (apply it there first: qcdeploy apply --env paper momentum)"
     ]
 
 
@@ -76,8 +78,8 @@ def test_the_gate_checks_replaces_and_every_change_after_a_stop():
     create = change(Action.CREATE, "gamma", "new", desired=desired("gamma", 3))
     found = problems(gate, [stop, replace_, create], {}, SALT, state(), NOW)
     assert found == [
-        "beta: no deployment named beta in the paper environment's ledger",
-        "gamma: no deployment named gamma in the paper environment's ledger",
+        "beta: no deployment named beta in the paper environment's ledger (apply it there first: qcdeploy apply --env paper beta)",
+        "gamma: no deployment named gamma in the paper environment's ledger (apply it there first: qcdeploy apply --env paper gamma)",
     ]
 
 
