@@ -146,6 +146,7 @@ def test_stop_outside_is_reported_and_not_undone(cli, sandbox, repo, receiver):
     result = cli("watch", "--once", str(repo))
     assert result.code == 2
     assert result.out.count("stopped-outside") == 2
+    assert "stopped outside qcdeploy: `qcdeploy apply` starts it again, or set state: stopped" in result.out
     assert sandbox.active(P_MEANREV) == [] and sandbox.active(P_MOMENTUM) == []
     assert sorted(receiver.events()) == [("stopped-outside", "meanrev"), ("stopped-outside", "momentum")]
 
