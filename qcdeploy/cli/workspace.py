@@ -203,7 +203,7 @@ class App:
         from qcdeploy.planning.windows import schedule_from
 
         path, raw = repo_settings()
-        sources: list[tuple[str | Locate, Mapping[str, Any]]] = [(_settings_locator(path), raw)]
+        sources: list[tuple[str | Locate, Mapping[str, Any]]] = [(settings_locator(path), raw)]
         env = self.environment
         if env is not None:
             doc, label = env.doc, f"(environment {env.name})"
@@ -326,7 +326,7 @@ def use_color(no_color: bool, environ: Mapping[str, str]) -> bool:
     return not no_color and "NO_COLOR" not in environ and sys.stdout.isatty()
 
 
-def _settings_locator(path: str) -> Callable[[tuple[str | int, ...]], str]:
+def settings_locator(path: str) -> Callable[[tuple[str | int, ...]], str]:
     """file:line:col of a path in .qcdeploy.yaml, read again (bounded, as it was read) only when an error needs it."""
 
     def locate(keys: tuple[str | int, ...]) -> str:

@@ -210,6 +210,47 @@ def schedule_from(sources: Iterable[tuple[str | Locate, Mapping[str, Any]]]) -> 
     return Schedule(tuple(windows), tuple(freezes))
 
 
+# an entry known to be good, so that each field of a written entry can be tried alone
+_GOOD: dict[str, dict[str, Any]] = {
+    "windows": {"kind": "allow", "days": ["mon"], "from": "00:00", "to": "01:00", "timeZone": "UTC"},
+    "freezes": {"from": "2000-01-01", "to": "2999-12-31", "timeZone": "UTC"},  # wide: either end fits inside
+}
+
+
+def problems(sources: Iterable[tuple[str | Locate, Mapping[str, Any]]]) -> list[str]:
+    """Every mistake in the windows and freezes of every source, each named as schedule_from names the first:
+    validate reports them all at once, where a plan stops at the first."""
+    found: list[str] = []
+
+    def attempt(source: str | Locate, raw: Mapping[str, Any]) -> bool:
+        try:
+            schedule_from([(source, raw)])
+        except ConfigError as exc:
+            if str(exc) not in found:
+                found.append(str(exc))
+            return False
+        return True
+
+    for where, raw in sources:
+        if "market-hours" in raw:
+            attempt(where, {"market-hours": raw["market-hours"]})
+        for key in ("windows", "freezes"):
+            entries = raw.get(key)
+            if not isinstance(entries, list):
+                attempt(where, {key: entries})
+                continue
+            for i, entry in enumerate(entries):
+                # entry i alone at its own index (earlier ones made good), then each of its fields alone
+                padding = [_GOOD[key]] * i
+                if not isinstance(entry, dict):
+                    attempt(where, {key: [*padding, entry]})
+                    continue
+                fields_ok = [attempt(where, {key: [*padding, {**_GOOD[key], f: v}]}) for f, v in entry.items()]
+                if all(fields_ok):
+                    attempt(where, {key: [*padding, entry]})  # what only the whole entry shows: to before from
+    return found
+
+
 @dataclass(frozen=True)
 class _At:
     """Where one entry (or one of its keys) was written, as error messages name it."""

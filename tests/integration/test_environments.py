@@ -371,3 +371,20 @@ def test_a_malformed_duration_says_what_a_duration_is(cli, tree):
         "spec.promotion.healthyFor: '10 days' is not a duration: write a number and a unit, such as 30s, 15m, 24h or 2d"
         in result.err
     )
+
+
+def test_validate_checks_every_window_at_its_place(cli, tree, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    live = tree / "live.yaml"
+    bad = '  windows: [{kind: alow, days: [mon], from: "25:00", to: "10:00", timeZone: America/NewYork}]\n'
+    live.write_text(live.read_text().replace("spec:\n", "spec:\n" + bad, 1))
+    (tmp_path / ".qcdeploy.yaml").write_text("freezes: [{from: 2026-12-24, to: 2026-12-20}]\n")
+    result = cli("validate", str(tree))
+    assert result.code == 1 and "4 problem(s) found." in result.err, result.err
+    for expected in (
+        f"{live}:7:14: windows[0]: kind: kind must be allow or deny, not 'alow' (environment live)",
+        f"{live}:7:39: windows[0]: from: '25:00' is not a time of day",
+        f"{live}:7:67: windows[0]: timeZone: 'America/NewYork' is not an IANA time zone",
+        ".qcdeploy.yaml:1:30: freezes[0]: to: to (2026-12-20) is before from (2026-12-24)",
+    ):
+        assert expected in result.err, expected

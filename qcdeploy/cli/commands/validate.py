@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
+
 import click
 
 from qcdeploy.cli.commands.options import env_option
 from qcdeploy.cli.workspace import App
+from qcdeploy.errors import Location, Problem, QcdeployError
 from qcdeploy.render import problems as formats  # light: json only
+
+if TYPE_CHECKING:
+    from qcdeploy.manifests.environments import Environment
 
 
 @click.command()
@@ -25,6 +33,7 @@ def validate(app: App, paths: tuple[str, ...], fmt: str | None) -> int:
 
     fmt = fmt or ("github" if app.environ.get("GITHUB_ACTIONS") == "true" else "text")
     result = load(paths, app.environ, app.env, every_environment=app.env is None, require_secrets=False)
+    result.problems += _window_problems(result.every_environment, app.env)
     if app.settings.verbose:
         for skipped in result.skipped:
             app.err(f"skipped {skipped}")
@@ -46,3 +55,36 @@ def validate(app: App, paths: tuple[str, ...], fmt: str | None) -> int:
     envs = f" across environments {', '.join(result.environments)}" if result.environments and not app.env else ""
     app.out(f"{len(result.manifests)} manifest(s) in {result.files} file(s) are valid{envs}.")
     return 0
+
+
+def _window_problems(environments: Mapping[str, Environment], env: str | None) -> list[Problem]:
+    """The change windows and freezes of .qcdeploy.yaml and of each environment checked, each bad entry at its
+    file:line:col: a typo there would otherwise surface only when a plan reads them."""
+    from qcdeploy.cli.workspace import settings_locator
+    from qcdeploy.manifests.repofile import repo_settings
+    from qcdeploy.planning.windows import problems as window_problems
+
+    try:
+        path, raw = repo_settings()
+    except QcdeployError as exc:
+        return [_located(str(exc))]
+    found = [_located(p) for p in window_problems([(settings_locator(path), raw)])]
+    for name, environment in sorted(environments.items()):
+        if env is None or name == env:
+            found += [
+                _located(f"{p} (environment {name})")
+                for p in window_problems([(_spec_locator(environment), environment.spec)])
+            ]
+    return found
+
+
+def _spec_locator(environment: Environment) -> Callable[[tuple[str | int, ...]], str]:
+    return lambda keys: str(environment.doc.where(("spec", *keys)))
+
+
+def _located(message: str) -> Problem:
+    """`file:line:col: text` as a Problem at that place (so it is an annotation on GitHub too)."""
+    match = re.match(r"^(.+?):(\d+):(\d+): (.*)$", message, re.DOTALL)
+    if match is None:
+        return Problem(message)
+    return Problem(match[4], Location(match[1], int(match[2]), int(match[3])))
