@@ -204,6 +204,7 @@ class Why(Enum):
     PROJECT_MOVED = "project-moved"  # the manifest now names another project
     STATE_STOPPED = "state-stopped"  # the manifest says state: stopped
     PRUNED = "pruned"  # the manifest was removed and --prune given
+    INTERRUPTED = "interrupted"  # finishes a change an apply that died left in the ledger's journal
 
 
 @dataclass(frozen=True)
@@ -351,6 +352,17 @@ class Orphan:
 
 
 @dataclass(frozen=True)
+class Interruption:
+    """A change an earlier apply left in flight (the ledger's journal): what it did, and what runs now."""
+
+    name: str
+    detail: str  # "an apply died after stopping L-… at 14:02 UTC; nothing is running"
+    flat: bool  # nothing runs for the strategy now
+    step: str  # the journal's last step
+    at: str
+
+
+@dataclass(frozen=True)
 class Plan:
     """An ordered set of changes plus what was seen and left alone."""
 
@@ -359,6 +371,7 @@ class Plan:
     orphaned: tuple[Orphan, ...] = ()
     unchanged: tuple[str, ...] = ()
     warnings: tuple[str, ...] = field(default=())
+    interrupted: tuple[Interruption, ...] = ()  # shown first: strategies an apply that died left behind
 
     @property
     def has_changes(self) -> bool:

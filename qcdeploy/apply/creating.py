@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from qcdeploy.apply import journaling
 from qcdeploy.apply.context import Context
 from qcdeploy.apply.outcome import Outcome, Result, StepFailed
 from qcdeploy.errors import ApiError, LedgerError
@@ -25,9 +26,11 @@ def create_step(ctx: Context, r: Result) -> None:
     modified = set_parameters(ctx, r.change.name, pid, d.project.parameters, r.body["parameters"])
     r.project_modified = modified or r.project_modified
     ctx.log(d.name, f"deploying project {pid} on node {d.node.name or d.node.id}")
+    journaling.before_create(ctx, r, ctx.baseline.get(pid))
     r.deploy_id = launch(ctx, r.change.name, pid, r.body, ctx.baseline.get(pid))
+    ctx.log(d.name, f"live/create answered: {r.deploy_id}")
     try:
-        ctx.ledger.put(_entry(ctx, r, r.deploy_id))
+        journaling.recorded(ctx, r, _entry(ctx, r, r.deploy_id))
     except LedgerError as exc:
         raise StepFailed(
             f"DEPLOYED {r.deploy_id}, BUT IT IS NOT RECORDED: {exc}. The deployment is live; once the ledger can be "

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
+from qcdeploy.apply import journaling
 from qcdeploy.apply.compiling import compile_step
 from qcdeploy.apply.context import Context
 from qcdeploy.apply.creating import create_step, set_parameters
@@ -22,7 +23,7 @@ from qcdeploy.apply.rollback import rollback_step
 from qcdeploy.apply.stopping import stop_step
 from qcdeploy.apply.waves import waves
 from qcdeploy.errors import QcdeployError
-from qcdeploy.model import Action, Change, Update
+from qcdeploy.model import Action, Change, Update, Why
 from qcdeploy.redact import scrub
 
 Step = Callable[[Context, Result], None]
@@ -47,6 +48,7 @@ class Executor:
             for r in results:
                 if r.outcome is Outcome.NOT_ATTEMPTED:
                     r.detail = f"apply stopped by an unexpected {type(exc).__name__}: {exc} (a bug in qcdeploy)"
+        journaling.settle(self.ctx, results, abandoned=False)
         return results
 
     def _run(self, results: list[Result]) -> None:
@@ -61,7 +63,10 @@ class Executor:
         self._phase([r for r in creating if r.ok], preflight_step, new_work=True)
         self._phase([r for r in runnable if r.change.stops and not r.change.creates], stop_step, new_work=True)
         self._roll_out([r for r in creating if r.change.action is Action.REPLACE and r.ok])
-        self._phase([r for r in creating if r.change.action is Action.CREATE and r.ok], create_step, new_work=True)
+        plain = [r for r in creating if r.change.action is Action.CREATE and r.ok]
+        self._phase([r for r in plain if not _resumes(r)], create_step, new_work=True)
+        # a create that finishes an interrupted replace has what ran before to go back to, as a replace has
+        self._phase([r for r in plain if _resumes(r)], self._create_or_roll_back, new_work=True)
         self._phase([r for r in runnable if r.change.action is Action.UPDATE], _update_step, new_work=True)
         for r in results:
             if r.outcome is Outcome.NOT_ATTEMPTED and self.interrupted.is_set() and not r.detail:
@@ -121,6 +126,10 @@ class Executor:
     def _fail(self, r: Result, detail: str) -> None:
         r.outcome, r.detail = Outcome.FAILED, detail
         self.ctx.log(r.change.name, f"FAILED: {detail}")
+
+
+def _resumes(r: Result) -> bool:
+    return r.change.entry is not None and any(x.why is Why.INTERRUPTED for x in r.change.reasons)
 
 
 def _restore(ctx: Context, r: Result) -> None:

@@ -7,6 +7,7 @@ from enum import Enum
 from typing import Any
 
 from qcdeploy.errors import QcdeployError
+from qcdeploy.ledger.journal import JournalEntry
 from qcdeploy.model import Change
 
 
@@ -32,6 +33,7 @@ class Result:
     flat: str = ""  # non-empty: nothing runs for this strategy, and why
     lasting: bool = False  # its failure needs a fix, not a re-run
     carried: dict[str, Any] | None = None  # a paper replace: the cash and holdings read just before its stop
+    journal: JournalEntry | None = None  # its entry in the ledger's journal of changes in flight, once written
 
     @property
     def ok(self) -> bool:

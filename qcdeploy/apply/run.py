@@ -13,6 +13,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 
+from qcdeploy.apply import journaling
 from qcdeploy.apply.context import Context
 from qcdeploy.apply.executor import Executor
 from qcdeploy.apply.outcome import Outcome, Result
@@ -74,6 +75,7 @@ def apply_plan(
     """Check every gate, ask, carry the plan out. `state` is what the plan was made from; `guard` wraps the run
     with whatever sets the interrupt flag it is given (the CLI's signal handlers)."""
     if not plan.has_changes:
+        journaling.settle_resumed(ctx, plan, [])
         return Applied()
     safety.check(plan, state, ctx.ledger.entries, gates.limits)
     _check_window(gates.window, gates.limits.ignore_windows, ctx, warn)
@@ -82,6 +84,7 @@ def apply_plan(
     executor = Executor(ctx)
     with guard(executor.interrupted):
         results = executor.run(plan.changes)
+    journaling.settle_resumed(ctx, plan, results)
     return Applied(results, executor.interrupted.is_set())
 
 

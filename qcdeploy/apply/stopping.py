@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from qcdeploy.apply import journaling
 from qcdeploy.apply.context import Context
 from qcdeploy.apply.outcome import Outcome, Result, StepFailed
 from qcdeploy.errors import ApiError, LedgerError
@@ -23,6 +24,8 @@ def stop_step(ctx: Context, r: Result) -> None:
     if current.active:
         if carries_portfolio(c):
             _carry_portfolio(ctx, r, pid)
+        if c.creates:  # a replace: the journal first, so that a death from here on leaves a trace
+            journaling.before_stop(ctx, r, planned)
         verb = "liquidate" if c.liquidate else "stop"
         ctx.log(c.name, f"{verb} {planned} (project {pid})")
         r.stopped = True  # from the moment it is sent, the strategy may be down
@@ -32,7 +35,9 @@ def stop_step(ctx: Context, r: Result) -> None:
             final = _after_failed_stop(ctx, r, pid, planned, exc)
         ctx.log(c.name, f"{planned} is {final.status}" if final else f"{planned}: the stop could not be confirmed")
     r.stopped = True
-    if c.entry is not None:
+    if r.journal is not None:
+        journaling.after_stop(ctx, r)
+    elif c.entry is not None:
         _forget(ctx, r)
     if not c.creates:
         r.outcome, r.detail = Outcome.DONE, f"{planned} {'liquidated' if c.liquidate else 'stopped'}"

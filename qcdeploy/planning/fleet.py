@@ -6,9 +6,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
+from qcdeploy.ledger.journal import JournalEntry
 from qcdeploy.model import Desired, LedgerEntry, LiveState, Plan
 from qcdeploy.planning.exposure import with_exposure
 from qcdeploy.planning.fingerprint import warm
+from qcdeploy.planning.interrupted import resume
 from qcdeploy.planning.planner import PlanOptions, plan
 
 if TYPE_CHECKING:
@@ -23,8 +25,13 @@ def plan_fleet(
     salt: str,
     options: PlanOptions,
     elsewhere: Mapping[str, str] | None = None,
+    journal: Mapping[str, JournalEntry] | None = None,
 ) -> Plan:
     """The plan, with `exposure` read (live/portfolio/read) for every change that stops an active deployment.
-    `elsewhere` maps the deployIds other environments' ledgers manage to their environment."""
+    `elsewhere` maps the deployIds other environments' ledgers manage to their environment; `journal` holds the
+    changes an apply that died left in flight: each is named, and finished in place of the planner's decision."""
     warm([(d, ledger[d.name]) for d in desired if d.name in ledger], salt)  # every distinct secret hashed once
-    return with_exposure(api, plan(desired, state, ledger, salt, options, elsewhere))
+    decided = plan(desired, state, ledger, salt, options, elsewhere)
+    if journal:
+        decided = resume(decided, journal, state, desired, ledger)
+    return with_exposure(api, decided)

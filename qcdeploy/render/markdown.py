@@ -31,6 +31,10 @@ def render(plan: Plan, limit: int = LIMIT) -> str:
 
 def _head(plan: Plan) -> str:
     lines = [MARKER, "## qcdeploy plan", "", f"**{summary(plan)}**", ""]
+    if plan.interrupted:
+        lines += ["> [!CAUTION]", "> **An earlier apply was interrupted:**"]
+        lines += [f"> - **INTERRUPTED `{i.name}`**: {i.detail}" for i in plan.interrupted]
+        lines.append("")
     stopping = [c for c in plan.changes if c.stops]
     if stopping:
         lines += [

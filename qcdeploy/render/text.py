@@ -27,7 +27,8 @@ def plain(text: str, colour: str) -> str:
 
 def render(plan: Plan, style: Style = plain) -> str:
     """The whole plan: changes, then what was left alone, then the summary line."""
-    lines: list[str] = [f"Warning: {w}" for w in plan.warnings]
+    lines: list[str] = interrupted_lines(plan, style)
+    lines += [f"Warning: {w}" for w in plan.warnings]
     if plan.changes:
         lines += ["qcdeploy will perform the following actions:", ""]
         for change in plan.changes:
@@ -35,6 +36,12 @@ def render(plan: Plan, style: Style = plain) -> str:
     lines += left_alone(plan)
     lines.append(summary(plan))
     return "\n".join(lines) + "\n"
+
+
+def interrupted_lines(plan: Plan, style: Style = plain) -> list[str]:
+    """First and loud: each strategy an apply that died left in flight, and whether anything runs for it now."""
+    lines = [style(f"INTERRUPTED {i.name}: {i.detail}", "red") for i in plan.interrupted]
+    return [*lines, ""] if lines else []
 
 
 def change_lines(change: Change, style: Style = plain) -> list[str]:

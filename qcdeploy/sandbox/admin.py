@@ -38,6 +38,14 @@ def _dispatch(server: SandboxServer, op: str, body: dict[str, Any]) -> dict[str,
         )
         dep.stopped = world.clock()
         return {"deployId": dep.deployId}
+    if op == "settle":  # time passes: every stop asked for has taken effect, every queued deployment has started
+        for d in world.deployments:
+            if d.stopRequested is not None and d.stopped is None:
+                d.stopRequested -= world.delay
+            elif d.status == "InQueue":
+                d.launched -= world.delay
+        world.advance()
+        return {}
     if op == "touch":  # the project's code was edited
         world.touch(int(body["projectId"]))
         return {}

@@ -169,6 +169,10 @@ def _carry_out(app: App, run: PlanRun, plan: Plan, limits: Limits, auto_approve:
 
     app.progress(render(plan, app.style), nl=False)
     if not plan.has_changes:
+        if plan.interrupted:  # nothing left to do for them: their journal entries go
+            from qcdeploy.apply.journaling import settle_resumed
+
+            settle_resumed(_context(app, run, options), plan, [])
         _summarise(app, [], False)
         return 0
     _, closed, next_open = app.change_window()

@@ -67,4 +67,5 @@ def plan(
         app.out("Change window: open now; apply is allowed.")
     if out_file and fmt == "text":
         app.out(f"\nSaved the plan to {out_file}. To carry out exactly these actions: qcdeploy apply {out_file}")
-    return 2 if detailed_exitcode and run.plan.has_changes else 0
+    # an interrupted change is something to act on even where nothing else differs
+    return 2 if detailed_exitcode and (run.plan.has_changes or run.plan.interrupted) else 0

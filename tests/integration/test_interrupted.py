@@ -1,0 +1,134 @@
+"""A run that dies mid-replace (SIGKILL: an OOM kill, a cancelled CI job) leaves a trace the next plan reads, and the
+next apply finishes the change: exactly one deployment running the target spec, no stop and no create sent twice.
+
+Each test kills the real CLI right after one step of docs/design.md's "what runs if the process dies" table: the
+sandbox holds the next request ("hang" / "hang-after" faults) and says when a client waits there, so the kill lands
+exactly after that step, with no sleep.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.helpers import P_MOMENTUM, Sandbox, manifest, write
+
+pytestmark = pytest.mark.usefixtures("env")
+CREATE, STOP, READ = "live/create", "live/update/stop", "live/read"
+
+
+def apply_cmd(manifests: Path) -> list[str]:
+    return [sys.executable, "-m", "qcdeploy", "apply", "--auto-approve", str(manifests)]
+
+
+def deployed(cli, manifests: Path, version: int) -> None:
+    write(manifests, "alpha.yaml", manifest("alpha", P_MOMENTUM, parameters={"v": version}))
+    result = cli("apply", "--auto-approve", str(manifests))
+    assert result.code == 0, result.text
+
+
+def killed_after(sandbox: Sandbox, manifests: Path, tmp_path: Path, fault: str, endpoint: str, armed: str = "") -> None:
+    """Run apply in a subprocess until it waits on `endpoint` (held by the sandbox), then SIGKILL it."""
+    faults = sandbox.server.faults
+    faults.hung.clear()
+    faults.release.clear()
+    sandbox.admin("faults", once={fault: {endpoint: 1}}, armedBy=armed)
+    proc = subprocess.Popen(
+        apply_cmd(manifests), stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=dict(os.environ), cwd=tmp_path
+    )
+    try:
+        assert faults.hung.wait(60), proc.communicate(timeout=5)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.communicate(timeout=30)
+        faults.release.set()
+    sandbox.admin("settle")  # time passes: a stop sent has taken effect, a deployment sent has started
+
+
+def journal(ledger_path: Path) -> Any:
+    return json.loads(ledger_path.read_text()).get("journal", {})
+
+
+def finish(cli, sandbox: Sandbox, manifests: Path, ledger_path: Path, flat: bool, before: dict[str, int]) -> str:
+    """The next plan names the interrupted strategy; the next apply converges without a second stop or create."""
+    shown = cli("plan", "--detailed-exitcode", str(manifests))
+    assert shown.code == 2, shown.text
+    first = shown.out.splitlines()[0]
+    assert first.startswith("INTERRUPTED alpha: an apply died"), shown.out
+    assert ("nothing is running (FLAT)" in first) is flat, first
+    as_json = json.loads(cli("plan", "--format", "json", str(manifests)).out)
+    assert [(i["name"], i["flat"]) for i in as_json["interrupted"]] == [("alpha", flat)]
+    markdown = cli("plan", "--format", "markdown", str(manifests)).out
+    assert "**INTERRUPTED `alpha`**" in markdown
+    calls = sandbox.calls()
+    result = cli("apply", "--auto-approve", str(manifests))
+    assert result.code == 0, result.text
+    after = sandbox.calls()
+    assert after.get(STOP, 0) == calls.get(STOP, 0), "a stop was sent again"
+    new_creates = after.get(CREATE, 0) - calls.get(CREATE, 0)
+    active = sandbox.active(P_MOMENTUM)
+    assert len(active) == 1 and active[0]["settings"]["parameters"] == {"v": "2"}, active
+    assert len(sandbox.deployments(P_MOMENTUM)) == 2  # the old one and one new one: never two creates that landed
+    assert json.loads(ledger_path.read_text())["deployments"]["alpha"]["deployId"] == active[0]["deployId"]
+    assert journal(ledger_path) == {}
+    assert cli("plan", "--detailed-exitcode", str(manifests)).code == 0
+    assert before.get(STOP, 0) + 1 == after.get(STOP, 0)  # one stop in all, by the run that died
+    return f"{new_creates}"
+
+
+def test_killed_after_the_stop_landed_and_before_the_create(cli, sandbox, manifests, ledger_path, tmp_path):
+    deployed(cli, manifests, 1)
+    write(manifests, "alpha.yaml", manifest("alpha", P_MOMENTUM, parameters={"v": 2}))
+    before = sandbox.calls()
+    killed_after(sandbox, manifests, tmp_path, "hang", CREATE)  # the create is held before it does anything
+    assert sandbox.active(P_MOMENTUM) == []
+    entry = journal(ledger_path)["alpha"]
+    assert entry["step"] == "creating" and entry["old"]["spec"]["parameters"] == {"v": "1"}
+    assert "alpha" not in json.loads(ledger_path.read_text())["deployments"]
+    assert finish(cli, sandbox, manifests, ledger_path, flat=True, before=before) == "1"
+
+
+def test_killed_after_the_stop_was_sent(cli, sandbox, manifests, ledger_path, tmp_path):
+    deployed(cli, manifests, 1)
+    write(manifests, "alpha.yaml", manifest("alpha", P_MOMENTUM, parameters={"v": 2}))
+    before = sandbox.calls()
+    killed_after(sandbox, manifests, tmp_path, "hang-after", STOP)  # the stop is carried out, its answer held
+    assert journal(ledger_path)["alpha"]["step"] == "stopping"
+    plan = cli("plan", str(manifests)).out
+    assert "was stopped outside qcdeploy" not in plan  # qcdeploy stopped it itself, and says so
+    assert finish(cli, sandbox, manifests, ledger_path, flat=True, before=before) == "1"
+
+
+def test_killed_after_the_create_was_sent_before_the_ledger_write(cli, sandbox, manifests, ledger_path, tmp_path):
+    deployed(cli, manifests, 1)
+    write(manifests, "alpha.yaml", manifest("alpha", P_MOMENTUM, parameters={"v": 2}))
+    before = sandbox.calls()
+    killed_after(sandbox, manifests, tmp_path, "hang-after", CREATE)  # the create is carried out, its answer held
+    assert len(sandbox.active(P_MOMENTUM)) == 1
+    plan = cli("plan", str(manifests)).out
+    assert "record L-" in plan and "Unmanaged" not in plan, plan
+    assert finish(cli, sandbox, manifests, ledger_path, flat=False, before=before) == "0"
+
+
+def test_killed_after_the_ledger_write(cli, sandbox, manifests, ledger_path, tmp_path):
+    deployed(cli, manifests, 1)
+    write(manifests, "alpha.yaml", manifest("alpha", P_MOMENTUM, parameters={"v": 2}))
+    sandbox.server.calls.clear()  # armed by this run's create, not the first apply's
+    before = sandbox.calls()
+    killed_after(sandbox, manifests, tmp_path, "hang", READ, armed=CREATE)  # the first read after the create
+    assert journal(ledger_path)["alpha"]["step"] == "watching"
+    shown = cli("plan", "--detailed-exitcode", str(manifests))
+    assert shown.code == 2 and shown.out.startswith("INTERRUPTED alpha: an apply died while watching"), shown.out
+    assert "No changes." in shown.out
+    result = cli("apply", "--auto-approve", str(manifests))
+    assert result.code == 0, result.text
+    assert journal(ledger_path) == {}
+    assert sandbox.calls().get(CREATE, 0) == before.get(CREATE, 0) + 1
+    assert cli("plan", "--detailed-exitcode", str(manifests)).code == 0
