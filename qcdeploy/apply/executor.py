@@ -36,9 +36,11 @@ class Executor:
 
     ctx: Context
     interrupted: threading.Event = field(init=False)
+    abandoned: threading.Event = field(init=False)
 
     def __post_init__(self) -> None:
         self.interrupted = self.ctx.poller.cancel  # one flag stops new steps and cuts waits short
+        self.abandoned = self.ctx.poller.abandon  # a second interrupt: no step goes on, no wait is finished
 
     def run(self, changes: Iterable[Change]) -> list[Result]:
         results = [Result(c) for c in changes]
@@ -48,7 +50,9 @@ class Executor:
             for r in results:
                 if r.outcome is Outcome.NOT_ATTEMPTED:
                     r.detail = f"apply stopped by an unexpected {type(exc).__name__}: {exc} (a bug in qcdeploy)"
-        journaling.settle(self.ctx, results, abandoned=False)
+        if self.abandoned.is_set():
+            _left_down(results)
+        journaling.settle(self.ctx, results, abandoned=self.abandoned.is_set())
         return results
 
     def _run(self, results: list[Result]) -> None:
@@ -108,7 +112,7 @@ class Executor:
 
     def _phase(self, results: list[Result], step: Step, new_work: bool, workers: int = 0) -> None:
         def guarded(r: Result) -> None:
-            if self.interrupted.is_set() and (new_work or not r.stopped):
+            if self.abandoned.is_set() or (self.interrupted.is_set() and (new_work or not r.stopped)):
                 return
             try:
                 step(self.ctx, r)
@@ -126,6 +130,18 @@ class Executor:
     def _fail(self, r: Result, detail: str) -> None:
         r.outcome, r.detail = Outcome.FAILED, detail
         self.ctx.log(r.change.name, f"FAILED: {detail}")
+
+
+def _left_down(results: Sequence[Result]) -> None:
+    """After a second interrupt: every strategy whose old deployment was (or may have been) stopped and whose
+    successor was never sent is named FLAT; the journal keeps the change for the next apply to finish."""
+    for r in results:
+        if r.stopped and not r.flat and not r.deploy_id and r.outcome not in (Outcome.DONE, Outcome.ROLLED_BACK):
+            stopped = r.change.observed.deploy_id if r.change.observed is not None else "its deployment"
+            r.flat = (
+                f"apply was interrupted twice after the stop of {stopped} was sent and before anything replaced it; "
+                "nothing may be running. `qcdeploy apply` finishes the change (the journal holds it)"
+            )
 
 
 def _resumes(r: Result) -> bool:

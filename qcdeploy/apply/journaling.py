@@ -93,9 +93,11 @@ def settle(ctx: Context, results: Sequence[Result], abandoned: bool) -> None:
     for r in results:
         if r.journal is None:
             continue
+        if abandoned and r.outcome not in (Outcome.DONE, Outcome.ROLLED_BACK):
+            continue  # the step it was at is the truth the next plan needs
         if r.flat:
             flat.append(r.journal.at_step(FLAT, ctx.stamp(), flat=r.flat))
-        elif not (abandoned and r.outcome not in (Outcome.DONE, Outcome.ROLLED_BACK)):
+        else:
             done.append(r.change.name)
     if not done and not flat:
         return

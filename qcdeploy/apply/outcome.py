@@ -51,3 +51,8 @@ class StepFailed(QcdeployError):
 
 class Interrupted(QcdeployError):
     """Ctrl-C or SIGTERM cut a wait short before anything irreversible happened."""
+
+
+class Abandoned(Interrupted):
+    """A second Ctrl-C or SIGTERM: a wait that must end in a known state (a stop's) was given up; the journal
+    keeps the change for the next run."""

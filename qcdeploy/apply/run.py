@@ -59,7 +59,10 @@ class Applied:
         return all(r.outcome is Outcome.DONE for r in self.results)
 
 
-def _unguarded(_: threading.Event) -> AbstractContextManager[None]:
+Guard = Callable[[threading.Event, threading.Event], AbstractContextManager[None]]
+
+
+def _unguarded(_: threading.Event, __: threading.Event) -> AbstractContextManager[None]:
     return nullcontext()
 
 
@@ -70,10 +73,10 @@ def apply_plan(
     ctx: Context,
     confirm: Callable[[], None],
     warn: Callable[[str], None],
-    guard: Callable[[threading.Event], AbstractContextManager[None]] = _unguarded,
+    guard: Guard = _unguarded,
 ) -> Applied:
     """Check every gate, ask, carry the plan out. `state` is what the plan was made from; `guard` wraps the run
-    with whatever sets the interrupt flag it is given (the CLI's signal handlers)."""
+    with whatever sets the interrupt flags it is given, first and second (the CLI's signal handlers)."""
     if not plan.has_changes:
         journaling.settle_resumed(ctx, plan, [])
         return Applied()
@@ -82,7 +85,7 @@ def apply_plan(
     _check_promotion(gates.promotion, warn)
     confirm()
     executor = Executor(ctx)
-    with guard(executor.interrupted):
+    with guard(executor.interrupted, executor.abandoned):
         results = executor.run(plan.changes)
     journaling.settle_resumed(ctx, plan, results)
     return Applied(results, executor.interrupted.is_set())

@@ -6,7 +6,7 @@ import time
 
 from qcdeploy.apply import journaling
 from qcdeploy.apply.context import Context
-from qcdeploy.apply.outcome import Outcome, Result, StepFailed
+from qcdeploy.apply.outcome import Abandoned, Outcome, Result, StepFailed
 from qcdeploy.errors import ApiError, LedgerError
 from qcdeploy.model import LiveDeployment
 from qcdeploy.planning.exposure import carries_portfolio, create_settings
@@ -111,6 +111,8 @@ def _stop_until_inactive(ctx: Context, r: Result, pid: int, planned: str) -> Liv
                 cancellable=False,
                 first=min(ctx.poller.interval, window),  # no stop takes effect at once
             )
+        if ctx.poller.abandon.is_set() and not finished:
+            raise Abandoned(f"stopped waiting for the stop of {planned} (interrupted again); it may be down")
         if finished or (final is None and time.monotonic() >= deadline):
             return final
         if time.monotonic() >= deadline:

@@ -13,13 +13,17 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class Poller:
-    """Calls probe until done(result), the timeout passes or cancel is set; returns (last result, done)."""
+    """Calls probe until done(result), the timeout passes or cancel is set; returns (last result, done).
+
+    `cancel` (a first Ctrl-C or SIGTERM) cuts short the waits that may be left (compile, start, health); `abandon`
+    (a second) cuts short every wait, even one that must end in a known state, such as a stop's."""
 
     interval: float = 1.0
     max_interval: float = 10.0
     progress_every: float = 30.0
     clock: Callable[[], float] = time.monotonic
     cancel: threading.Event = field(default_factory=threading.Event)
+    abandon: threading.Event = field(default_factory=threading.Event)
 
     def until(
         self,
@@ -44,7 +48,7 @@ class Poller:
             if done(result):
                 return result, True
             now = self.clock()
-            if now - start >= timeout or (cancellable and self.cancel.is_set()):
+            if now - start >= timeout or (cancellable and self.cancel.is_set()) or self.abandon.is_set():
                 return result, False
             if progress is not None and now >= next_note:
                 progress(now - start)
@@ -56,4 +60,4 @@ class Poller:
         if cancellable:
             self.cancel.wait(seconds)  # Event.wait doubles as an interruptible sleep
         else:
-            time.sleep(seconds)
+            self.abandon.wait(seconds)

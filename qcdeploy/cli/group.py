@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 import click
 
@@ -56,6 +58,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; every expected failure becomes one message on stderr and exit code 1."""
     argv = hoist_global_flags(list(argv if argv is not None else sys.argv[1:]))
     verbose = any(a in ("-v", "--verbose") for a in argv)
+    with _sigterm_as_interrupt():
+        return _run(argv, verbose)
+
+
+@contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM (a CI job cancelled, `kill`) is a Ctrl-C: the same messages and exit code 130, in every phase."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _run(argv: list[str], verbose: bool) -> int:
     try:
         result = cli.main(args=argv, prog_name="qcdeploy", standalone_mode=False)
     except click.exceptions.Exit as exc:
@@ -65,7 +90,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if isinstance(exc, click.UsageError) and exc.ctx is not None:
             click.echo(f"Run '{exc.ctx.command_path} --help' for usage.", err=True)
         return 1
-    except click.Abort:
+    except click.Abort as exc:
+        if isinstance(exc.__context__, KeyboardInterrupt):  # click turns Ctrl-C into Abort: still an interrupt
+            click.echo("Interrupted.", err=True)
+            return 130
         click.echo("Aborted.", err=True)
         return 1
     except QcdeployError as exc:

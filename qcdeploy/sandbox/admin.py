@@ -41,10 +41,13 @@ def _dispatch(server: SandboxServer, op: str, body: dict[str, Any]) -> dict[str,
     if op == "settle":  # time passes: every stop asked for has taken effect, every queued deployment has started
         for d in world.deployments:
             if d.stopRequested is not None and d.stopped is None:
-                d.stopRequested -= world.delay
+                d.stopRequested -= world.stopping
             elif d.status == "InQueue":
                 d.launched -= world.delay
         world.advance()
+        return {}
+    if op == "slow-stops":  # stops take this long to take effect (a broker that is slow to disconnect)
+        world.stop_delay = float(body["seconds"]) if body.get("seconds") is not None else None
         return {}
     if op == "touch":  # the project's code was edited
         world.touch(int(body["projectId"]))
@@ -54,7 +57,7 @@ def _dispatch(server: SandboxServer, op: str, body: dict[str, Any]) -> dict[str,
         if body.get("settled"):
             for d in world.deployments:
                 if d.projectId == int(body["projectId"]) and d.stopRequested is not None and d.stopped is None:
-                    d.stopRequested -= world.delay
+                    d.stopRequested -= world.stopping
             world.advance()
         return {}
     if op == "deploy":  # someone deployed by hand (web UI or lean cloud live deploy)

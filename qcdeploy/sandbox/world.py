@@ -87,6 +87,7 @@ class World:
     compiles: dict[str, Compile] = field(default_factory=dict)
     deployments: list[Deployment] = field(default_factory=list)
     delay: float = 2.0
+    stop_delay: float | None = None  # how long a stop takes to take effect (None: `delay`)
     refused_logins: list[str] = field(default_factory=list)  # credential values the brokers refuse
     parameters_as_dict: bool = False  # projects/read answers parameters in its dict shape
     auth_failure_status: int = 200  # the HTTP status of a refused hash (200, 401 and 500 are all reported)
@@ -96,12 +97,16 @@ class World:
 
     # -- time ------------------------------------------------------------------------------
 
+    @property
+    def stopping(self) -> float:
+        return self.delay if self.stop_delay is None else self.stop_delay
+
     def advance(self) -> None:
         """Move compiles and deployments on to the state their age implies."""
         now = self.clock()
         for d in self.deployments:
-            if d.stopRequested is not None and d.status in ACTIVE and now >= d.stopRequested + self.delay:
-                d.status, d.stopped = d.stopAs, d.stopRequested + self.delay
+            if d.stopRequested is not None and d.status in ACTIVE and now >= d.stopRequested + self.stopping:
+                d.status, d.stopped = d.stopAs, d.stopRequested + self.stopping
             elif d.status == "InQueue" and now >= d.launched + self.delay:
                 d.status = "DeployError" if d.deployError else "Running"
                 d.error = d.deployError

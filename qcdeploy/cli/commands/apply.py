@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 import click
@@ -15,9 +16,12 @@ from qcdeploy.cli.commands.options import planning_options
 from qcdeploy.cli.workspace import App, poll_interval, split_args
 from qcdeploy.errors import ConfigError, PlanRefused
 
+INTERRUPTED = 130  # the shell's code for SIGINT; SIGTERM too, as Terraform
+
 if TYPE_CHECKING:
     from qcdeploy.apply.context import ApplyOptions, Context
     from qcdeploy.apply.outcome import Result
+    from qcdeploy.apply.run import Guard
     from qcdeploy.cli.commands.planning import PlanRun
     from qcdeploy.model import Plan
     from qcdeploy.planning.safety import Limits
@@ -130,14 +134,19 @@ def apply(
     limits = Limits(allow_protected, allow_empty, max_stops, max_liquidation_value, windows)
     # first, the manifests: an environment's overlay names its own ledger, which the lock below is taken on
     saved = _saved_plan(app, plan_file) if plan_file is not None else None
-    app.load(list(saved.paths) if saved is not None else split_args(args)[0])
-    with lock.held(app.backend(), "apply", lock_timeout, app.err, app.env):
-        if saved is not None and plan_file is not None:
-            return _apply_saved(app, plan_file, saved, limits, options)
-        from qcdeploy.cli.commands.planning import make_plan
+    try:
+        app.load(list(saved.paths) if saved is not None else split_args(args)[0])
+        with lock.held(app.backend(), "apply", lock_timeout, app.err, app.env):
+            if saved is not None and plan_file is not None:
+                return _apply_saved(app, plan_file, saved, limits, options)
+            from qcdeploy.cli.commands.planning import make_plan
 
-        run = make_plan(app, args, targets, prune, replace_names)
-        return _carry_out(app, run, run.plan, limits, auto_approve, options)
+            run = make_plan(app, args, targets, prune, replace_names)
+            return _carry_out(app, run, run.plan, limits, auto_approve, options)
+    except KeyboardInterrupt:  # before the first step (planning, the lock, the question): the run's handlers
+        # take over from the first step on, and never raise this
+        _summarise_early(app)
+        return INTERRUPTED
 
 
 def _saved_plan(app: App, path: str) -> SavedPlan:
@@ -190,6 +199,8 @@ def _carry_out(app: App, run: PlanRun, plan: Plan, limits: Limits, auto_approve:
     _summarise(app, applied.results, applied.interrupted)
     for line in left_alone(run.plan):
         app.progress(line)
+    if applied.interrupted:
+        return INTERRUPTED  # whatever was done: a script must tell "interrupted" from "finished" or "failed"
     return 0 if applied.ok else 1
 
 
@@ -204,22 +215,37 @@ def _context(app: App, run: PlanRun, options: ApplyOptions) -> Context:
     return Context(app.api(), run.ledger, poller, line_logger(app.progress), options, app.environ, baseline)
 
 
-def _interruptible(app: App) -> Callable[[threading.Event], AbstractContextManager[None]]:
-    return lambda interrupted: _signals(app, interrupted)
+def _interruptible(app: App) -> Guard:
+    return lambda interrupted, abandoned: _signals(app, interrupted, abandoned)
+
+
+_FIRST = (
+    "\nReceived {sig}: no new step will start; the steps in flight are carried to a safe point (a replace whose "
+    "stop has landed goes on to its create), then the summary. {sig} again to stop waiting."
+)
+_SECOND = (
+    "\nReceived {sig} again: no longer waiting. The summary follows, with a FLAT line for every strategy left down; "
+    "the ledger's journal keeps each change in flight for the next apply. Once more to exit at once."
+)
+_THIRD = "\nReceived {sig} a third time: exiting now. The ledger's journal holds each change in flight: run plan."
 
 
 @contextmanager
-def _signals(app: App, interrupted: threading.Event) -> Iterator[None]:
-    """First Ctrl-C or SIGTERM: start nothing new, finish what is in flight. Second Ctrl-C: stop at once."""
+def _signals(app: App, interrupted: threading.Event, abandoned: threading.Event) -> Iterator[None]:
+    """First Ctrl-C or SIGTERM: start nothing new, finish what is in flight. Second: stop waiting, summary with
+    FLAT lines. Third: exit at once (the journal, written before every irreversible step, still holds)."""
 
     def handler(signum: int, frame: object) -> None:
-        if interrupted.is_set() and signum == signal.SIGINT:
-            raise KeyboardInterrupt
+        sig = signal.Signals(signum).name
+        if abandoned.is_set():
+            app.err(_THIRD.format(sig=sig))
+            os._exit(130)
+        if interrupted.is_set():
+            abandoned.set()
+            app.err(_SECOND.format(sig=sig))
+            return
         interrupted.set()
-        app.err(
-            f"\nReceived {signal.Signals(signum).name}: no new step will start; finishing the steps in flight "
-            "(Ctrl-C again to abandon them)."
-        )
+        app.err(_FIRST.format(sig=sig))
 
     try:
         previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
@@ -243,6 +269,16 @@ def _confirm(auto_approve: bool) -> None:
     )
     if answer != "yes":
         raise PlanRefused("apply cancelled; nothing was changed")
+
+
+def _summarise_early(app: App) -> None:
+    from qcdeploy.apply import summary
+
+    words = "Apply interrupted before its first step: nothing was stopped or deployed."
+    if app.json_summary:
+        app.out(summary.as_json([], True), nl=False)
+    else:
+        app.err(f"\n{words}")
 
 
 def _summarise(app: App, results: list[Result], interrupted: bool) -> None:
