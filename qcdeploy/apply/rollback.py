@@ -16,7 +16,7 @@ from typing import Any
 from qcdeploy.apply.body import create_body
 from qcdeploy.apply.context import Context
 from qcdeploy.apply.creating import launch, set_parameters, watch
-from qcdeploy.apply.outcome import Outcome, Result
+from qcdeploy.apply.outcome import Abandoned, Outcome, Result
 from qcdeploy.errors import QcdeployError
 from qcdeploy.manifests.envref import substitute
 from qcdeploy.model import LedgerEntry, LiveDeployment, dotted
@@ -47,7 +47,29 @@ def previous_body(
 
 
 def rollback_step(ctx: Context, r: Result, why: str) -> None:
-    """After a failed create of a replace: make sure something runs for the strategy, or say FLAT."""
+    """After a failed create of a replace: make sure something runs for the strategy, or say FLAT. Every way out
+    decides: an error in any step of the rollback (stopping the stuck new deployment, a read, the create) is
+    followed by one more read, and nothing active there is FLAT."""
+    try:
+        _roll_back(ctx, r, why)
+    except Exception as exc:  # whatever failed, the strategy's state must be said
+        error = str(exc) if isinstance(exc, QcdeployError) else f"unexpected {type(exc).__name__}: {exc}"
+        _decide(ctx, r, why, error)
+
+
+def _decide(ctx: Context, r: Result, why: str, error: str) -> None:
+    assert r.change.desired is not None
+    now = ctx.read_or_none(r.change.desired.project.project_id)
+    if now is None:
+        r.flat = f"its state cannot be read after: {why}; the rollback failed too: {error}"
+    elif not now.active:
+        r.flat = f"no deployment is running ({why}; the rollback failed too: {error})"
+    else:
+        r.detail = f"{why}; the rollback failed ({error}), and {now.deploy_id} is {now.status}"
+        ctx.log(r.change.name, r.detail)
+
+
+def _roll_back(ctx: Context, r: Result, why: str) -> None:
     c = r.change
     assert c.desired is not None
     new = ctx.read_or_none(c.desired.project.project_id)
@@ -88,6 +110,8 @@ def _stuck(ctx: Context, r: Result, new: LiveDeployment) -> bool:
         ctx.timeout,
         cancellable=False,
     )
+    if ctx.poller.abandon.is_set():
+        raise Abandoned(f"stopped waiting for the stop of {new.deploy_id} (interrupted again)")
     return True
 
 

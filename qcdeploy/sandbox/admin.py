@@ -43,11 +43,14 @@ def _dispatch(server: SandboxServer, op: str, body: dict[str, Any]) -> dict[str,
             if d.stopRequested is not None and d.stopped is None:
                 d.stopRequested -= world.stopping
             elif d.status == "InQueue":
-                d.launched -= world.delay
+                d.launched -= world.starting
         world.advance()
         return {}
     if op == "slow-stops":  # stops take this long to take effect (a broker that is slow to disconnect)
         world.stop_delay = float(body["seconds"]) if body.get("seconds") is not None else None
+        return {}
+    if op == "slow-starts":  # new deployments stay InQueue this long (a node slow to boot)
+        world.start_delay = float(body["seconds"]) if body.get("seconds") is not None else None
         return {}
     if op == "touch":  # the project's code was edited
         world.touch(int(body["projectId"]))

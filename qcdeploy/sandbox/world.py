@@ -88,6 +88,7 @@ class World:
     deployments: list[Deployment] = field(default_factory=list)
     delay: float = 2.0
     stop_delay: float | None = None  # how long a stop takes to take effect (None: `delay`)
+    start_delay: float | None = None  # how long a deployment stays InQueue (None: `delay`)
     refused_logins: list[str] = field(default_factory=list)  # credential values the brokers refuse
     parameters_as_dict: bool = False  # projects/read answers parameters in its dict shape
     auth_failure_status: int = 200  # the HTTP status of a refused hash (200, 401 and 500 are all reported)
@@ -101,13 +102,17 @@ class World:
     def stopping(self) -> float:
         return self.delay if self.stop_delay is None else self.stop_delay
 
+    @property
+    def starting(self) -> float:
+        return self.delay if self.start_delay is None else self.start_delay
+
     def advance(self) -> None:
         """Move compiles and deployments on to the state their age implies."""
         now = self.clock()
         for d in self.deployments:
             if d.stopRequested is not None and d.status in ACTIVE and now >= d.stopRequested + self.stopping:
                 d.status, d.stopped = d.stopAs, d.stopRequested + self.stopping
-            elif d.status == "InQueue" and now >= d.launched + self.delay:
+            elif d.status == "InQueue" and now >= d.launched + self.starting:
                 d.status = "DeployError" if d.deployError else "Running"
                 d.error = d.deployError
             if d.status == "Running" and d.crashAfter is not None and now >= d.launched + self.delay + d.crashAfter:
