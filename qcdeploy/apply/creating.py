@@ -37,7 +37,9 @@ def create_step(ctx: Context, r: Result) -> None:
             f"written, run `qcdeploy adopt {d.name}` (the next plan lists it as unmanaged until then)"
         ) from None
     if ctx.options.wait and not ctx.poller.cancel.is_set():
-        r.detail = watch(ctx, r.change.name, pid, r.deploy_id, ctx.options.health_window)
+        r.detail = watch(ctx, r.change.name, pid, r.deploy_id, 0)
+        # the health window is watched apart (health_step): a deployment that runs holds no parallelism slot
+        r.window_due = ctx.options.health_window > 0 and not ctx.poller.cancel.is_set()
     else:
         r.detail = f"deployed {r.deploy_id} (not waiting until it runs)"
     r.outcome = Outcome.DONE
@@ -140,6 +142,27 @@ def watch(ctx: Context, name: str, pid: int, deploy_id: str, health_window: floa
         raise CreateFailed(f"{deploy_id} still {status} after {ctx.timeout:g}s")
     assert final is not None
     raise CreateFailed(f"{deploy_id} ended in {final.status}: {final.error or 'no error message'}")
+
+
+def health_step(ctx: Context, r: Result) -> None:
+    """The health window of a new deployment that runs: CreateFailed if it ends within it. Windows run side by
+    side, outside --parallelism's slots, and one live/list read (the status board) answers all of them."""
+    if not r.window_due or r.deploy_id is None:
+        return
+    r.window_due = False
+    d = r.change.desired
+    assert d is not None
+    pid, deploy_id, seen = d.project.project_id, r.deploy_id, ["Running"]
+
+    def probe() -> LiveDeployment | None:
+        dep = ctx.board.status(pid, deploy_id)
+        if dep is not None and seen[-1] != dep.status:
+            seen.append(dep.status)
+            ctx.log(r.change.name, f"{deploy_id} {dep.status}")
+        return dep
+
+    with ctx.board.waiting():
+        r.detail = _healthy(ctx, r.change.name, deploy_id, probe, ctx.options.health_window)
 
 
 def _healthy(ctx: Context, name: str, deploy_id: str, probe: Any, window: float) -> str:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from qcdeploy.apply import journaling
 from qcdeploy.apply.compiling import compile_step
 from qcdeploy.apply.context import Context
-from qcdeploy.apply.creating import create_step, set_parameters
+from qcdeploy.apply.creating import create_step, health_step, set_parameters
 from qcdeploy.apply.outcome import Interrupted, Outcome, Result
 from qcdeploy.apply.preflight import preflight_step
 from qcdeploy.apply.rollback import rollback_step
@@ -68,9 +68,9 @@ class Executor:
         self._phase([r for r in runnable if r.change.stops and not r.change.creates], stop_step, new_work=True)
         self._roll_out([r for r in creating if r.change.action is Action.REPLACE and r.ok])
         plain = [r for r in creating if r.change.action is Action.CREATE and r.ok]
-        self._phase([r for r in plain if not _resumes(r)], create_step, new_work=True)
+        self._creates([r for r in plain if not _resumes(r)], rolls_back=False, new_work=True)
         # a create that finishes an interrupted replace has what ran before to go back to, as a replace has
-        self._phase([r for r in plain if _resumes(r)], self._create_or_roll_back, new_work=True)
+        self._creates([r for r in plain if _resumes(r)], rolls_back=True, new_work=True)
         self._phase([r for r in runnable if r.change.action is Action.UPDATE], _update_step, new_work=True)
         for r in results:
             if r.outcome is Outcome.NOT_ATTEMPTED and self.interrupted.is_set() and not r.detail:
@@ -88,44 +88,74 @@ class Executor:
             self._phase(wave, stop_step, new_work=True)
             # a replace whose old deployment is gone is finished even after an interrupt: never leave it flat
             broken = [r for r in wave if r.stopped and not r.ok]  # failed after its stop was sent, before a create
-            self._phase([r for r in wave if r.stopped and r.ok], self._create_or_roll_back, new_work=False)
+            self._creates([r for r in wave if r.stopped and r.ok], rolls_back=True, new_work=False)
             self._phase(broken, _restore, new_work=False)
             failed = [r.change.name for r in wave if not r.ok]
             halted_by = ", ".join(failed)
 
-    def _create_or_roll_back(self, ctx: Context, r: Result) -> None:
-        try:
-            create_step(ctx, r)
-            return
-        except Interrupted:
-            raise
-        except QcdeployError as exc:
-            why = str(exc)
-        except Exception as exc:  # a bug must not leave the strategy flat either
-            why = f"unexpected {type(exc).__name__}: {exc}"
-        self._fail(r, why)
-        rollback_step(ctx, r, why)
-        if r.outcome is Outcome.ROLLED_BACK:
-            ctx.log(r.change.name, f"rolled back {r.detail}")
-        elif r.flat:
-            ctx.log(r.change.name, f"FLAT: {r.flat}")
+    def _or_roll_back(self, step: Step) -> Step:
+        """The step of a change whose old deployment is gone (a replace, or the finish of an interrupted one):
+        any failure rolls it back to what ran before, or says FLAT."""
 
-    def _phase(self, results: list[Result], step: Step, new_work: bool, workers: int = 0) -> None:
+        def run(ctx: Context, r: Result) -> None:
+            try:
+                step(ctx, r)
+                return
+            except Interrupted:
+                raise
+            except QcdeployError as exc:
+                why = str(exc)
+            except Exception as exc:  # a bug must not leave the strategy flat either
+                why = f"unexpected {type(exc).__name__}: {exc}"
+            self._fail(r, why)
+            rollback_step(ctx, r, why)
+            if r.outcome is Outcome.ROLLED_BACK:
+                ctx.log(r.change.name, f"rolled back {r.detail}")
+            elif r.flat:
+                ctx.log(r.change.name, f"FLAT: {r.flat}")
+
+        return run
+
+    def _creates(self, results: list[Result], rolls_back: bool, new_work: bool) -> None:
+        """Creates, up to --parallelism at once until each runs; then each one's health window, side by side and
+        outside those slots (a deployment that runs is not changing any more)."""
+        create: Step = create_step
+        window: Step = health_step
+        if rolls_back:
+            create, window = self._or_roll_back(create_step), self._or_roll_back(health_step)
+        self._phase(results, create, new_work, then=window)
+
+    def _phase(
+        self, results: list[Result], step: Step, new_work: bool, workers: int = 0, then: Step | None = None
+    ) -> None:
+        """`step` for each, `workers` (default --parallelism) at once; `then`, once its step is through, for each
+        whose health window is due, all at once."""
+        side = ThreadPoolExecutor(max_workers=max(1, len(results))) if then is not None else None
+
         def guarded(r: Result) -> None:
             if self.abandoned.is_set() or (self.interrupted.is_set() and (new_work or not r.stopped)):
                 return
-            try:
-                step(self.ctx, r)
-            except Interrupted as exc:
-                r.detail = str(exc)
-            except QcdeployError as exc:
-                self._fail(r, str(exc))
-                r.lasting = bool(getattr(exc, "lasting", False))
-            except Exception as exc:  # contained: one change fails, the apply and its summary go on
-                self._fail(r, f"unexpected {type(exc).__name__}: {exc} (a bug in qcdeploy)")
+            self._guard(r, step)
+            if side is not None and then is not None and r.window_due and r.ok:
+                side.submit(self._guard, r, then)
 
         with ThreadPoolExecutor(max_workers=max(1, workers or self.ctx.options.parallelism)) as pool:
             list(pool.map(guarded, results))
+        if side is not None:
+            side.shutdown(wait=True)
+
+    def _guard(self, r: Result, step: Step) -> None:
+        if self.abandoned.is_set():
+            return
+        try:
+            step(self.ctx, r)
+        except Interrupted as exc:
+            r.detail = str(exc)
+        except QcdeployError as exc:
+            self._fail(r, str(exc))
+            r.lasting = bool(getattr(exc, "lasting", False))
+        except Exception as exc:  # contained: one change fails, the apply and its summary go on
+            self._fail(r, f"unexpected {type(exc).__name__}: {exc} (a bug in qcdeploy)")
 
     def _fail(self, r: Result, detail: str) -> None:
         r.outcome, r.detail = Outcome.FAILED, detail

@@ -33,6 +33,7 @@ class Result:
     flat: str = ""  # non-empty: nothing runs for this strategy, and why
     lasting: bool = False  # its failure needs a fix, not a re-run
     carried: dict[str, Any] | None = None  # a paper replace: the cash and holdings read just before its stop
+    window_due: bool = False  # it runs; its health window is still to be watched
     journal: JournalEntry | None = None  # its entry in the ledger's journal of changes in flight, once written
 
     @property

@@ -13,12 +13,13 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import IO
 
 import pytest
 
-from tests.helpers import P_MOMENTUM, Sandbox, manifest, write
+from tests.helpers import P_MEANREV, P_MOMENTUM, Sandbox, manifest, write
 
 pytestmark = pytest.mark.usefixtures("env")
 
@@ -142,3 +143,22 @@ def test_interrupted_before_the_first_step_exits_130(cli, sandbox, manifests, le
     holder.communicate(timeout=60)
     assert waiting.returncode == 130, out
     assert "Apply interrupted before its first step: nothing was stopped or deployed." in out
+
+
+def test_health_windows_hold_no_parallelism_slot(cli, sandbox, manifests, tmp_path):
+    """Under --parallelism 1, the second create is sent while the first deployment is in its health window: both
+    windows are watched at once (before, a watched deployment held the only slot for the whole window)."""
+    write(manifests, "alpha.yaml", manifest("alpha", P_MOMENTUM))
+    write(manifests, "beta.yaml", manifest("beta", P_MEANREV, node="live-node-2"))
+    proc = start(manifests, tmp_path, "--parallelism", "1", "--health-window", "3600")
+    watchdog = threading.Timer(60, proc.kill)  # without the fix the second window never starts: fail, not hang
+    watchdog.start()
+    try:
+        seen = read_until(proc.stdout, "watching it for")
+        seen += read_until(proc.stdout, "watching it for")
+    finally:
+        watchdog.cancel()
+    assert {line.split(":")[0] for line in seen.splitlines() if "watching it for" in line} == {"alpha", "beta"}
+    proc.send_signal(signal.SIGTERM)
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and "Apply interrupted: 2 done" in out, seen + out
