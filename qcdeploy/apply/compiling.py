@@ -28,7 +28,7 @@ def compile_step(ctx: Context, r: Result) -> None:
         lambda a: a.get("state") in ("BuildSuccess", "BuildError"),
         ctx.timeout,
         ctx.progress(r, "the compile"),
-        first=0.25,  # a compile takes seconds: no sooner than 0.25 s, however short the status interval
+        first=0.5,  # a compile takes seconds (a real one, tens): no read sooner than 0.5 s, then 1.25 s, ...
     )
     if not finished and ctx.poller.cancel.is_set():
         raise Interrupted(f"interrupted while compiling {compile_id}; nothing was stopped")
