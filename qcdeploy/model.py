@@ -360,6 +360,7 @@ class Interruption:
     flat: bool  # nothing runs for the strategy now
     step: str  # the journal's last step
     at: str
+    project_id: int = 0
 
 
 @dataclass(frozen=True)

@@ -92,6 +92,11 @@ def test_killed_after_the_stop_landed_and_before_the_create(cli, sandbox, manife
     entry = journal(ledger_path)["alpha"]
     assert entry["step"] == "creating" and entry["old"]["spec"]["parameters"] == {"v": "1"}
     assert "alpha" not in json.loads(ledger_path.read_text())["deployments"]
+    status = cli("status", "--format", "json", str(manifests))
+    [row] = json.loads(status.out)["deployments"]
+    assert row["health"] == "FLAT" and row["interrupted"]["step"] == "creating", row
+    drift = cli("drift", str(manifests))
+    assert drift.code == 2 and "interrupted" in drift.out and "FLAT: an apply died" in drift.out, drift.text
     assert finish(cli, sandbox, manifests, ledger_path, flat=True, before=before) == "1"
 
 
