@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from tests.helpers import P_MOMENTUM, Sandbox, manifest, write
+from tests.integration.test_state_backends import repos  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.usefixtures("env")
 CREATE, STOP, READ = "live/create", "live/update/stop", "live/read"
@@ -137,3 +138,34 @@ def test_killed_after_the_ledger_write(cli, sandbox, manifests, ledger_path, tmp
     assert journal(ledger_path) == {}
     assert sandbox.calls().get(CREATE, 0) == before.get(CREATE, 0) + 1
     assert cli("plan", "--detailed-exitcode", str(manifests)).code == 0
+
+
+def test_git_backend_killed_after_the_stop_another_clone_finishes(cli, sandbox, repos, monkeypatch):  # noqa: F811
+    """The ledger and its journal on a git branch: a run killed between the stop and the create, on one working
+    copy, is named by the plan of another clone, whose apply finishes it (taking over the dead run's lock)."""
+    _, a, b = repos
+    monkeypatch.chdir(a)
+    assert cli("apply", "--auto-approve", "deployments").code == 0
+    write(a / "deployments", "momentum.yaml", manifest("momentum", P_MOMENTUM, parameters={"fast": 12}))
+    faults = sandbox.server.faults
+    sandbox.admin("faults", once={"hang": {CREATE: 1}})
+    proc = subprocess.Popen(apply_cmd(Path("deployments")), env=dict(os.environ), cwd=a, stdout=subprocess.PIPE)
+    try:
+        assert faults.hung.wait(60)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.communicate(timeout=30)
+        faults.release.set()
+    assert sandbox.active(P_MOMENTUM) == []
+    monkeypatch.chdir(b)
+    write(b / "deployments", "momentum.yaml", manifest("momentum", P_MOMENTUM, parameters={"fast": 12}))
+    shown = cli("plan", "--detailed-exitcode", "deployments")
+    assert shown.code == 2 and shown.out.startswith("INTERRUPTED momentum: an apply died"), shown.text
+    assert "nothing is running (FLAT)" in shown.out.splitlines()[0]
+    creates, stops = sandbox.calls().get(CREATE, 0), sandbox.calls().get(STOP, 0)
+    result = cli("apply", "--auto-approve", "deployments")
+    assert result.code == 0, result.text
+    assert sandbox.calls().get(CREATE, 0) == creates + 1 and sandbox.calls().get(STOP, 0) == stops
+    [active] = sandbox.active(P_MOMENTUM)
+    assert active["settings"]["parameters"] == {"fast": "12"}
+    assert cli("plan", "--detailed-exitcode", "deployments").code == 0
