@@ -282,6 +282,7 @@ class Create(Change):
     # project parameters apply will set first (the project's now -> the manifest's): live parameters are project
     # variables
     parameter_changes: tuple[FieldChange, ...] = ()
+    restore: bool = False  # finishes an interrupted replace with what ran before (entry), not the manifest
 
     @property
     def action(self) -> Action:

@@ -23,7 +23,7 @@ from qcdeploy.apply.rollback import rollback_step
 from qcdeploy.apply.stopping import stop_step
 from qcdeploy.apply.waves import waves
 from qcdeploy.errors import QcdeployError
-from qcdeploy.model import Action, Change, Update, Why
+from qcdeploy.model import Action, Change, Create, Update, Why
 from qcdeploy.redact import scrub
 
 Step = Callable[[Context, Result], None]
@@ -70,7 +70,8 @@ class Executor:
         plain = [r for r in creating if r.change.action is Action.CREATE and r.ok]
         self._creates([r for r in plain if not _resumes(r)], rolls_back=False, new_work=True)
         # a create that finishes an interrupted replace has what ran before to go back to, as a replace has
-        self._creates([r for r in plain if _resumes(r)], rolls_back=True, new_work=True)
+        self._creates([r for r in plain if _resumes(r) and not _restores(r)], rolls_back=True, new_work=True)
+        self._phase([r for r in plain if _restores(r)], _restore_interrupted, new_work=True)
         self._phase([r for r in runnable if r.change.action is Action.UPDATE], _update_step, new_work=True)
         for r in results:
             if r.outcome is Outcome.NOT_ATTEMPTED and self.interrupted.is_set() and not r.detail:
@@ -176,6 +177,19 @@ def _left_down(results: Sequence[Result]) -> None:
 
 def _resumes(r: Result) -> bool:
     return r.change.entry is not None and any(x.why is Why.INTERRUPTED for x in r.change.reasons)
+
+
+def _restores(r: Result) -> bool:
+    return isinstance(r.change, Create) and r.change.restore
+
+
+def _restore_interrupted(ctx: Context, r: Result) -> None:
+    """--rollback-interrupted: what ran before the interrupted replace is deployed again (or FLAT, saying why)."""
+    rollback_step(ctx, r, "an interrupted apply left nothing running (--rollback-interrupted)")
+    if r.outcome is Outcome.ROLLED_BACK:  # asked for: done, not a failure
+        r.outcome, r.detail = Outcome.DONE, f"redeployed what ran before, {r.detail.split(':')[0]}"
+    elif r.flat:
+        r.outcome, r.detail = Outcome.FAILED, r.flat
 
 
 def _restore(ctx: Context, r: Result) -> None:

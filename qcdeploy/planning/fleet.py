@@ -26,6 +26,7 @@ def plan_fleet(
     options: PlanOptions,
     elsewhere: Mapping[str, str] | None = None,
     journal: Mapping[str, JournalEntry] | None = None,
+    rollback_interrupted: bool = False,
 ) -> Plan:
     """The plan, with `exposure` read (live/portfolio/read) for every change that stops an active deployment.
     `elsewhere` maps the deployIds other environments' ledgers manage to their environment; `journal` holds the
@@ -33,5 +34,5 @@ def plan_fleet(
     warm([(d, ledger[d.name]) for d in desired if d.name in ledger], salt)  # every distinct secret hashed once
     decided = plan(desired, state, ledger, salt, options, elsewhere)
     if journal:
-        decided = resume(decided, journal, state, desired, ledger)
+        decided = resume(decided, journal, state, desired, ledger, rollback_interrupted)
     return with_exposure(api, decided)

@@ -97,10 +97,11 @@ def _finish(
         return Update(name=j.name, reasons=(why,), desired=d, observed=fresh, entry=recorded)
     if dep is not None and dep.active:
         return None
-    what = "the old spec redeployed (--rollback-interrupted)" if rollback else "the target deployed"
+    what = "the old spec redeployed (--rollback-interrupted)" if rollback and j.old else "the target deployed"
     why = Reason(Why.INTERRUPTED, f"finishes the change an interrupted apply left: {what}")
     others = tuple(r for r in (planned.reasons if planned is not None else ()) if r.why is not Why.STOPPED_OUTSIDE)
-    return Create(name=j.name, reasons=(why, *others), desired=d, observed=dep, entry=j.old)
+    restore = rollback and j.old is not None
+    return Create(name=j.name, reasons=(why, *others), desired=d, observed=dep, entry=j.old, restore=restore)
 
 
 def _words(j: JournalEntry, dep: LiveDeployment | None, fresh: LiveDeployment | None, flat: bool) -> str:

@@ -169,3 +169,19 @@ def test_git_backend_killed_after_the_stop_another_clone_finishes(cli, sandbox, 
     [active] = sandbox.active(P_MOMENTUM)
     assert active["settings"]["parameters"] == {"fast": "12"}
     assert cli("plan", "--detailed-exitcode", "deployments").code == 0
+
+
+def test_rollback_interrupted_redeploys_what_ran_before(cli, sandbox, manifests, ledger_path, tmp_path):
+    deployed(cli, manifests, 1)
+    write(manifests, "alpha.yaml", manifest("alpha", P_MOMENTUM, parameters={"v": 2}))
+    killed_after(sandbox, manifests, tmp_path, "hang", CREATE)
+    shown = cli("plan", "--rollback-interrupted", str(manifests)).out
+    assert "the old spec redeployed (--rollback-interrupted)" in shown, shown
+    result = cli("apply", "--auto-approve", "--rollback-interrupted", str(manifests))
+    assert result.code == 0, result.text
+    [active] = sandbox.active(P_MOMENTUM)
+    assert active["settings"]["parameters"] == {"v": "1"}
+    assert json.loads(ledger_path.read_text())["deployments"]["alpha"]["deployId"] == active["deployId"]
+    assert journal(ledger_path) == {}
+    again = cli("plan", str(manifests)).out  # the manifest's change is still wanted: a plain replace now
+    assert "-/+ alpha" in again and "INTERRUPTED" not in again

@@ -54,5 +54,15 @@ def plan_with(app: App, manifests: list[Manifest], ledger: Ledger, paths: list[s
 
     state, desired = app.observe(manifests)
     elsewhere = app.elsewhere() if app.env else None
-    result = plan_fleet(app.api(), desired, state, ledger.entries, ledger.salt, options, elsewhere, ledger.journal)
+    result = plan_fleet(
+        app.api(),
+        desired,
+        state,
+        ledger.entries,
+        ledger.salt,
+        options,
+        elsewhere,
+        ledger.journal,
+        app.rollback_interrupted,
+    )
     return PlanRun(result, ledger, state, manifests, paths, options)
