@@ -185,3 +185,17 @@ def test_rollback_interrupted_redeploys_what_ran_before(cli, sandbox, manifests,
     assert journal(ledger_path) == {}
     again = cli("plan", str(manifests)).out  # the manifest's change is still wanted: a plain replace now
     assert "-/+ alpha" in again and "INTERRUPTED" not in again
+
+
+def test_a_plan_saved_before_the_death_is_stale_for_that_deployment(cli, sandbox, manifests, tmp_path):
+    deployed(cli, manifests, 1)
+    write(manifests, "alpha.yaml", manifest("alpha", P_MOMENTUM, parameters={"v": 2}))
+    saved = tmp_path / "before.plan.json"
+    assert cli("plan", "--out", str(saved), str(manifests)).code == 0
+    sandbox.admin("slow-stops", seconds=3600)  # the stop is sent, and has not landed when the run dies
+    killed_after(sandbox, manifests, tmp_path, "hang-after", STOP)
+    sandbox.admin("slow-stops", seconds=None)
+    stops = sandbox.calls().get(STOP, 0)
+    refused = cli("apply", str(saved))
+    assert refused.code == 1 and "alpha: an apply was interrupted mid-change after this plan was made" in refused.err
+    assert sandbox.calls().get(STOP, 0) == stops

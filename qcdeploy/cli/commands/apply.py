@@ -8,6 +8,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
@@ -167,9 +168,28 @@ def _apply_saved(app: App, path: str, saved: SavedPlan, limits: Limits, options:
 
     manifests = app.load(list(saved.paths))
     run = plan_with(app, manifests, app.ledger(), list(saved.paths), saved.options)
+    _no_interruption_since(path, saved, run.plan)
     changes = planfile.check(saved, manifests, run.plan, run.state, run.ledger.entries)
     app.progress(f"Carrying out the saved plan {path}; the live state still matches it.")
     return _carry_out(app, run, Plan(changes), limits, True, options)
+
+
+def _no_interruption_since(path: str, saved: SavedPlan, fresh: Plan) -> None:
+    """A saved plan made before an apply died mid-change is stale for that deployment, even where the live state
+    looks the same (a stop sent that has not yet landed): the plan never saw the journal entry."""
+    import json
+
+    from qcdeploy.planning.savedplan import StalePlan
+
+    shown = json.loads(Path(path).read_text("utf-8")).get("plan", {})
+    known = {str(i.get("name")) for i in shown.get("interrupted", []) if isinstance(i, dict)}
+    planned = {str(f["name"]) for f in saved.fingerprints}
+    since = sorted(i.name for i in fresh.interrupted if i.name in planned and i.name not in known)
+    if since:
+        raise StalePlan(
+            f"plan is stale: {', '.join(since)}: an apply was interrupted mid-change after this plan was made. "
+            "Nothing was changed; run plan again and review the new plan"
+        )
 
 
 def _carry_out(app: App, run: PlanRun, plan: Plan, limits: Limits, auto_approve: bool, options: ApplyOptions) -> int:
