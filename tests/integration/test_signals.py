@@ -162,3 +162,24 @@ def test_health_windows_hold_no_parallelism_slot(cli, sandbox, manifests, tmp_pa
     proc.send_signal(signal.SIGTERM)
     out, _ = proc.communicate(timeout=60)
     assert proc.returncode == 130 and "Apply interrupted: 2 done" in out, seen + out
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_an_interrupted_plan_exits_130(sandbox, manifests, tmp_path, sig):
+    write(manifests, "alpha.yaml", manifest("alpha", P_MOMENTUM))
+    sandbox.admin("faults", once={"hang": {"live/list": 1}})  # the plan's read of the live state never answers
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "qcdeploy", "plan", str(manifests)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=dict(os.environ),
+        cwd=tmp_path,
+    )
+    try:
+        assert sandbox.server.faults.hung.wait(60)
+        proc.send_signal(sig)
+        out, _ = proc.communicate(timeout=60)
+    finally:
+        sandbox.server.faults.release.set()
+    assert proc.returncode == 130 and "Interrupted." in out and "Aborted." not in out, out
