@@ -64,6 +64,19 @@ def test_waiters_share_one_list_while_it_is_fresh_and_read_a_new_one_after():
     assert again is not None and api.calls == ["live/list", "live/list"]
 
 
+def test_the_last_waiter_uses_the_shared_list_while_it_is_fresh():
+    api, now = FakeApi(ROWS), [0.0]
+    b = board(api, now)
+    with b.waiting():
+        with b.waiting():
+            b.status(1, "L-1")
+        last = b.status(2, "L-2")  # alone now, 0 s after the list: no read of its own
+        now[0] = 2.0
+        b.status(2, "L-2")
+    assert last is not None and last.status == "RuntimeError"
+    assert api.calls == ["live/list", "live/read"]
+
+
 def test_a_deployment_the_list_does_not_show_yet_is_read_on_its_own():
     api = FakeApi(ROWS)
     b = board(api, [0.0])
