@@ -76,6 +76,20 @@ def before_create(ctx: Context, r: Result, baseline: str | None) -> None:
     r.journal = j
 
 
+def before_rollback(ctx: Context, r: Result, old: LedgerEntry, baseline: str | None) -> None:
+    """A rollback's live/create is about to be sent: its target is what ran before, so a run that dies now leaves
+    the next plan a deployment to record with the old spec (and the manifest's change still to make)."""
+    j = r.journal or _new(ctx, r, CREATING)
+    j = replace(
+        j.at_step(CREATING, ctx.stamp(), baseline=baseline or "", deploy_id=""), target=replace(old, deploy_id="")
+    )
+    try:
+        ctx.ledger.begin(j)
+    except LedgerError as exc:  # the strategy is down: a ledger that cannot be written never holds a rollback back
+        ctx.log(r.change.name, f"{exc}; rolling back anyway")
+    r.journal = j
+
+
 def recorded(ctx: Context, r: Result, entry: LedgerEntry) -> None:
     """The new deployment enters the ledger and the journal moves on to watching it, in one write."""
     j = r.journal.at_step(WATCHING, ctx.stamp(), deploy_id=entry.deploy_id) if r.journal else None

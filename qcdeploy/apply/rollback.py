@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
+from qcdeploy.apply import journaling
 from qcdeploy.apply.body import create_body
 from qcdeploy.apply.context import Context
 from qcdeploy.apply.creating import launch, set_parameters, watch
@@ -121,10 +122,13 @@ def _redeploy(ctx: Context, r: Result, entry: LedgerEntry, body: dict[str, Any])
     assert r.body is not None
     modified = set_parameters(ctx, name, pid, r.body["parameters"], body["parameters"])
     newest = ctx.read_or_none(pid)
-    deploy_id = launch(ctx, name, pid, body, newest.deploy_id if newest is not None else None)
-    ctx.ledger.put(
-        replace(entry, deploy_id=deploy_id, applied_at=ctx.stamp(), project_modified=modified or entry.project_modified)
+    baseline = newest.deploy_id if newest is not None else None
+    journaling.before_rollback(ctx, r, entry, baseline)
+    deploy_id = launch(ctx, name, pid, body, baseline)
+    back = replace(
+        entry, deploy_id=deploy_id, applied_at=ctx.stamp(), project_modified=modified or entry.project_modified
     )
+    journaling.recorded(ctx, r, back)
     watch(ctx, name, pid, deploy_id, 0)
     return deploy_id
 

@@ -199,3 +199,41 @@ def test_a_plan_saved_before_the_death_is_stale_for_that_deployment(cli, sandbox
     refused = cli("apply", str(saved))
     assert refused.code == 1 and "alpha: an apply was interrupted mid-change after this plan was made" in refused.err
     assert sandbox.calls().get(STOP, 0) == stops
+
+
+def test_killed_after_the_rollback_create_was_sent(cli, sandbox, manifests, ledger_path, tmp_path):
+    """The new deployment crashed; the rollback's create of the old spec was sent, and the run died before it was
+    recorded: the next plan records the old spec's deployment (not the target's), and nothing is created again."""
+    deployed(cli, manifests, 1)
+    write(manifests, "alpha.yaml", manifest("alpha", P_MOMENTUM, parameters={"v": 2}))
+    sandbox.admin("break-deploy", projectId=P_MOMENTUM, crashAfter=0, whenParameters={"v": "2"})
+    faults = sandbox.server.faults
+    faults.hung.clear()
+    faults.release.clear()
+    sandbox.server.calls.clear()
+    # the rollback sets the parameters back after the failed create: held there first, then its create is
+    sandbox.admin("faults", once={"hang": {"projects/update": 1}}, armedBy=CREATE)
+    proc = subprocess.Popen(
+        apply_cmd(manifests), stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=dict(os.environ), cwd=tmp_path
+    )
+    try:
+        assert faults.hung.wait(60)
+        faults.hung.clear()
+        sandbox.admin("faults", once={"hang-after": {CREATE: 1}})
+        faults.release.set()  # the rollback goes on to its create, which is carried out and held
+        faults.release.clear()
+        assert faults.hung.wait(60)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.communicate(timeout=30)
+        faults.release.set()
+    sandbox.admin("settle")
+    assert journal(ledger_path)["alpha"]["step"] == "creating"
+    shown = cli("plan", str(manifests)).out
+    assert shown.startswith("INTERRUPTED alpha: an apply died after sending the create") and "record L-" in shown
+    creates = sandbox.calls().get(CREATE, 0)
+    assert cli("apply", "--auto-approve", str(manifests), "--target", "alpha").code == 0
+    [active] = sandbox.active(P_MOMENTUM)
+    assert active["settings"]["parameters"] == {"v": "1"}  # the old spec, recorded as such
+    assert json.loads(ledger_path.read_text())["deployments"]["alpha"]["spec"]["parameters"] == {"v": "1"}
+    assert sandbox.calls().get(CREATE, 0) == creates and journal(ledger_path) == {}
