@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import os
-import signal
 import sys
 import traceback
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 
 import click
 
 from qcdeploy import __version__
 from qcdeploy.cli.commands import COMMANDS
+from qcdeploy.cli.signals import INTERRUPTED, sigterm_as_interrupt
 from qcdeploy.cli.workspace import App, use_color
 from qcdeploy.config import settings_from
 from qcdeploy.errors import QcdeployError
@@ -58,26 +57,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; every expected failure becomes one message on stderr and exit code 1."""
     argv = hoist_global_flags(list(argv if argv is not None else sys.argv[1:]))
     verbose = any(a in ("-v", "--verbose") for a in argv)
-    with _sigterm_as_interrupt():
+    with sigterm_as_interrupt():
         return _run(argv, verbose)
-
-
-@contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
-    """SIGTERM (a CI job cancelled, `kill`) is a Ctrl-C: the same messages and exit code 130, in every phase."""
-
-    def interrupt(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
-
-    try:
-        previous = signal.signal(signal.SIGTERM, interrupt)
-    except ValueError:  # not the main thread
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def _run(argv: list[str], verbose: bool) -> int:
@@ -93,7 +74,7 @@ def _run(argv: list[str], verbose: bool) -> int:
     except click.Abort as exc:
         if isinstance(exc.__context__, KeyboardInterrupt):  # click turns Ctrl-C into Abort: still an interrupt
             click.echo("Interrupted.", err=True)
-            return 130
+            return INTERRUPTED
         click.echo("Aborted.", err=True)
         return 1
     except QcdeployError as exc:
@@ -102,7 +83,7 @@ def _run(argv: list[str], verbose: bool) -> int:
         return 1
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
-        return 130
+        return INTERRUPTED
     except Exception as exc:  # a bug: say so plainly; the traceback only with -v
         if verbose:
             click.echo(scrub(traceback.format_exc()), err=True)

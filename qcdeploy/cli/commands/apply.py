@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import os
-import signal
 import sys
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
 from qcdeploy.cli.commands.options import planning_options
+from qcdeploy.cli.signals import INTERRUPTED
 from qcdeploy.cli.workspace import App, poll_interval, split_args
 from qcdeploy.errors import ConfigError, PlanRefused
-
-INTERRUPTED = 130  # the shell's code for SIGINT; SIGTERM too, as Terraform
 
 if TYPE_CHECKING:
     from qcdeploy.apply.context import ApplyOptions, Context
@@ -236,47 +230,9 @@ def _context(app: App, run: PlanRun, options: ApplyOptions) -> Context:
 
 
 def _interruptible(app: App) -> Guard:
-    return lambda interrupted, abandoned: _signals(app, interrupted, abandoned)
+    from qcdeploy.cli.signals import handled
 
-
-_FIRST = (
-    "\nReceived {sig}: no new step will start; the steps in flight are carried to a safe point (a replace whose "
-    "stop has landed goes on to its create), then the summary. {sig} again to stop waiting."
-)
-_SECOND = (
-    "\nReceived {sig} again: no longer waiting. The summary follows, with a FLAT line for every strategy left down; "
-    "the ledger's journal keeps each change in flight for the next apply. Once more to exit at once."
-)
-_THIRD = "\nReceived {sig} a third time: exiting now. The ledger's journal holds each change in flight: run plan."
-
-
-@contextmanager
-def _signals(app: App, interrupted: threading.Event, abandoned: threading.Event) -> Iterator[None]:
-    """First Ctrl-C or SIGTERM: start nothing new, finish what is in flight. Second: stop waiting, summary with
-    FLAT lines. Third: exit at once (the journal, written before every irreversible step, still holds)."""
-
-    def handler(signum: int, frame: object) -> None:
-        sig = signal.Signals(signum).name
-        if abandoned.is_set():
-            app.err(_THIRD.format(sig=sig))
-            os._exit(130)
-        if interrupted.is_set():
-            abandoned.set()
-            app.err(_SECOND.format(sig=sig))
-            return
-        interrupted.set()
-        app.err(_FIRST.format(sig=sig))
-
-    try:
-        previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
-    except ValueError:  # not the main thread: no signals to catch
-        yield
-        return
-    try:
-        yield
-    finally:
-        for sig, old in previous.items():
-            signal.signal(sig, old)
+    return lambda interrupted, abandoned: handled(app.err, interrupted, abandoned)
 
 
 def _confirm(auto_approve: bool) -> None:
