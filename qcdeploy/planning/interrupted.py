@@ -61,7 +61,9 @@ def resume(
         if finish is not None:
             changes[name] = finish
             unmanaged = [u for u in unmanaged if dep is None or u.deployment.deploy_id != dep.deploy_id]
-        flat = d is not None and d.manifest.running and (dep is None or not dep.active)
+        # a strategy that ran before and runs nothing now; a first deployment that never came up is not "flat"
+        ran = j.old is not None or j.action == "replace"
+        flat = ran and d is not None and d.manifest.running and (dep is None or not dep.active)
         shown.append(Interruption(name, _words(j, dep, fresh, flat), flat, j.step, j.at, j.project_id))
     ordered = sorted(changes.values(), key=lambda c: (_ORDER[c.action.value], c.name))
     return replace(plan, changes=tuple(ordered), unmanaged=tuple(unmanaged), interrupted=tuple(shown))

@@ -85,3 +85,9 @@ def test_the_journal_round_trips_and_settles_in_one_write(tmp_path):
     again.settle(["alpha"])
     final = Ledger.load(FileBackend(path))
     assert final.journal == {} and final.serial == serial + 1
+
+
+def test_a_first_deployment_that_died_unsent_is_not_called_flat():
+    first = replace(journal(CREATING, stopping="", baseline=""), action="create", old=None)
+    plan = resume(Plan(()), {"alpha": first}, state(), [D], {})
+    assert not plan.interrupted[0].flat and plan.interrupted[0].detail.endswith("; nothing is running")
