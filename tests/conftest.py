@@ -64,6 +64,9 @@ def env(monkeypatch: pytest.MonkeyPatch, sandbox: Sandbox, ledger_path: Path) ->
     monkeypatch.setenv("QC_API_TOKEN", API_TOKEN)
     monkeypatch.setenv("QC_ORGANIZATION_ID", ORG)
     monkeypatch.setenv("QCDEPLOY_STATE", str(ledger_path))
+    monkeypatch.setenv(
+        "QCDEPLOY_LINEAGE_FILE", str(ledger_path.parent.parent / "lineage-memory.json")
+    )  # this test's own
     monkeypatch.setenv("QCDEPLOY_POLL_INTERVAL", "0.05")
     monkeypatch.setenv("QCDEPLOY_HEALTH_WINDOW", "0")  # the health-window tests set their own
     monkeypatch.setenv("IB_PASSWORD", SECRET)

@@ -19,6 +19,12 @@ class TfState(ThreadingHTTPServer):
         self.fail_posts = False
         self.posts_left: int | None = None  # this many more writes succeed, then every one fails
         self.mangle: Callable[[bytes], bytes] | None = None  # a service that stores something else than it got
+        self.history: list[bytes] = []  # every state stored, oldest first
+        # how the next GETs go wrong, one entry per GET: "ok", "404", "500", "empty" (200, no body), "older" (the
+        # state before the last one: a stale replica)
+        self.glitches: list[str] = []
+        self.gets = 0
+        self.authorizations: list[str | None] = []  # the Authorization header of every request
         self.guard = threading.Lock()
         threading.Thread(target=self.serve_forever, daemon=True).start()
 
@@ -49,8 +55,18 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         with self.server.guard:
-            state = self.server.state
-        self._send(200, state) if state is not None else self._send(404)
+            self.server.authorizations.append(self.headers.get("Authorization"))
+            state, history = self.server.state, self.server.history
+            glitch = self.server.glitches.pop(0) if self.server.glitches else "ok"
+            self.server.gets += 1
+        if glitch in ("404", "500"):
+            self._send(int(glitch))
+        elif glitch == "empty":
+            self._send(200)
+        elif glitch == "older":
+            self._send(200, history[-2])
+        else:
+            self._send(200, state) if state is not None else self._send(404)
 
     def do_POST(self) -> None:
         body = self._body()
@@ -66,6 +82,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(423, json.dumps(held).encode())
             else:
                 self.server.state = self.server.mangle(body) if self.server.mangle else body
+                self.server.history.append(self.server.state)
                 self._send(200)
 
     def do_LOCK(self) -> None:

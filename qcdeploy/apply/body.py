@@ -24,16 +24,11 @@ def create_body(fields: Mapping[str, Any], compile_id: str, lean_version: str = 
 
 
 def _strings(settings: Mapping[str, Any]) -> dict[str, Any]:
-    """lean-cli sends every brokerage setting as a string (`str(value)`); cash and holdings stay structured."""
-    return {key: _string(value) for key, value in settings.items()}
-
-
-def _string(value: Any) -> Any:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return str(value)
-    return value
+    """Every scalar setting as the lean CLI sends it: `str(value)` (`JsonModule.get_settings`), so a boolean is
+    "True"/"False" and a number its digits, though the OpenAPI types `webull-use-2fa` as a boolean and
+    `tastytrade-account-number`, `terminal-link-server-port` as integers (docs/quantconnect-api.md: where the
+    sources disagree, the lean CLI is what QuantConnect ships and tests). Cash and holdings stay structured."""
+    return {key: str(value) if isinstance(value, (bool, int, float)) else value for key, value in settings.items()}
 
 
 def problems(body: Mapping[str, Any]) -> list[str]:

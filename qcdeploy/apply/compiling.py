@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from qcdeploy.apply.context import Context
 from qcdeploy.apply.outcome import Interrupted, Result, StepFailed
+from qcdeploy.planning.codehash import read_hash
 
 
 def compile_step(ctx: Context, r: Result) -> None:
@@ -19,6 +20,7 @@ def compile_step(ctx: Context, r: Result) -> None:
         return
     # as the plan read it, before compiling: a later edit then shows as a code change (safe), never the reverse
     r.project_modified = d.project.modified or None
+    r.code_hash = read_hash(ctx.api, pid)  # read before compiling, for the same reason
     compile_id = str(ctx.api.compile_create(pid).get("compileId") or "")
     if not compile_id:
         raise StepFailed("compile/create returned no compileId; nothing was stopped")

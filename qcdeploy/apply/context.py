@@ -24,6 +24,7 @@ class ApplyOptions:
     health_window: float = 30.0  # seconds a new deployment must stay up after Running
     rollback: bool = True
     max_unavailable: int | None = None  # replaces per wave; None: the parallelism
+    environment: str = ""  # the environment applied, for the commands hints name
 
 
 @dataclass

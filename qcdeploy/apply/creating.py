@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from qcdeploy.apply import journaling
+from qcdeploy.apply import ending, journaling, reconcile
 from qcdeploy.apply.context import Context
 from qcdeploy.apply.outcome import Outcome, Result, StepFailed
 from qcdeploy.errors import ApiError, LedgerError
-from qcdeploy.model import LedgerEntry, LiveDeployment
+from qcdeploy.model import LedgerEntry, LiveDeployment, command
 from qcdeploy.planning.fingerprint import entry_for
 from qcdeploy.quantconnect import decode as live
 from qcdeploy.quantconnect.transport import AmbiguousWrite
@@ -23,18 +23,24 @@ def create_step(ctx: Context, r: Result) -> None:
     d = r.change.desired
     assert d is not None and r.body is not None
     pid = d.project.project_id
-    modified = set_parameters(ctx, r.change.name, pid, d.project.parameters, r.body["parameters"])
-    r.project_modified = modified or r.project_modified
+    if not r.parameters_set:  # a replace set them before its stop: no second read, no second failure point
+        modified = set_parameters(ctx, r.change.name, pid, d.project.parameters, r.body["parameters"])
+        r.project_modified = modified or r.project_modified
     ctx.log(d.name, f"deploying project {pid} on node {d.node.name or d.node.id}")
     journaling.before_create(ctx, r, ctx.baseline.get(pid))
-    r.deploy_id = launch(ctx, r.change.name, pid, r.body, ctx.baseline.get(pid))
+    try:
+        r.deploy_id = launch(ctx, r.change.name, pid, r.body, ctx.baseline.get(pid))
+    except reconcile.ForeignDeployment:
+        journaling.not_ours(ctx, r)  # a known end, said loudly: the next plan lists theirs as unmanaged
+        raise
     ctx.log(d.name, f"live/create answered: {r.deploy_id}")
     try:
         journaling.recorded(ctx, r, _entry(ctx, r, r.deploy_id))
     except LedgerError as exc:
         raise StepFailed(
             f"DEPLOYED {r.deploy_id}, BUT IT IS NOT RECORDED: {exc}. The deployment is live; once the ledger can be "
-            f"written, run `qcdeploy adopt {d.name}` (the next plan lists it as unmanaged until then)"
+            f"written, run `{command(f'adopt {d.name}', ctx.options.environment)}` (the next plan lists it as "
+            "unmanaged until then)"
         ) from None
     if ctx.options.wait and not ctx.poller.cancel.is_set():
         r.detail = watch(ctx, r.change.name, pid, r.deploy_id, 0)
@@ -48,12 +54,18 @@ def create_step(ctx: Context, r: Result) -> None:
 def set_parameters(ctx: Context, name: str, pid: int, current: Mapping[str, str], wanted: Mapping[str, str]) -> str:
     """Parameters are project variables, read when a deployment starts (qc-api §7): set them first.
 
+    `current` is what the plan read: equal to `wanted`, nothing is sent. Otherwise the project is read again,
+    for its name as it is now (projects/update carries it, as the lean CLI sends it: a stale name would undo a
+    rename) and its parameters (already set, by an earlier step of the same change: nothing is sent).
     Returns the project's `modified` after the update ("" when nothing was changed), so that qcdeploy's own
     update never reads as a code change.
     """
     if dict(current) == dict(wanted):
         return ""
-    ctx.api.set_parameters(pid, wanted)
+    now = live.project(ctx.api.project(pid))
+    if dict(now.parameters) == dict(wanted):
+        return ""
+    ctx.api.set_parameters(pid, now.name, wanted)
     ctx.log(name, f"project {pid} parameters set ({len(wanted)})")
     return str(ctx.api.project(pid).get("modified") or "")
 
@@ -62,14 +74,15 @@ def launch(ctx: Context, name: str, pid: int, body: Mapping[str, Any], baseline:
     """At most one deployment per create: after an unclear answer, look before sending again.
 
     A deployment of the project other than `baseline` (the newest one before the create was sent) is ours,
-    whatever its status: a new deployment that crashed at once is reported, never created a second time.
+    whatever its status, when what the API reports of it matches what was sent (apply/reconcile.py): a new
+    deployment that crashed at once is reported, never created a second time; another tool's is never claimed.
     """
+    sent_at = reconcile.server_time(ctx.api.client.server_date)  # the API's clock, before the first send
     for attempt in range(3):
         if attempt:
-            known, found = _look(ctx, pid, baseline)
+            known, found = reconcile.look(ctx, pid, baseline)
             if found is not None:
-                ctx.log(name, f"it was deployed: {found.deploy_id} ({found.status})")
-                return found.deploy_id
+                return reconcile.claim(ctx, name, body, found, sent_at)
             if not known:  # never a second create on a guess: look again, or give up without sending
                 ctx.log(name, "cannot tell whether it was deployed (the read failed); not sending it again yet")
                 continue
@@ -87,20 +100,10 @@ def launch(ctx: Context, name: str, pid: int, body: Mapping[str, Any], baseline:
         if not deploy_id:
             raise CreateFailed("live/create returned no deployId")
         return deploy_id
-    _, found = _look(ctx, pid, baseline)
+    _, found = reconcile.look(ctx, pid, baseline)
     if found is not None:
-        return found.deploy_id
+        return reconcile.claim(ctx, name, body, found, sent_at)
     raise CreateFailed("could not tell whether live/create took effect; run plan to see the project's state")
-
-
-def _look(ctx: Context, pid: int, baseline: str | None) -> tuple[bool, LiveDeployment | None]:
-    """(whether the project's state is known, its deployment newer than baseline). A project never deployed is
-    known to have none (live/read answers "No live deployment found", qc-api §2); any other failure is not known."""
-    try:
-        now = live.deployment(ctx.api.live_read(pid), pid)
-    except ApiError as exc:
-        return live.NOT_DEPLOYED in str(exc), None
-    return True, (now if now.deploy_id != baseline else None)
 
 
 def watch(ctx: Context, name: str, pid: int, deploy_id: str, health_window: float) -> str:
@@ -141,6 +144,9 @@ def watch(ctx: Context, name: str, pid: int, deploy_id: str, health_window: floa
         status = final.status if final is not None else "in an unknown state (its status could not be read)"
         raise CreateFailed(f"{deploy_id} still {status} after {ctx.timeout:g}s")
     assert final is not None
+    outside = ending.stopped_outside(deploy_id, final, "before it ran")
+    if outside is not None:
+        raise outside
     raise CreateFailed(f"{deploy_id} ended in {final.status}: {final.error or 'no error message'}")
 
 
@@ -172,13 +178,17 @@ def _healthy(ctx: Context, name: str, deploy_id: str, probe: Any, window: float)
     final, ended = ctx.poller.until(probe, lambda d: d is not None and not d.active, window)
     if ended:
         assert final is not None
+        outside = ending.stopped_outside(deploy_id, final, "during the health window")
+        if outside is not None:
+            raise outside
         raise CreateFailed(f"{deploy_id} ended in {final.status} within {window:g}s of Running: {final.error or '-'}")
     return f"{deploy_id} Running"
 
 
 def _entry(ctx: Context, r: Result, deploy_id: str) -> LedgerEntry:
-    assert r.change.desired is not None
-    return entry_for(r.change.desired, deploy_id, ctx.ledger.salt, r.compile_id, r.project_modified, ctx.stamp())
+    d = r.change.desired
+    assert d is not None
+    return entry_for(d, deploy_id, ctx.ledger.salt, r.compile_id, r.project_modified, ctx.stamp(), r.code_hash)
 
 
 def deploy_id_of(answer: Mapping[str, Any]) -> str:

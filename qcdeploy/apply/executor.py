@@ -17,6 +17,7 @@ from qcdeploy.apply import journaling
 from qcdeploy.apply.compiling import compile_step
 from qcdeploy.apply.context import Context
 from qcdeploy.apply.creating import create_step, health_step, set_parameters
+from qcdeploy.apply.ending import StoppedOutside
 from qcdeploy.apply.outcome import Interrupted, Outcome, Result
 from qcdeploy.apply.preflight import preflight_step
 from qcdeploy.apply.rollback import rollback_step
@@ -35,6 +36,7 @@ class Executor:
     """Independent changes run concurrently; the steps of one change always stay in order."""
 
     ctx: Context
+    window: Callable[[], str] = field(default=lambda: "")  # why the change windows are closed now ("" open)
     interrupted: threading.Event = field(init=False)
     abandoned: threading.Event = field(init=False)
 
@@ -65,14 +67,16 @@ class Executor:
         # compiles change nothing that trades: they need not wait for --parallelism's turn
         self._phase(creating, compile_step, new_work=True, workers=max(self.ctx.options.parallelism, COMPILES))
         self._phase([r for r in creating if r.ok], preflight_step, new_work=True)
-        self._phase([r for r in runnable if r.change.stops and not r.change.creates], stop_step, new_work=True)
+        self._phase(
+            [r for r in runnable if r.change.stops and not r.change.creates], stop_step, new_work=True, live=True
+        )
         self._roll_out([r for r in creating if r.change.action is Action.REPLACE and r.ok])
         plain = [r for r in creating if r.change.action is Action.CREATE and r.ok]
         self._creates([r for r in plain if not _resumes(r)], rolls_back=False, new_work=True)
         # a create that finishes an interrupted replace has what ran before to go back to, as a replace has
         self._creates([r for r in plain if _resumes(r) and not _restores(r)], rolls_back=True, new_work=True)
-        self._phase([r for r in plain if _restores(r)], _restore_interrupted, new_work=True)
-        self._phase([r for r in runnable if r.change.action is Action.UPDATE], _update_step, new_work=True)
+        self._phase([r for r in plain if _restores(r)], _restore_interrupted, new_work=True, live=True)
+        self._phase([r for r in runnable if r.change.action is Action.UPDATE], _update_step, new_work=True, live=True)
         for r in results:
             if r.outcome is Outcome.NOT_ATTEMPTED and self.interrupted.is_set() and not r.detail:
                 r.detail = "interrupted before it started"
@@ -86,7 +90,7 @@ class Executor:
                 for r in wave:
                     r.detail = f"rollout halted: {halted_by} failed"
                 continue
-            self._phase(wave, stop_step, new_work=True)
+            self._phase(wave, stop_step, new_work=True, live=True)
             # a replace whose old deployment is gone is finished even after an interrupt: never leave it flat
             broken = [r for r in wave if r.stopped and not r.ok]  # failed after its stop was sent, before a create
             self._creates([r for r in wave if r.stopped and r.ok], rolls_back=True, new_work=False)
@@ -104,6 +108,10 @@ class Executor:
                 return
             except Interrupted:
                 raise
+            except StoppedOutside as exc:  # someone's decision: undoing it would undo an emergency stop
+                self._fail(r, str(exc))
+                r.lasting = True
+                return
             except QcdeployError as exc:
                 why = str(exc)
             except Exception as exc:  # a bug must not leave the strategy flat either
@@ -119,22 +127,35 @@ class Executor:
 
     def _creates(self, results: list[Result], rolls_back: bool, new_work: bool) -> None:
         """Creates, up to --parallelism at once until each runs; then each one's health window, side by side and
-        outside those slots (a deployment that runs is not changing any more)."""
+        outside those slots (a deployment that runs is not changing any more). A new create (`new_work`) is held
+        back by a change window that closed since the apply began; a replace's, under way, finishes."""
         create: Step = create_step
         window: Step = health_step
         if rolls_back:
             create, window = self._or_roll_back(create_step), self._or_roll_back(health_step)
-        self._phase(results, create, new_work, then=window)
+        self._phase(results, create, new_work, then=window, live=new_work)
 
     def _phase(
-        self, results: list[Result], step: Step, new_work: bool, workers: int = 0, then: Step | None = None
+        self,
+        results: list[Result],
+        step: Step,
+        new_work: bool,
+        workers: int = 0,
+        live: bool = False,
+        then: Step | None = None,
     ) -> None:
         """`step` for each, `workers` (default --parallelism) at once; `then`, once its step is through, for each
-        whose health window is due, all at once."""
+        whose health window is due, all at once. `live`: the step starts changing a live deployment, which a change
+        window that has closed since the apply began holds back (a change already under way finishes)."""
         side = ThreadPoolExecutor(max_workers=max(1, len(results))) if then is not None else None
 
         def guarded(r: Result) -> None:
             if self.abandoned.is_set() or (self.interrupted.is_set() and (new_work or not r.stopped)):
+                return
+            closed = self.window() if live else ""
+            if closed:
+                r.detail = f"held back: the change window closed during the apply ({closed})"
+                self.ctx.log(r.change.name, r.detail)
                 return
             self._guard(r, step)
             if side is not None and then is not None and r.window_due and r.ok:

@@ -16,8 +16,9 @@ from qcdeploy.planning.fingerprint import entry_for
 
 def _target(ctx: Context, r: Result) -> LedgerEntry:
     """What the ledger will record once the create is sent (the project's `modified` after qcdeploy's own update)."""
-    assert r.change.desired is not None
-    return entry_for(r.change.desired, "", ctx.ledger.salt, r.compile_id, r.project_modified, ctx.stamp())
+    d = r.change.desired
+    assert d is not None
+    return entry_for(d, "", ctx.ledger.salt, r.compile_id, r.project_modified, ctx.stamp(), r.code_hash)
 
 
 def _new(ctx: Context, r: Result, step: str, **fields: str) -> JournalEntry:
@@ -90,6 +91,19 @@ def before_rollback(ctx: Context, r: Result, old: LedgerEntry, baseline: str | N
     r.journal = j
 
 
+def not_ours(ctx: Context, r: Result) -> None:
+    """The deployment that appeared after an unclear create is another tool's: the change ended, and its journal
+    entry goes (the next plan must not take theirs for the create this run sent)."""
+    if r.journal is None:
+        return
+    try:
+        ctx.ledger.settle([r.change.name])
+    except LedgerError as exc:
+        ctx.log(r.change.name, f"the journal could not be cleared ({exc})")
+        return
+    r.journal = None
+
+
 def recorded(ctx: Context, r: Result, entry: LedgerEntry) -> None:
     """The new deployment enters the ledger and the journal moves on to watching it, in one write."""
     j = r.journal.at_step(WATCHING, ctx.stamp(), deploy_id=entry.deploy_id) if r.journal else None
@@ -111,8 +125,10 @@ def settle(ctx: Context, results: Sequence[Result], abandoned: bool) -> None:
             continue  # the step it was at is the truth the next plan needs
         if r.flat:
             flat.append(r.journal.at_step(FLAT, ctx.stamp(), flat=r.flat))
-        else:
+        elif _known_end(r):
             done.append(r.change.name)
+        # else: a create was sent and not recorded, or a stop may have landed: the next plan decides from the
+        # live state, as after a death
     if not done and not flat:
         return
     try:
@@ -122,6 +138,14 @@ def settle(ctx: Context, results: Sequence[Result], abandoned: bool) -> None:
             ", ".join(done + [j.name for j in flat]),
             f"the journal could not be cleared ({exc}); the next plan names these changes as interrupted",
         )
+
+
+def _known_end(r: Result) -> bool:
+    """Done or rolled back; recorded in the ledger; or nothing irreversible was sent (the old deployment runs)."""
+    assert r.journal is not None
+    if r.outcome in (Outcome.DONE, Outcome.ROLLED_BACK) or r.journal.step == WATCHING:
+        return True
+    return not (r.deploy_id or r.stopped)
 
 
 def settle_resumed(ctx: Context, plan: Plan, results: Sequence[Result]) -> None:

@@ -27,6 +27,8 @@ class Result:
     detail: str = ""
     compile_id: str | None = None
     project_modified: str | None = None
+    code_hash: str = ""  # the project's files as compiled (files/read, read before the compile)
+    parameters_set: bool = False  # the project has the manifest's parameters (a replace sets them before its stop)
     deploy_id: str | None = None
     body: dict[str, Any] | None = None  # the live/create body, built and checked before anything stops
     stopped: bool = False  # its old deployment is (or may be) gone: a replace must now be finished

@@ -2,8 +2,8 @@
 
 `apply_plan` is what `qcdeploy apply` does once it holds a plan and the ledger's lock; tests call it directly.
 The gates, in order, each refusing the whole plan with PlanRefused and nothing changed: the safety limits, the
-change windows (an override is recorded in the ledger's history first), the environment's promotion gate, the
-confirmation.
+change windows, the environment's promotion gate, the confirmation. A window override is recorded in the ledger's
+history once every gate has passed and before the first step: an apply refused by a later gate overrode nothing.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ class Window:
 
     closed: str = ""
     next_open: str = ""
+    now: Callable[[], str] | None = None  # why changes are not allowed at this moment: asked before each change
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,7 @@ class Promotion:
     gate: str = ""
     missing: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    saved: str = ""  # the command that applies the saved plan being carried out: a refusal is a wait, not staleness
 
 
 @dataclass(frozen=True)
@@ -81,34 +83,46 @@ def apply_plan(
         journaling.settle_resumed(ctx, plan, [])
         return Applied()
     safety.check(plan, state, ctx.ledger.entries, gates.limits)
-    _check_window(gates.window, gates.limits.ignore_windows, ctx, warn)
+    override = _check_window(gates.window, gates.limits.ignore_windows, warn)
     _check_promotion(gates.promotion, warn)
     confirm()
-    executor = Executor(ctx)
+    if override is not None:
+        ctx.ledger.note({"at": ctx.stamp(), **override})
+    executor = Executor(ctx, window=_open if gates.limits.ignore_windows is not None else gates.window.now or _open)
     with guard(executor.interrupted, executor.abandoned):
         results = executor.run(plan.changes)
     journaling.settle_resumed(ctx, plan, results)
     return Applied(results, executor.interrupted.is_set())
 
 
-def _check_window(window: Window, override: str | None, ctx: Context, warn: Callable[[str], None]) -> None:
-    """Outside the change windows apply refuses before any step, unless overridden with a reason, recorded."""
+def _open() -> str:
+    return ""
+
+
+def _check_window(window: Window, override: str | None, warn: Callable[[str], None]) -> dict[str, str] | None:
+    """Outside the change windows apply refuses before any step, unless overridden with a reason: the history
+    event to record then, else None."""
     if not window.closed:
-        return
+        return None
     if override is None:
         raise PlanRefused(
             f"refusing to apply: changes are not allowed now ({window.closed}); next allowed: {window.next_open}. "
             "Nothing was changed (--ignore-windows --reason TEXT to override)"
         )
-    event = {"at": ctx.stamp(), "event": "change window overridden", "closed": window.closed, "reason": override}
-    ctx.ledger.note(event)
     warn(f"Warning: applying outside the change windows ({window.closed}); reason recorded: {override}")
+    return {"event": "change window overridden", "closed": window.closed, "reason": override}
 
 
 def _check_promotion(promotion: Promotion, warn: Callable[[str], None]) -> None:
     """An environment with a paper-first gate takes only specs that have run healthy in its source first."""
     for note in promotion.notes:
         warn(f"Note: {note}")
+    if promotion.missing and promotion.saved:
+        raise PlanRefused(
+            f"waiting for promotion: the saved plan is still current, but this environment deploys only what has run "
+            f"Running in {promotion.gate} first; " + "; ".join(promotion.missing) + ". Nothing was changed; "
+            f"run `{promotion.saved}` again once that holds (while the plan is still current)"
+        )
     if promotion.missing:
         raise PlanRefused(
             f"refusing to apply: this environment deploys only what has run Running in {promotion.gate} first; "

@@ -6,6 +6,7 @@ import time
 
 from qcdeploy.apply import journaling
 from qcdeploy.apply.context import Context
+from qcdeploy.apply.creating import set_parameters
 from qcdeploy.apply.outcome import Abandoned, Outcome, Result, StepFailed
 from qcdeploy.errors import ApiError, LedgerError
 from qcdeploy.model import LiveDeployment
@@ -24,15 +25,24 @@ def stop_step(ctx: Context, r: Result) -> None:
     if current.active:
         if carries_portfolio(c):
             _carry_portfolio(ctx, r, pid)
+        _parameters_first(ctx, r)
         if c.creates:  # a replace: the journal first, so that a death from here on leaves a trace
-            journaling.before_stop(ctx, r, planned)
+            try:
+                journaling.before_stop(ctx, r, planned)
+            except StepFailed:
+                _parameters_back(ctx, r)
+                raise
         verb = "liquidate" if c.liquidate else "stop"
         ctx.log(c.name, f"{verb} {planned} (project {pid})")
         r.stopped = True  # from the moment it is sent, the strategy may be down
         try:
             final = _stop_until_inactive(ctx, r, pid, planned)
         except (ApiError, StepFailed) as exc:
-            final = _after_failed_stop(ctx, r, pid, planned, exc)
+            try:
+                final = _after_failed_stop(ctx, r, pid, planned, exc)
+            except StepFailed:
+                _parameters_back(ctx, r)
+                raise
         ctx.log(c.name, f"{planned} is {final.status}" if final else f"{planned}: the stop could not be confirmed")
     r.stopped = True
     if r.journal is not None:
@@ -41,6 +51,33 @@ def stop_step(ctx: Context, r: Result) -> None:
         _forget(ctx, r)
     if not c.creates:
         r.outcome, r.detail = Outcome.DONE, f"{planned} {'liquidated' if c.liquidate else 'stopped'}"
+
+
+def _parameters_first(ctx: Context, r: Result) -> None:
+    """A replace sets its project's parameters before the stop: the running deployment read them when it started
+    and never reads them again, so setting them early changes nothing that trades, and an update the API refuses
+    (it raises here) stops nothing."""
+    d = r.change.desired
+    if d is None or r.body is None:
+        return
+    try:
+        modified = set_parameters(ctx, r.change.name, d.project.project_id, d.project.parameters, r.body["parameters"])
+    except ApiError as exc:
+        raise StepFailed(f"the project's parameters could not be set ({exc}); nothing was stopped") from None
+    r.project_modified, r.parameters_set = modified or r.project_modified, True
+
+
+def _parameters_back(ctx: Context, r: Result) -> None:
+    """The stop did not happen, so the change does not go ahead: the project gets back the parameters it had,
+    so that a restart by anyone else runs what ran before. Failing that is said, never raised over the cause."""
+    d = r.change.desired
+    if d is None or r.body is None or not r.parameters_set:
+        return
+    r.parameters_set = False
+    try:
+        set_parameters(ctx, r.change.name, d.project.project_id, r.body["parameters"], d.project.parameters)
+    except ApiError as exc:
+        ctx.log(r.change.name, f"could not set the project's parameters back ({exc}); the next plan shows them")
 
 
 def _carry_portfolio(ctx: Context, r: Result, pid: int) -> None:

@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from qcdeploy.apply.outcome import Outcome, Result
+from qcdeploy.model import command
 
 Styler = Callable[[str, str], str]
 
@@ -18,7 +19,7 @@ _LABELS = {
 }
 
 
-def text(results: Sequence[Result], interrupted: bool, style: Styler) -> str:
+def text(results: Sequence[Result], interrupted: bool, style: Styler, environment: str = "") -> str:
     """The summary a person reads; a strategy left without a running deployment opens it, in red."""
     lines = [""]
     lines += [style(f"FLAT {r.change.name}: {r.flat}", "red") for r in results if r.flat]
@@ -34,7 +35,7 @@ def text(results: Sequence[Result], interrupted: bool, style: Styler) -> str:
             lines.append(_line(r, style(label, colour) if outcome is not Outcome.DONE else label))
     unfinished = [r for r in results if r.outcome is not Outcome.DONE]
     if any(not r.lasting for r in unfinished):
-        lines.append("Run `qcdeploy apply` again to finish; what was done is recorded in the ledger.")
+        lines.append(f"Run `{command('apply', environment)}` again to finish; what was done is recorded in the ledger.")
     elif unfinished:
         lines.append("Fix the causes above (a re-run alone would fail the same way), then apply again.")
     return "\n".join(lines) + "\n"

@@ -15,6 +15,7 @@ from qcdeploy.cli.signals import INTERRUPTED, sigterm_as_interrupt
 from qcdeploy.cli.workspace import App, use_color
 from qcdeploy.config import settings_from
 from qcdeploy.errors import QcdeployError
+from qcdeploy.manifests.repofile import state_location
 from qcdeploy.redact import scrub
 
 
@@ -35,7 +36,7 @@ def cli(ctx: click.Context, /, **options: object) -> None:
     """
     environ = dict(os.environ)
     options["color"] = use_color(bool(options["no_color"]), environ)
-    ctx.obj = App(settings_from(options, environ), environ)
+    ctx.obj = App(settings_from(options, environ, state_location), environ)
 
 
 for command in COMMANDS:

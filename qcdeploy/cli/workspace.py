@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -18,10 +18,12 @@ from qcdeploy.redact import register, scrub
 
 if TYPE_CHECKING:
     from qcdeploy.ledger.backends.base import Backend
+    from qcdeploy.ledger.lineage import Memory as LineageMemory
     from qcdeploy.ledger.store import Ledger
     from qcdeploy.manifests.environments import Environment
     from qcdeploy.manifests.load import Manifest
     from qcdeploy.model import Desired, LiveState, Plan
+    from qcdeploy.planning.windows import Locate, Schedule
     from qcdeploy.quantconnect.background import Background
     from qcdeploy.quantconnect.endpoints import Api
 
@@ -75,6 +77,20 @@ class App:
                 self._settle(environment, every)
         assert self._workspace is not None
         return self._workspace
+
+    def need_env(self, command: str, paths: Sequence[str] = (".",)) -> None:
+        """A command that reads one ledger, run where the manifests define environments, needs --env: each
+        environment has a ledger of its own, and the base location holds none of them."""
+        if self.env is not None or not paths:
+            return
+        from qcdeploy.manifests.load import environment_names
+
+        names = environment_names(list(paths), self.environ)
+        if names:
+            raise ConfigError(
+                f"the manifests define environments {', '.join(names)}, each with its own ledger: "
+                f"pass --env NAME (for example: qcdeploy {command} --env {names[0]})"
+            )
 
     def _settle(self, environment: Environment | None, every: Mapping[str, Environment]) -> None:
         from qcdeploy.manifests.environments import state_url
@@ -135,7 +151,7 @@ class App:
         if self._backend is None:
             from qcdeploy.ledger.backends import open_backend
 
-            self._backend = open_backend(self.workspace().ledger_url)
+            self._backend = open_backend(self.workspace().ledger_url, self.settings.state_path)
             if self.settings.verbose:
                 self.err(f"ledger: {self._backend.describe()} ({self.settings.state_source})")
         return self._backend
@@ -149,33 +165,51 @@ class App:
         found: dict[str, str] = {}
         for name, other in sorted(self.every_environment.items()):
             if name != self.env:
-                ledger = Ledger.load(open_backend(state_url(self.settings.state_path, other)))
+                url = state_url(self.settings.state_path, other)
+                ledger = Ledger.load(open_backend(url, self.settings.state_path), self.lineage_memory())
                 found.update({e.deploy_id: name for e in ledger.entries.values()})
         return found
 
     def ledger(self) -> Ledger:
         from qcdeploy.ledger.store import Ledger
 
-        return Ledger.load(self.backend())
+        return Ledger.load(self.backend(), self.lineage_memory())
+
+    def lineage_memory(self) -> LineageMemory:
+        """What this checkout last read at each ledger location (QCDEPLOY_LINEAGE_FILE, or .qcdeploy/lineage.json
+        beside .qcdeploy.yaml or at the git root): a ledger seen here that answers "none" is refused."""
+        from qcdeploy.ledger.lineage import Memory
+        from qcdeploy.manifests.repofile import anchor
+
+        path = self.environ.get("QCDEPLOY_LINEAGE_FILE") or str(anchor()[0] / ".qcdeploy" / "lineage.json")
+        return Memory(Path(path))
 
     def change_window(self, now: datetime | None = None) -> tuple[bool, str, str]:
         """(configured, why changes are not allowed now or "", the next allowed time): .qcdeploy.yaml's windows
         and freezes, with the environment's added."""
         from datetime import timezone
 
-        from qcdeploy.config import repo_settings
-        from qcdeploy.planning.windows import schedule_from, verdict
+        from qcdeploy.planning.windows import verdict
 
-        path, raw = repo_settings()
-        sources = [(path, raw)]
-        if self.environment is not None:
-            where = f"{self.environment.doc.file} (environment {self.environment.name})"
-            sources.append((where, self.environment.spec))
-        schedule = schedule_from(sources)
+        schedule = self.change_schedule()
         if schedule.empty:
             return False, "", ""
         why, nxt = verdict(schedule, now or datetime.now(timezone.utc))
         return True, why, nxt
+
+    def change_schedule(self) -> Schedule:
+        """.qcdeploy.yaml's windows and freezes, with the environment's added; a bad entry is named at its
+        file:line:col."""
+        from qcdeploy.manifests.repofile import repo_settings
+        from qcdeploy.planning.windows import schedule_from
+
+        path, raw = repo_settings()
+        sources: list[tuple[str | Locate, Mapping[str, Any]]] = [(_settings_locator(path), raw)]
+        env = self.environment
+        if env is not None:
+            doc, label = env.doc, f"(environment {env.name})"
+            sources.append((lambda keys: f"{doc.where(('spec', *keys))} {label}", env.spec))
+        return schedule_from(sources)
 
     def promotion(self, plan: Plan, state: LiveState, now: datetime | None = None) -> tuple[str, list[str], list[str]]:
         """The environment's paper-first gate: (what it asks, what keeps the plan from passing, notes); ("", [],
@@ -196,7 +230,8 @@ class App:
             raise ConfigError(
                 f"{env.doc.file}: promotion.from names environment {gate.source!r}, which has no document"
             )
-        source = Ledger.load(open_backend(state_url(self.settings.state_path, source_env)))
+        url = state_url(self.settings.state_path, source_env)
+        source = Ledger.load(open_backend(url, self.settings.state_path), self.lineage_memory())
         own = {c.name: own_parameters(env.spec, c.name) for c in plan.changes}
         at = now or datetime.now(timezone.utc)
         found = problems(gate, plan.changes, source.entries, source.salt, state, at, own)
@@ -224,6 +259,18 @@ class App:
         return state, resolve(manifests, state)
 
 
+def repo_root(start: Path | None = None) -> Path:
+    """The root of the git work tree holding start (the current directory), else where .qcdeploy.yaml is, else
+    start: saved plans keep their paths relative to it, so they apply from any directory of the checkout."""
+    from qcdeploy.manifests.repofile import anchor
+
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / ".git").exists():
+            return folder
+    return anchor(here)[0]
+
+
 def split_args(args: Sequence[str]) -> tuple[list[str], list[str]]:
     """An argument naming an existing file or directory is a path, any other a name."""
     paths = [a for a in args if Path(a).exists()]
@@ -236,10 +283,28 @@ def check_names(names: Sequence[str], manifests: Sequence[Manifest], extra: Sequ
     known = {m.name for m in manifests} | set(extra)
     unknown = [n for n in names if n not in known]
     if unknown:
+        hints = [h for h in (_did_you_mean(n, known) for n in unknown) if h]
         raise ConfigError(
             f"no manifest or path named {', '.join(map(repr, unknown))} "
-            f"(known deployments: {', '.join(sorted(known)) or 'none'})"
+            f"(known deployments: {', '.join(sorted(known)) or 'none'})" + "".join(f"; {h}" for h in hints)
         )
+
+
+def _did_you_mean(name: str, known: set[str]) -> str:
+    """The nearest deployment name or existing path to a mistyped argument, as a hint ("" when none is near)."""
+    import difflib
+
+    folder = Path(name).parent
+    try:
+        entries = [str(folder / p.name) if str(folder) != "." else p.name for p in folder.iterdir()]
+    except OSError:
+        entries = []
+    paths = [e + "/" if Path(e).is_dir() else e for e in entries if not Path(e).name.startswith(".")]
+    close = difflib.get_close_matches(name.rstrip("/"), [*sorted(known), *(p.rstrip("/") for p in paths)], n=1)
+    if not close:
+        return ""
+    shown = next((p for p in paths if p.rstrip("/") == close[0]), close[0])
+    return f"did you mean {shown!r}?"
 
 
 def _seconds(environ: Mapping[str, str], name: str, default: float, minimum: float = 0.001) -> float:
@@ -260,3 +325,20 @@ def poll_interval(environ: Mapping[str, str]) -> float:
 
 def use_color(no_color: bool, environ: Mapping[str, str]) -> bool:
     return not no_color and "NO_COLOR" not in environ and sys.stdout.isatty()
+
+
+def _settings_locator(path: str) -> Callable[[tuple[str | int, ...]], str]:
+    """file:line:col of a path in .qcdeploy.yaml, read again (bounded, as it was read) only when an error needs it."""
+
+    def locate(keys: tuple[str | int, ...]) -> str:
+        from qcdeploy.files import Unreadable, read_text
+        from qcdeploy.manifests.repofile import MAX_BYTES
+        from qcdeploy.manifests.yamlsrc import read_documents
+
+        try:
+            docs = list(read_documents(path, read_text(Path(path), MAX_BYTES)))
+        except (Unreadable, OSError):
+            return path
+        return str(docs[0].where(keys)) if docs else path
+
+    return locate

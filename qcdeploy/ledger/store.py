@@ -9,7 +9,7 @@ from dataclasses import asdict
 from typing import Any
 
 from qcdeploy.errors import LedgerError
-from qcdeploy.ledger import journal
+from qcdeploy.ledger import journal, lineage
 from qcdeploy.ledger.backends.base import Backend, Doc
 from qcdeploy.ledger.journal import JournalEntry
 from qcdeploy.model import LedgerEntry
@@ -20,22 +20,39 @@ HISTORY = 200  # events kept in the ledger's history
 
 class Ledger:
     """Entries by deployment name. Every put/remove is a read-modify-write of the backend's newest
-    document, so entries another writer added meanwhile are kept."""
+    document, so entries another writer added meanwhile are kept; a read that is not the ledger this run read
+    (none, another lineage, an older serial) is refused before anything is written (lineage.py)."""
 
-    def __init__(self, backend: Backend, doc: Doc | None) -> None:
+    def __init__(self, backend: Backend, doc: Doc | None, memory: lineage.Memory | None = None) -> None:
         self.backend = backend
+        self.memory = memory
         self._lock = threading.Lock()
         self.salt = secrets.token_hex(16)
         self.serial = 0
+        self.lineage = lineage.new_lineage()
+        self.seen: lineage.Seen | None = None  # the ledger this run read or wrote last; None: there was none
         self.entries: dict[str, LedgerEntry] = {}
         self.journal: dict[str, JournalEntry] = {}  # changes in flight (docs/design.md, "The ledger")
         if doc is not None:
             self._load(doc)
 
     @classmethod
-    def load(cls, backend: Backend) -> Ledger:
-        """Read the ledger; none yet is an empty ledger (everything looks unmanaged: safe)."""
-        return cls(backend, backend.read())
+    def load(cls, backend: Backend, memory: lineage.Memory | None = None) -> Ledger:
+        """Read the ledger; none yet is an empty ledger (everything looks unmanaged: safe), unless this checkout
+        remembers a ledger there."""
+        doc = backend.read()
+        where = backend.describe()
+        remembered = memory.recall(where) if memory else None
+        if memory is not None and remembered is not None:
+            why = lineage.problem(where, remembered, doc, "this checkout last read")
+            if why:
+                raise LedgerError(
+                    f"{why} (remembered in {memory.path}). Nothing was planned or written. If the ledger was moved, "
+                    f"restored or removed on purpose, delete that file and run again"
+                )
+        ledger = cls(backend, doc, memory)
+        ledger._remember()
+        return ledger
 
     def put(self, entry: LedgerEntry) -> None:
         self.put_all([entry], f"qcdeploy: record {entry.name} = {entry.deploy_id} (project {entry.project_id})")
@@ -98,6 +115,7 @@ class Ledger:
         in_flight = {n: journal.to_json(j, entry_json) for n, j in self.journal.items()}
         return {
             "version": FORMAT_VERSION,
+            "lineage": self.lineage,
             "serial": self.serial,
             "salt": self.salt,
             "deployments": {n: entry_json(e) for n, e in sorted(self.entries.items())},
@@ -106,7 +124,9 @@ class Ledger:
 
     def _commit(self, change: Callable[[Doc], Any], message: str) -> None:
         def apply(doc: Doc | None) -> Doc:
+            self._check_read(doc)
             doc = doc if doc is not None else self.to_json() | {"deployments": {}}
+            doc["lineage"] = doc.get("lineage") or self.lineage  # a ledger from before lineages gets one now
             change(doc)
             doc["serial"] = int(doc.get("serial", 0)) + 1
             doc["deployments"] = dict(sorted(doc["deployments"].items()))
@@ -114,6 +134,24 @@ class Ledger:
 
         with self._lock:
             self._load(self.backend.update(apply, message))
+            self._remember()
+
+    def _check_read(self, doc: Doc | None) -> None:
+        """The read under a write must be the ledger this run read (or, for a first write, still none)."""
+        where = self.backend.describe()
+        if self.seen is not None:
+            why = lineage.problem(where, self.seen, doc, "this run read")
+            if why:
+                raise LedgerError(f"{why}: nothing was written (a proxy, a restarted service or a stale replica?)")
+        elif doc is not None:
+            raise LedgerError(
+                f"a ledger appeared at {where} (serial {doc.get('serial')}) after this run read none there: nothing "
+                "was written (the plan was made without it); run plan again"
+            )
+
+    def _remember(self) -> None:
+        if self.memory is not None and self.seen is not None:
+            self.memory.keep(self.backend.describe(), self.seen)
 
     def _load(self, raw: Doc) -> None:
         where = self.backend.describe()
@@ -134,7 +172,9 @@ class Ledger:
             self.journal = {name: journal.from_json(name, j, _entry) for name, j in (raw.get("journal") or {}).items()}
             self.salt = str(raw["salt"])
             self.serial = int(raw.get("serial", 0))
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            self.seen = lineage.seen_in(raw)
+            self.lineage = self.seen.lineage or self.lineage
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:  # "serial": 1e999
             raise LedgerError(f"the ledger at {where} is malformed ({exc!r}); restore it from backup") from None
 
 
@@ -151,6 +191,7 @@ def _entry(name: str, raw: dict[str, Any]) -> LedgerEntry:
         protect=bool(raw.get("protect", False)),
         refs=tuple((tuple(r["path"]), str(r["ref"])) for r in raw.get("refs", [])),
         salt=str(raw.get("salt", "")),
+        code_hash=str(raw.get("codeHash", "")),
     )
 
 
@@ -167,4 +208,5 @@ def entry_json(entry: LedgerEntry) -> dict[str, Any]:
         "spec": raw["spec"],
         **({"refs": [{"path": list(path), "ref": ref} for path, ref in entry.refs]} if entry.refs else {}),
         **({"salt": entry.salt} if entry.salt else {}),
+        **({"codeHash": entry.code_hash} if entry.code_hash else {}),
     }

@@ -3,7 +3,10 @@
 One source for the schema (generated from it: `python -m qcdeploy.manifests.brokerages`), validate, preflight
 and export.
 Source: QuantConnect's API reference, "Create Live Algorithm" request (qc-api.md §4a, §4b); display names from
-the older `LiveAlgorithmSummary.brokerage` enum (qc-api.md §3) and lean-cli's `--brokerage` names (§10.1).
+the older `LiveAlgorithmSummary.brokerage` enum (qc-api.md §3) and lean-cli's `--brokerage` names (§10.1). The
+modules the lean CLI deploys beyond the API reference (Zerodha, Samco, Eze, dYdX; Terminal Link, Trading
+Technologies and CoinApi as data providers) take their keys from LEAN's brokerage factories and lean-cli's tests
+(docs/quantconnect-api.md says which, and what is unconfirmed).
 """
 
 from __future__ import annotations
@@ -65,6 +68,26 @@ BROKERAGES: Mapping[str, tuple[str, ...]] = {
         "bloomberg-fix-deliver-to-comp-id",
         "bloomberg-fix-environment",
     ),
+    # lean-cli `--brokerage` modules absent from the API reference (qc-api §4a's last row)
+    "ZerodhaBrokerage": ("zerodha-api-key", "zerodha-access-token", "zerodha-product-type", "zerodha-trading-segment"),
+    "SamcoBrokerage": (
+        "samco-client-id",
+        "samco-client-password",
+        "samco-year-of-birth",
+        "samco-product-type",
+        "samco-trading-segment",
+    ),
+    "EzeBrokerage": (),  # its keys are in no source we hold: the API says what is missing
+    "dYdXBrokerage": ("dydx-private-key-hex", "dydx-address", "dydx-subaccount-number"),
+}
+
+# OAuth brokerages: their tokens come only from a browser login (`live/auth0/authorize`), read back with
+# `live/auth0/read {brokerage: <name>}` (qc-api §4d); module id -> that name
+OAUTH_BROKERAGES: Mapping[str, str] = {
+    "TradeStationBrokerage": "tradestation",
+    "AlpacaBrokerage": "alpaca",
+    "TastytradeBrokerage": "tastytrade",
+    "CharlesSchwabBrokerage": "charlesschwab",
 }
 
 # binance-exchange-name -> the keys that exchange needs
@@ -75,7 +98,8 @@ BINANCE_EXCHANGES: Mapping[str, tuple[str, ...]] = {
     "Binance-COIN-Futures": ("binance-api-key", "binance-api-secret"),
 }
 
-# data provider id -> required keys; a provider that is also a brokerage takes the brokerage's credentials
+# data provider id -> required keys; a provider that is also a brokerage takes the brokerage's credentials.
+# lean-cli's `--data-provider-live` offers every `--brokerage` module plus QuantConnect, Polygon and CoinApi
 DATA_PROVIDERS: Mapping[str, tuple[str, ...]] = {
     **{
         bid: BROKERAGES[bid]
@@ -92,10 +116,20 @@ DATA_PROVIDERS: Mapping[str, tuple[str, ...]] = {
             "CharlesSchwabBrokerage",
             "TradeStationBrokerage",
             "TastytradeBrokerage",
+            "TerminalLinkBrokerage",
+            "ZerodhaBrokerage",
+            "SamcoBrokerage",
+            "dYdXBrokerage",
+            "EzeBrokerage",
+            "WebullBrokerage",
+            "PublicBrokerage",
         )
     },
+    # a data feed, so no starting cash (which the brokerage requires)
+    "TradingTechnologiesBrokerage": tuple(k for k in BROKERAGES["TradingTechnologiesBrokerage"] if k != "cash"),
     "AlpacaBrokerage": ("alpaca-api-key", "alpaca-api-secret"),
     "Polygon": ("polygon-api-key",),
+    "CoinApi": ("coinapi-api-key",),
 }
 
 # what /live/list and /live/read may report in `brokerage` -> module id
@@ -121,6 +155,10 @@ DISPLAY_NAMES: Mapping[str, str] = {
     "Tastytrade": "TastytradeBrokerage",
     "Webull": "WebullBrokerage",
     "Public": "PublicBrokerage",
+    "Zerodha": "ZerodhaBrokerage",
+    "Samco": "SamcoBrokerage",
+    "Eze": "EzeBrokerage",
+    "dYdX": "dYdXBrokerage",
 }
 
 

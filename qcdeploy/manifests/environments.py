@@ -8,6 +8,7 @@ schema error in an overlay points at the overlay.
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -70,6 +71,22 @@ def _moved(locations: dict[KeyPath, Location], prefix: KeyPath, to: KeyPath) -> 
         for path, loc in locations.items()
         if path[: len(prefix)] == prefix and len(path) > len(prefix)
     }
+
+
+def place_missing(problem: Problem, doc: Document, env: Environment) -> Problem:
+    """A required key missing from a deployment as an environment sees it belongs in that environment's overlay
+    (or its defaults, or the base): say so there, not at the base file that merely lacks it."""
+    match = re.fullmatch(r"spec: '([^']+)' is a required property", problem.message)
+    if match is None or problem.location is None or problem.location.file == env.doc.file:
+        return problem
+    name = str((doc.value.get("metadata") or {}).get("name"))
+    patch: KeyPath = ("spec", "deployments", name)
+    where = env.doc.where(patch if patch in env.doc.locations else ("metadata", "name"))
+    return Problem(
+        f"spec.deployments.{name}: '{match[1]}' is required and environment '{env.name}' does not set it: add "
+        f"{match[1]}: under spec.deployments.{name} here (or spec.defaults), or in the base at {problem.location}",
+        where,
+    )
 
 
 def check_references(env: Environment, names: Sequence[str]) -> list[Problem]:

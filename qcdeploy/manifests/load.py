@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -11,11 +10,13 @@ from typing import Any
 
 from qcdeploy import redact
 from qcdeploy.errors import Location, Problem
+from qcdeploy.files import Unreadable, read_text
 from qcdeploy.manifests import environments, schema
 from qcdeploy.manifests.environments import Environment
 from qcdeploy.manifests.envref import has_reference, substitute
 from qcdeploy.manifests.yamlsrc import Document, read_documents
 from qcdeploy.model import KeyPath, dotted
+from qcdeploy.stateurl import git_problem
 
 MAX_FILE_BYTES = 4 * 1024 * 1024  # a manifest is a few hundred bytes; a fleet file of 1,000 is well under 1 MiB
 MAX_DOCUMENTS = 20_000
@@ -78,17 +79,17 @@ class LoadResult:
 
 def discover(paths: Sequence[str]) -> tuple[list[FsPath], list[Problem]]:
     """Every *.yaml/*.yml under paths (recursively, skipping hidden files and directories), sorted."""
-    files: list[FsPath] = []
+    found: list[FsPath] = []
     problems: list[Problem] = []
     for raw in paths or ["."]:
         path = FsPath(raw)
-        if path.is_file():
-            files.append(path)
-        elif path.is_dir():
-            files.extend(sorted(_walk(path)))
+        if path.is_dir():
+            found.extend(sorted(_walk(path)))
+        elif path.exists():  # a FIFO or device named here is refused when read, by name
+            found.append(path)
         else:
             problems.append(Problem(f"{raw}: no such file or directory"))
-    return files, problems
+    return found, problems
 
 
 def _walk(root: FsPath) -> Iterable[FsPath]:
@@ -143,6 +144,13 @@ def environments_under(
     return envs.get(env), envs, result.problems
 
 
+def environment_names(paths: Sequence[str], environ: Mapping[str, str]) -> list[str]:
+    """The names of the Environment documents under paths (none read further, no secret needed)."""
+    files, problems = discover(paths)
+    docs = [d for d in _documents(files, problems, _limits(environ, problems)) if _is_environment(d)]
+    return sorted(_environments(docs, []))
+
+
 def _with_unset(m: Manifest, environ: Mapping[str, str]) -> Manifest:
     unset = frozenset(path for path, ref in m.references() if substitute(ref, environ).missing)
     return replace(m, unset=unset) if unset else m
@@ -164,13 +172,45 @@ def _load(paths: Sequence[str], environ: Mapping[str, str], env: str | None, eve
     if env is None and not every_environment:
         result.problems.append(Problem(f"the manifests define environments {', '.join(sorted(envs))}: pass --env NAME"))
         return result
-    for name in [env] if env is not None else sorted(envs):
+    requested = [env] if env is not None else sorted(envs)
+    by_env: dict[str, list[Manifest]] = {}
+    for name in requested:
         if name not in envs:
             result.problems.append(Problem(f"no Environment named '{name}' (known: {', '.join(sorted(envs))})"))
             continue
+        before = len(result.manifests)
         _resolve_environment(base, envs[name], environ, result)
+        by_env[name] = result.manifests[before:]
+    for name in sorted(set(envs) - set(by_env)):  # the others, only to see what they claim (no secret needed)
+        other = LoadResult()
+        _resolve_environment(base, envs[name], _Lenient(environ), other)
+        by_env[name] = other.manifests
+    result.problems.extend(across_environments(by_env, set(requested)))
     result.environment = envs.get(env) if env is not None else None
     return result
+
+
+def across_environments(by_env: Mapping[str, Sequence[Manifest]], requested: set[str]) -> list[Problem]:
+    """QuantConnect runs one live deployment per project, and a node runs one at a time: two environments'
+    effective manifests on one project (or running on one node) would take each other's deployment for their own.
+    Each clash is reported once, at the later environment's manifest, when either environment was asked for."""
+    problems: list[Problem] = []
+    claims: dict[tuple[str, Any], tuple[str, Manifest]] = {}
+    for env in sorted(by_env):
+        for m in by_env[env]:
+            keys = [("project", m.spec["project"])] + ([("node", m.spec["node"])] if m.running else [])
+            for noun, value in keys:
+                first_env, first = claims.setdefault((noun, value), (env, m))
+                if first_env == env or not {env, first_env} & requested:
+                    continue
+                problems.append(
+                    Problem(
+                        f"spec.{noun}: {noun} {value!r} is also used by '{first.name}' in environment {first_env} at "
+                        f"{first.where(noun)} (one live deployment per {noun}: environments must not share one)",
+                        m.where(noun),
+                    )
+                )
+    return problems
 
 
 def _limits(environ: Mapping[str, str], problems: list[Problem]) -> tuple[int, int]:
@@ -189,15 +229,12 @@ def _documents(files: Sequence[FsPath], problems: list[Problem], limits: tuple[i
     count = 0
     for file in files:
         try:
-            size = file.stat().st_size
-            if size > max_bytes:
-                problems.append(
-                    Problem(f"{file}: {size} bytes, over the limit of {max_bytes} (QCDEPLOY_MAX_MANIFEST_BYTES)")
-                )
-                continue
-            text = file.read_text("utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            problems.append(Problem(f"{file}: cannot read: {exc}"))
+            text = read_text(file, max_bytes, "QCDEPLOY_MAX_MANIFEST_BYTES")
+        except Unreadable as exc:
+            problems.append(Problem(str(exc)))
+            continue
+        except OSError as exc:
+            problems.append(Problem(f"{file}: cannot read: {exc.strerror or exc}"))
             continue
         for doc in read_documents(str(file), text):
             count += 1
@@ -245,7 +282,11 @@ def _environments(docs: Sequence[Document], problems: list[Problem]) -> dict[str
             where = doc.where(("metadata", "name"))
             problems.append(Problem(f"metadata.name: environment '{name}' is also defined at {first}", where))
             continue
-        found[name] = Environment(name, doc.value["spec"].get("state"), doc)
+        state = doc.value["spec"].get("state")
+        problem = git_problem(state) if isinstance(state, str) else None
+        if problem:  # a pull request can edit an Environment file: its state URL must never reach git as an option
+            problems.append(Problem(f"spec.state: {problem}", doc.where(("spec", "state"))))
+        found[name] = Environment(name, state, doc)
     return found
 
 
@@ -258,10 +299,19 @@ def _resolve_all(docs: Sequence[Document], environ: Mapping[str, str], result: L
 def _resolve_environment(
     docs: Sequence[Document], env: Environment, environ: Mapping[str, str], result: LoadResult
 ) -> None:
-    names = [_name(d) for d in docs]
-    problems: list[Problem] = environments.check_references(env, [n for n in names if n])
-    overlaid = [o for o in (environments.overlay(d, env) for d in docs) if o is not None]
-    manifests = [m for m in (_manifest(doc, environ, problems) for doc in overlaid) if m is not None]
+    named = [d for d in docs if _name(d) is not None]
+    unnamed = [d for d in docs if _name(d) is None]
+    problems: list[Problem] = [p for d in unnamed for p in _unnamed(d)]
+    if not unnamed:  # a patch of a document that cannot be read is no problem of its own: one cause, one problem
+        problems += environments.check_references(env, [n for n in map(_name, named) if n])
+    overlaid = [o for o in (environments.overlay(d, env) for d in named) if o is not None]
+    manifests = []
+    for doc in overlaid:
+        found: list[Problem] = []
+        manifest = _manifest(doc, environ, found)
+        problems += [environments.place_missing(p, doc, env) for p in found]
+        if manifest is not None:
+            manifests.append(manifest)
     problems.extend(cross_check(manifests))
     seen = set(map(str, result.problems))
     for p in problems:  # a problem in a base file shows once, not once per environment
@@ -269,6 +319,13 @@ def _resolve_environment(
             seen.add(str(p))
             result.problems.append(p)
     result.manifests.extend(manifests)
+
+
+def _unnamed(doc: Document) -> list[Problem]:
+    """A base document no environment can patch (unreadable, or without a name): only why, not what follows."""
+    if doc.problems or not isinstance(doc.value, dict):
+        return list(doc.problems) or [Problem("a manifest must be a mapping (apiVersion, kind, metadata, spec)")]
+    return [p for p in schema.check(doc) if p.message.startswith("metadata")]
 
 
 def _name(doc: Document) -> str | None:
@@ -284,7 +341,7 @@ def _manifest(doc: Document, environ: Mapping[str, str], out: list[Problem]) -> 
     if not isinstance(doc.value, dict):
         out.append(Problem("a manifest must be a mapping (apiVersion, kind, metadata, spec)", doc.where(())))
         return None
-    problems = schema.check(doc) + _non_finite(doc.value, (), doc) + _float_project(doc)
+    problems = schema.check(doc) + _float_project(doc)
     if not problems:
         problems = _misplaced_references(doc)
     if problems:
@@ -309,14 +366,6 @@ def _float_project(doc: Document) -> list[Problem]:
         where = doc.where(("spec", "project"))
         return [Problem(f"spec.project: {ref!r} is not a project id (write it as an integer) or a name", where)]
     return []
-
-
-def _non_finite(value: Any, path: KeyPath, doc: Document) -> list[Problem]:
-    """.inf and .nan are valid YAML but no JSON: the create body could not be sent."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return [Problem(f"{dotted(path)}: {value!r} is not a finite number (JSON cannot carry it)", doc.where(path))]
-    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
-    return [p for key, item in items for p in _non_finite(item, (*path, key), doc)]
 
 
 def _misplaced_references(doc: Document) -> list[Problem]:
@@ -416,6 +465,26 @@ def short_secrets(manifests: Sequence[Manifest], environ: Mapping[str, str], min
                         )
                     )
     return warnings
+
+
+def unset_secrets(manifests: Sequence[Manifest], environ: Mapping[str, str]) -> list[Problem]:
+    """One warning per environment variable a secret needs and this shell does not set, at its first use, naming
+    every deployment (and environment) that needs it."""
+    users: dict[str, list[str]] = {}
+    first: dict[str, Location] = {}
+    for m in manifests:
+        env = m.labels.get("qcdeploy/environment")
+        for path, ref in m.references():
+            if path not in m.unset:
+                continue
+            for name in substitute(ref, environ).missing:
+                first.setdefault(name, m.where(*path))
+                who = f"{m.name}{f' ({env})' if env else ''}"
+                if who not in users.setdefault(name, []):
+                    users[name].append(who)
+    return [
+        Problem(f"{name} is not set here; apply needs it for {', '.join(users[name])}", first[name]) for name in users
+    ]
 
 
 def cross_check(manifests: Sequence[Manifest]) -> list[Problem]:

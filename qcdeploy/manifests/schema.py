@@ -75,6 +75,12 @@ def _message(error: Any) -> str:
     if error.validator == "type" and error.instance is None:
         wanted = error.validator_value if isinstance(error.validator_value, str) else " or ".join(error.validator_value)
         return f"a value is needed here ({wanted}), not null (an empty value in YAML)"
+    if (
+        error.validator == "type"
+        and error.validator_value == "string"
+        and isinstance(error.instance, (bool, int, float))
+    ):
+        return _unquoted(error.instance)
     if error.validator == "const":
         return f"must be {error.validator_value!r}, not {error.instance!r}"
     if error.validator == "enum" and list(error.absolute_path)[-1:] == ["id"] and "spec" in error.absolute_path:
@@ -95,6 +101,18 @@ def _message(error: Any) -> str:
             "phoneNumber (SMS) or id (Telegram)"
         )
     return str(error.message)
+
+
+def _unquoted(value: bool | int | float) -> str:
+    """YAML 1.1 reads some unquoted text as a number or a boolean the user never wrote: say why, and to quote it."""
+    if isinstance(value, bool):
+        word = str(value).lower()
+        return f"must be a string; YAML read the unquoted value as the boolean {word} (as yes, no, on, off): quote it"
+    hint = ""
+    if isinstance(value, int) and value >= 60:  # YAML 1.1 sexagesimal: 22:00:00 is 79200
+        hours, rest = divmod(value, 3600)
+        hint = f" (an unquoted {hours}:{rest // 60:02d}:{rest % 60:02d} is read as {value} seconds, base 60)"
+    return f"must be a string; YAML read the unquoted value as the number {value!r}{hint}: quote it"
 
 
 def _unknown_module(error: Any) -> str:

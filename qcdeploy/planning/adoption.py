@@ -100,7 +100,7 @@ def adopt(
 def _entry(d: Desired, dep: LiveDeployment, known: LedgerEntry | None, salt: str, applied_at: str) -> LedgerEntry:
     """The compile is known only when the manifest pins it; re-adopting the same deployment keeps what was known."""
     if known is not None and known.deploy_id == dep.deploy_id:
-        return entry_for(d, dep.deploy_id, salt, known.compile_id, known.project_modified, applied_at)
+        return entry_for(d, dep.deploy_id, salt, known.compile_id, known.project_modified, applied_at, known.code_hash)
     pinned = d.manifest.spec["compile"]
     compile_id = None if pinned == "latest" else pinned
     return entry_for(d, dep.deploy_id, salt, compile_id, d.project.modified or None, applied_at)

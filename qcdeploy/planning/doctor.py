@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 
 from qcdeploy.errors import ApiError, AuthError, ConfigError, ProblemsError
-from qcdeploy.manifests.brokerages import BROKERAGES
+from qcdeploy.manifests.brokerages import BROKERAGES, OAUTH_BROKERAGES
 from qcdeploy.manifests.envref import substitute
 from qcdeploy.manifests.load import Manifest
 from qcdeploy.model import LiveState
@@ -101,11 +101,20 @@ def _manifest(m: Manifest, state: LiveState, environ: Mapping[str, str]) -> Chec
     differ = [str(fc.path[-1]) for fc in parameter_changes(d)]
     if differ:
         warnings.append(f"project parameters differ from the manifest: {', '.join(differ)}")
+    if module in OAUTH_BROKERAGES:
+        warnings.append(_oauth(module))
     unset = sorted({n for _, ref in m.references() for n in substitute(ref, environ).missing})
     if unset:
         warnings.append(f"not set here: {', '.join(unset)} (apply needs them)")
     ok = module in BROKERAGES
     return Check(subject, ok, ", ".join(notes + warnings), warning=bool(warnings))
+
+
+def _oauth(module: str) -> str:
+    return (
+        f"{module} logs in with OAuth: its tokens come from a browser login, then live/auth0/read "
+        f"{{brokerage: {OAUTH_BROKERAGES[module]}}} (README: OAuth brokerages)"
+    )
 
 
 def _free_nodes(state: LiveState) -> Check:

@@ -61,9 +61,11 @@ def _one(
     form = project.live_form
     unread: list[str] = ["compile: which compile runs is not reported; `latest` recompiles the current code"]
     names = [p.name for p in state.projects.values()]
-    spec: dict[str, object] = {"project": project.name if names.count(project.name) == 1 else project.project_id}
+    spec: dict[str, object] = {
+        "project": literal(project.name) if names.count(project.name) == 1 else project.project_id
+    }
     node = _node(dep, project, state, form)
-    spec["node"] = node or "SET-ME"
+    spec["node"] = literal(node) if node else "SET-ME"
     if not node:
         unread.append("node: no live node reports this project; set the node it runs on")
     brokerage, placeholders = _brokerage(dep, form, name)
@@ -113,13 +115,14 @@ def _brokerage(dep: LiveDeployment, form: object, name: str) -> tuple[dict[str, 
     placeholders: list[str] = []
     for key in [*settings, *(k for k in BROKERAGES.get(str(settings["id"]), ()) if k not in settings)]:
         if key == "id" or (key in settings and not is_secret_key(key)):
+            settings[key] = literal(settings[key])
             continue
         settings[key] = _placeholder(name, key, placeholders) if is_secret_key(key) else "SET-ME"
     return settings, placeholders
 
 
 def _parameters(project: Project, name: str, secret: Mapping[str, str], placeholders: list[str]) -> dict[str, object]:
-    params: dict[str, object] = dict(project.parameters)
+    params: dict[str, object] = {key: literal(value) for key, value in project.parameters.items()}
     for key in params:
         if key in secret or is_secret_key(key):
             ref = secret.get(key)
@@ -127,6 +130,12 @@ def _parameters(project: Project, name: str, secret: Mapping[str, str], placehol
                 placeholders.extend(substitute(ref, {}).names)
             params[key] = ref or _placeholder(name, key, placeholders)
     return params
+
+
+def literal(value: object) -> object:
+    """A value as the API reports it, written so that it reads back as itself: `${` in a manifest string starts
+    a secret reference, so a literal one is written `$${` (the SPEC's escape)."""
+    return value.replace("${", "$${") if isinstance(value, str) else value
 
 
 def _provider(pid: str, brokerage: dict[str, object], name: str, placeholders: list[str]) -> dict[str, object]:

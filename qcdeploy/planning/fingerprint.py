@@ -122,7 +122,13 @@ def _replace(tree: dict[str, Any], path: KeyPath, make: Any) -> None:
 
 
 def entry_for(
-    d: Desired, deploy_id: str, salt: str, compile_id: str | None, project_modified: str | None, applied_at: str
+    d: Desired,
+    deploy_id: str,
+    salt: str,
+    compile_id: str | None,
+    project_modified: str | None,
+    applied_at: str,
+    code_hash: str = "",
 ) -> LedgerEntry:
     """What the ledger records of deployment deploy_id made (or adopted) from d: the one builder apply and adopt
     share, so both record the same fields the planner compares."""
@@ -139,4 +145,5 @@ def entry_for(
         protect=bool(spec["protect"]),
         refs=d.manifest.references(),  # where each secret came from: a rollback of it resolves them again
         salt=salt,
+        code_hash=code_hash,
     )

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from qcdeploy.ledger.journal import JournalEntry
 from qcdeploy.model import Desired, LedgerEntry, LiveState, Plan
+from qcdeploy.planning.codehash import with_code_hashes
 from qcdeploy.planning.exposure import with_exposure
 from qcdeploy.planning.fingerprint import warm
 from qcdeploy.planning.interrupted import resume
@@ -28,9 +29,11 @@ def plan_fleet(
     journal: Mapping[str, JournalEntry] | None = None,
     rollback_interrupted: bool = False,
 ) -> Plan:
-    """The plan, with `exposure` read (live/portfolio/read) for every change that stops an active deployment.
+    """The plan, with `exposure` read (live/portfolio/read) for every change that stops an active deployment, and
+    the code hash (files/read) of each project whose `modified` moved since its compile.
     `elsewhere` maps the deployIds other environments' ledgers manage to their environment; `journal` holds the
     changes an apply that died left in flight: each is named, and finished in place of the planner's decision."""
+    desired = with_code_hashes(api, desired, ledger)
     warm([(d, ledger[d.name]) for d in desired if d.name in ledger], salt)  # every distinct secret hashed once
     decided = plan(desired, state, ledger, salt, options, elsewhere)
     if journal:

@@ -26,9 +26,9 @@ from qcdeploy.model import (
     Why,
     ours,
 )
+from qcdeploy.planning.codehash import modified_moved
 from qcdeploy.planning.fielddiff import changed_fields, field_changes
 from qcdeploy.planning.fingerprint import entry_salt, masked, recorded_fields
-from qcdeploy.quantconnect.decode import parse_time
 
 _ORDER = {
     Action.STOP: 0,
@@ -137,7 +137,12 @@ def _plan_one(
         else:
             acc.changes.append(
                 Create(
-                    name=d.name, reasons=(_create_reason(observed, entry),), desired=d, observed=observed, entry=entry
+                    name=d.name,
+                    reasons=(_create_reason(observed, entry),),
+                    desired=d,
+                    observed=observed,
+                    entry=entry,
+                    since_last_run=_since_last_run(d, entry, salt),
                 )
             )
         return
@@ -178,6 +183,14 @@ def _plan_one(
         acc.unchanged.append(d.name)
 
 
+def _since_last_run(d: Desired, entry: LedgerEntry | None, salt: str) -> tuple[FieldChange, ...]:
+    """For a restart in the project qcdeploy last ran it in: the fields that differ from what it recorded then."""
+    if entry is None or entry.project_id != d.project.project_id:
+        return ()
+    recorded = _unknown_as_before(recorded_fields(d, entry_salt(entry, salt), like=entry.spec), entry, d)
+    return tuple(field_changes(_legacy_version(entry.spec, d), recorded))
+
+
 def _legacy_version(recorded: Mapping[str, Any], d: Desired) -> Mapping[str, Any]:
     """Before qcdeploy deployed the project's own LEAN version by default it recorded "-1" for an unset versionId:
     that is the same manifest, not a change (a replace for it alone would restart a strategy for nothing)."""
@@ -198,12 +211,13 @@ def _unknown_as_before(recorded: dict[str, Any], entry: LedgerEntry, d: Desired)
 
 
 def parameter_changes(d: Desired) -> tuple[FieldChange, ...]:
-    """The project's parameters (as projects/read reports them) against the manifest's, key by key."""
+    """The project's parameters (as projects/read reports them) against the manifest's, key by key. A secret
+    whose variable is not set here (a read-only command) cannot be compared, so it is never a change by itself."""
     now, wanted = dict(d.project.parameters), dict(d.manifest.spec["parameters"])
     return tuple(
         FieldChange(("parameters", key), now.get(key), wanted.get(key), ("parameters", key) in d.manifest.sensitive)
         for key in sorted(set(now) | set(wanted))
-        if now.get(key) != wanted.get(key)
+        if now.get(key) != wanted.get(key) and ("parameters", key) not in d.manifest.unset
     )
 
 
@@ -235,12 +249,11 @@ def _create_reason(observed: LiveDeployment | None, entry: LedgerEntry | None) -
 
 
 def _code_changed(d: Desired, entry: LedgerEntry) -> list[Reason]:
-    if d.manifest.spec["compile"] != "latest":
+    """`modified` moved past the compile's, and the files (when their hash was read) differ from the compiled."""
+    if not modified_moved(d, entry):
         return []
-    recorded = parse_time(entry.project_modified)
-    current = d.project.modified_at
-    if recorded is None or current is None or current <= recorded:
-        return []
+    if entry.code_hash and d.project.code_hash == entry.code_hash:
+        return []  # the same code: something else moved `modified` (a parameter edit in the web UI, say)
     compile_id = entry.compile_id or "(unknown)"
     return [
         Reason(Why.CODE_CHANGED, f"project code changed since compile {compile_id} (modified {d.project.modified})")

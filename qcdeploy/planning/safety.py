@@ -20,6 +20,13 @@ class Limits:
 
 def check(plan: Plan, state: LiveState, ledger: Mapping[str, LedgerEntry], limits: Limits) -> None:
     """Raise PlanRefused naming every rule the plan breaks; nothing has been changed yet."""
+    problems = broken(plan, state, ledger, limits)
+    if problems:
+        raise PlanRefused("refusing to apply: " + "; ".join(problems) + ". Nothing was changed")
+
+
+def broken(plan: Plan, state: LiveState, ledger: Mapping[str, LedgerEntry], limits: Limits) -> list[str]:
+    """Every rule the plan breaks under these limits, in words (plan says them as its verdict)."""
     problems = []
     stopping = [c for c in plan.changes if c.stops]
     protected = [c.name for c in stopping if c.protected]
@@ -41,8 +48,7 @@ def check(plan: Plan, state: LiveState, ledger: Mapping[str, LedgerEntry], limit
             f"it would stop every one of the {len(managed)} running deployments qcdeploy manages, leaving none "
             "running (--allow-empty to allow)"
         )
-    if problems:
-        raise PlanRefused("refusing to apply: " + "; ".join(problems) + ". Nothing was changed")
+    return problems
 
 
 def _managed_active(state: LiveState, ledger: Mapping[str, LedgerEntry]) -> set[str]:

@@ -8,23 +8,28 @@ Configured in .qcdeploy.yaml (and in an Environment document, whose entries are 
       - {kind: deny, days: [fri], from: "15:00", to: "23:59", timeZone: Europe/London}
     freezes:
       - {from: 2026-12-24, to: 2026-12-26, timeZone: America/New_York, reason: holidays}
+      - {from: 2026-12-07 10:00, to: 2026-12-07 18:00, timeZone: Europe/London, reason: release}
 
 Rules, as Argo CD's: a freeze or a deny window that holds now closes; when allow windows exist, one of them
 must hold now. Times are wall-clock times in the window's IANA time zone (the standard library's zoneinfo),
 so daylight saving moves them as it moves the market. A window whose `to` is not after its `from` runs past
-midnight into the next day. Freezes are whole days, both ends included.
+midnight into the next day. A freeze written with dates is whole days, both ends included; one written with
+a date and time (a YAML timestamp, `from: 2026-12-07 10:00:00`) starts and ends at those moments. A window's
+`from`/`to` written as a date is refused at its file:line:col. The next allowed time is exact across daylight
+saving: a time a change repeats is read both ways, one it skips falls at the change.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from qcdeploy.errors import ConfigError
+from qcdeploy.planning.transitions import transitions
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 WEEKDAYS = frozenset(range(5))
@@ -54,23 +59,54 @@ class Window:
         return f"{self.kind} window {days} {self.start:%H:%M}-{self.end:%H:%M} {self.zone}"
 
     def edges(self, day: date) -> list[datetime]:
-        """When this window opens and closes on `day`, in UTC."""
+        """When this window opens and closes on `day`, in UTC: both readings of a wall-clock time that a
+        daylight-saving change repeats (fold 0 and 1); one that it skips falls at the change (transitions)."""
         zone = ZoneInfo(self.zone)
-        return [datetime.combine(day, t, zone).astimezone(timezone.utc) for t in (self.start, self.end)]
+        return [
+            datetime.combine(day, t, zone).replace(fold=fold).astimezone(timezone.utc)
+            for t in (self.start, self.end)
+            for fold in (0, 1)
+        ]
 
 
 @dataclass(frozen=True)
 class Freeze:
-    start: date
-    end: date
+    """From `start` to `end` in its time zone: a date means the whole day (both ends included), a date and time
+    (a YAML timestamp) that moment; a timestamp with an offset is that instant wherever the zone is."""
+
+    start: date | datetime
+    end: date | datetime
     zone: str
     reason: str = ""
 
+    def begins(self) -> datetime:
+        return _instant(self.start, self.zone)
+
+    def ends(self) -> datetime:
+        """The first moment after the freeze."""
+        end = self.end if isinstance(self.end, datetime) else self.end + timedelta(days=1)
+        return _instant(end, self.zone)
+
     def holds(self, at: datetime) -> bool:
-        return self.start <= at.astimezone(ZoneInfo(self.zone)).date() <= self.end
+        return self.begins() <= at < self.ends()
 
     def describe(self) -> str:
-        return f"freeze {self.start}..{self.end} {self.zone}" + (f" ({self.reason})" if self.reason else "")
+        span = f"{_shown(self.start)}..{_shown(self.end)}"
+        return f"freeze {span} {self.zone}" + (f" ({self.reason})" if self.reason else "")
+
+
+def _instant(value: date | datetime, zone: str) -> datetime:
+    if not isinstance(value, datetime):
+        value = datetime.combine(value, time(0))
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=ZoneInfo(zone))
+    return value.astimezone(timezone.utc)
+
+
+def _shown(value: date | datetime) -> str:
+    if not isinstance(value, datetime):
+        return value.isoformat()
+    return f"{value:%Y-%m-%d %H:%M}" + (f"{value:%z}" if value.tzinfo is not None else "")
 
 
 PRESETS = {"us-equities": Window("deny", WEEKDAYS, time(9, 30), time(16, 0), "America/New_York")}
@@ -99,21 +135,30 @@ class Schedule:
         return ""
 
     def next_open(self, at: datetime) -> datetime | None:
-        """The first moment from `at` on when changes are allowed (None: not within HORIZON_DAYS)."""
+        """The first moment from `at` on when changes are allowed (None: not within HORIZON_DAYS). Whether
+        changes are allowed can only change where a window's edge falls (either reading of a repeated time), a
+        freeze ends, or a zone's offset changes: the first of those moments that is open is the answer."""
         if not self.closed(at):
             return at
         start = at.astimezone(timezone.utc)
-        candidates: set[datetime] = set()
-        for offset in range(-1, HORIZON_DAYS + 1):
+        for span in (4, HORIZON_DAYS):  # the next few days first: nearly always enough, and cheap
+            limit = start + timedelta(days=span - 2)  # every turn up to here is among those of `span` days
+            for moment in sorted(self._turns(start, span)):
+                if moment > limit:
+                    break
+                if moment > start and not self.closed(moment):
+                    return moment
+        return None
+
+    def _turns(self, start: datetime, span: int) -> set[datetime]:
+        found: set[datetime] = {f.ends() for f in self.freezes}
+        for offset in range(-1, span + 1):
             day = start.date() + timedelta(days=offset)
             for window in self.windows:
-                candidates.update(window.edges(day))
-            for freeze in self.freezes:
-                candidates.add(datetime.combine(freeze.end + timedelta(days=1), time(0), ZoneInfo(freeze.zone)))
-        for moment in sorted(c.astimezone(timezone.utc) for c in candidates):
-            if moment > start and not self.closed(moment):
-                return moment
-        return None
+                found.update(window.edges(day))
+        for zone in {w.zone for w in self.windows} | {f.zone for f in self.freezes}:
+            found.update(transitions(zone, start - timedelta(days=1), span + 2))
+        return found
 
 
 def verdict(schedule: Schedule, at: datetime) -> tuple[str, str]:
@@ -122,24 +167,60 @@ def verdict(schedule: Schedule, at: datetime) -> tuple[str, str]:
     if not why:
         return "", ""
     nxt = schedule.next_open(at)
-    return why, (f"{nxt:%Y-%m-%d %H:%M} UTC" if nxt is not None else f"not within {HORIZON_DAYS} days")
+    return why, (_local_and_utc(nxt, schedule) if nxt is not None else f"not within {HORIZON_DAYS} days")
 
 
-def schedule_from(sources: Iterable[tuple[str, Mapping[str, Any]]]) -> Schedule:
-    """The schedule of every (where, settings) source, added together; bad entries are a ConfigError."""
+def _local_and_utc(at: datetime, schedule: Schedule) -> str:
+    """`2026-11-02 09:30 America/New_York (14:30 UTC)`: the time as the windows are written, and in UTC."""
+    zones = [*(w.zone for w in schedule.windows), *(f.zone for f in schedule.freezes)]
+    utc = at.astimezone(timezone.utc)
+    if not zones or zones[0] in ("UTC", "Etc/UTC"):
+        return f"{utc:%Y-%m-%d %H:%M} UTC"
+    local = at.astimezone(ZoneInfo(zones[0]))
+    same_day = local.date() == utc.date()
+    return (
+        f"{local:%Y-%m-%d %H:%M} {zones[0]} ({utc:%H:%M} UTC)"
+        if same_day
+        else (f"{local:%Y-%m-%d %H:%M} {zones[0]} ({utc:%Y-%m-%d %H:%M} UTC)")
+    )
+
+
+Locate = Callable[[tuple[str | int, ...]], str]  # a path inside a settings source -> "file:line:col"
+
+
+def schedule_from(sources: Iterable[tuple[str | Locate, Mapping[str, Any]]]) -> Schedule:
+    """The schedule of every (where, settings) source, added together; bad entries are a ConfigError naming
+    the place: `where` is the file's name, or a function from a path inside it to its file:line:col."""
     windows: list[Window] = []
     freezes: list[Freeze] = []
     for where, raw in sources:
+        locate: Locate = where if callable(where) else (lambda _path, w=where: w)  # type: ignore[misc]
         preset = raw.get("market-hours")
         if preset is not None:
             if preset not in PRESETS:
-                raise ConfigError(f"{where}: market-hours: unknown preset {preset!r} (known: {', '.join(PRESETS)})")
+                known = ", ".join(PRESETS)
+                raise ConfigError(
+                    f"{locate(('market-hours',))}: market-hours: unknown preset {preset!r} (known: {known})"
+                )
             windows.append(PRESETS[preset])
-        for i, entry in enumerate(_list(raw.get("windows"), where, "windows")):
-            windows.append(_window(entry, f"{where}: windows[{i}]"))
-        for i, entry in enumerate(_list(raw.get("freezes"), where, "freezes")):
-            freezes.append(_freeze(entry, f"{where}: freezes[{i}]"))
+        for i, entry in enumerate(_list(raw.get("windows"), locate(("windows",)), "windows")):
+            windows.append(_window(entry, _At(locate, "windows", i)))
+        for i, entry in enumerate(_list(raw.get("freezes"), locate(("freezes",)), "freezes")):
+            freezes.append(_freeze(entry, _At(locate, "freezes", i)))
     return Schedule(tuple(windows), tuple(freezes))
+
+
+@dataclass(frozen=True)
+class _At:
+    """Where one entry (or one of its keys) was written, as error messages name it."""
+
+    locate: Locate
+    key: str
+    index: int
+
+    def __call__(self, field: str = "") -> str:
+        path: tuple[str | int, ...] = (self.key, self.index, field) if field else (self.key, self.index)
+        return f"{self.locate(path)}: {self.key}[{self.index}]" + (f": {field}" if field else "")
 
 
 def _list(value: Any, where: str, key: str) -> Sequence[Any]:
@@ -150,40 +231,47 @@ def _list(value: Any, where: str, key: str) -> Sequence[Any]:
     return value
 
 
-def _window(raw: Any, where: str) -> Window:
+def _window(raw: Any, at: _At) -> Window:
     if not isinstance(raw, dict):
-        raise ConfigError(f"{where}: must be a mapping with kind, days, from, to, timeZone")
+        raise ConfigError(f"{at()}: must be a mapping with kind, days, from, to, timeZone")
     unknown = sorted(set(raw) - {"kind", "days", "from", "to", "timeZone"})
     if unknown:
-        raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)} (known: kind, days, from, to, timeZone)")
+        raise ConfigError(f"{at()}: unknown key(s) {', '.join(unknown)} (known: kind, days, from, to, timeZone)")
     kind = raw.get("kind")
     if kind not in ("allow", "deny"):
-        raise ConfigError(f"{where}: kind must be allow or deny, not {kind!r}")
+        raise ConfigError(f"{at('kind')}: kind must be allow or deny, not {kind!r}")
     days = raw.get("days", list(DAYS))
     if not isinstance(days, list) or not days or any(str(d).lower()[:3] not in DAYS for d in days):
-        raise ConfigError(f"{where}: days must be a list of {', '.join(DAYS)}")
+        raise ConfigError(f"{at('days')}: days must be a list of {', '.join(DAYS)}")
     return Window(
         kind,
         frozenset(DAYS.index(str(d).lower()[:3]) for d in days),
-        _time(raw.get("from"), f"{where}: from"),
-        _time(raw.get("to"), f"{where}: to"),
-        _zone(raw.get("timeZone", "UTC"), where),
+        _time(raw.get("from"), at("from")),
+        _time(raw.get("to"), at("to")),
+        _zone(raw.get("timeZone", "UTC"), at("timeZone")),
     )
 
 
-def _freeze(raw: Any, where: str) -> Freeze:
+def _freeze(raw: Any, at: _At) -> Freeze:
     if not isinstance(raw, dict):
-        raise ConfigError(f"{where}: must be a mapping with from, to (dates), timeZone, reason")
+        raise ConfigError(f"{at()}: must be a mapping with from, to (dates), timeZone, reason")
     unknown = sorted(set(raw) - {"from", "to", "timeZone", "reason"})
     if unknown:
-        raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)} (known: from, to, timeZone, reason)")
-    start, end = _date(raw.get("from"), f"{where}: from"), _date(raw.get("to"), f"{where}: to")
-    if end < start:
-        raise ConfigError(f"{where}: to ({end}) is before from ({start})")
-    return Freeze(start, end, _zone(raw.get("timeZone", "UTC"), where), str(raw.get("reason") or ""))
+        raise ConfigError(f"{at()}: unknown key(s) {', '.join(unknown)} (known: from, to, timeZone, reason)")
+    zone = _zone(raw.get("timeZone", "UTC"), at("timeZone"))
+    freeze = Freeze(_moment(raw.get("from"), at("from")), _moment(raw.get("to"), at("to")), zone)
+    try:
+        backwards = freeze.ends() <= freeze.begins()
+    except (OverflowError, ValueError):  # 9999-12-31: the day after it cannot be written
+        raise ConfigError(f"{at()}: from or to is out of the range of dates a freeze can use") from None
+    if backwards:
+        raise ConfigError(f"{at('to')}: to ({_shown(freeze.end)}) is before from ({_shown(freeze.start)})")
+    return Freeze(freeze.start, freeze.end, zone, str(raw.get("reason") or ""))
 
 
 def _time(value: Any, where: str) -> time:
+    if isinstance(value, date):  # a YAML timestamp or date: a window repeats, a dated period is a freeze
+        raise ConfigError(f'{where}: {value} is a date; a window takes a time of day such as "09:30" (use a freeze)')
     if isinstance(value, int) and 0 <= value < 24 * 60:  # YAML 1.1 reads an unquoted 09:30 as 570 minutes
         return time(value // 60, value % 60)
     found = re.fullmatch(r"(\d{1,2}):(\d{2})(?::(\d{2}))?", str(value).strip())
@@ -195,18 +283,22 @@ def _time(value: Any, where: str) -> time:
         raise ConfigError(f'{where}: {value!r} is not a time of day such as "09:30"') from None
 
 
-def _date(value: Any, where: str) -> date:
-    if isinstance(value, date):
+def _moment(value: Any, where: str) -> date | datetime:
+    """A date (a whole day), or a date and time: a YAML timestamp, or a string in ISO 8601."""
+    if isinstance(value, date):  # datetime included
         return value
+    text = str(value).strip()
     try:
-        return date.fromisoformat(str(value))
+        return date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise ConfigError(f"{where}: {value!r} is not a date such as 2026-12-24") from None
+        raise ConfigError(
+            f"{where}: {value!r} is not a date such as 2026-12-24 or a date and time such as 2026-12-24 10:00"
+        ) from None
 
 
 def _zone(value: Any, where: str) -> str:
     try:
         ZoneInfo(str(value))
     except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f"{where}: timeZone {value!r} is not an IANA time zone such as America/New_York") from None
+        raise ConfigError(f"{where}: {value!r} is not an IANA time zone such as America/New_York") from None
     return str(value)

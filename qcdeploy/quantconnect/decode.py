@@ -106,16 +106,25 @@ def project(row: Any) -> Project:
 
 
 def _parameters(value: Any) -> dict[str, str]:
-    """Project parameters come as a list of {key, value}, as a dict whose values are {key, value} objects
-    (lean-cli `QCProject.process_parameters_dict` maps such a dict to its values), or as plain name -> value."""
+    """Project parameters come as a list of items, as a dict whose values are items (lean-cli
+    `QCProject.process_parameters_dict` maps such a dict to its values), or as plain name -> value. An item is
+    `{key, value}` (lean-cli's model) or `{name, value}` (LEAN's C# `Parameter`): both are read (qc-api §13)."""
     if isinstance(value, dict):
-        if value and all(isinstance(v, dict) and "key" in v for v in value.values()):
+        if value and all(_item_name(v) is not None for v in value.values()):
             value = list(value.values())
         else:
             return {str(k): str(v) for k, v in value.items()}
     if isinstance(value, list):
-        return {str(p["key"]): str(p.get("value", "")) for p in value if isinstance(p, dict) and "key" in p}
+        named = ((_item_name(p), p) for p in value)
+        return {name: str(p.get("value", "")) for name, p in named if name is not None}
     return {}
+
+
+def _item_name(item: Any) -> str | None:
+    if not isinstance(item, dict):
+        return None
+    name = item.get("key", item.get("name"))
+    return None if name is None else str(name)
 
 
 def node(row: Any) -> Node:
@@ -146,8 +155,9 @@ def reported_providers(live_form: Any) -> list[str]:
 
 
 def read_state(api: Api, organization_id: str) -> LiveState:
-    """Three calls however many manifests: live/list, projects/read, and the live nodes (a fourth only when the
-    documented projects/nodes/read is refused and the legacy nodes/read serves instead)."""
+    """Three calls however many manifests: live/list, projects/read (one more per further page of projects), and
+    the live nodes (one more when the documented projects/nodes/read is refused and the legacy nodes/read serves
+    instead)."""
     listing = Background(api.live_list)  # the other two wait on each other, not on this one
     try:
         projects = {p.project_id: p for p in map(project, api.projects(organization_id))}

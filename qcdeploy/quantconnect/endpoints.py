@@ -8,12 +8,18 @@ from typing import Any
 from qcdeploy.errors import ApiError
 from qcdeploy.quantconnect.transport import Client, Json
 
+# projects/read's page: one call for an account of fewer projects, however many manifests (qc-api §13: the
+# OpenAPI's `start`/`end`, which the real API honours; whether an unpaged list is capped is not documented)
+PROJECTS_PAGE = 1000
+MAX_PROJECT_PAGES = 1000  # a server that never ends its list is an error, not a hang
+
 
 class Api:
     """One method per endpoint; answers stay raw JSON (live.py turns them into the model)."""
 
-    def __init__(self, client: Client) -> None:
+    def __init__(self, client: Client, projects_page: int = PROJECTS_PAGE) -> None:
         self.client = client
+        self.projects_page = projects_page
 
     def authenticate(self) -> None:
         self.client.read("authenticate")
@@ -22,8 +28,19 @@ class Api:
         return _list(self.client.read("live/list"), "live", "live/list")
 
     def projects(self, organization_id: str = "") -> list[Json]:
+        """Every project, a page at a time (`start` inclusive, `end` exclusive) until a short page. A server that
+        ignores paging answers everything at once (a page longer than asked, or one with nothing new): kept once."""
         body = {"organizationId": organization_id} if organization_id else {}
-        return _list(self.client.read("projects/read", body), "projects", "projects/read")
+        rows: dict[str, Json] = {}
+        for _ in range(MAX_PROJECT_PAGES):
+            start = len(rows)
+            asked = {**body, "start": start, "end": start + self.projects_page}
+            page = _list(self.client.read("projects/read", asked), "projects", "projects/read")
+            before = len(rows)
+            rows.update((str(p.get("projectId")), p) for p in page if str(p.get("projectId")) not in rows)
+            if len(page) != self.projects_page or len(rows) == before:
+                return list(rows.values())
+        raise ApiError(f"projects/read: more than {MAX_PROJECT_PAGES} pages of projects; the answer is not believable")
 
     def project(self, project_id: int) -> Json:
         projects = _list(
@@ -35,16 +52,24 @@ class Api:
             raise ApiError(f"projects/read: project {project_id} not found")
         return projects[0]
 
-    def set_parameters(self, project_id: int, parameters: Mapping[str, str]) -> None:
+    def set_parameters(self, project_id: int, name: str, parameters: Mapping[str, str]) -> None:
         """projects/update with the project's parameters, form-encoded as the lean CLI sends them
-        (`parameters[0][key]`, `parameters[0][value]`, …; an empty string clears them)."""
-        fields: dict[str, str] = {"projectId": str(project_id)}
+        (`parameters[0][key]`, `parameters[0][value]`, …; an empty string clears them). The project's current
+        `name` goes too: the lean CLI always sends it, and QuantConnect staff mean to make it required
+        (QuantConnect/Documentation#2112)."""
+        if not name:
+            raise ApiError(f"projects/update: project {project_id} has no name to send; nothing was changed")
+        fields: dict[str, str] = {"projectId": str(project_id), "name": name}
         for i, (key, value) in enumerate(parameters.items()):
             fields[f"parameters[{i}][key]"] = key
             fields[f"parameters[{i}][value]"] = value
         if not parameters:
             fields["parameters"] = ""
         self.client.put_form("projects/update", fields)
+
+    def files(self, project_id: int) -> list[Json]:
+        """files/read: every file of the project, `{name, content, modified, isLibrary}` (qc-api §13)."""
+        return _list(self.client.read("files/read", {"projectId": project_id}), "files", "files/read")
 
     def project_live_nodes(self, project_id: int) -> list[Json]:
         """projects/nodes/read, the documented endpoint (qc-api §7): the organization's nodes as one project sees

@@ -176,15 +176,16 @@ def _parse(endpoint: str, response: requests.Response, write: bool) -> Json:
     if 300 <= status < 400:  # never followed: a body with a broker password must not go to another host
         where = urlsplit(response.headers.get("Location", "")).netloc or "(no Location)"
         raise ApiError(f"{endpoint}: the API answered HTTP {status}, a redirect to {where}; redirects are not followed")
-    if status in (401, 403):
+    messages = _messages(payload)
+    if status == 401 or (messages and messages[0].startswith(_AUTH_PREFIXES)):
         raise AuthError(_auth_message(endpoint, payload, f"HTTP {status}"))
     if status == 429 or status >= 500:
-        retry_after = _retry_after(response.headers.get("Retry-After"))
-        hint = " (QuantConnect also answers 500 to bad credentials: check QC_USER_ID and QC_API_TOKEN)"
-        error = ApiError(f"{endpoint}: the API answered HTTP {status}{_detail(payload)}{hint if status == 500 else ''}")
+        # a 5xx is the server's failure, never a verdict on the credentials (lean-cli e55f2a54, qc-api §13)
+        what = " (a failure on QuantConnect's side)" if status >= 500 else ""
+        error = ApiError(f"{endpoint}: the API answered HTTP {status}{what}{_detail(payload)}")
         if write and status != 429:
             error = AmbiguousWrite(f"{endpoint}: HTTP {status}; the request may or may not have been carried out")
-        raise _Transient(error, retry_after)
+        raise _Transient(error, _retry_after(response.headers.get("Retry-After")))
     if not isinstance(payload, dict):
         what = f"the API answered HTTP {status} with a body that is not a JSON object"
         if 200 <= status < 300:  # garbled after the server acted: a write may have happened, a read can be repeated
@@ -194,9 +195,6 @@ def _parse(endpoint: str, response: requests.Response, write: bool) -> Json:
     if status >= 400:
         raise ApiError(f"{endpoint}: the API answered HTTP {status}{_detail(payload)}")
     if payload.get("success") is False:
-        messages = _messages(payload)
-        if messages and messages[0].startswith(_AUTH_PREFIXES):
-            raise AuthError(_auth_message(endpoint, payload, messages[0]))
         raise ApiError(f"{endpoint}: {'; '.join(messages) or 'the API reported a failure'}")
     return payload
 

@@ -14,16 +14,17 @@ def text(problems: Sequence[Problem]) -> str:
     return "".join(f"{p}\n" for p in problems)
 
 
-def github(problems: Sequence[Problem]) -> str:
-    """`::error file=…,line=…,col=…::message`, escaped as the workflow-command syntax requires."""
+def github(problems: Sequence[Problem], level: str = "error") -> str:
+    """`::error file=F,line=L,col=C::message` (or `::warning ...`), escaped as the workflow-command syntax
+    requires."""
     lines = []
     for p in problems:
         if p.location is None:
-            lines.append(f"::error::{_data(p.message)}")
+            lines.append(f"::{level}::{_data(p.message)}")
         else:
             loc = p.location
             props = f"file={_prop(loc.file)},line={loc.line},col={loc.col}"
-            lines.append(f"::error {props}::{_data(p.message)}")
+            lines.append(f"::{level} {props}::{_data(p.message)}")
     return "".join(line + "\n" for line in lines)
 
 

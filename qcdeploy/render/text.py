@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from qcdeploy.model import Action, Change, Plan, dotted
+from qcdeploy.model import Action, Change, Plan, command, dotted
 from qcdeploy.planning.exposure import portfolio_plan
 from qcdeploy.planning.fingerprint import display_fields
-from qcdeploy.render import stake
+from qcdeploy.render import compact, stake
 from qcdeploy.render.values import leaves, show
 
 Style = Callable[[str, str], str]
@@ -25,14 +25,15 @@ def plain(text: str, colour: str) -> str:
     return text
 
 
-def render(plan: Plan, style: Style = plain) -> str:
-    """The whole plan: changes, then what was left alone, then the summary line."""
+def render(plan: Plan, style: Style = plain, verbose: bool = False) -> str:
+    """The whole plan: changes, then what was left alone, then the summary line. A create shows what a reviewer
+    needs; `verbose`, every field it sends."""
     lines: list[str] = interrupted_lines(plan, style)
     lines += [f"Warning: {w}" for w in plan.warnings]
     if plan.changes:
         lines += ["qcdeploy will perform the following actions:", ""]
         for change in plan.changes:
-            lines += [*change_lines(change, style), ""]
+            lines += [*change_lines(change, style, verbose), ""]
     lines += left_alone(plan)
     lines.append(summary(plan))
     return "\n".join(lines) + "\n"
@@ -44,7 +45,7 @@ def interrupted_lines(plan: Plan, style: Style = plain) -> list[str]:
     return [*lines, ""] if lines else []
 
 
-def change_lines(change: Change, style: Style = plain) -> list[str]:
+def change_lines(change: Change, style: Style = plain, verbose: bool = False) -> list[str]:
     """Header, reasons and the fields that change for one deployment."""
     symbol = change.action.symbol
     where = _where(change)
@@ -62,7 +63,12 @@ def change_lines(change: Change, style: Style = plain) -> list[str]:
     if carry is not None:
         lines.append(f"      paper portfolio: {stake.CARRY[carry]}")
     if change.action is Action.CREATE and change.desired is not None:
-        lines += [f"        {path}: {show(value)}" for path, value in leaves(display_fields(change.desired))]
+        fields = display_fields(change.desired)
+        if verbose:
+            lines += [f"        {path}: {show(value)}" for path, value in leaves(fields)]
+        else:
+            lines += [f"      {line}" for line in compact.create(fields)]
+        lines += _since_last_run(change)
     for fc in change.field_changes:
         lines.append(f"      ~ {dotted(fc.path)}: {show(fc.before, fc.sensitive)} -> {show(fc.after, fc.sensitive)}")
     if change.action is Action.UPDATE and change.entry is not None and change.desired is not None:
@@ -73,7 +79,10 @@ def change_lines(change: Change, style: Style = plain) -> list[str]:
         ):
             if before != after:
                 lines.append(f"      ~ {label}: {show(before)} -> {show(after)}")
+    shown = {fc.path for fc in change.field_changes}
     for fc in change.parameter_changes:
+        if change.action is Action.CREATE or ("parameters", *fc.path[-1:]) in shown:
+            continue  # the create's parameters line, or the field change above, says it already
         before, after = (show(v, fc.sensitive) if v is not None else "(none)" for v in (fc.before, fc.after))
         lines.append(f"      project parameters: {fc.path[-1]} {before} -> {after}")
     if change.stops and not change.managed:
@@ -83,6 +92,18 @@ def change_lines(change: Change, style: Style = plain) -> list[str]:
     if change.blocked:
         lines.append(style(f"      ! blocked: {change.blocked}", "red"))
     return lines
+
+
+def _since_last_run(change: Change) -> list[str]:
+    """A restart of a deployment qcdeploy ran before: what differs from the spec it last ran with."""
+    if change.entry is None or change.desired is None or change.entry.project_id != change.desired.project.project_id:
+        return []
+    since = change.since_last_run
+    if not since:
+        return ["      same spec as its last run"]
+    return ["      changed since its last run:"] + [
+        f"      ~ {dotted(fc.path)}: {show(fc.before, fc.sensitive)} -> {show(fc.after, fc.sensitive)}" for fc in since
+    ]
 
 
 def _where(change: Change) -> str:
@@ -119,9 +140,10 @@ def left_alone(plan: Plan) -> list[str]:
             d = u.deployment
             line = f'  project {d.project_id} "{u.project_name}": {d.deploy_id} {d.status}'
             if u.name:
+                adopt, redeploy = (command(f"{v} {u.name}", plan.environment) for v in ("adopt", "apply --replace"))
                 line += (
-                    f"\n      manifest '{u.name}' wants this project: `qcdeploy adopt {u.name}` if it already "
-                    f"matches the manifest, or `qcdeploy apply --replace {u.name}` to redeploy it"
+                    f"\n      manifest '{u.name}' wants this project: `{adopt}` if it already matches the manifest, "
+                    f"or `{redeploy}` to redeploy it"
                 )
             lines.append(line)
         lines.append("")
@@ -130,7 +152,7 @@ def left_alone(plan: Plan) -> list[str]:
         for o in plan.orphaned:
             lines.append(
                 f"  {o.entry.name}: project {o.entry.project_id}, {o.deployment.deploy_id} {o.deployment.status}"
-                " (`qcdeploy apply --prune` stops it)"
+                f" (`{command('apply --prune', plan.environment)}` stops it)"
             )
         lines.append("")
     return lines

@@ -8,6 +8,7 @@ from qcdeploy.sandbox.endpoints import Fail, kept_settings, live_stop
 
 if TYPE_CHECKING:
     from qcdeploy.sandbox.server import SandboxServer
+    from qcdeploy.sandbox.world import World
 
 Answer = tuple[int, dict[str, Any]]
 
@@ -53,7 +54,7 @@ def _dispatch(server: SandboxServer, op: str, body: dict[str, Any]) -> dict[str,
         world.start_delay = float(body["seconds"]) if body.get("seconds") is not None else None
         return {}
     if op == "touch":  # the project's code was edited
-        world.touch(int(body["projectId"]))
+        world.edit_code(int(body["projectId"]))
         return {}
     if op == "stop":  # someone pressed stop in the web UI; settled: it has taken effect by the time this answers
         live_stop(world, {"projectId": body["projectId"]}, str(body.get("as", "Stopped")))
@@ -64,36 +65,12 @@ def _dispatch(server: SandboxServer, op: str, body: dict[str, Any]) -> dict[str,
             world.advance()
         return {}
     if op == "deploy":  # someone deployed by hand (web UI or lean cloud live deploy)
-        running = world.active(int(body["projectId"]))
-        if running is not None and not body.get("replace"):
-            raise Fail("the project already has an active deployment (pass replace: true to stop it first)")
-        holder = world.node_user(str(body["nodeId"]))
-        if holder is not None and holder is not running:  # as live/create: one deployment per node
-            raise Fail(f"node {body['nodeId']} is busy with project {holder.projectId}")
-        if running is not None:
-            running.status, running.stopped = "Stopped", world.clock()
-        settings = dict(body.get("settings") or {})
-        project = world.projects[int(body["projectId"])]
-        if "parameters" in settings:  # the lean CLI pushes them to the project before deploying
-            project.parameters = {str(k): str(v) for k, v in settings["parameters"].items()}
-        settings["parameters"] = dict(project.parameters)
-        c = world.new_compile(int(body["projectId"]))
-        c.created -= world.delay
-        dep = world.new_deployment(
-            c.projectId,
-            str(body["nodeId"]),
-            c.compileId,
-            str(settings.get("brokerage", {}).get("id") or body.get("brokerage", "QuantConnectBrokerage")),
-            kept_settings(settings),
-        )
-        if body.get("running", True):
-            dep.launched -= world.delay
-            dep.status = "Running"
-        return {"deployId": dep.deployId}
+        return deploy_by_hand(world, body)
     if op == "break-deploy":  # deployments of the project fail to start, or (crashAfter) die after Running
         project = world.projects[int(body["projectId"])]
         project.deployError = str(body.get("error", "")) if "crashAfter" not in body else ""
         project.crashAfter = float(body["crashAfter"]) if body.get("crashAfter") is not None else None
+        project.endAs = str(body.get("endAs", "RuntimeError"))  # Stopped/Liquidated: someone stops it then
         project.breakWhen = {str(k): str(v) for k, v in (body.get("whenParameters") or {}).items()}
         return {}
     if op == "refuse-login":  # the broker refuses this credential value (a password typed wrong)
@@ -135,7 +112,39 @@ def _faults(server: SandboxServer, body: dict[str, Any]) -> dict[str, Any]:
     if "once" in body:
         f.once = {kind: {ep: int(n) for ep, n in eps.items()} for kind, eps in body["once"].items()}
         f.armed_by = str(body.get("armedBy", ""))
+    if "meanwhile" in body:  # endpoint -> a `deploy` body: another tool deploys when that endpoint's fault fires
+        f.meanwhile = {str(ep): dict(b) for ep, b in body["meanwhile"].items()}
     if "redirectTo" in body:
         f.redirect_to = str(body["redirectTo"])
     keys = ("latency", "error_rate", "throttle_rate", "lose_rate", "drop_rate", "once", "armed_by")
     return {k: getattr(f, k) for k in keys}
+
+
+def deploy_by_hand(world: World, body: dict[str, Any]) -> dict[str, Any]:
+    """Another tool deploys the project (web UI, lean cloud live deploy); also a fault's `meanwhile`."""
+    running = world.active(int(body["projectId"]))
+    if running is not None and not body.get("replace"):
+        raise Fail("the project already has an active deployment (pass replace: true to stop it first)")
+    holder = world.node_user(str(body["nodeId"]))
+    if holder is not None and holder is not running:  # as live/create: one deployment per node
+        raise Fail(f"node {body['nodeId']} is busy with project {holder.projectId}")
+    if running is not None:
+        running.status, running.stopped = "Stopped", world.clock()
+    settings = dict(body.get("settings") or {})
+    project = world.projects[int(body["projectId"])]
+    if "parameters" in settings:  # the lean CLI pushes them to the project before deploying
+        project.parameters = {str(k): str(v) for k, v in settings["parameters"].items()}
+    settings["parameters"] = dict(project.parameters)
+    c = world.new_compile(int(body["projectId"]))
+    c.created -= world.delay
+    dep = world.new_deployment(
+        c.projectId,
+        str(body["nodeId"]),
+        c.compileId,
+        str(settings.get("brokerage", {}).get("id") or body.get("brokerage", "QuantConnectBrokerage")),
+        kept_settings(settings),
+    )
+    if body.get("running", True):
+        dep.launched -= world.delay
+        dep.status = "Running"
+    return {"deployId": dep.deployId}

@@ -10,15 +10,11 @@ from qcdeploy.sandbox.world import ACTIVE, Deployment, NodeRec, World, stamp
 
 Body = dict[str, Any]
 
-# qc-api.md §4a: the module ids the sandbox accepts, and their required keys.
+# qc-api.md §4a: the module ids the sandbox accepts, and the keys the API reference requires of each (the
+# sandbox's own copy: it must not agree with the client because it shares the client's catalogue)
 BROKERAGES: dict[str, tuple[str, ...]] = {
     "QuantConnectBrokerage": (),
-    "InteractiveBrokersBrokerage": (
-        "ib-user-name",
-        "ib-account",
-        "ib-password",
-        "ib-weekly-restart-utc-time",
-    ),
+    "InteractiveBrokersBrokerage": ("ib-user-name", "ib-account", "ib-password", "ib-weekly-restart-utc-time"),
     "TradierBrokerage": ("tradier-account-id", "tradier-access-token", "tradier-environment"),
     "OandaBrokerage": ("oanda-account-id", "oanda-access-token", "oanda-environment"),
     "BitfinexBrokerage": ("bitfinex-api-key", "bitfinex-api-secret"),
@@ -26,17 +22,38 @@ BROKERAGES: dict[str, tuple[str, ...]] = {
     "BinanceBrokerage": ("binance-exchange-name",),
     "KrakenBrokerage": ("kraken-api-key", "kraken-api-secret", "kraken-verification-tier"),
     "BybitBrokerage": ("bybit-api-key", "bybit-api-secret", "bybit-vip-level"),
-    "TradingTechnologiesBrokerage": (),
+    "TradingTechnologiesBrokerage": (
+        *("tt-user-name", "tt-session-password", "tt-account-name", "tt-rest-app-key", "tt-rest-app-secret"),
+        *("tt-rest-environment", "tt-order-routing-sender-comp-id", "cash"),
+    ),
     "CharlesSchwabBrokerage": ("charles-schwab-account-number",),
-    "TradeStationBrokerage": ("trade-station-account-id", "trade-station-environment"),
-    "TastytradeBrokerage": ("tastytrade-account-number",),
-    "AlpacaBrokerage": ("alpaca-environment",),
+    "TradeStationBrokerage": (
+        *("trade-station-client-id", "trade-station-account-id", "trade-station-refresh-token"),
+        "trade-station-environment",
+    ),
+    "TastytradeBrokerage": ("tastytrade-account-number", "tastytrade-refresh-token"),
+    "AlpacaBrokerage": ("alpaca-access-token", "alpaca-environment"),
     "WolverineBrokerage": ("wolverine-on-behalf-of-comp-id", "wolverine-account"),
     "RBIBrokerage": ("rbi-on-behalf-of-comp-id", "rbi-account"),
-    "TerminalLinkBrokerage": (),
+    "TerminalLinkBrokerage": (
+        *("terminal-link-connection-type", "terminal-link-server-auth-id", "terminal-link-environment"),
+        *("terminal-link-server-host", "terminal-link-server-port", "terminal-link-emsx-broker"),
+        *("terminal-link-emsx-account", "terminal-link-openfigi-api-key"),
+    ),
     "WebullBrokerage": ("webull-app-key", "webull-app-secret", "webull-account-id"),
     "PublicBrokerage": ("public-secret-key", "public-account-number"),
-    "BloombergFixBrokerage": (),
+    "BloombergFixBrokerage": (
+        *("bloomberg-fix-sender-sub-id", "bloomberg-fix-on-behalf-of-comp-id"),
+        *("bloomberg-fix-deliver-to-comp-id", "bloomberg-fix-environment"),
+    ),
+    # modules the lean CLI deploys (LEAN's brokerage factories, lean-cli's tests)
+    "ZerodhaBrokerage": ("zerodha-api-key", "zerodha-access-token", "zerodha-product-type", "zerodha-trading-segment"),
+    "SamcoBrokerage": (
+        *("samco-client-id", "samco-client-password", "samco-year-of-birth", "samco-product-type"),
+        "samco-trading-segment",
+    ),
+    "EzeBrokerage": (),
+    "dYdXBrokerage": ("dydx-private-key-hex", "dydx-address", "dydx-subaccount-number"),
 }
 
 
@@ -83,7 +100,7 @@ def projects_read(world: World, body: Body) -> Body:
     if "projectId" in body:
         projects = [world.projects[_project(world, body)]]
     else:
-        projects = sorted(world.projects.values(), key=lambda p: p.projectId)
+        projects = _page(world, body, sorted(world.projects.values(), key=lambda p: p.projectId))
     newest = world.newest_by_project()
     return {
         "projects": [
@@ -110,17 +127,32 @@ def projects_read(world: World, body: Body) -> Body:
     }
 
 
+def _page(world: World, body: Body, projects: list[Any]) -> list[Any]:
+    """OpenAPI `start` (inclusive, default 0) and `end` (exclusive); an unpaged list is cut at
+    `world.projects_cap` when one is set (whether the real API caps it is not documented)."""
+    if "start" not in body and "end" not in body:
+        return projects[: world.projects_cap] if world.projects_cap is not None else projects
+    start = _int(body, "start") if "start" in body else 0
+    end = _int(body, "end") if "end" in body else len(projects)
+    if start < 0 or end < start:
+        raise Fail("start and end must satisfy 0 <= start <= end")
+    return projects[start:end]
+
+
 def _parameter_shape(world: World, parameters: dict[str, str]) -> Any:
-    """qc-api §7: a list of {key, value}, or (as some answers come) a dict whose values are {key, value}."""
-    items = [{"key": k, "value": v} for k, v in parameters.items()]
+    """qc-api §7: a list of {key, value}, or (as some answers come) a dict whose values are {key, value}; `name`
+    instead of `key` as LEAN's C# model has it (qc-api §13)."""
+    items = [{world.parameter_key: k, "value": v} for k, v in parameters.items()]
     return {str(i): item for i, item in enumerate(items)} if world.parameters_as_dict else items
 
 
 def projects_update(world: World, body: Body) -> Body:
-    """Form-encoded as the lean CLI sends it (`parameters[0][key]`, …; `parameters=""` clears), or JSON."""
+    """Form-encoded as the lean CLI sends it (`parameters[0][key]`, …; `parameters=""` clears), or JSON. `name` is
+    required, as QuantConnect staff say it should be (QuantConnect/Documentation#2112): the strict reading."""
     project = world.projects[_project(world, body)]
-    if "name" in body:
-        project.name = str(body["name"])
+    if not str(body.get("name") or "").strip():
+        raise Fail("name is required")
+    project.name = str(body["name"])
     parameters = _form_parameters(body)
     if parameters is not None:
         project.parameters = parameters
@@ -147,6 +179,27 @@ def _form_parameters(body: Body) -> dict[str, str] | None:
 
 
 _FORM_PARAMETER = re.compile(r"parameters\[(\d+)\]\[(key|value)\]")
+
+
+def files_read(world: World, body: Body) -> Body:
+    """qc-api §13: `files/read {projectId, name?}` -> `files: [{name, content, modified, isLibrary}]`."""
+    project = world.projects[_project(world, body)]
+    names = [str(body["name"])] if body.get("name") else sorted(project.files)
+    if any(n not in project.files for n in names):
+        raise Fail(f"File not found: {names[0]}")
+    when = stamp(project.modified)
+    return {
+        "files": [
+            {
+                "name": n,
+                "content": project.files[n],
+                "modified": when,
+                "isLibrary": False,
+                "projectId": project.projectId,
+            }
+            for n in names
+        ]
+    }
 
 
 def nodes_read(world: World, body: Body) -> Body:
@@ -295,7 +348,7 @@ def live_create(world: World, body: Body) -> Body:
         "projectId": pid,
         "deployId": dep.deployId,
         "versionId": body.get("versionId"),
-        "source": "api",
+        "source": "api-v2",  # as the real API answers (the MCP server's real-API test)
         "responseCode": "",
         "live": _live(world, dep),
     }
@@ -412,11 +465,43 @@ def live_liquidate(world: World, body: Body) -> Body:
     return live_stop(world, body, "Liquidated")
 
 
+def live_commands_create(world: World, body: Body) -> Body:
+    """qc-api §13, lean-cli `live_client.command_create`: `{projectId, command}` to the project's running
+    deployment (the algorithm's OnCommand reads it; the sandbox only keeps it)."""
+    pid = _project(world, body)
+    dep = world.active(pid)
+    if dep is None:
+        raise Fail(f"No live deployment found for project {pid}")
+    dep.commands.append(_command(body))
+    return {}
+
+
+def live_commands_broadcast(world: World, body: Body) -> Body:
+    """lean-cli `live_client.broadcast_command`: `{organizationId, command, excludeProjectId?}` to every running
+    deployment of the organization but the excluded project's."""
+    if str(body.get("organizationId", "")) != world.organizationId:
+        raise Fail("Organization not found or you are not a member of it")
+    command, excluded = _command(body), body.get("excludeProjectId")
+    for pid in world.projects:
+        dep = world.active(pid)
+        if dep is not None and str(pid) != str(excluded):
+            dep.commands.append(command)
+    return {}
+
+
+def _command(body: Body) -> dict[str, Any]:
+    command = body.get("command")
+    if not isinstance(command, dict):
+        raise Fail("command is required: a JSON object")
+    return command
+
+
 Handler = Callable[[World, Body], Body]
 ENDPOINTS: dict[str, tuple[Handler, bool]] = {  # endpoint -> (handler, changes state)
     "authenticate": (authenticate, False),
     "projects/read": (projects_read, False),
     "projects/update": (projects_update, True),
+    "files/read": (files_read, False),
     "nodes/read": (nodes_read, False),
     "projects/nodes/read": (projects_nodes_read, False),
     "live/portfolio/read": (live_portfolio_read, False),
@@ -429,6 +514,8 @@ ENDPOINTS: dict[str, tuple[Handler, bool]] = {  # endpoint -> (handler, changes 
     "live/list": (live_list, False),
     "live/update/stop": (live_stop, True),
     "live/update/liquidate": (live_liquidate, True),
+    "live/commands/create": (live_commands_create, True),
+    "live/commands/broadcast": (live_commands_broadcast, True),
 }
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import json
+import math
+import os
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -11,9 +12,11 @@ from typing import Any
 import yaml
 
 from qcdeploy.errors import ConfigError
+from qcdeploy.files import MAX_DIGITS, Unreadable, load_json, read_text
 from qcdeploy.sandbox.endpoints import kept_settings
-from qcdeploy.sandbox.world import Deployment, NodeRec, Project, World
+from qcdeploy.sandbox.world import MAIN_PY, Deployment, NodeRec, Project, World
 
+MAX_SEED_BYTES = 16 * 1024 * 1024  # the benchmarks' 5,000 projects and nodes are well under 1 MiB
 DEFAULT_SEED: dict[str, Any] = {
     "userId": "100001",
     "apiToken": "sandbox-api-token-0123456789abcdef",
@@ -33,8 +36,8 @@ DEFAULT_SEED: dict[str, Any] = {
 def load_world(seed: str | None, data_dir: str | None, delay: float | None = None) -> World:
     """The saved state in data_dir if there is one, else the seed (or the built-in default)."""
     saved = Path(data_dir, "state.json") if data_dir else None
-    if saved is not None and saved.exists():
-        world = World.from_json(json.loads(saved.read_text("utf-8")), data_dir)
+    if saved is not None and os.path.lexists(saved):
+        world = World.from_json(_read_saved(saved), data_dir)
     else:
         world = world_from_seed(_read_seed(seed) if seed else DEFAULT_SEED, data_dir)
     if delay is not None:
@@ -42,10 +45,41 @@ def load_world(seed: str | None, data_dir: str | None, delay: float | None = Non
     return world
 
 
-def _read_seed(path: str) -> dict[str, Any]:
+def _read_saved(path: Path) -> dict[str, Any]:
     try:
-        raw = yaml.safe_load(Path(path).read_text("utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
+        raw = load_json(read_text(path, MAX_SEED_BYTES * 4), path)
+    except (OSError, ValueError, Unreadable) as exc:
+        raise ConfigError(f"cannot read the sandbox's saved state {path}: {exc}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"the sandbox's saved state {path} must be a JSON object")
+    return raw
+
+
+class _SeedLoader(yaml.SafeLoader):
+    """Safe YAML, with numbers refused where they stand once past any id or delay a seed holds."""
+
+
+def _number(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
+    if len(node.value) > MAX_DIGITS:
+        raise yaml.MarkedYAMLError(problem=f"a number of {len(node.value)} characters", problem_mark=node.start_mark)
+    value = loader.construct_yaml_float(node) if node.tag.endswith("float") else loader.construct_yaml_int(node)
+    if not math.isfinite(value):
+        raise yaml.MarkedYAMLError(problem=f"{node.value} is not a finite number", problem_mark=node.start_mark)
+    return value
+
+
+_SeedLoader.add_constructor("tag:yaml.org,2002:int", _number)
+_SeedLoader.add_constructor("tag:yaml.org,2002:float", _number)
+
+
+def _read_seed(path: str) -> dict[str, Any]:
+    try:  # bounded and regular; a 5,001-digit number, .inf or deep nesting is an error, not a crash
+        raw = yaml.load(read_text(path, MAX_SEED_BYTES), Loader=_SeedLoader)  # a SafeLoader
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else path
+        raise ConfigError(f"sandbox seed {where}: {exc.problem or exc.context}") from None
+    except (OSError, ValueError, RecursionError, yaml.YAMLError, Unreadable) as exc:
         raise ConfigError(f"cannot read sandbox seed {path}: {exc}") from None
     if not isinstance(raw, dict):
         raise ConfigError(f"sandbox seed {path} must be a mapping")
@@ -71,6 +105,7 @@ def world_from_seed(seed: dict[str, Any], data_dir: str | None = None) -> World:
                 str(p.get("deployError", "")),
                 parameters={str(k): str(v) for k, v in (p.get("parameters") or {}).items()},
                 leanVersionId=int(p.get("leanVersionId", 17000)),
+                files={str(k): str(v) for k, v in (p.get("files") or {"main.py": MAIN_PY}).items()},
             )
             for p in seed.get("projects", [])
         }
@@ -80,7 +115,9 @@ def world_from_seed(seed: dict[str, Any], data_dir: str | None = None) -> World:
         }
         world = World(users, org, projects, nodes, delay=float(seed.get("delay", 2)), data_dir=data_dir)
         world.parameters_as_dict = bool(seed.get("parametersAsDict", False))
+        world.parameter_key = str(seed.get("parameterKey", "key"))
         world.auth_failure_status = int(seed.get("authFailureStatus", 200))
+        world.projects_cap = int(seed["projectsCap"]) if seed.get("projectsCap") is not None else None
         for i, d in enumerate(seed.get("deployments", [])):
             world.deployments.append(_deployment(d, i, now))
             wanted = (d.get("settings") or {}).get("parameters")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import html
 import ipaddress
 import json
 import random
@@ -19,7 +20,7 @@ from email.utils import formatdate
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, quote, quote_plus, urlsplit
 
 from qcdeploy.errors import ConfigError
 from qcdeploy.sandbox import admin
@@ -43,6 +44,8 @@ class Faults:
     drop_rate: float = 0.0  # drop the connection before doing anything
     once: dict[str, dict[str, int]] = field(default_factory=dict)  # kind -> endpoint -> count
     armed_by: str = ""  # the `once` faults wait until this endpoint has been called
+    meanwhile: dict[str, dict[str, Any]] = field(default_factory=dict)  # endpoint -> another tool's deploy, done
+    #   when a 5xx is injected on that endpoint (the call itself is not carried out)
     redirect_to: str = "http://127.0.0.2:9/api/v2/"
     rng: random.Random = field(default_factory=lambda: random.Random(5612))
     calls: dict[str, int] = field(default_factory=dict)
@@ -158,7 +161,15 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         if faults.take("error", endpoint, faults.error_rate):
+            if endpoint in faults.meanwhile:
+                with server.world.lock:
+                    server.world.advance()
+                    admin.deploy_by_hand(server.world, faults.meanwhile.pop(endpoint))
+                    server.world.save()
             self._send(500, {"success": False, "errors": ["Internal Error 21"]})
+            return
+        if faults.take("empty-500", endpoint, 0.0):  # lean-cli e55f2a54: the real API's outage answer, no body
+            self._send_raw(500, b"")
             return
         if faults.take("throttle", endpoint, faults.throttle_rate):
             self._send(429, {"success": False, "errors": ["Too many requests"]}, {"Retry-After": "1"})
@@ -179,6 +190,9 @@ class Handler(BaseHTTPRequestHandler):
             return
         if faults.take("echo", endpoint, 0.0):  # an error that repeats the request: whole, escaped, in pieces
             self._send(200, {"success": False, "errors": _echo(body)})
+            return
+        if faults.take("echo-encoded", endpoint, 0.0):  # the same, each value as other servers and loggers write it
+            self._send(200, {"success": False, "errors": _echo_encoded(body)})
             return
         status, answer = 200, self._run(entry, body)
         if faults.take("hang-after", endpoint, 0.0):
@@ -256,6 +270,27 @@ def _echo(body: dict[str, Any]) -> list[str]:
     pieces = [f"Invalid request {json.dumps(body)}"]
     for value in _leaves(body):
         pieces.append(f"Login failed for {value.split(':')[-1]}")
+    return pieces
+
+
+def _echo_encoded(body: dict[str, Any]) -> list[str]:
+    """Each value as a query string, an HTML page, a Python log line or a JSON-in-JSON error would hold it."""
+    pieces = [
+        f"Invalid request {json.dumps(json.dumps(body))}",
+        f"Invalid request {json.dumps(body)}".replace("/", "\\/"),
+    ]
+    for value in _leaves(body):
+        percent = quote(value, safe="/")
+        pieces += [
+            f"GET /login?user=x&pw={percent}",
+            f"GET /login?pw={re.sub('%..', lambda m: m.group().lower(), percent)}",
+            f"POST pw={quote_plus(value)}",
+            f"<p>Login failed for {html.escape(value)}</p>",
+            f"<p>Login failed for {value.encode('ascii', 'xmlcharrefreplace').decode()}</p>",
+            f"<p>Login failed for {''.join(f'&#x{ord(c):x};' for c in value)}</p>",
+            f"settings={{'value': {value!r}}}",
+            "Login failed for " + "".join(f"\\u{ord(c):04x}" for c in value if ord(c) < 0x10000),
+        ]
     return pieces
 
 

@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+MAIN_PY = "from AlgorithmImports import *\n\n\nclass Sandbox(QCAlgorithm):\n    pass\n"
 ACTIVE = {"InQueue", "LoggingIn", "Initializing", "Running", "History", "PendingInput"}
 
 
@@ -35,9 +36,11 @@ class Project:
     buildError: str = ""  # non-empty: compiles of this project fail with this log line
     deployError: str = ""  # non-empty: deployments of this project fail to start
     crashAfter: float | None = None  # deployments of this project die this many seconds after Running
+    endAs: str = "RuntimeError"  # how they end then: a crash, or Stopped/Liquidated (someone pressed stop)
     parameters: dict[str, str] = field(default_factory=dict)  # project variables, read by a deployment as it starts
     breakWhen: dict[str, str] = field(default_factory=dict)  # deployError/crashAfter only with these parameters
     leanVersionId: int = 17000
+    files: dict[str, str] = field(default_factory=lambda: {"main.py": MAIN_PY})  # name -> content
 
 
 @dataclass
@@ -72,8 +75,10 @@ class Deployment:
     error: str = ""
     deployError: str = ""
     crashAfter: float | None = None
+    endAs: str = "RuntimeError"
     # LEAN's Portfolio (Common/Api/Portfolio.cs): holdings by symbol id (Holding's short keys), cash by currency
     portfolio: dict[str, Any] = field(default_factory=lambda: {"holdings": {}, "cash": {}})
+    commands: list[dict[str, Any]] = field(default_factory=list)  # live/commands/create and /broadcast received
 
 
 @dataclass
@@ -91,7 +96,9 @@ class World:
     start_delay: float | None = None  # how long a deployment stays InQueue (None: `delay`)
     refused_logins: list[str] = field(default_factory=list)  # credential values the brokers refuse
     parameters_as_dict: bool = False  # projects/read answers parameters in its dict shape
+    parameter_key: str = "key"  # each item's name field: "key" (lean-cli's model) or "name" (LEAN's C# model)
     auth_failure_status: int = 200  # the HTTP status of a refused hash (200, 401 and 500 are all reported)
+    projects_cap: int | None = None  # projects/read without start/end answers at most this many
     data_dir: str | None = None
     clock: Callable[[], float] = time.time
     lock: threading.RLock = field(default_factory=threading.RLock)
@@ -116,8 +123,9 @@ class World:
                 d.status = "DeployError" if d.deployError else "Running"
                 d.error = d.deployError
             if d.status == "Running" and d.crashAfter is not None and now >= d.launched + self.delay + d.crashAfter:
-                d.status, d.stopped = "RuntimeError", d.launched + self.delay + d.crashAfter
-                d.error = "Runtime Error: the algorithm crashed after it started"
+                d.status, d.stopped = d.endAs, d.launched + self.delay + d.crashAfter
+                crashed = d.endAs == "RuntimeError"
+                d.error = "Runtime Error: the algorithm crashed after it started" if crashed else ""
 
     def compile_state(self, c: Compile) -> str:
         if self.clock() < c.created + self.delay:
@@ -169,7 +177,7 @@ class World:
         )
         params = settings.get("parameters") or {}
         if all(params.get(k) == v for k, v in project.breakWhen.items()):
-            dep.deployError, dep.crashAfter = project.deployError, project.crashAfter
+            dep.deployError, dep.crashAfter, dep.endAs = project.deployError, project.crashAfter, project.endAs
         self.deployments.append(dep)
         return dep
 
@@ -186,9 +194,16 @@ class World:
         return c
 
     def touch(self, project_id: int) -> None:
-        """The project's code changed: modified moves forward at least one second."""
+        """The project changed (its code, or as some answers go its parameters): modified moves forward at least
+        one second."""
         p = self.projects[project_id]
         p.modified = max(self.clock(), p.modified + 1.0)
+
+    def edit_code(self, project_id: int) -> None:
+        """Someone edited main.py in the web IDE: its content and the project's modified move."""
+        p = self.projects[project_id]
+        p.files["main.py"] = p.files.get("main.py", "") + f"# edited at {self.clock():.3f}\n"
+        self.touch(project_id)
 
     # -- persistence ---------------------------------------------------------------------------
 
@@ -208,7 +223,9 @@ class World:
             "delay": self.delay,
             "refusedLogins": self.refused_logins,
             "parametersAsDict": self.parameters_as_dict,
+            "parameterKey": self.parameter_key,
             "authFailureStatus": self.auth_failure_status,
+            "projectsCap": self.projects_cap,
             "projects": [asdict(p) for p in self.projects.values()],
             "nodes": [asdict(n) for n in self.nodes.values()],
             "compiles": [asdict(c) for c in self.compiles.values()],
@@ -227,6 +244,12 @@ class World:
             delay=float(raw.get("delay", 2.0)),
             refused_logins=[str(v) for v in raw.get("refusedLogins", [])],
             parameters_as_dict=bool(raw.get("parametersAsDict", False)),
+            parameter_key=str(raw.get("parameterKey", "key")),
             auth_failure_status=int(raw.get("authFailureStatus", 200)),
+            projects_cap=_optional_int(raw.get("projectsCap")),
             data_dir=data_dir,
         )
+
+
+def _optional_int(value: Any) -> int | None:
+    return None if value is None else int(value)

@@ -108,6 +108,24 @@ def test_an_unmet_promotion_gate_refuses_and_its_notes_are_said(pieces: Pieces):
     assert pieces.writes() == 0 and pieces.warnings == ["Note: a note"]
 
 
+def test_an_override_is_not_recorded_when_a_later_gate_refuses(pieces: Pieces):
+    promotion = Promotion("paper (1 day Running)", ("momentum: never deployed in paper",))
+    gates = Gates(Limits(ignore_windows="hotfix INC-42"), Window("weekend", "Monday"), promotion)
+    with pytest.raises(PlanRefused, match="only what has run Running in paper"):
+        pieces.apply(gates)
+    assert pieces.writes() == 0 and (pieces.ledger.backend.read() or {}).get("history") is None
+
+
+def test_an_override_is_not_recorded_when_the_user_says_no(pieces: Pieces):
+    def refuse() -> None:
+        raise PlanRefused("apply cancelled; nothing was changed")
+
+    gates = Gates(Limits(ignore_windows="hotfix INC-42"), Window("weekend", "Monday"))
+    with pytest.raises(PlanRefused, match="cancelled"):
+        apply_plan(pieces.plan, pieces.state, gates, pieces.ctx, refuse, pieces.warnings.append)
+    assert (pieces.ledger.backend.read() or {}).get("history") is None
+
+
 def test_limits_the_plan_keeps_do_not_hide_a_closed_window(pieces: Pieces):
     # two creates stop nothing, so --max-stops 0 holds; the closed window still refuses
     with pytest.raises(PlanRefused, match="not allowed now"):
@@ -145,3 +163,34 @@ def test_no_changes_asks_nothing_and_reads_nothing_more(pieces: Pieces):
     applied = apply_plan(Plan(()), pieces.state, Gates(), pieces.ctx, pieces.confirm, pieces.warnings.append)
     assert applied.ok and applied.results == [] and pieces.asked == 0
     assert pieces.sandbox.calls() == calls
+
+
+def test_a_window_that_closes_during_the_apply_starts_no_new_change(pieces: Pieces):
+    """The first create starts while the window is open; the window closes; the second is held back and the
+    summary says so. (Stops and creates went on for seconds after a window closed.)"""
+    from qcdeploy.apply import summary
+
+    asked: list[str] = []
+
+    def window_now() -> str:
+        asked.append("now")
+        return "" if len(asked) == 1 else "inside deny window mon-fri 09:30-16:00 America/New_York"
+
+    pieces.ctx.options = ApplyOptions(health_window=0, parallelism=1)
+    applied = pieces.apply(Gates(window=Window(now=window_now)))
+    outcomes = {r.change.name: (r.outcome, r.detail) for r in applied.results}
+    assert outcomes["meanrev"][0] is Outcome.DONE  # planned first (by name); finished
+    assert outcomes["momentum"] == (
+        Outcome.NOT_ATTEMPTED,
+        "held back: the change window closed during the apply (inside deny window mon-fri 09:30-16:00 "
+        "America/New_York)",
+    )
+    assert pieces.sandbox.deployments(P_MOMENTUM) == [] and len(pieces.sandbox.active(P_MEANREV)) == 1
+    text = summary.text(applied.results, applied.interrupted, lambda s, _: s)
+    assert "skipped + momentum: held back: the change window closed during the apply" in text
+
+
+def test_an_overridden_window_is_not_asked_again_during_the_apply(pieces: Pieces):
+    closed = "inside freeze 2026-12-24..2026-12-26 UTC"
+    gates = Gates(Limits(ignore_windows="hotfix"), Window(closed, "later", now=lambda: closed))
+    assert pieces.apply(gates).ok

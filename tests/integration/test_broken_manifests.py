@@ -70,7 +70,7 @@ CASES = [
     (
         "label-not-string",
         swap("  name: momentum", "  name: momentum\n  labels: {team: 3}"),
-        ":5:12: metadata.labels.team: 3 is not of type 'string'",
+        ":5:12: metadata.labels.team: must be a string; YAML read the unquoted value as the number 3: quote it",
     ),
     (
         "unknown-metadata-key",
@@ -270,3 +270,37 @@ def test_multi_document_file(cli, tmp_path):
     result = cli("validate", str(tmp_path))
     assert result.code == 0
     assert "2 manifest(s) in 1 file(s)" in result.out
+
+
+ZERODHA = swap(
+    "    id: QuantConnectBrokerage\n",
+    "    id: ZerodhaBrokerage\n    zerodha-api-key: key\n    zerodha-access-token: ${env:ZERODHA_TOKEN}\n"
+    "    zerodha-product-type: MIS\n    zerodha-trading-segment: EQUITY\n",
+)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        ZERODHA,
+        swap("    id: QuantConnectBrokerage\n", "    id: EzeBrokerage\n"),
+        swap(
+            "    id: QuantConnectBrokerage\n",
+            "    id: QuantConnectBrokerage\n  dataProviders:\n    CoinApi: {id: CoinApi, coinapi-api-key: k}\n",
+        ),
+    ],
+    ids=["zerodha", "eze", "coinapi-provider"],
+)
+def test_modules_the_lean_cli_deploys_validate(cli, tmp_path, monkeypatch, text):
+    """Zerodha, Samco, Eze, dYdX and the data providers lean-cli offers are in the catalogue (issue 24 item 5)."""
+    monkeypatch.setenv("ZERODHA_TOKEN", "token")
+    (tmp_path / "m.yaml").write_text(text)
+    result = cli("validate", str(tmp_path))
+    assert result.code == 0, result.text
+
+
+def test_a_lean_cli_module_missing_a_key_is_refused(cli, tmp_path, monkeypatch):
+    monkeypatch.setenv("ZERODHA_TOKEN", "token")
+    (tmp_path / "m.yaml").write_text(ZERODHA.replace("    zerodha-trading-segment: EQUITY\n", ""))
+    result = cli("validate", str(tmp_path))
+    assert result.code == 1 and "'zerodha-trading-segment' is a required property" in result.err

@@ -80,22 +80,22 @@ def test_a_bad_window_names_the_file(cli, repo):
     result = cli("apply", "--auto-approve", "deployments")
     assert (
         result.code == 1
-        and ".qcdeploy.yaml: windows[0]: timeZone 'Nowhere/City' is not an IANA time zone" in result.err
+        and ".qcdeploy.yaml:2:45: windows[0]: timeZone: 'Nowhere/City' is not an IANA time zone" in result.err
     )
     assert "Traceback" not in result.err
 
 
 def test_the_repository_settings_are_parsed_once_and_again_only_when_edited(cli, sandbox, repo, monkeypatch):
-    from qcdeploy import config
+    from qcdeploy.manifests import repofile
 
     parsed: list[str] = []
-    real = config._read_settings
+    real = repofile._read_settings
 
     def counted(path):
         parsed.append(str(path))
         return real(path)
 
-    monkeypatch.setattr(config, "_read_settings", counted)
+    monkeypatch.setattr(repofile, "_read_settings", counted)
     monkeypatch.delenv("QCDEPLOY_STATE")  # the ledger's place comes from .qcdeploy.yaml too
     settings = repo / ".qcdeploy.yaml"
     settings.write_text("state: ledger.json\nwindows:\n  - {kind: allow, from: '00:00', to: '00:00'}\n")
@@ -104,3 +104,46 @@ def test_the_repository_settings_are_parsed_once_and_again_only_when_edited(cli,
     settings.write_text(f"state: ledger.json\n{freeze_around_today()[0]}# edited\n")
     assert "apply would be refused now" in cli("plan", "deployments").out
     assert parsed == [str(settings)] * 2
+
+
+def test_a_freeze_written_as_yaml_timestamps_is_accepted(cli, sandbox, repo):
+    """`from: 2026-12-07 10:00:00` unquoted is a YAML timestamp: plan and apply crashed with exit 3."""
+    now = datetime.now(timezone.utc).replace(microsecond=0, tzinfo=None)
+    start, end = now - timedelta(hours=1), now + timedelta(hours=1)
+    (repo / ".qcdeploy.yaml").write_text(f"freezes:\n  - {{from: {start}, to: {end}, reason: release}}\n")
+    plan = cli("plan", "deployments")
+    assert plan.code == 0 and "apply would be refused now" in plan.out and "(release)" in plan.out, plan.text
+    assert f"next allowed: {end:%Y-%m-%d %H:%M} UTC" in plan.out
+    refused = cli("apply", "--auto-approve", "deployments")
+    assert refused.code == 1 and "inside freeze" in refused.err and sandbox.active(P_MOMENTUM) == []
+
+
+@pytest.mark.parametrize("in_env", [False, True])
+def test_a_window_written_as_a_yaml_timestamp_is_refused_at_its_place(cli, repo, in_env):
+    entry = "{kind: deny, from: 2026-12-07 10:00:00, to: '12:00'}"
+    if in_env:
+        (repo / "environments").mkdir()
+        (repo / "environments" / "live.yaml").write_text(
+            "apiVersion: qcdeploy/v1\nkind: Environment\nmetadata: {name: live}\nspec:\n  windows:\n    - " + entry
+        )
+        result, where = cli("plan", "--env", "live", "."), "live.yaml:6:20 (environment live): windows[0]: from"
+    else:
+        (repo / ".qcdeploy.yaml").write_text("windows:\n  - " + entry + "\n")
+        result, where = cli("plan", "deployments"), ".qcdeploy.yaml:2:18: windows[0]: from"
+    assert result.code == 1 and where in result.err and "is a date" in result.err, result.text
+    assert "Traceback" not in result.text
+
+
+def test_an_environments_freeze_written_as_timestamps_plans_saves_and_refuses(cli, sandbox, repo, tmp_path):
+    now = datetime.now(timezone.utc).replace(microsecond=0, tzinfo=None)
+    (repo / "environments").mkdir()
+    (repo / "environments" / "live.yaml").write_text(
+        "apiVersion: qcdeploy/v1\nkind: Environment\nmetadata: {name: live}\nspec:\n  freezes:\n"
+        f"    - {{from: {now - timedelta(hours=1)}, to: {now + timedelta(hours=1)}Z, reason: release}}\n"
+    )
+    saved = tmp_path / "plan.json"
+    plan = cli("plan", "--env", "live", "--out", str(saved), ".")
+    assert plan.code == 0 and "apply would be refused now" in plan.out and "(release)" in plan.out, plan.text
+    assert cli("validate", ".").code == 0
+    refused = cli("apply", "--auto-approve", str(saved))
+    assert refused.code == 1 and "inside freeze" in refused.err and sandbox.active(P_MOMENTUM) == []

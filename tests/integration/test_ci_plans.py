@@ -43,12 +43,12 @@ def test_saved_plan_applies_exactly_without_prompt(cli, sandbox, manifests, tmp_
     [
         (
             lambda s, m: s.admin("deploy", projectId=P_MOMENTUM, nodeId=NODE3, replace=True),
-            "momentum: the live deployment changed",
+            "a.yaml): the live deployment changed",
         ),
         (lambda s, m: s.admin("touch", projectId=P_MOMENTUM), "the project's code changed"),
         (
             lambda s, m: write(m, "a.yaml", manifest("momentum", P_MOMENTUM, parameters={"x": 1})),
-            "the manifests changed",
+            "a.yaml): the desired spec (or a secret) changed",
         ),
     ],
     ids=["redeployed-by-hand", "code-changed", "manifest-edited"],
@@ -152,9 +152,11 @@ def test_markdown_output(cli, sandbox, manifests):
     )
     md = cli("plan", "--format", "markdown", str(manifests)).out
     assert md.index("**Plan: 0 to create, 1 to replace, 1 to stop, 0 to liquidate.**") < md.index("[!WARNING]")
-    assert "This plan stops 2 live deployment(s)" in md
+    assert "This plan stops 2 running deployment(s)" in md
     assert md.count("<details>") == 2 and md.count("</details>") == 2
-    assert '~ parameters.z: (none) -> "1"' in md and "reason: state: stopped" in md  # the diff inside each fold
+    assert (
+        '\n!       parameters.z: (none) -> "1"\n' in md and "reason: state: stopped" in md
+    )  # diff lines GitHub colours
     assert SECRET not in md
 
 

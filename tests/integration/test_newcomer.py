@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tests.helpers import NODE1, P_MOMENTUM, manifest, write
@@ -47,6 +49,7 @@ def test_relative_state_in_qcdeploy_yaml_is_rooted_beside_it(cli, sandbox, repo,
 
 
 def test_adopt_compares_what_the_api_can_tell(cli, sandbox, manifests, monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)  # not this repository, whose examples define environments
     monkeypatch.setenv("QCDEPLOY_STATE", str(tmp_path / "ledger.json"))
     sandbox.admin("deploy", projectId=P_MOMENTUM, nodeId=NODE1, settings={"parameters": {"fast-period": "12"}})
     write(manifests, "m.yaml", manifest("momentum", P_MOMENTUM, parameters={"fast-period": 99}))
@@ -79,7 +82,7 @@ def test_read_only_commands_need_no_broker_secrets(cli, sandbox, manifests, monk
     assert cli("apply", "--auto-approve", str(manifests)).code == 0
     monkeypatch.delenv("IB_PASSWORD")
     checked = cli("validate", str(manifests))
-    assert checked.code == 0 and "spec.brokerage.ib-password is not set here (apply needs it)" in checked.err
+    assert checked.code == 0 and "IB_PASSWORD is not set here; apply needs it for meanrev" in checked.err
     plan = cli("plan", str(manifests))
     assert plan.code == 0 and "No changes." in plan.out
     assert "meanrev: spec.brokerage.ib-password (sensitive, not set here: cannot tell whether it changed)" in plan.out
@@ -119,3 +122,39 @@ def test_sandbox_banner_prints_what_to_paste(tmp_path):
     text = "".join(lines)
     assert "export QC_API_URL=http://127.0.0.1:" in text and "QC_USER_ID=100001" in text
     assert "QC_API_TOKEN=sandbox-api-token-0123456789abcdef" in text and "export QC_ORGANIZATION_ID=" in text
+
+
+def test_an_unset_secret_parameter_is_no_change_by_itself(cli, sandbox, manifests, monkeypatch, tmp_path):
+    monkeypatch.setenv("QCDEPLOY_STATE", str(tmp_path / "ledger.json"))
+    monkeypatch.setenv("SIGNAL_TOKEN", "signal-token-0123456789")
+    write(manifests, "m.yaml", manifest("momentum", P_MOMENTUM, parameters={"token": "${env:SIGNAL_TOKEN}", "v": 1}))
+    assert cli("apply", "--auto-approve", str(manifests)).code == 0
+    monkeypatch.delenv("SIGNAL_TOKEN")  # the pull-request job: no secrets
+    plan = cli("plan", "--detailed-exitcode", str(manifests))
+    assert plan.code == 0 and "No changes." in plan.out, plan.text
+    assert "parameters.token (sensitive, not set here: cannot tell whether it changed)" in plan.out
+    write(manifests, "m.yaml", manifest("momentum", P_MOMENTUM, parameters={"token": "${env:SIGNAL_TOKEN}", "v": 2}))
+    changed = cli("plan", "--detailed-exitcode", str(manifests))
+    assert (
+        changed.code == 2 and '~ parameters.v: "1" -> "2"' in changed.out and "token" not in changed.out.split("~")[1]
+    )
+
+
+def test_init_writes_a_repository_that_validates_as_written(cli, sandbox, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    made = cli("init", "--name", "momentum")
+    assert made.code == 0, made.text
+    for path in (".qcdeploy.yaml", "deployments/base/momentum.yaml", "deployments/paper.yaml", "deployments/live.yaml"):
+        assert (tmp_path / path).is_file(), path
+    assert (tmp_path / "schemas" / "qcdeploy-v1.schema.json").is_file()
+    examples = Path(__file__).resolve().parents[2] / "examples" / "github-workflows"
+    for name in ("qcdeploy-plan.yml", "qcdeploy-apply.yml", "qcdeploy-drift.yml"):  # the examples, as they are
+        assert (tmp_path / ".github" / "workflows" / name).read_text() == (examples / name).read_text(), name
+    checked = cli("validate")
+    assert checked.code == 0 and "2 manifest(s) in 3 file(s) are valid across environments live, paper." in checked.out
+    # the settings file is read as written: the plan gets as far as the account, which has no such project
+    planned = cli("plan", "--env", "paper")
+    assert planned.code == 1 and "no project named 'Paper/momentum' in this account" in planned.err, planned.text
+    again = cli("init", "--name", "momentum")
+    assert again.code == 1 and "pass --force to replace them. Nothing was written" in again.err
+    assert cli("init", "--name", "Bad Name").code == 1

@@ -10,7 +10,7 @@ import requests
 
 from qcdeploy.config import Credentials
 from qcdeploy.quantconnect.transport import auth_headers
-from tests.helpers import API_TOKEN, NODE1, NODE2, ORG, P_MEANREV, P_MOMENTUM, USER_ID
+from tests.helpers import API_TOKEN, NODE1, NODE2, ORG, P_MEANREV, P_MOMENTUM, P_PAIRS, USER_ID
 
 CREDS = Credentials(USER_ID, API_TOKEN)
 
@@ -173,3 +173,61 @@ def test_python_m_sandbox_reports_a_bad_seed_in_one_line(tmp_path):
         )
         assert done.returncode == 1, (argv, done.stderr)
         assert done.stderr.startswith("Error: ") and "Traceback" not in done.stderr, (argv, done.stderr)
+
+
+def _settled_compile(sandbox, project_id):
+    """A finished build without waiting: the compile is made older than the sandbox's delay."""
+    compile_id = ok(sandbox, "compile/create", {"projectId": project_id})["compileId"]
+    with sandbox.server.world.lock:
+        sandbox.server.world.compiles[compile_id].created -= sandbox.server.world.delay
+    return compile_id
+
+
+def test_live_create_answers_source_api_v2(sandbox):
+    """The real API's answer (the MCP server's real-API test), not "api"."""
+    answer = ok(sandbox, "live/create", create_body(P_MOMENTUM, _settled_compile(sandbox, P_MOMENTUM)))
+    assert answer["source"] == "api-v2" and answer["projectId"] == P_MOMENTUM
+
+
+@pytest.mark.parametrize(
+    ("brokerage", "missing"),
+    [
+        ({"id": "TradingTechnologiesBrokerage", "tt-account-name": "a"}, "tt-user-name"),
+        ({"id": "TerminalLinkBrokerage", "terminal-link-connection-type": "SAPI"}, "terminal-link-server-port"),
+        ({"id": "BloombergFixBrokerage", "bloomberg-fix-sender-sub-id": "s"}, "bloomberg-fix-environment"),
+        (
+            {"id": "TradeStationBrokerage", "trade-station-account-id": "a", "trade-station-environment": "paper"},
+            "trade-station-refresh-token",
+        ),
+        ({"id": "TastytradeBrokerage", "tastytrade-account-number": "1"}, "tastytrade-refresh-token"),
+        ({"id": "AlpacaBrokerage", "alpaca-environment": "paper"}, "alpaca-access-token"),
+        ({"id": "ZerodhaBrokerage", "zerodha-api-key": "k"}, "zerodha-access-token"),
+    ],
+)
+def test_live_create_requires_every_key_the_api_reference_lists(sandbox, brokerage, missing):
+    body = create_body(P_MOMENTUM, _settled_compile(sandbox, P_MOMENTUM), brokerage=brokerage)
+    error = fails(sandbox, "live/create", body)
+    assert error.startswith(f"{brokerage['id']}: missing required setting(s)") and missing in error
+
+
+def test_live_commands_reach_running_deployments(sandbox):
+    """live/commands/create and /broadcast (lean-cli `cloud live command` / `broadcast`)."""
+    ok(sandbox, "live/create", create_body(P_MOMENTUM, _settled_compile(sandbox, P_MOMENTUM)))
+    ok(sandbox, "live/create", create_body(P_MEANREV, _settled_compile(sandbox, P_MEANREV), node=NODE2))
+    ok(sandbox, "live/commands/create", {"projectId": P_MOMENTUM, "command": {"$type": "Rebalance", "to": 1}})
+    ok(sandbox, "live/commands/broadcast", {"organizationId": ORG, "command": {"x": 1}, "excludeProjectId": P_MEANREV})
+    with sandbox.server.world.lock:
+        momentum, meanrev = (sandbox.server.world.active(p) for p in (P_MOMENTUM, P_MEANREV))
+        assert momentum.commands == [{"$type": "Rebalance", "to": 1}, {"x": 1}] and meanrev.commands == []
+    assert fails(sandbox, "live/commands/create", {"projectId": P_MOMENTUM}) == "command is required: a JSON object"
+    stopped = fails(sandbox, "live/commands/create", {"projectId": P_PAIRS, "command": {}})
+    assert stopped == f"No live deployment found for project {P_PAIRS}"
+
+
+def test_files_read_answers_every_file_or_one(sandbox):
+    every = ok(sandbox, "files/read", {"projectId": P_MOMENTUM})["files"]
+    assert [f["name"] for f in every] == ["main.py"] and set(every[0]) >= {"name", "content", "modified", "isLibrary"}
+    sandbox.admin("touch", projectId=P_MOMENTUM)  # main.py edited in the web IDE
+    [edited] = ok(sandbox, "files/read", {"projectId": P_MOMENTUM, "name": "main.py"})["files"]
+    assert edited["content"] != every[0]["content"]
+    assert fails(sandbox, "files/read", {"projectId": P_MOMENTUM, "name": "nope.py"}) == "File not found: nope.py"

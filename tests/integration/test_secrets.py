@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import html
 import json
+import re
+from urllib.parse import quote, quote_plus
 
 import pytest
 
@@ -128,6 +131,7 @@ def test_secrets_echoed_back_by_the_api_in_every_form(cli, sandbox, manifests, t
 
 def test_no_secret_in_the_newer_outputs(cli, manifests, tmp_path, monkeypatch):
     """doctor, drift, apply --format json, -v (retries), export --all, state show, and the sandbox's request log."""
+    monkeypatch.chdir(tmp_path)  # not this repository, whose examples define environments
     from tests.helpers import start_sandbox
 
     log = tmp_path / "requests.jsonl"
@@ -159,3 +163,45 @@ def test_no_secret_in_the_newer_outputs(cli, manifests, tmp_path, monkeypatch):
         box.server.server_close()
     assert log.stat().st_size > 0 and any("retrying in" in run.err for run in cli.runs)
     scan(tmp_path, cli.runs, SECRET, ROTATED, API_TOKEN)
+
+
+PLAIN = 'n0te/with space"q\\ä-9Qx'  # under a key that names no credential: only the value rule can hide it
+
+
+def encodings_of(secret: str) -> list[str]:
+    """What the sandbox's echo-encoded fault writes, produced here by the standard library's own encoders."""
+    percent = quote(secret, safe="/")
+    forms = [
+        json.dumps(secret)[1:-1].replace("/", "\\/"),
+        json.dumps(json.dumps(secret)[1:-1])[1:-1],
+        percent,
+        re.sub("%..", lambda m: m.group().lower(), percent),
+        quote_plus(secret),
+        html.escape(secret),
+        secret.encode("ascii", "xmlcharrefreplace").decode(),
+        "".join(f"&#x{ord(c):x};" for c in secret),
+        repr(secret)[1:-1],
+        "".join(f"\\u{ord(c):04x}" for c in secret),
+    ]
+    return [form for form in forms if form != secret]
+
+
+def test_secrets_echoed_back_in_every_encoding(cli, sandbox, manifests, tmp_path, monkeypatch):
+    """The API repeats the request in an error, each value URL-, HTML-, repr- and JSON-encoded: text, --format
+    json and -v output hold none of the forms, for a secret under a credential key and one under a plain key."""
+    monkeypatch.setenv("PLAIN_VALUE", PLAIN)
+    notification = {
+        "targets": [{"address": "https://hooks.example.com/x", "headers": {"X-Note": "${env:PLAIN_VALUE}"}}]
+    }
+    write(
+        manifests,
+        "a.yaml",
+        manifest("meanrev", P_MEANREV, node="live-node-2", brokerage=ib_brokerage(), notification=notification),
+    )
+    for args in (["-v"], ["-v", "--no-color"], []):
+        sandbox.admin("faults", once={"echo-encoded": {"live/create": 1}})
+        fmt = ["--format", "json"] if args == [] else []
+        result = cli(*args, "apply", "--auto-approve", *fmt, str(manifests))
+        assert result.code == 1 and "Invalid request" in result.out + result.err, result
+        assert "Login failed for (sensitive)" in result.out + result.err, result
+    scan(tmp_path, cli.runs, SECRET, PLAIN, *encodings_of(SECRET), *encodings_of(PLAIN))

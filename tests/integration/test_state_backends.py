@@ -9,8 +9,11 @@ import sys
 
 import pytest
 
+from qcdeploy.errors import LedgerError
 from qcdeploy.ledger.backends.base import lock_info
 from qcdeploy.ledger.backends.git import GitBackend
+from qcdeploy.ledger.store import Ledger
+from qcdeploy.model import LedgerEntry
 from tests.helpers import P_MEANREV, P_MOMENTUM, manifest, write
 from tests.tfstate_server import TfState
 
@@ -209,9 +212,10 @@ def test_migrate_file_to_git_and_back(cli, sandbox, repos, monkeypatch, tmp_path
     assert again.code == 1 and "already holds a ledger" in again.err
 
 
-def test_migrate_refuses_a_copy_that_reads_back_different(cli, manifests, tmp_path):
+def test_migrate_refuses_a_copy_that_reads_back_different(cli, manifests, tmp_path, monkeypatch):
     """A state service that stores something else than it was sent: the copy is read back and compared, and the
     migration fails rather than telling the user to switch to a ledger that lost a deployment."""
+    monkeypatch.chdir(tmp_path)  # not this repository, whose examples define environments
     local = tmp_path / "local.json"
     write(manifests, "m.yaml", manifest("momentum", P_MOMENTUM))
     assert cli("--state", str(local), "apply", "--auto-approve", str(manifests)).code == 0
@@ -227,6 +231,7 @@ def test_migrate_refuses_a_copy_that_reads_back_different(cli, manifests, tmp_pa
 
 
 def test_unknown_backend_and_bad_config(cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # not this repository, whose examples define environments
     monkeypatch.setenv("QCDEPLOY_STATE", "s3://bucket/key")
     assert "unknown state backend" in cli("state", "show").err
     monkeypatch.delenv("QCDEPLOY_STATE")
@@ -247,3 +252,137 @@ def test_git_backend_outside_a_repository_is_a_clear_error(cli, tmp_path, monkey
     result = cli("state", "show")
     assert result.code == 1 and "cannot read the ledger from git:origin#qcdeploy-state" in result.err
     assert "Traceback" not in result.text
+
+
+def test_git_state_branch_holding_the_manifests_is_refused(cli, sandbox, repos, monkeypatch):
+    """`git:origin#main` from a CI checkout (detached HEAD): main holds the manifests, and a ledger commit would
+    replace its whole tree; every command refuses it, naming what else is on the branch, and main is untouched."""
+    origin, _, b = repos
+    git(b, "checkout", "--quiet", "--detach")
+    monkeypatch.chdir(b)
+    monkeypatch.setenv("QCDEPLOY_STATE", "git:origin#main")
+    before = git(origin, "rev-parse", "main")
+    for command in (("plan", "deployments"), ("apply", "--auto-approve", "deployments"), ("state", "show")):
+        result = cli(*command)
+        assert result.code == 1, result.text
+        assert "holds .qcdeploy.yaml, deployments/ besides the ledger's own files" in result.err
+        assert "git:origin#qcdeploy-state" in result.err and "Traceback" not in result.text
+    assert git(origin, "rev-parse", "main") == before and sandbox.deployments() == []
+
+
+def test_git_state_branch_checked_out_here_is_refused(cli, sandbox, repos, monkeypatch):
+    """The branch checked out here is refused even before it exists on the remote (the first ledger commit would
+    create a branch the manifests' push then collides with)."""
+    origin, a, _ = repos
+    monkeypatch.chdir(a)
+    git(a, "checkout", "--quiet", "-b", "work")
+    for branch in ("main", "work"):
+        git(a, "checkout", "--quiet", branch)
+        monkeypatch.setenv("QCDEPLOY_STATE", f"git:origin#{branch}")
+        result = cli("apply", "--auto-approve", "deployments")
+        assert result.code == 1 and f"is the branch checked out here ({branch}" in result.err, result.text
+    assert "work" not in git(origin, "branch", "--list") and sandbox.deployments() == []
+
+
+def refuse_pushes(origin, log):
+    """A pre-receive hook such as branch protection: it refuses every update of the state branch."""
+    hook = origin / "hooks" / "pre-receive"
+    hook.write_text(
+        "#!/bin/sh\n"
+        f"echo called >> '{log}'\n"
+        "echo 'GH006: Protected branch update failed for refs/heads/qcdeploy-state.' >&2\n"
+        "exit 1\n"
+    )
+    hook.chmod(0o755)
+
+
+def test_git_push_refused_by_the_remote_is_an_error_not_a_retry(sandbox, repos, tmp_path):
+    """apply with --lock-timeout 3 against a remote whose hook refuses the lock commit: it ends (it used to retry
+    forever), exit 1, with the remote's own words; nothing was deployed."""
+    origin, a, _ = repos
+    log = tmp_path / "hook.log"
+    refuse_pushes(origin, log)
+    done = subprocess.run(
+        [sys.executable, "-m", "qcdeploy", "apply", "--auto-approve", "--lock-timeout", "3", "deployments"],
+        cwd=a,
+        env=dict(os.environ),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1, done.stderr
+    assert "the remote refused the ledger write to git:origin#qcdeploy-state" in done.stderr
+    assert "pre-receive hook declined" in done.stderr and "GH006: Protected branch update failed" in done.stderr
+    assert log.read_text().count("called") == 1 and sandbox.deployments() == []
+
+
+def test_git_ledger_write_refused_by_the_remote_is_tried_once(repos, tmp_path):
+    origin, a, _ = repos
+    backend = GitBackend("origin", "qcdeploy-state", cwd=str(a))
+    backend.update(lambda doc: {"deployments": {}, "salt": "00"}, "first")
+    log = tmp_path / "hook.log"
+    refuse_pushes(origin, log)
+    with pytest.raises(LedgerError, match=r"pre-receive hook declined.*GH006"):
+        backend.update(lambda doc: {"deployments": {"x": 1}, "salt": "00"}, "second")
+    assert log.read_text().count("called") == 1
+    assert json.loads(git(origin, "show", "qcdeploy-state:state.json"))["deployments"] == {}
+
+
+def test_git_lock_lost_races_end_at_the_deadline(repos, monkeypatch):
+    """A branch that moves under every lock attempt: the loop gives up after its attempts once the deadline has
+    passed, instead of spinning forever."""
+    _, a, _ = repos
+    backend = GitBackend("origin", "qcdeploy-state", cwd=str(a), attempts=3)
+    pushes = []
+
+    def lose(commit):
+        pushes.append(commit)
+        return False
+
+    monkeypatch.setattr(backend.repo, "push", lose)
+    with pytest.raises(LedgerError, match="could not take the lock at git:origin#qcdeploy-state: 3 concurrent"):
+        backend.lock(lock_info("apply"), 0, print)
+    assert len(pushes) == 3
+
+
+def test_http_state_credentials_go_only_to_the_trusted_state_host(cli, sandbox, manifests, monkeypatch):
+    """An Environment file (a pull request can edit one) naming a state service on another host: the plan job
+    reads it without the state service's password; the environment whose ledger is derived from the trusted
+    location still sends it."""
+    trusted, other = TfState(), TfState()
+    try:
+        monkeypatch.setenv("QCDEPLOY_STATE", trusted.url)
+        monkeypatch.setenv("QCDEPLOY_STATE_USERNAME", "ci")
+        monkeypatch.setenv("QCDEPLOY_STATE_PASSWORD", "state-service-password-1")
+        write(manifests, "m.yaml", manifest("momentum", P_MOMENTUM))
+        for name, state in (("paper", other.url), ("live", None)):
+            spec: dict[str, object] = {"state": state} if state else {}
+            if name == "live":  # environments never share a project or a node
+                spec["deployments"] = {"momentum": {"project": P_MEANREV, "node": "live-node-2"}}
+            env = {"apiVersion": "qcdeploy/v1", "kind": "Environment", "metadata": {"name": name}, "spec": spec}
+            write(manifests, f"{name}.yaml", env)
+        assert cli("plan", "--env", "paper", str(manifests)).code == 0
+        assert cli("plan", "--env", "live", str(manifests)).code == 0
+        assert other.authorizations and set(other.authorizations) == {None}
+        assert trusted.authorizations and all(a and a.startswith("Basic ") for a in trusted.authorizations)
+    finally:
+        trusted.stop()
+        other.stop()
+
+
+def test_git_state_branch_gone_mid_run_is_not_recreated_with_only_the_new_entry(repos):
+    """The git backend keeps the ledger's rule too: a fetch that finds no branch after the run read one (deleted,
+    or a mirror that lags) is not the base of a write."""
+    origin, a, _ = repos
+    backend = GitBackend("origin", "qcdeploy-state", cwd=str(a))
+    first = Ledger.load(backend)
+    first.put(ledger_entry("momentum"))
+    ledger = Ledger.load(backend)
+    git(origin, "update-ref", "-d", "refs/heads/qcdeploy-state")
+    with pytest.raises(LedgerError, match="answered that there is none"):
+        ledger.put(ledger_entry("meanrev"))
+    assert "qcdeploy-state" not in git(origin, "branch", "--list")
+
+
+def ledger_entry(name):
+    return LedgerEntry(name, 1, f"L-{name}", {"projectId": 1}, "c", "2026-01-01 00:00:00", "t", "stop", False)

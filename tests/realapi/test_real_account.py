@@ -72,3 +72,38 @@ def test_paper_deployment_lifecycle(tmp_path):
         assert stopped.returncode == 0, stopped.stdout + stopped.stderr
     status = qcdeploy(tmp_path, "status", str(manifests))
     assert "Suspended" in status.stdout, status.stdout
+
+
+def _api():
+    from qcdeploy.config import Credentials
+    from qcdeploy.quantconnect.endpoints import Api
+    from qcdeploy.quantconnect.transport import Client
+
+    creds = Credentials(os.environ["QC_USER_ID"], os.environ["QC_API_TOKEN"], os.environ.get("QC_ORGANIZATION_ID", ""))
+    return Api(Client("https://www.quantconnect.com/api/v2/", creds))
+
+
+def _test_project(api):
+    wanted = os.environ["QCDEPLOY_TEST_PROJECT"]
+    from qcdeploy.quantconnect.decode import project
+
+    every = [project(p) for p in api.projects(os.environ.get("QC_ORGANIZATION_ID", ""))]
+    return next(p for p in every if str(p.project_id) == wanted or p.name == wanted)
+
+
+def test_the_calls_issue_24_added(tmp_path):
+    """projects/read paged (start/end: a page of 2 is 2 at most, and pages add up to the whole list), files/read
+    of the test project, and projects/update with the project's name and its own parameters (a no-op)."""
+    from qcdeploy.planning.codehash import content_hash
+
+    api = _api()
+    org = os.environ.get("QC_ORGANIZATION_ID", "")
+    small = type(api)(api.client, projects_page=2)
+    paged = {p["projectId"] for p in small.projects(org)}
+    assert paged == {p["projectId"] for p in api.projects(org)}
+    mine = _test_project(api)
+    files = api.files(mine.project_id)
+    assert files and all("name" in f and "content" in f for f in files)
+    assert content_hash(files) == content_hash(api.files(mine.project_id))  # nothing edited: the same hash
+    api.set_parameters(mine.project_id, mine.name, dict(mine.parameters))
+    assert dict(_test_project(api).parameters) == dict(mine.parameters)

@@ -50,11 +50,11 @@ def test_a_difference_the_api_reports_is_refused_unless_forced():
 
 def test_readopting_the_same_deployment_keeps_what_the_ledger_knew():
     d = desired()
-    known = entry(d, deploy="L-1", compile_id="c-3", project_modified="2026-10-01 00:00:00")
+    known = entry(d, deploy="L-1", compile_id="c-3", project_modified="2026-10-01 00:00:00", code_hash="sha256:c")
     [same] = adopt([d], state(live(deploy="L-1")), {"m": known}, SALT, NOW).entries
-    assert (same.compile_id, same.project_modified) == ("c-3", "2026-10-01 00:00:00")
+    assert (same.compile_id, same.project_modified, same.code_hash) == ("c-3", "2026-10-01 00:00:00", "sha256:c")
     [other] = adopt([d], state(live(deploy="L-2")), {"m": known}, SALT, NOW).entries
-    assert (other.compile_id, other.project_modified) == (None, d.project.modified)
+    assert (other.compile_id, other.project_modified, other.code_hash) == (None, d.project.modified, "")
 
 
 def test_each_manifest_is_decided_on_its_own():

@@ -28,12 +28,13 @@ def fields(**over):
     return base | over
 
 
-def test_body_sends_brokerage_values_as_strings_and_the_compile_id():
-    body = create_body(
-        fields(brokerage={"id": "QuantConnectBrokerage", "n": 7, "b": True, "cash": [{"amount": 5}]}), "c-1"
-    )
+def test_body_sends_brokerage_values_as_the_lean_cli_does_and_the_compile_id():
+    """lean-cli `JsonModule.get_settings`: `str(value)`, so booleans are "True"/"False" (not JSON's spelling)."""
+    brokerage = {"id": "QuantConnectBrokerage", "n": 7, "b": True, "f": False, "x": 1.5, "cash": [{"amount": 5}]}
+    body = create_body(fields(brokerage=brokerage), "c-1")
     assert body["compileId"] == "c-1" and "compile" not in body
-    assert body["brokerage"] == {"id": "QuantConnectBrokerage", "n": "7", "b": "true", "cash": [{"amount": 5}]}
+    strings = {"n": "7", "b": "True", "f": "False", "x": "1.5"}
+    assert body["brokerage"] == {"id": "QuantConnectBrokerage", **strings, "cash": [{"amount": 5}]}
 
 
 def test_preflight_problems_name_missing_keys_unknown_ids_and_non_json():
@@ -85,6 +86,9 @@ def test_summary_opens_with_flat_and_json_marks_it():
     assert "  ROLLED BACK beta to c-1: new deployment failed: boom" in out
     doc = json.loads(as_json([done, back, flat], False))
     assert doc["flat"] == [{"name": "alpha", "why": "no deployment is running (x)"}]
+    skipped = Result(change(Action.CREATE, "delta"), Outcome.NOT_ATTEMPTED, "interrupted")
+    again = text([skipped], True, lambda s, c: s, "live")
+    assert "Run `qcdeploy apply --env live` again to finish" in again
     assert [r["outcome"] for r in doc["results"]] == ["done", "rolled back", "failed"]
 
 

@@ -42,6 +42,8 @@ def test_unreadable_times_are_unknown_not_guessed():
         [{"key": "fast", "value": "10"}, {"key": "slow", "value": "30"}],
         {"0": {"key": "fast", "value": "10"}, "1": {"key": "slow", "value": "30"}},  # lean-cli's dict fix
         {"fast": "10", "slow": 30},
+        [{"name": "fast", "value": "10"}, {"name": "slow", "value": "30"}],  # LEAN's C# Parameter
+        {"0": {"name": "fast", "value": "10"}, "1": {"name": "slow", "value": 30}},
     ],
 )
 def test_project_parameters_in_every_shape(raw):

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
+from qcdeploy.errors import LedgerError
 from qcdeploy.ledger.backends.file import FileBackend
 from qcdeploy.ledger.store import Ledger
 from qcdeploy.model import LedgerEntry
@@ -19,3 +22,23 @@ def test_ledger_round_trip_and_atomic_file(tmp_path):
     assert [p.name for p in path.parent.iterdir()] == ["state.json"]  # no temp files left behind
     again.remove("a")
     assert Ledger.load(FileBackend(str(path))).entries == {}
+
+
+class _Served(FileBackend):
+    """A backend that hands over a document as a state service's JSON decoder would (1e999 reads as inf)."""
+
+    def __init__(self, doc):
+        super().__init__("unused.json")
+        self.doc = doc
+
+    def describe(self):
+        return "https://state.example/ledger"
+
+    def read(self):
+        return self.doc
+
+
+def test_a_non_finite_serial_from_any_backend_is_a_ledger_error():
+    doc = {"version": 1, "serial": float("inf"), "salt": "00ff", "deployments": {}}
+    with pytest.raises(LedgerError, match=r"state\.example/ledger is malformed"):
+        Ledger.load(_Served(doc))

@@ -22,3 +22,15 @@ def test_null_value_is_named_plainly():
     )
     messages = [p.message for p in schema.check(doc)]
     assert "spec.node: a value is needed here (string), not null (an empty value in YAML)" in messages
+
+
+def test_values_are_counted_per_document_before_nodes_are_built():
+    """Two documents of 60,000 values each pass the count (the limit is per document); one of 120,000 is refused
+    where the 100,001st value stands."""
+    half = "[" + ",".join(["1"] * 60_000) + "]\n"
+    assert [d.problems for d in read_documents("f.yaml", half + "---\n" + half)] == [[], []]
+    [refused] = read_documents("f.yaml", "x: [" + ",".join(["1"] * 120_000) + "]\n")
+    [problem] = refused.problems
+    assert problem.message == "the document holds more than 100000 values (far too large)"
+    # the mapping, x and the list are 3 values: item 99,998 (at column 3 + 2 * 99,998) is the 100,001st
+    assert problem.location is not None and (problem.location.line, problem.location.col) == (1, 3 + 2 * 99_998)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from qcdeploy.model import Action, LiveState, Node, Reason, Why
+from qcdeploy.planning.codehash import content_hash, with_code_hashes
 from qcdeploy.planning.planner import PlanOptions, plan
 from tests.builders import N2, SALT, T0, T1, desired, entry, live, state
 
@@ -58,6 +61,25 @@ def test_code_change_under_latest_replaces():
     assert "project code changed since compile c-1" in str(c.reasons[0])
 
 
+def test_a_moved_modified_with_the_compiled_files_is_no_code_change():
+    """The files' hash (read because `modified` moved) equals the one recorded at the compile: not a code change."""
+    d = desired(modified=T1)
+    same = replace(d, project=replace(d.project, code_hash="sha256:a"))
+    assert run([same], state(live()), [entry(d, modified=T0, code_hash="sha256:a")]).changes == ()
+    other = replace(d, project=replace(d.project, code_hash="sha256:b"))
+    [c] = run([other], state(live()), [entry(d, modified=T0, code_hash="sha256:a")]).changes
+    assert c.reasons[0].why is Why.CODE_CHANGED
+    unread = run([d], state(live()), [entry(d, modified=T0, code_hash="sha256:a")]).changes  # files/read failed
+    assert unread[0].reasons[0].why is Why.CODE_CHANGED
+
+
+def test_content_hash_is_of_names_and_contents_in_any_order():
+    a, b = {"name": "main.py", "content": "x"}, {"name": "lib.py", "content": "y"}
+    assert content_hash([a, b]) == content_hash([b, a])
+    assert content_hash([a, b]) != content_hash([a, {**b, "content": "z"}])
+    assert content_hash([a]) != content_hash([{**a, "name": "other.py"}])
+
+
 def test_code_change_under_pinned_compile_is_ignored():
     d = desired(modified=T1, compile="ab-cd")
     assert run([d], state(live()), [entry(d, modified=T0)]).changes == ()
@@ -74,6 +96,18 @@ def test_stopped_outside_is_recreated():
     d = desired()
     [c] = run([d], state(live(status="Stopped")), [entry(d)]).changes
     assert c.reasons == (Reason(Why.STOPPED_OUTSIDE, "deployment L-1 was stopped outside qcdeploy"),)
+
+
+def test_a_restart_says_what_differs_from_its_last_run():
+    before = desired(parameters={"lookback": "20"})
+    now = desired(parameters={"lookback": "30"})
+    [c] = run([now], state(live(status="Stopped")), [entry(before)]).changes
+    assert c.action is Action.CREATE
+    assert [(fc.path, fc.before, fc.after) for fc in c.since_last_run] == [(("parameters", "lookback"), "20", "30")]
+    [same] = run([before], state(live(status="Stopped")), [entry(before)]).changes
+    assert same.since_last_run == ()
+    [moved] = run([desired(pid=2, parameters={"lookback": "30"})], state(), [entry(before)]).changes
+    assert moved.since_last_run == ()  # another project: not a restart
 
 
 def test_unmanaged_active_is_left_alone_with_name():
@@ -170,3 +204,28 @@ def test_busy_node_freed_when_known_only_by_project_name():
     st = LiveState({1: live()}, {1: Project(1, "P1", "", None)}, (busy,))
     [c] = run([d], st, replace=frozenset({"m"})).changes
     assert c.action is Action.REPLACE and c.blocked == ""
+
+
+class _Files:
+    """files/read by project id, counted."""
+
+    def __init__(self) -> None:
+        self.read: list[int] = []
+
+    def files(self, pid):
+        self.read.append(pid)
+        return [{"name": "main.py", "content": f"code {pid}"}]
+
+
+def test_files_are_read_only_for_projects_whose_modified_moved():
+    moved, still = desired("a", pid=1, modified=T1), desired("b", pid=2, modified=T0)
+    unhashed = desired("c", pid=3, modified=T1)
+    ledger = {
+        "a": entry(moved, modified=T0, code_hash="sha256:x"),
+        "b": entry(still, modified=T0, code_hash="sha256:x"),
+        "c": entry(unhashed, modified=T0),  # written before hashes were recorded: nothing to compare with
+    }
+    api = _Files()
+    out = with_code_hashes(api, [moved, still, unhashed], ledger)  # type: ignore[arg-type]
+    assert api.read == [1]
+    assert [d.project.code_hash for d in out] == [content_hash([{"name": "main.py", "content": "code 1"}]), "", ""]

@@ -85,3 +85,36 @@ def test_no_changes_says_what_it_covers():
     )
     some = summary(Plan((), unmanaged=(Unmanaged(dep, "P"),), unchanged=("a", "b")))
     assert some == "No changes. 2 managed deployment(s) match their manifests; 1 unmanaged and 0 orphaned listed above."
+
+
+def test_a_create_is_compact_and_says_each_value_once():
+    d = desired(
+        brokerage={"id": "QuantConnectBrokerage", "cash": [{"amount": 20000, "currency": "USD"}], "pw": "hunter2"},
+        parameters={"fast": "10", "slow": "30"},
+        sensitive=[("brokerage", "pw")],
+    )
+    text = render(Plan((change(Action.CREATE, "c", "new deployment", desired=d),)))
+    assert "      brokerage: QuantConnectBrokerage (cash USD 20,000.00, pw (sensitive))" in text
+    assert '      parameters: fast "10", slow "30"' in text
+    assert "project parameters:" not in text and "hunter2" not in text
+    full = render(Plan((change(Action.CREATE, "c", "new deployment", desired=d),)), verbose=True)
+    assert '        parameters.fast: "10"' in full and "        brokerage.pw: (sensitive)" in full
+
+
+def test_a_restart_shows_what_differs_from_its_last_run():
+    from tests.builders import entry
+
+    before, now = desired(parameters={"lookback": "20"}), desired(parameters={"lookback": "30"})
+    since = (FieldChange(("parameters", "lookback"), "20", "30"),)
+    restart = change(Action.CREATE, "m", "stopped outside", desired=now, entry=entry(before), since_last_run=since)
+    text = render(Plan((restart,)))
+    assert 'changed since its last run:\n      ~ parameters.lookback: "20" -> "30"' in text
+    same = change(Action.CREATE, "m", "stopped outside", desired=before, entry=entry(before))
+    assert "same spec as its last run" in render(Plan((same,)))
+
+
+def test_hints_name_the_environment():
+    from qcdeploy.model import command
+
+    assert command("apply --prune", "live") == "qcdeploy apply --env live --prune"
+    assert command("apply") == "qcdeploy apply" and command("adopt x", "paper") == "qcdeploy adopt --env paper x"

@@ -7,12 +7,29 @@ from qcdeploy.cli.commands.apply import apply
 from qcdeploy.cli.commands.doctor import doctor
 from qcdeploy.cli.commands.drift import drift
 from qcdeploy.cli.commands.export import export
+from qcdeploy.cli.commands.init import init
 from qcdeploy.cli.commands.plan import plan
 from qcdeploy.cli.commands.sandbox import sandbox
 from qcdeploy.cli.commands.schema import schema
+from qcdeploy.cli.commands.show import show
 from qcdeploy.cli.commands.state import state
 from qcdeploy.cli.commands.status import status
 from qcdeploy.cli.commands.unlock import force_unlock
 from qcdeploy.cli.commands.validate import validate
 
-COMMANDS = (validate, plan, apply, adopt, export, status, drift, doctor, state, force_unlock, sandbox, schema)
+COMMANDS = (
+    init,
+    validate,
+    plan,
+    show,
+    apply,
+    adopt,
+    export,
+    status,
+    drift,
+    doctor,
+    state,
+    force_unlock,
+    sandbox,
+    schema,
+)

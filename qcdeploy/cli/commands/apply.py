@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -10,7 +12,7 @@ import click
 
 from qcdeploy.cli.commands.options import planning_options
 from qcdeploy.cli.signals import INTERRUPTED
-from qcdeploy.cli.workspace import App, poll_interval, split_args
+from qcdeploy.cli.workspace import App, poll_interval, repo_root, split_args
 from qcdeploy.errors import ConfigError, PlanRefused
 
 if TYPE_CHECKING:
@@ -28,7 +30,11 @@ if TYPE_CHECKING:
 @click.option("--plan", "plan_file", type=click.Path(exists=True, dir_okay=False), help="Carry out a saved plan.")
 @click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--allow-protected", is_flag=True, help="Allow stopping or replacing protected deployments.")
-@click.option("--allow-empty", is_flag=True, help="Allow stopping or replacing every managed deployment at once.")
+@click.option(
+    "--allow-empty",
+    is_flag=True,
+    help="Allow stopping every running deployment qcdeploy manages (two or more) at once; replaces never count.",
+)
 @click.option("--max-stops", type=click.IntRange(min=0), metavar="N", help="Refuse if more than N would be stopped.")
 @click.option(
     "--max-liquidation-value",
@@ -67,6 +73,11 @@ if TYPE_CHECKING:
 @click.option("--reason", metavar="TEXT", help="Why the change windows are overridden (recorded in the ledger).")
 @click.option("--no-rollback", is_flag=True, help="Do not redeploy what ran before when a replace fails.")
 @click.option(
+    "--accept-unreviewed-secrets",
+    is_flag=True,
+    help="Carry out a saved plan made without some secrets even where one now differs from the ledger's.",
+)
+@click.option(
     "--max-unavailable",
     type=click.IntRange(1, 1000),
     metavar="N",
@@ -101,6 +112,7 @@ def apply(
     ignore_windows: bool,
     reason: str | None,
     no_rollback: bool,
+    accept_unreviewed_secrets: bool,
     max_unavailable: int | None,
     fmt: str,
 ) -> int:
@@ -120,7 +132,7 @@ def apply(
     if plan_file is not None and (args or targets or prune or replace_names):
         raise ConfigError("a saved plan fixes the paths and options; give only --plan FILE (and apply options)")
     poll_interval(app.environ)  # a bad QCDEPLOY_POLL_INTERVAL is refused now, not after the plan
-    options = ApplyOptions(wait, timeout, parallelism, health_window, not no_rollback, max_unavailable)
+    options = ApplyOptions(wait, timeout, parallelism, health_window, not no_rollback, max_unavailable, app.env or "")
     if fmt == "json":
         app.json_summary = True
     if ignore_windows and not (reason or "").strip():
@@ -130,10 +142,15 @@ def apply(
     # first, the manifests: an environment's overlay names its own ledger, which the lock below is taken on
     saved = _saved_plan(app, plan_file) if plan_file is not None else None
     try:
-        app.load(list(saved.paths) if saved is not None else split_args(args)[0])
+        app.load(planfile.rooted(saved.paths, _root(saved, plan_file)) if saved is not None else split_args(args)[0])
         with lock.held(app.backend(), "apply", lock_timeout, app.err, app.env):
             if saved is not None and plan_file is not None:
-                return _apply_saved(app, plan_file, saved, limits, options)
+                if saved.allow_protected and not allow_protected:
+                    app.progress(
+                        "The saved plan was approved with --allow-protected at review; no flag is needed again."
+                    )
+                limits = replace(limits, allow_protected=allow_protected or saved.allow_protected)
+                return _apply_saved(app, plan_file, saved, limits, options, accept_unreviewed_secrets)
             from qcdeploy.cli.commands.planning import make_plan
 
             run = make_plan(app, args, targets, prune, replace_names)
@@ -155,17 +172,39 @@ def _saved_plan(app: App, path: str) -> SavedPlan:
     return saved
 
 
-def _apply_saved(app: App, path: str, saved: SavedPlan, limits: Limits, options: ApplyOptions) -> int:
+def _root(saved: SavedPlan, path: str | None) -> Path:
+    """The checkout a saved plan's paths are relative to: the current directory's, else the plan file's."""
+    root = repo_root()
+    if path is None or all((root / p).exists() for p in saved.paths):
+        return root
+    beside = repo_root(Path(path).resolve().parent)
+    return beside if all((beside / p).exists() for p in saved.paths) else root
+
+
+def _apply_saved(
+    app: App, path: str, saved: SavedPlan, limits: Limits, options: ApplyOptions, accept_unreviewed: bool
+) -> int:
     from qcdeploy.cli.commands.planning import plan_with
     from qcdeploy.model import Plan
     from qcdeploy.planning import savedplan as planfile
 
-    manifests = app.load(list(saved.paths))
-    run = plan_with(app, manifests, app.ledger(), list(saved.paths), saved.options)
+    root = _root(saved, path)
+    paths = planfile.rooted(saved.paths, root)
+    manifests = app.load(paths)
+    run = plan_with(app, manifests, app.ledger(), paths, saved.options)
     _no_interruption_since(path, saved, run.plan)
-    changes = planfile.check(saved, manifests, run.plan, run.state, run.ledger.entries)
+    changes = planfile.check(saved, run.plan, run.state, run.ledger.entries, root)
+    unreviewed = planfile.unreviewed_secrets(saved, changes, run.ledger.entries, run.ledger.salt)
+    if unreviewed and not accept_unreviewed:
+        raise PlanRefused(
+            "; ".join(unreviewed) + f". {path} was made without these secrets, so nobody saw them change. Nothing "
+            "was changed; plan again with them set, or pass --accept-unreviewed-secrets"
+        )
+    for line in unreviewed:
+        app.progress(f"Accepted (--accept-unreviewed-secrets): {line}")
     app.progress(f"Carrying out the saved plan {path}; the live state still matches it.")
-    return _carry_out(app, run, Plan(changes), limits, True, options)
+    again = f"qcdeploy apply{f' --env {app.env}' if app.env else ''} {path}"
+    return _carry_out(app, run, Plan(changes), limits, True, options, again)
 
 
 def _no_interruption_since(path: str, saved: SavedPlan, fresh: Plan) -> None:
@@ -186,11 +225,19 @@ def _no_interruption_since(path: str, saved: SavedPlan, fresh: Plan) -> None:
         )
 
 
-def _carry_out(app: App, run: PlanRun, plan: Plan, limits: Limits, auto_approve: bool, options: ApplyOptions) -> int:
+def _carry_out(
+    app: App,
+    run: PlanRun,
+    plan: Plan,
+    limits: Limits,
+    auto_approve: bool,
+    options: ApplyOptions,
+    saved: str = "",
+) -> int:
     from qcdeploy.apply.run import Gates, Promotion, Window, apply_plan
     from qcdeploy.render.text import left_alone, render
 
-    app.progress(render(plan, app.style), nl=False)
+    app.progress(render(plan, app.style, app.settings.verbose), nl=False)
     if not plan.has_changes:
         if plan.interrupted:  # nothing left to do for them: their journal entries go
             from qcdeploy.apply.journaling import settle_resumed
@@ -200,13 +247,14 @@ def _carry_out(app: App, run: PlanRun, plan: Plan, limits: Limits, auto_approve:
         return 0
     _, closed, next_open = app.change_window()
     gate, missing, notes = app.promotion(plan, run.state)
-    gates = Gates(limits, Window(closed, next_open), Promotion(gate, tuple(missing), tuple(notes)))
+    window = Window(closed, next_open, _window_now(app))
+    gates = Gates(limits, window, Promotion(gate, tuple(missing), tuple(notes), saved))
     applied = apply_plan(
         plan,
         run.state,
         gates,
         _context(app, run, options),
-        lambda: _confirm(auto_approve),
+        lambda: _confirm(auto_approve, app.env),
         app.err,
         _interruptible(app),
     )
@@ -216,6 +264,15 @@ def _carry_out(app: App, run: PlanRun, plan: Plan, limits: Limits, auto_approve:
     if applied.interrupted:
         return INTERRUPTED  # whatever was done: a script must tell "interrupted" from "finished" or "failed"
     return 0 if applied.ok else 1
+
+
+def _window_now(app: App) -> Callable[[], str] | None:
+    """Why the change windows are closed at the moment it is asked: a window that closes during the apply holds
+    back every change not yet started."""
+    from datetime import datetime, timezone
+
+    schedule = app.change_schedule()
+    return None if schedule.empty else lambda: schedule.closed(datetime.now(timezone.utc))
 
 
 def _context(app: App, run: PlanRun, options: ApplyOptions) -> Context:
@@ -235,13 +292,14 @@ def _interruptible(app: App) -> Guard:
     return lambda interrupted, abandoned: handled(app.err, interrupted, abandoned)
 
 
-def _confirm(auto_approve: bool) -> None:
+def _confirm(auto_approve: bool, environment: str | None = None) -> None:
     if auto_approve:
         return
     if not sys.stdin.isatty():
         raise ConfigError("apply needs confirmation but there is no terminal to ask on; pass --auto-approve")
+    where = f" in environment {environment}" if environment else ""
     answer = click.prompt(
-        "Do you want to perform these actions? Only 'yes' will be accepted", default="", show_default=False
+        f"Do you want to perform these actions{where}? Only 'yes' will be accepted", default="", show_default=False
     )
     if answer != "yes":
         raise PlanRefused("apply cancelled; nothing was changed")
@@ -263,4 +321,4 @@ def _summarise(app: App, results: list[Result], interrupted: bool) -> None:
     if app.json_summary:
         app.out(summary.as_json(results, interrupted), nl=False)
     elif results:
-        app.out(summary.text(results, interrupted, app.style), nl=False)
+        app.out(summary.text(results, interrupted, app.style, app.env or ""), nl=False)

@@ -33,8 +33,9 @@ def drift(app: App, args: tuple[str, ...], fmt: str, ignore_unmanaged: bool) -> 
     for name in names:
         here = app if name is None else App(app.settings, app.environ, env=name)
         run = make_plan(here, args, (), False, (), require_secrets=False)
+        # a finding with no manifest name (a deployment no manifest claims) belongs to no environment
         found += [
-            replace(f, environment=name or app.env or "")
+            replace(f, environment=(name or app.env or "") if f.name else "")
             for f in findings(run.plan, run.ledger.entries, include_unmanaged=not ignore_unmanaged)
         ]
     render = {"text": driftreport.text, "markdown": driftreport.markdown, "json": driftreport.as_json}[fmt]

@@ -34,10 +34,19 @@ def export(
     from qcdeploy.planning.export import export_fleet
     from qcdeploy.quantconnect.decode import read_state
 
+    app.need_env("export", [out_dir] if Path(out_dir).is_dir() else [])
+    if also_adopt and app.env is not None:
+        raise ConfigError(
+            "export writes plain manifests, and an environment's deployments are a base manifest plus its overlay: "
+            "export without --adopt, move each into the base and the overlay, then run "
+            f"qcdeploy adopt --env {app.env} NAME. Nothing was written"
+        )
     state = read_state(app.api(), app.settings.organization_id)
     ids = _project_ids(projects, state.projects) if projects else None
     entries = app.ledger().entries.values()
     managed = [] if include_managed else [e.project_id for e in entries if _running(state, e.project_id, e.deploy_id)]
+    elsewhere = app.elsewhere()  # another environment's deployment is that environment's, never exported here
+    managed += [pid for pid, d in state.deployments.items() if d.active and d.deploy_id in elsewhere]
     exported = export_fleet(state, ids, _secret_parameters(entries), managed)
     directory = Path(out_dir)
     targets = [directory / f"{e.name}.yaml" for e in exported]

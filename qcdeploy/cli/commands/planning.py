@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from qcdeploy.cli.workspace import App, check_names, split_args
@@ -65,4 +65,4 @@ def plan_with(app: App, manifests: list[Manifest], ledger: Ledger, paths: list[s
         ledger.journal,
         app.rollback_interrupted,
     )
-    return PlanRun(result, ledger, state, manifests, paths, options)
+    return PlanRun(replace(result, environment=app.env or ""), ledger, state, manifests, paths, options)

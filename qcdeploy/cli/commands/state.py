@@ -20,10 +20,14 @@ def state() -> None:
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.pass_obj
 def show(app: App, fmt: str) -> int:
-    """Print the ledger (nothing in it is secret: secrets are salted scrypt hashes)."""
+    """Print the ledger and its history (nothing in it is secret: secrets are salted scrypt hashes)."""
+    app.need_env("state show")
     ledger = app.ledger()
+    raw = app.backend().read() or {}
+    kept = raw.get("history")
+    history: list[dict[str, object]] = [e for e in kept if isinstance(e, dict)] if isinstance(kept, list) else []
     if fmt == "json":
-        app.out(json.dumps(ledger.to_json(), indent=2))
+        app.out(json.dumps({**ledger.to_json(), "history": history}, indent=2))
         return 0
     app.out(f"Ledger at {app.backend().describe()}: {len(ledger.entries)} deployment(s), serial {ledger.serial}")
     app.out(f"  (chosen {app.settings.state_source}{_environment(app)})")
@@ -33,6 +37,11 @@ def show(app: App, fmt: str) -> int:
             f"  {e.name}: project {e.project_id}, {e.deploy_id}, compile {e.compile_id or 'unknown'}, "
             f"onStop {e.on_stop}{flags}, applied {e.applied_at or '?'}"
         )
+    if history:
+        app.out(f"History ({len(history)} event(s), newest last):")
+    for event in history:
+        details = ", ".join(f"{k}: {v}" for k, v in event.items() if k not in ("at", "event"))
+        app.out(f"  {event.get('at', '?')} {event.get('event', '?')}" + (f" ({details})" if details else ""))
     return 0
 
 
@@ -50,9 +59,15 @@ def migrate(app: App, target: str, force: bool) -> int:
     from qcdeploy.errors import QcdeployError
     from qcdeploy.ledger.backends import open_backend
     from qcdeploy.ledger.lock import held
+    from qcdeploy.manifests.environments import state_url
     from qcdeploy.planning.savedplan import sha256
 
-    source, destination = app.backend(), open_backend(target)
+    app.need_env("state migrate --to URL")
+    environment = app.environment
+    # an environment without a state of its own lives at the base location plus its name: moving the base moves it
+    derived = environment is not None and not environment.state
+    url = state_url(target, environment) if environment is not None and derived else target
+    source, destination = app.backend(), open_backend(url)
     with held(source, "state migrate", 0, app.err, app.env), held(destination, "state migrate", 0, app.err):
         doc = source.read()
         if doc is None:
@@ -64,8 +79,20 @@ def migrate(app: App, target: str, force: bool) -> int:
         copy = destination.read()
         if copy is None or sha256(copy) != sha256(doc):
             raise QcdeployError(f"the copy at {destination.describe()} does not match the source; nothing was switched")
-    app.out(
-        f"Copied {len(doc.get('deployments', {}))} deployment(s) from {source.describe()} to {destination.describe()} "
-        f"(verified, {sha256(doc)[:19]}…). Point QCDEPLOY_STATE or .qcdeploy.yaml at {target} to use it."
+    copied = (
+        f"Copied {len(doc.get('deployments', {}))} deployment(s) from {source.describe()} to {destination.describe()}"
     )
+    app.out(f"{copied} (verified, {sha256(doc)[:19]}…).")
+    if environment is None:
+        app.out(f"Point QCDEPLOY_STATE or .qcdeploy.yaml at {target} to use it.")
+    elif derived:
+        others = [n for n in sorted(app.every_environment) if n != environment.name]
+        rest = "".join(f" qcdeploy state migrate --env {n} --to {target};" for n in others)
+        app.out(
+            f"Environment {environment.name}'s ledger lives at the base location plus its name: migrate every "
+            f"environment first ({rest.strip(' ;') or 'none left'}), then point QCDEPLOY_STATE or .qcdeploy.yaml at "
+            f"{target} (the base location, not {url})."
+        )
+    else:
+        app.out(f"Set spec.state in {environment.doc.file} (environment {environment.name}) to {target} to use it.")
     return 0

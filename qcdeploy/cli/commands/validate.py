@@ -21,7 +21,7 @@ from qcdeploy.render import problems as formats  # light: json only
 @click.pass_obj
 def validate(app: App, paths: tuple[str, ...], fmt: str | None) -> int:
     """Check manifests offline: YAML, schema, names, secrets. Exit 1 on any problem."""
-    from qcdeploy.manifests.load import load, short_secrets
+    from qcdeploy.manifests.load import load, short_secrets, unset_secrets
 
     fmt = fmt or ("github" if app.environ.get("GITHUB_ACTIONS") == "true" else "text")
     result = load(paths, app.environ, app.env, every_environment=app.env is None, require_secrets=False)
@@ -38,11 +38,11 @@ def validate(app: App, paths: tuple[str, ...], fmt: str | None) -> int:
             app.err(formats.text(result.problems).rstrip("\n"))
         app.err(f"{len(result.problems)} problem(s) found.")
         return 1
-    for warning in short_secrets(result.manifests, app.environ):
+    warnings = short_secrets(result.manifests, app.environ) + unset_secrets(result.manifests, app.environ)
+    if fmt == "github":  # annotations on the pull request's files, as the errors are
+        app.out(formats.github(warnings, "warning"), nl=False)
+    for warning in warnings:
         app.err(f"warning: {warning}")
-    for m in result.manifests:
-        for path in sorted(m.unset, key=str):
-            app.err(f"warning: {m.where(*path)}: spec.{'.'.join(map(str, path))} is not set here (apply needs it)")
     envs = f" across environments {', '.join(result.environments)}" if result.environments and not app.env else ""
     app.out(f"{len(result.manifests)} manifest(s) in {result.files} file(s) are valid{envs}.")
     return 0

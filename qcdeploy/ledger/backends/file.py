@@ -11,7 +11,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from qcdeploy.errors import LedgerError, QcdeployError
+from qcdeploy.files import Unreadable, load_json, read_text
 from qcdeploy.ledger.backends.base import Change, Doc, announce_wait, busy, describe_lock, same_host_and_dead
+
+MAX_LEDGER_BYTES = 64 * 1024 * 1024  # a ledger of 5,000 deployments is a few MiB
 
 
 class FileBackend:
@@ -23,10 +26,12 @@ class FileBackend:
         return str(self.path)
 
     def read(self) -> Doc | None:
-        try:
-            value = json.loads(self.path.read_text("utf-8"))
+        try:  # bounded and regular: a ledger linked to /dev/zero is refused, not read until memory runs out
+            value = load_json(read_text(self.path, MAX_LEDGER_BYTES), self.path)
         except FileNotFoundError:
             return None
+        except Unreadable as exc:
+            raise LedgerError(f"{exc}: the ledger cannot be read") from None
         except (OSError, ValueError) as exc:
             raise LedgerError(f"cannot read the ledger {self.path}: {exc}") from None
         if not isinstance(value, dict):
@@ -61,7 +66,8 @@ class FileBackend:
             if holder is not None and same_host_and_dead(holder):
                 if self._take_over(holder):
                     say(f"Removed a stale lock: {describe_lock(holder)} (that process no longer exists)")
-                continue
+                    continue
+                holder = self._holder()  # another waiter took it over first: wait for that one, within the deadline
             if time.monotonic() >= deadline:
                 raise busy(str(self.path), holder)
             announce_wait(say, str(self.path), holder, deadline, said)
@@ -107,8 +113,8 @@ class FileBackend:
 
     def _holder(self) -> Doc | None:
         try:
-            value = json.loads(self.lock_path.read_text("utf-8"))
-        except (OSError, ValueError):
+            value = json.loads(read_text(self.lock_path, 64 * 1024))
+        except (OSError, ValueError, Unreadable):
             return None
         return value if isinstance(value, dict) else None
 

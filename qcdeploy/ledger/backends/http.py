@@ -7,6 +7,7 @@ import os
 import time
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 
@@ -19,27 +20,37 @@ _LOCKED = (409, 423)
 
 
 class HttpBackend:
-    """Credentials, if any, from QCDEPLOY_STATE_USERNAME / QCDEPLOY_STATE_PASSWORD (like TF_HTTP_*)."""
+    """Credentials, if any, from QCDEPLOY_STATE_USERNAME / QCDEPLOY_STATE_PASSWORD (like TF_HTTP_*), sent only to
+    the origin of the trusted state location (the one set by --state, QCDEPLOY_STATE or .qcdeploy.yaml): an
+    Environment file's `spec.state` naming another host, in a pull request, gets none."""
 
-    def __init__(self, url: str, session: requests.Session | None = None, timeout: float = 30.0) -> None:
+    def __init__(
+        self, url: str, session: requests.Session | None = None, timeout: float = 30.0, trusted: str | None = None
+    ) -> None:
         check_url(url, "the HTTP state URL")  # Basic credentials go with every request: never in clear off-host
         self.url = url
         self.session = session or requests.Session()
         self.timeout = timeout
         self.lock_id: str | None = None
+        self.withheld = ""  # the origin the credentials are kept for, when this URL is not on it
         user, password = os.environ.get("QCDEPLOY_STATE_USERNAME"), os.environ.get("QCDEPLOY_STATE_PASSWORD")
         if password:
             redact.register(password)
-            self.session.auth = (user or "", password)
+            if trusted is None or _origin(trusted) == _origin(url):
+                self.session.auth = (user or "", password)
+            else:
+                self.withheld = _origin(trusted)
 
     def describe(self) -> str:
         return self.url.split("?")[0]
 
     def read(self) -> Doc | None:
         response = self._request("GET")
-        if response.status_code in (204, 404) or not response.content.strip():
+        if response.status_code in (204, 404):
+            return None  # Terraform's "no state yet"; the ledger decides whether that can be true (lineage.py)
+        self._check(response, "read")  # a 500 is an error, with or without a body: never "no ledger"
+        if not response.content.strip():
             return None
-        self._check(response, "read")
         try:
             value = response.json()
         except ValueError:
@@ -97,9 +108,21 @@ class HttpBackend:
 
     def _check(self, response: requests.Response, what: str) -> None:
         if response.status_code not in (200, 201, 204):
-            raise LedgerError(
-                f"the state service {self.describe()} refused to {what} the ledger: HTTP {response.status_code}"
+            note = (
+                f" (QCDEPLOY_STATE_USERNAME/_PASSWORD are sent only to {self.withheld}, where the state location "
+                "set by --state, QCDEPLOY_STATE or .qcdeploy.yaml is)"
+                if self.withheld and response.status_code in (401, 403)
+                else ""
             )
+            raise LedgerError(
+                f"the state service {self.describe()} refused to {what} the ledger: HTTP {response.status_code}{note}"
+            )
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+    return f"{parts.scheme}://{(parts.hostname or '').lower()}:{port}"
 
 
 def _holder(response: requests.Response) -> Doc | None:

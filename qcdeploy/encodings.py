@@ -1,0 +1,87 @@
+"""Every way a server, a library or a logger may write a string back: one pattern per secret, for the scrubber.
+
+A secret is matched character by character, each character in any of the forms it takes in JSON (`\\/`,
+`\\uXXXX` in either case, surrogate pairs, double-encoded), percent-encoding (either hex case, any set of
+characters kept, `+` for a space, double-encoded `%25XX`), HTML entities (named, decimal, hex, leading zeros)
+and Python's repr (`\\xNN`, `\\uXXXX`, `\\UXXXXXXXX`, `\\'`). Per character rather than per encoder, so that an
+encoder keeping a different set of characters (`quote(safe="/")`, JavaScript's encodeURIComponent) is covered
+without being named.
+"""
+
+from __future__ import annotations
+
+import functools
+import html.entities
+import re
+
+
+def markers(secret: str) -> tuple[str, ...]:
+    """Every encoded form of secret holds one of these: text without any can hold it only as written (plan text
+    is full of `+`, which matters only for a secret with a space)."""
+    return ("%", "\\", "&", "+") if " " in secret else ("%", "\\", "&")
+
+
+# after a backslash: the character itself for these (JSON's and Python's short escapes, \/ included)
+_SHORT_ESCAPES = {"\b": "b", "\f": "f", "\n": "n", "\r": "r", "\t": "t", '"': '"', "\\": "\\", "/": "/", "'": "'"}
+# a backslash escape, once or inside another JSON string or repr (its backslash doubled), as regex source
+_BACKSLASH = r"\\\\?"
+
+
+def pattern(secret: str) -> re.Pattern[str]:
+    """A regex matching secret in any of the forms above (and as written)."""
+    return re.compile("".join(_char(c) for c in secret))
+
+
+@functools.lru_cache(maxsize=4096)
+def _char(c: str) -> str:
+    """One alternation (regex source) for one character: as written, percent-, backslash- or entity-encoded."""
+    forms = [re.escape(c), _percent(c), _BACKSLASH + _backslashed(c), _entities(c)]
+    if c == " ":
+        forms.append(r"\+")
+    return "(?:" + "|".join(forms) + ")"
+
+
+def _hex(value: int, width: int) -> str:
+    """value in hex, either case, as a regex."""
+    digits = f"{value:0{width}x}"
+    return "".join(f"[{d}{d.upper()}]" if d.isalpha() else d for d in digits)
+
+
+def _percent(c: str) -> str:
+    """Each UTF-8 byte as %XX, or double-encoded as %25XX."""
+    return "".join("%(?:25)?" + _hex(b, 2) for b in c.encode("utf-8", "surrogatepass"))
+
+
+def _entities(c: str) -> str:
+    cp = ord(c)
+    named = "".join("|" + re.escape(name) for name in _NAMED.get(c, ()))
+    return f"&(?:#(?:0*{cp}|[xX]0*{_hex(cp, 1)});{named})"
+
+
+def _named() -> dict[str, list[str]]:
+    by_char: dict[str, list[str]] = {}
+    for name, value in html.entities.html5.items():
+        if len(value) == 1:
+            by_char.setdefault(value, []).append(name)
+    return by_char
+
+
+_NAMED = _named()
+
+
+def _backslashed(c: str) -> str:
+    """What follows the backslash in JSON's and Python's escapes of c: `uXXXX` (a surrogate pair past the BMP,
+    each half with its own backslash), `xNN`, `UXXXXXXXX`, or the short escape (itself escaped once more when
+    doubled: `\\\"` or, in a repr, `\\"`)."""
+    cp = ord(c)
+    if cp < 0x10000:
+        forms = ["u" + _hex(cp, 4)]
+    else:  # JSON writes a character past the BMP as a surrogate pair
+        high, low = 0xD800 + ((cp - 0x10000) >> 10), 0xDC00 + ((cp - 0x10000) & 0x3FF)
+        forms = ["u" + _hex(high, 4) + _BACKSLASH + "u" + _hex(low, 4)]
+    if cp < 0x100:
+        forms.append("x" + _hex(cp, 2))
+    forms.append("U" + _hex(cp, 8))
+    if c in _SHORT_ESCAPES:
+        forms.append(r"\\?" + re.escape(_SHORT_ESCAPES[c]))
+    return "(?:" + "|".join(forms) + ")"
