@@ -42,6 +42,10 @@ class StatusBoard:
             with self._count:
                 self._waiters -= 1
 
+    def shared(self) -> bool:
+        """Several waiters poll now: one live/list answers all of them, so a read costs each of them little."""
+        return self._waiters > 1
+
     def status(self, pid: int, deploy_id: str | None) -> LiveDeployment | None:
         """deploy_id's status (None: the project's newest deployment), or None when it cannot be known now."""
         if deploy_id is not None:

@@ -133,6 +133,8 @@ def watch(ctx: Context, name: str, pid: int, deploy_id: str, health_window: floa
             lambda s: ctx.log(name, f"waiting ({s:.0f}s)"),
             first=learned or ctx.poller.interval,  # nothing starts at once: no read before then
             then=min(ctx.poller.interval, learned / 9) if learned else None,
+            # while several deployments wait, a read is one shared live/list: keep the interval, do not stretch it
+            growth=lambda: 1.0 if ctx.board.shared() else 1.5,
         )
         if final is not None and final.status == "Running":
             # it started between the last read that saw it waiting and the first that saw it run

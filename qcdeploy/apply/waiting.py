@@ -34,10 +34,11 @@ class Poller:
         cancellable: bool = True,
         first: float | None = None,
         then: float | None = None,
+        growth: Callable[[], float] = lambda: 1.5,
     ) -> tuple[T, bool]:
         """Probe at once, or after `first` seconds when the wait is known to take at least that long (a probe
         sooner only costs a call); then every `then` seconds (default: the interval, or `first` x 1.5),
-        growing x1.5 up to max_interval."""
+        growing x`growth()` (asked each time: 1.5 unless a probe is cheap now) up to max_interval."""
         start = self.clock()
         next_note = start + self.progress_every
         if first is not None:
@@ -54,7 +55,7 @@ class Poller:
                 progress(now - start)
                 next_note = now + self.progress_every
             self._pause(min(delay, timeout - (now - start)), cancellable)
-            delay = min(delay * 1.5, self.max_interval)
+            delay = min(delay * growth(), self.max_interval)
 
     def _pause(self, seconds: float, cancellable: bool) -> None:
         if cancellable:

@@ -152,3 +152,23 @@ def test_poller_without_first_probes_at_once():
 
     _, done = Poller(5.0, 5.0).until(probe, lambda n: n >= 1, timeout=5)
     assert done and calls == [1]
+
+
+class Recorded(Poller):
+    """Pauses recorded, not slept."""
+
+    def _pause(self, seconds: float, cancellable: bool) -> None:
+        self.pauses.append(round(seconds, 3))  # type: ignore[attr-defined]
+
+
+def pauses(growth: float) -> list[float]:
+    poller = Recorded(0.5, 10.0)
+    object.__setattr__(poller, "pauses", [])
+    probes = iter(range(5))
+    poller.until(lambda: next(probes), lambda n: n >= 4, timeout=100, first=0.5, then=0.5, growth=lambda: growth)
+    return poller.pauses  # type: ignore[attr-defined, no-any-return]
+
+
+def test_a_shared_wait_keeps_its_interval_and_a_lone_one_stretches_it():
+    assert pauses(1.0) == [0.5, 0.5, 0.5, 0.5, 0.5]
+    assert pauses(1.5) == [0.5, 0.5, 0.75, 1.125, 1.688]
