@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import P_MOMENTUM, Sandbox, manifest, write
+from tests.helpers import P_MOMENTUM, SECRET, Sandbox, ib_brokerage, manifest, write
 from tests.integration.test_state_backends import repos  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.usefixtures("env")
@@ -237,3 +237,17 @@ def test_killed_after_the_rollback_create_was_sent(cli, sandbox, manifests, ledg
     assert active["settings"]["parameters"] == {"v": "1"}  # the old spec, recorded as such
     assert json.loads(ledger_path.read_text())["deployments"]["alpha"]["spec"]["parameters"] == {"v": "1"}
     assert sandbox.calls().get(CREATE, 0) == creates and journal(ledger_path) == {}
+
+
+def test_the_journal_holds_no_secret(cli, sandbox, manifests, ledger_path, tmp_path):
+    """The journal a dead run leaves carries the old and the target spec with secrets as salted hashes and
+    references (what a rollback needs), never their values."""
+    write(manifests, "alpha.yaml", manifest("alpha", P_MOMENTUM, brokerage=ib_brokerage(), parameters={"v": 1}))
+    assert cli("apply", "--auto-approve", str(manifests)).code == 0
+    write(manifests, "alpha.yaml", manifest("alpha", P_MOMENTUM, brokerage=ib_brokerage(), parameters={"v": 2}))
+    killed_after(sandbox, manifests, tmp_path, "hang", CREATE)
+    text = ledger_path.read_text()
+    entry = journal(ledger_path)["alpha"]
+    assert SECRET not in text and entry["old"]["refs"] == entry["target"]["refs"]
+    assert "${env:IB_PASSWORD}" in json.dumps(entry["old"]["refs"])
+    assert finish(cli, sandbox, manifests, ledger_path, flat=True, before={"live/update/stop": 0}) == "1"
