@@ -27,7 +27,7 @@ from bench.report import Row, machine, show
 
 N, COMPILE, BOOT, POLL, WINDOW = 10, 1.0, 2.0, 0.25, 30.0
 PLAN_CALLS = 3  # live/list, projects/read, projects/nodes/read
-ROUND_TRIPS = 4  # compile/create, compile/read, live/create, live/read: the least a create can send
+ROUND_TRIPS = 5  # files/read (the code hash), compile/create, compile/read, live/create, live/read: the least
 
 
 def apply_once(tmp: Path, latency: float, *options: str) -> tuple[float, int]:
