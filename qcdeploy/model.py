@@ -92,6 +92,8 @@ class Desired:
     manifest: Manifest
     project: Project
     node: Node
+    lean_label: str = ""  # the LEAN version it runs, by name and date (lean/versions/read), when it was read
+    gate_note: str = ""  # its backtest gate as planned: "will run" or "passed for compile …"
 
     @property
     def name(self) -> str:

@@ -25,6 +25,7 @@ class ApplyOptions:
     rollback: bool = True
     max_unavailable: int | None = None  # replaces per wave; None: the parallelism
     environment: str = ""  # the environment applied, for the commands hints name
+    max_backtests: int = 4  # backtest gates run side by side
 
 
 @dataclass

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from qcdeploy.apply import ending, journaling, reconcile
+from qcdeploy.apply import ending, evidence, journaling, reconcile
 from qcdeploy.apply.context import Context
 from qcdeploy.apply.outcome import Outcome, Result, StepFailed
 from qcdeploy.errors import ApiError, LedgerError
@@ -43,7 +43,11 @@ def create_step(ctx: Context, r: Result) -> None:
             "unmanaged until then)"
         ) from None
     if ctx.options.wait and not ctx.poller.cancel.is_set():
-        r.detail = watch(ctx, r.change.name, pid, r.deploy_id, 0)
+        try:
+            r.detail = watch(ctx, r.change.name, pid, r.deploy_id, 0)
+        except CreateFailed:
+            evidence.attach_logs(ctx, r, pid, r.deploy_id)  # the algorithm's own why, before any rollback
+            raise
         # the health window is watched apart (health_step): a deployment that runs holds no parallelism slot
         r.window_due = ctx.options.health_window > 0 and not ctx.poller.cancel.is_set()
     else:
@@ -170,7 +174,11 @@ def health_step(ctx: Context, r: Result) -> None:
         return dep
 
     with ctx.board.waiting():
-        r.detail = _healthy(ctx, r.change.name, deploy_id, probe, ctx.options.health_window)
+        try:
+            r.detail = _healthy(ctx, r.change.name, deploy_id, probe, ctx.options.health_window)
+        except CreateFailed:
+            evidence.attach_logs(ctx, r, pid, deploy_id)  # the algorithm's own why, before any rollback
+            raise
 
 
 def _healthy(ctx: Context, name: str, deploy_id: str, probe: Any, window: float) -> str:

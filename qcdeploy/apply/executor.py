@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
 from qcdeploy.apply import journaling
+from qcdeploy.apply.backtesting import backtest_step, gated
 from qcdeploy.apply.compiling import compile_step
 from qcdeploy.apply.context import Context
 from qcdeploy.apply.creating import create_step, health_step, set_parameters
@@ -67,6 +68,8 @@ class Executor:
         # compiles change nothing that trades: they need not wait for --parallelism's turn
         self._phase(creating, compile_step, new_work=True, workers=max(self.ctx.options.parallelism, COMPILES))
         self._phase([r for r in creating if r.ok], preflight_step, new_work=True)
+        gated_ = [r for r in creating if r.ok and gated(r)]  # evidence before money: before any stop
+        self._phase(gated_, backtest_step, new_work=True, workers=self.ctx.options.max_backtests)
         self._phase(
             [r for r in runnable if r.change.stops and not r.change.creates], stop_step, new_work=True, live=True
         )

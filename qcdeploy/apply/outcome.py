@@ -37,6 +37,10 @@ class Result:
     carried: dict[str, Any] | None = None  # a paper replace: the cash and holdings read just before its stop
     window_due: bool = False  # it runs; its health window is still to be watched
     journal: JournalEntry | None = None  # its entry in the ledger's journal of changes in flight, once written
+    drained: str = ""  # what beforeStop did before the stop (the command sent and the wait), for the summary
+    log_of: str = ""  # the new deployment whose log `logs` holds (it failed, crashed or was rolled back)
+    logs: tuple[str, ...] = ()  # its last lines, scrubbed (live/logs/read)
+    logs_note: str = ""  # why there are none: the read failed, or the log is still empty
 
     @property
     def ok(self) -> bool:

@@ -7,7 +7,8 @@ import time
 from qcdeploy.apply import journaling
 from qcdeploy.apply.context import Context
 from qcdeploy.apply.creating import set_parameters
-from qcdeploy.apply.outcome import Abandoned, Outcome, Result, StepFailed
+from qcdeploy.apply.draining import drain
+from qcdeploy.apply.outcome import Abandoned, Interrupted, Outcome, Result, StepFailed
 from qcdeploy.errors import ApiError, LedgerError
 from qcdeploy.model import LiveDeployment
 from qcdeploy.planning.exposure import carries_portfolio, create_settings
@@ -23,15 +24,16 @@ def stop_step(ctx: Context, r: Result) -> None:
     if current.deploy_id != planned:
         raise StepFailed(f"project {pid} now runs {current.deploy_id}, not {planned} as planned; nothing was stopped")
     if current.active:
-        if carries_portfolio(c):
-            _carry_portfolio(ctx, r, pid)
         _parameters_first(ctx, r)
-        if c.creates:  # a replace: the journal first, so that a death from here on leaves a trace
-            try:
+        try:  # nothing is stopped if these fail: the parameters go back
+            drain(ctx, r, pid)  # beforeStop: the algorithm is told first (apply/draining.py)
+            if carries_portfolio(c):  # after the drain: the portfolio it left
+                _carry_portfolio(ctx, r, pid)
+            if c.creates:  # a replace: the journal first, so that a death from here on leaves a trace
                 journaling.before_stop(ctx, r, planned)
-            except StepFailed:
-                _parameters_back(ctx, r)
-                raise
+        except (StepFailed, Interrupted):
+            _parameters_back(ctx, r)
+            raise
         verb = "liquidate" if c.liquidate else "stop"
         ctx.log(c.name, f"{verb} {planned} (project {pid})")
         r.stopped = True  # from the moment it is sent, the strategy may be down

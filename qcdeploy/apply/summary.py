@@ -33,6 +33,8 @@ def text(results: Sequence[Result], interrupted: bool, style: Styler, environmen
         label, colour = _LABELS[outcome]
         for r in (r for r in results if r.outcome is outcome):
             lines.append(_line(r, style(label, colour) if outcome is not Outcome.DONE else label))
+            lines += [f"      before the stop: {r.drained}"] if r.drained else []
+            lines += _log_lines(r)
     unfinished = [r for r in results if r.outcome is not Outcome.DONE]
     if any(not r.lasting for r in unfinished):
         lines.append(f"Run `{command('apply', environment)}` again to finish; what was done is recorded in the ledger.")
@@ -48,6 +50,15 @@ def _line(r: Result, label: str) -> str:
     return f"{label} {r.change.action.symbol} {r.change.name}" + (f": {detail}" if detail else "")
 
 
+def _log_lines(r: Result) -> list[str]:
+    """The failed deployment's last log lines under its line: the algorithm's own why."""
+    if not r.log_of:
+        return []
+    if not r.logs:
+        return [f"      log of {r.log_of}: {r.logs_note}"]
+    return [f"      last {len(r.logs)} lines of {r.log_of}'s log:"] + [f"      | {line}" for line in r.logs]
+
+
 def as_json(results: Sequence[Result], interrupted: bool) -> str:
     """The same summary for scripts: `flat` lists every strategy left without a running deployment."""
     doc: dict[str, Any] = {
@@ -61,6 +72,8 @@ def as_json(results: Sequence[Result], interrupted: bool) -> str:
                 "detail": r.detail,
                 "deployId": r.deploy_id,
                 "flat": bool(r.flat),
+                **({"beforeStop": r.drained} if r.drained else {}),
+                **({"log": {"deployId": r.log_of, "lines": list(r.logs), "note": r.logs_note}} if r.log_of else {}),
             }
             for r in results
         ],

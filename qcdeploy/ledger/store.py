@@ -16,6 +16,7 @@ from qcdeploy.model import LedgerEntry
 
 FORMAT_VERSION = 1
 HISTORY = 200  # events kept in the ledger's history
+BACKTESTS = 500  # backtest gate passes kept (the newest)
 
 
 class Ledger:
@@ -33,6 +34,8 @@ class Ledger:
         self.seen: lineage.Seen | None = None  # the ledger this run read or wrote last; None: there was none
         self.entries: dict[str, LedgerEntry] = {}
         self.journal: dict[str, JournalEntry] = {}  # changes in flight (docs/design.md, "The ledger")
+        self.backtests: dict[str, dict[str, Any]] = {}  # gate passes by compile and parameters (apply/backtesting)
+        self.history: list[dict[str, Any]] = []  # overrides, heals, notifications sent: oldest first
         if doc is not None:
             self._load(doc)
 
@@ -75,6 +78,16 @@ class Ledger:
             doc["history"] = [*kept, event][-HISTORY:]
 
         self._commit(change, f"qcdeploy: {event.get('event', 'note')}")
+
+    def record_backtest(self, key: str, record: dict[str, Any]) -> None:
+        """A backtest that passed its gate, kept so that the same compile and parameters are not run again."""
+
+        def change(doc: Doc) -> None:
+            kept = doc.get("backtests")
+            passes = {k: v for k, v in (kept if isinstance(kept, dict) else {}).items() if k != key}
+            doc["backtests"] = dict([*passes.items(), (key, record)][-BACKTESTS:])
+
+        self._commit(change, f"qcdeploy: backtest {record.get('backtestId')} passed")
 
     def remove(self, name: str) -> None:
         if name in self.entries:
@@ -170,8 +183,12 @@ class Ledger:
         try:
             self.entries = {name: _entry(name, e) for name, e in raw["deployments"].items()}
             self.journal = {name: journal.from_json(name, j, _entry) for name, j in (raw.get("journal") or {}).items()}
+            passes = raw.get("backtests")
+            self.backtests = {str(k): dict(v) for k, v in (passes or {}).items() if isinstance(v, dict)}
             self.salt = str(raw["salt"])
             self.serial = int(raw.get("serial", 0))
+            kept = raw.get("history")
+            self.history = [e for e in kept if isinstance(e, dict)] if isinstance(kept, list) else []
             self.seen = lineage.seen_in(raw)
             self.lineage = self.seen.lineage or self.lineage
         except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:  # "serial": 1e999

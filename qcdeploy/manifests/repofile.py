@@ -18,7 +18,7 @@ from qcdeploy.manifests.yamlsrc import read_documents
 
 DEFAULT_STATE = ".qcdeploy/state.json"
 MAX_BYTES = 1024 * 1024  # a settings file is a few lines; windows and freezes for years are a few KiB
-KNOWN = frozenset({"state", "windows", "freezes", "market-hours"})
+KNOWN = frozenset({"state", "windows", "freezes", "market-hours", "heal", "notify"})
 
 CONFIG_FILES = (".qcdeploy.yaml", ".qcdeploy.yml")
 

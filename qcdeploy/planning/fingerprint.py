@@ -107,7 +107,9 @@ def display_fields(desired: Desired) -> dict[str, Any]:
     for path in desired.manifest.sensitive:
         _replace(fields, path, lambda v: {SENSITIVE_KEY: ""})
     if fields.get("versionId") == "project":
-        fields["versionId"] = f"project ({desired.project.lean_version or 'unknown: -1'})"
+        fields["versionId"] = f"project ({desired.lean_label or desired.project.lean_version or 'unknown: -1'})"
+    elif desired.lean_label:
+        fields["versionId"] = desired.lean_label
     return fields
 
 

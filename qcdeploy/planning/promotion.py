@@ -30,6 +30,7 @@ _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 class Gate:
     source: str  # the environment a spec must have run in first
     healthy_for: float  # seconds
+    backtest: bool = False  # every create or replace here must also carry a backtest gate (spec.gates.backtest)
 
     def describe(self) -> str:
         return f"{self.source} for {_duration(self.healthy_for)}"
@@ -43,7 +44,7 @@ def gate_from(raw: object, where: str) -> Gate | None:
     found = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhd])\s*", str(raw["healthyFor"]))
     if found is None:
         raise ConfigError(f"{where}: promotion.healthyFor {raw['healthyFor']!r} is not a duration such as 24h, 90m, 2d")
-    return Gate(raw["from"], float(found[1]) * _UNITS[found[2]])
+    return Gate(raw["from"], float(found[1]) * _UNITS[found[2]], raw.get("backtest") is True)
 
 
 def problems(
@@ -62,6 +63,8 @@ def problems(
         if not c.creates or c.desired is None:
             continue
         why = _missing(gate, c, source.get(c.name), salt, state, now, (own or {}).get(c.name, set()))
+        if not why and gate.backtest and (c.desired.manifest.spec.get("gates") or {}).get("backtest") is None:
+            why = "the promotion gate requires a backtest gate (spec.gates.backtest), and it has none"
         if why:
             found.append(f"{c.name}: {why}")
     return found

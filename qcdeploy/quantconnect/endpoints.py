@@ -95,6 +95,16 @@ class Api:
     def compile_read(self, project_id: int, compile_id: str) -> Json:
         return self.client.read("compile/read", {"projectId": project_id, "compileId": compile_id})
 
+    def backtest_create(self, project_id: int, compile_id: str, name: str, parameters: Mapping[str, str]) -> Json:
+        """backtests/create (API reference, Create Backtest): `{projectId, compileId, backtestName, parameters}`.
+        A repeated backtest only costs compute: retried like a read, as a compile is."""
+        body = {"projectId": project_id, "compileId": compile_id, "backtestName": name, "parameters": dict(parameters)}
+        return self.client.read("backtests/create", body)
+
+    def backtest_read(self, project_id: int, backtest_id: str) -> Json:
+        """backtests/read: `backtest` with `completed`, `progress`, `error`, `statistics`, `backtestStart`/`End`."""
+        return self.client.read("backtests/read", {"projectId": project_id, "backtestId": backtest_id})
+
     def live_create(self, body: Mapping[str, Any]) -> Json:
         return self.client.write("live/create", body)
 
@@ -107,6 +117,23 @@ class Api:
     def live_portfolio(self, project_id: int) -> Json:
         """qc-api §5: the project's live deployment's holdings and cash (a snapshot, about every 10 min)."""
         return self.client.read("live/portfolio/read", {"projectId": project_id})
+
+    def lean_versions(self) -> list[Json]:
+        """lean/versions/read (API reference, Lean Version): every LEAN version, `{id, created, description,
+        leanHash, leanCloudHash, name, ref, public}`; the method takes no parameters."""
+        return _list(self.client.read("lean/versions/read"), "versions", "lean/versions/read")
+
+    def live_logs(self, project_id: int, deploy_id: str, start: int, end: int) -> Json:
+        """live/logs/read (API reference, Read Live Algorithm > Logs): lines [start, end) of the project's log, at
+        most 250 a call, only the given deployment's (`deploymentLogs`); `length` and `deploymentOffset` say where
+        they stand."""
+        body = {"format": "json", "projectId": project_id, "algorithmId": deploy_id}
+        return self.client.read("live/logs/read", {**body, "startLine": start, "endLine": end, "deploymentLogs": True})
+
+    def live_command(self, project_id: int, command: Mapping[str, Any]) -> None:
+        """live/commands/create (lean-cli `live_client.command_create`): `{projectId, command}` to the project's
+        running deployment, whose OnCommand reads it. A write: an answer lost after sending is AmbiguousWrite."""
+        self.client.write("live/commands/create", {"projectId": project_id, "command": dict(command)})
 
     def live_stop(self, project_id: int, liquidate: bool = False) -> None:
         endpoint = "live/update/liquidate" if liquidate else "live/update/stop"

@@ -7,14 +7,15 @@ from typing import Any
 
 from qcdeploy import __version__
 from qcdeploy.model import Action, Change, LiveDeployment, Plan
+from qcdeploy.planning.drainspec import before_stop, describe
 from qcdeploy.planning.exposure import portfolio_plan
 from qcdeploy.planning.fingerprint import SENSITIVE_KEY, display_fields, is_sensitive
 from qcdeploy.redact import SENSITIVE
 from qcdeploy.render import stake
 
-# 1.1: exposure, paper_portfolio; 1.2: reason_codes; 1.3: interrupted.
+# 1.1: exposure, paper_portfolio; 1.2: reason_codes; 1.3: backtest_gate, before_stop; 1.4: interrupted.
 # Minor bumps only add fields; a major bump may change or remove
-FORMAT_VERSION = "1.3"
+FORMAT_VERSION = "1.4"
 ACTIONS = {
     Action.CREATE: ["create"],
     Action.REPLACE: ["delete", "create"],
@@ -91,6 +92,8 @@ def change(c: Change) -> dict[str, Any]:
         ],
         "exposure": stake.as_json(c.exposure) if c.exposure is not None else None,
         "paper_portfolio": portfolio_plan(c),
+        "backtest_gate": (c.desired.gate_note or None) if c.desired is not None and c.creates else None,
+        "before_stop": describe(drain) if c.stops and (drain := before_stop(c)) is not None else None,
     }
 
 

@@ -155,9 +155,11 @@ def _stake(c: Change) -> str:
 def _section(c: Change) -> str:
     reasons = "; ".join(map(str, c.reasons))
     detail = "\n".join(_coloured(line.rstrip()) for line in change_lines(c))
+    note = c.desired.gate_note if c.desired is not None and c.creates else ""
+    link = f"\n[The backtest that passed its gate]({note.rsplit('; ', 1)[-1]})\n" if "; https://" in note else ""
     return (
         f"<details><summary><code>{c.action.symbol} {c.name}</code> {c.action.value}: {_escape(reasons)}</summary>\n\n"
-        f"```diff\n{detail}\n```\n</details>\n"
+        f"```diff\n{detail}\n```\n{link}</details>\n"
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from qcdeploy.model import Action, Change, Plan, command, dotted
+from qcdeploy.planning.drainspec import before_stop, describe
 from qcdeploy.planning.exposure import portfolio_plan
 from qcdeploy.planning.fingerprint import display_fields
 from qcdeploy.render import compact, stake
@@ -71,6 +72,13 @@ def change_lines(change: Change, style: Style = plain, verbose: bool = False) ->
         lines += _since_last_run(change)
     for fc in change.field_changes:
         lines.append(f"      ~ {dotted(fc.path)}: {show(fc.before, fc.sensitive)} -> {show(fc.after, fc.sensitive)}")
+    drain = before_stop(change) if change.stops else None
+    if drain is not None:
+        lines.append(f"      before the stop: {describe(drain)}")
+    if change.creates and change.desired is not None and change.desired.gate_note:
+        lines.append(f"      backtest gate: {change.desired.gate_note}")
+    if change.action is Action.REPLACE and change.desired is not None and change.desired.lean_label:
+        lines.append(f"      LEAN version: {display_fields(change.desired)['versionId']}")  # name and date
     if change.action is Action.UPDATE and change.entry is not None and change.desired is not None:
         spec = change.desired.manifest.spec
         for label, before, after in (

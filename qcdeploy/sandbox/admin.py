@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from qcdeploy.sandbox.backtests import set_backtest
 from qcdeploy.sandbox.endpoints import Fail, kept_settings, live_stop
+from qcdeploy.sandbox.versions import add_version
+from qcdeploy.sandbox.world import stamp
 
 if TYPE_CHECKING:
     from qcdeploy.sandbox.server import SandboxServer
@@ -38,6 +41,8 @@ def _dispatch(server: SandboxServer, op: str, body: dict[str, Any]) -> dict[str,
             str(body.get("error", "Runtime Error: crashed")),
         )
         dep.stopped = world.clock()
+        if dep.status == "RuntimeError":
+            world.write_crash(dep, dep.error)
         return {"deployId": dep.deployId}
     if op == "settle":  # time passes: every stop asked for has taken effect, every queued deployment has started
         for d in world.deployments:
@@ -53,6 +58,15 @@ def _dispatch(server: SandboxServer, op: str, body: dict[str, Any]) -> dict[str,
     if op == "slow-starts":  # new deployments stay InQueue this long (a node slow to boot)
         world.start_delay = float(body["seconds"]) if body.get("seconds") is not None else None
         return {}
+    if op == "log":  # the project's newest deployment writes lines to its log (an algorithm's Debug/Log/Error)
+        if body.get("onStart"):  # every later deployment of the project writes them as it starts
+            world.projects[int(body["projectId"])].startLog = [str(line) for line in body["lines"]]
+            return {}
+        dep = world.newest(int(body["projectId"]))
+        if dep is None:
+            raise Fail("no deployment")
+        dep.logs += [f"{stamp(world.clock())} {line}" for line in body["lines"]]
+        return {"deployId": dep.deployId, "lines": len(dep.logs)}
     if op == "touch":  # the project's code was edited
         world.edit_code(int(body["projectId"]))
         return {}
@@ -93,6 +107,13 @@ def _dispatch(server: SandboxServer, op: str, body: dict[str, Any]) -> dict[str,
             raise Fail("no deployment")
         dep.portfolio = {"holdings": dict(body.get("holdings") or {}), "cash": dict(body.get("cash") or {})}
         return {}
+    if op == "refuse-commands":  # live/commands/create to the project is refused with this message ("" accepts)
+        world.projects[int(body["projectId"])].refuseCommands = str(body.get("error", ""))
+        return {}
+    if op == "backtest":  # the project's next backtests show these statistics (period, error)
+        return set_backtest(world, body)
+    if op == "lean-version":  # a new LEAN release appears in lean/versions/read
+        return add_version(world, body)
     if op == "auth-failure-status":  # how a refused hash is answered: 200 (success:false), 401 or 500
         world.auth_failure_status = int(body["status"])
         return {}

@@ -472,7 +472,11 @@ def live_commands_create(world: World, body: Body) -> Body:
     dep = world.active(pid)
     if dep is None:
         raise Fail(f"No live deployment found for project {pid}")
-    dep.commands.append(_command(body))
+    command = _command(body)
+    if world.projects[pid].refuseCommands:
+        raise Fail(world.projects[pid].refuseCommands)
+    dep.commands.append(command)
+    dep.received.append({"at": world.clock(), "command": command})  # the admin view: what arrived, and when
     return {}
 
 

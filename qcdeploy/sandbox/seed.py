@@ -13,7 +13,9 @@ import yaml
 
 from qcdeploy.errors import ConfigError
 from qcdeploy.files import MAX_DIGITS, Unreadable, load_json, read_text
+from qcdeploy.sandbox.backtests import set_backtest
 from qcdeploy.sandbox.endpoints import kept_settings
+from qcdeploy.sandbox.versions import add_version
 from qcdeploy.sandbox.world import MAIN_PY, Deployment, NodeRec, Project, World
 
 MAX_SEED_BYTES = 16 * 1024 * 1024  # the benchmarks' 5,000 projects and nodes are well under 1 MiB
@@ -118,6 +120,11 @@ def world_from_seed(seed: dict[str, Any], data_dir: str | None = None) -> World:
         world.parameter_key = str(seed.get("parameterKey", "key"))
         world.auth_failure_status = int(seed.get("authFailureStatus", 200))
         world.projects_cap = int(seed["projectsCap"]) if seed.get("projectsCap") is not None else None
+        for v in seed.get("leanVersions") or []:
+            add_version(world, dict(v))
+        for p in seed.get("projects", []):
+            if p.get("backtest"):
+                set_backtest(world, {"projectId": p["projectId"], **dict(p["backtest"])})
         for i, d in enumerate(seed.get("deployments", [])):
             world.deployments.append(_deployment(d, i, now))
             wanted = (d.get("settings") or {}).get("parameters")

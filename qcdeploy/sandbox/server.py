@@ -25,6 +25,7 @@ from urllib.parse import parse_qsl, quote, quote_plus, urlsplit
 from qcdeploy.errors import ConfigError
 from qcdeploy.sandbox import admin
 from qcdeploy.sandbox.endpoints import ENDPOINTS, Fail, is_secret_key
+from qcdeploy.sandbox.evidence import EVIDENCE
 from qcdeploy.sandbox.seed import load_world
 from qcdeploy.sandbox.world import World
 
@@ -178,7 +179,7 @@ class Handler(BaseHTTPRequestHandler):
             body = {"success": False, "errors": ["Hash doesn't match. UID: (redacted) Hash: (redacted) Timestamp: ''"]}
             self._send(server.world.auth_failure_status, body)
             return
-        entry = ENDPOINTS.get(endpoint)
+        entry = ENDPOINTS.get(endpoint) or EVIDENCE.get(endpoint)
         if entry is None:
             self._send(404, {"success": False, "errors": [f"Unknown endpoint: {endpoint}"]})
             return

@@ -41,6 +41,8 @@ class Project:
     breakWhen: dict[str, str] = field(default_factory=dict)  # deployError/crashAfter only with these parameters
     leanVersionId: int = 17000
     files: dict[str, str] = field(default_factory=lambda: {"main.py": MAIN_PY})  # name -> content
+    refuseCommands: str = ""  # non-empty: live/commands/create is refused with this message
+    startLog: list[str] = field(default_factory=list)  # lines each deployment of the project logs as it starts
 
 
 @dataclass
@@ -79,6 +81,8 @@ class Deployment:
     # LEAN's Portfolio (Common/Api/Portfolio.cs): holdings by symbol id (Holding's short keys), cash by currency
     portfolio: dict[str, Any] = field(default_factory=lambda: {"holdings": {}, "cash": {}})
     commands: list[dict[str, Any]] = field(default_factory=list)  # live/commands/create and /broadcast received
+    logs: list[str] = field(default_factory=list)  # the lines the algorithm wrote (live/logs/read)
+    received: list[dict[str, Any]] = field(default_factory=list)  # live/commands/create: {at, command}
 
 
 @dataclass
@@ -99,6 +103,12 @@ class World:
     parameter_key: str = "key"  # each item's name field: "key" (lean-cli's model) or "name" (LEAN's C# model)
     auth_failure_status: int = 200  # the HTTP status of a refused hash (200, 401 and 500 are all reported)
     projects_cap: int | None = None  # projects/read without start/end answers at most this many
+    # lean/versions/read: {id, name, created?}; master (-1) and the seed's default project version to start with
+    lean_versions: list[dict[str, Any]] = field(
+        default_factory=lambda: [{"id": -1, "name": "master"}, {"id": 17000, "name": "v2.5.17000"}]
+    )
+    backtests: list[dict[str, Any]] = field(default_factory=list)  # backtests/create received, with their results
+    backtest_setup: dict[int, dict[str, Any]] = field(default_factory=dict)  # per project: statistics, period, error
     data_dir: str | None = None
     clock: Callable[[], float] = time.time
     lock: threading.RLock = field(default_factory=threading.RLock)
@@ -122,10 +132,34 @@ class World:
             elif d.status == "InQueue" and now >= d.launched + self.starting:
                 d.status = "DeployError" if d.deployError else "Running"
                 d.error = d.deployError
+                self.write_start(d)
             if d.status == "Running" and d.crashAfter is not None and now >= d.launched + self.delay + d.crashAfter:
                 d.status, d.stopped = d.endAs, d.launched + self.delay + d.crashAfter
                 crashed = d.endAs == "RuntimeError"
                 d.error = "Runtime Error: the algorithm crashed after it started" if crashed else ""
+                if crashed:
+                    self.write_crash(d, d.error)
+
+    def write_start(self, d: Deployment) -> None:
+        """What LEAN logs as a live deployment starts, or why it did not."""
+        project = self.projects.get(d.projectId)
+        version = project.leanVersionId if project is not None else 0
+        d.logs.append(f"{stamp(self.clock())} Launching analysis for {d.deployId} with LEAN Engine v2.5.0.{version}")
+        d.logs += [f"{stamp(self.clock())} {line}" for line in (project.startLog if project is not None else [])]
+        if d.deployError:
+            d.logs.append(f"{stamp(self.clock())} Error: {d.deployError}")
+        else:
+            d.logs.append(f"{stamp(self.clock())} Algorithm '{d.deployId}' initialized and running")
+
+    def write_crash(self, d: Deployment, error: str) -> None:
+        """A crash writes its error and the stack trace, as LEAN's live log shows a runtime error."""
+        at = stamp(self.clock())
+        d.logs += [
+            f"{at} {error}",
+            f"{at}   at OnData",
+            f"{at}     raise RuntimeError(error) in main.py: line 42",
+            f"{at}   at QuantConnect.Lean.Engine.AlgorithmManager.Run() in AlgorithmManager.cs:line 524",
+        ]
 
     def compile_state(self, c: Compile) -> str:
         if self.clock() < c.created + self.delay:
@@ -226,6 +260,9 @@ class World:
             "parameterKey": self.parameter_key,
             "authFailureStatus": self.auth_failure_status,
             "projectsCap": self.projects_cap,
+            "leanVersions": self.lean_versions,
+            "backtests": self.backtests,
+            "backtestSetup": {str(k): v for k, v in self.backtest_setup.items()},
             "projects": [asdict(p) for p in self.projects.values()],
             "nodes": [asdict(n) for n in self.nodes.values()],
             "compiles": [asdict(c) for c in self.compiles.values()],
@@ -247,6 +284,11 @@ class World:
             parameter_key=str(raw.get("parameterKey", "key")),
             auth_failure_status=int(raw.get("authFailureStatus", 200)),
             projects_cap=_optional_int(raw.get("projectsCap")),
+            lean_versions=list(
+                raw.get("leanVersions") or [{"id": -1, "name": "master"}, {"id": 17000, "name": "v2.5.17000"}]
+            ),
+            backtests=list(raw.get("backtests") or []),
+            backtest_setup={int(k): dict(v) for k, v in (raw.get("backtestSetup") or {}).items()},
             data_dir=data_dir,
         )
 

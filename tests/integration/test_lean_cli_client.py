@@ -114,3 +114,15 @@ def test_lean_cli_reads_projects_a_page_at_a_time(lean_api):
 
     names = [QCProject(**p).name for p in first + rest]
     assert len(first) == 2 and len(set(names)) == len(names) == 4  # every project once, none cut off
+
+
+def test_lean_cli_accepts_the_backtest_answers(lean_api, sandbox):
+    """backtests/create and backtests/read through lean's strict QCBacktest (issue 27's gate reads the same)."""
+    with sandbox.server.world.lock:
+        sandbox.server.world.delay = 0  # settled at once: nothing to wait for
+    compiled = lean_api.compiles.create(P_MOMENTUM)
+    created = lean_api.backtests.create(P_MOMENTUM, compiled.compileId, "gate", {"fast": "10"})
+    read = lean_api.backtests.get(P_MOMENTUM, created.backtestId)
+    assert read.is_complete() and read.error is None
+    assert read.statistics["Sharpe Ratio"] == "1.41" and read.statistics["Drawdown"].endswith("%")
+    assert read.parameterSet == {"fast": "10"}

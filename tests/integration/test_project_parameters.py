@@ -132,6 +132,7 @@ def test_lean_version_defaults_to_the_projects_own(cli, sandbox, manifests, ledg
     assert "No changes." in cli("plan", str(manifests)).out
     write(manifests, "m.yaml", manifest("momentum", P_MOMENTUM, versionId="-1"))  # master, explicitly
     assert "No changes." in cli("plan", str(manifests)).out
+    sandbox.admin("lean-version", id=16950)  # a pinned version must be one lean/versions/read lists
     write(manifests, "m.yaml", manifest("momentum", P_MOMENTUM, versionId="16950"))
     assert apply(cli, manifests).code == 0
     assert sandbox.active(P_MOMENTUM)[0]["settings"]["versionId"] == "16950"

@@ -88,3 +88,18 @@ def test_no_secret_in_any_gate_output_or_ledger(cli, sandbox, tree, ledger_path)
         assert SECRET not in run.out and SECRET not in run.err
     for ledger in ledger_path.parent.glob("*.json"):
         assert SECRET not in ledger.read_text()
+
+
+def test_the_promotion_gate_can_require_a_backtest_gate(cli, sandbox, tree):
+    live = tree / "live.yaml"
+    live.write_text(live.read_text().replace("healthyFor: 24h}", "healthyFor: 24h, backtest: true}", 1))
+    assert cli("apply", "--env", "paper", "--auto-approve", str(tree)).code == 0
+    sandbox.admin("age", projectId=P_SPARE, seconds=2 * DAY)
+    refused = cli("apply", "--env", "live", "--auto-approve", str(tree))
+    assert refused.code == 1 and "momentum: the promotion gate requires a backtest gate" in refused.err
+    assert sandbox.active(P_MOMENTUM) == []
+    gated = "    onStop: liquidate\n    gates: {backtest: {minSharpe: 1}}\n"
+    live.write_text(live.read_text().replace("    onStop: liquidate\n", gated, 1))
+    done = cli("apply", "--env", "live", "--auto-approve", str(tree))
+    assert done.code == 0, done.text
+    assert len(sandbox.active(P_MOMENTUM)) == 1 and "backtest gate passed" in done.err + done.out

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from qcdeploy.cli.commands.adopt import adopt
 from qcdeploy.cli.commands.apply import apply
+from qcdeploy.cli.commands.command import command
 from qcdeploy.cli.commands.doctor import doctor
 from qcdeploy.cli.commands.drift import drift
 from qcdeploy.cli.commands.export import export
@@ -16,6 +17,7 @@ from qcdeploy.cli.commands.state import state
 from qcdeploy.cli.commands.status import status
 from qcdeploy.cli.commands.unlock import force_unlock
 from qcdeploy.cli.commands.validate import validate
+from qcdeploy.cli.commands.watch import watch
 
 COMMANDS = (
     init,
@@ -24,9 +26,11 @@ COMMANDS = (
     show,
     apply,
     adopt,
+    command,
     export,
     status,
     drift,
+    watch,
     doctor,
     state,
     force_unlock,

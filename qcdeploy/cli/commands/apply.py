@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from qcdeploy.apply.run import Guard
     from qcdeploy.cli.commands.planning import PlanRun
     from qcdeploy.model import Plan
+    from qcdeploy.notify.base import Target
     from qcdeploy.planning.safety import Limits
     from qcdeploy.planning.savedplan import SavedPlan
 
@@ -84,6 +86,14 @@ if TYPE_CHECKING:
     help="Replace at most N deployments at once; a failed wave halts the rest.  [default: the parallelism]",
 )
 @click.option(
+    "--max-backtests",
+    type=click.IntRange(1, 100),
+    default=4,
+    show_default=True,
+    metavar="N",
+    help="Backtest gates (gates.backtest) run at most N at once.",
+)
+@click.option(
     "--format",
     "fmt",
     type=click.Choice(["text", "json"]),
@@ -114,6 +124,7 @@ def apply(
     no_rollback: bool,
     accept_unreviewed_secrets: bool,
     max_unavailable: int | None,
+    max_backtests: int,
     fmt: str,
 ) -> int:
     """Make the live deployments match the manifests under PATHs, or carry out a saved plan.
@@ -132,7 +143,9 @@ def apply(
     if plan_file is not None and (args or targets or prune or replace_names):
         raise ConfigError("a saved plan fixes the paths and options; give only --plan FILE (and apply options)")
     poll_interval(app.environ)  # a bad QCDEPLOY_POLL_INTERVAL is refused now, not after the plan
-    options = ApplyOptions(wait, timeout, parallelism, health_window, not no_rollback, max_unavailable, app.env or "")
+    options = ApplyOptions(
+        wait, timeout, parallelism, health_window, not no_rollback, max_unavailable, app.env or "", max_backtests
+    )
     if fmt == "json":
         app.json_summary = True
     if ignore_windows and not (reason or "").strip():
@@ -235,8 +248,10 @@ def _carry_out(
     saved: str = "",
 ) -> int:
     from qcdeploy.apply.run import Gates, Promotion, Window, apply_plan
+    from qcdeploy.cli import notifying
     from qcdeploy.render.text import left_alone, render
 
+    targets = notifying.targets(app)  # a broken notify: refuses the apply before anything changes
     app.progress(render(plan, app.style, app.settings.verbose), nl=False)
     if not plan.has_changes:
         if plan.interrupted:  # nothing left to do for them: their journal entries go
@@ -259,11 +274,22 @@ def _carry_out(
         _interruptible(app),
     )
     _summarise(app, applied.results, applied.interrupted)
+    _notify(app, run, applied.results, targets)
     for line in left_alone(run.plan):
         app.progress(line)
     if applied.interrupted:
         return INTERRUPTED  # whatever was done: a script must tell "interrupted" from "finished" or "failed"
     return 0 if applied.ok else 1
+
+
+def _notify(app: App, run: PlanRun, results: list[Result], targets: list[Target]) -> None:
+    """applied, apply-failed, rolled-back and flat, to the notify: targets; a failing target is only reported."""
+    from qcdeploy.apply.events import from_results
+    from qcdeploy.cli import notifying
+
+    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    for line in notifying.send(from_results(results, app.env or "", stamp), targets, run.ledger):
+        app.err(line)
 
 
 def _window_now(app: App) -> Callable[[], str] | None:

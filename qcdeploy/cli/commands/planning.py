@@ -62,7 +62,8 @@ def plan_with(app: App, manifests: list[Manifest], ledger: Ledger, paths: list[s
         ledger.salt,
         options,
         elsewhere,
-        ledger.journal,
-        app.rollback_interrupted,
+        ledger.backtests,
+        journal=ledger.journal,
+        rollback_interrupted=app.rollback_interrupted,
     )
     return PlanRun(replace(result, environment=app.env or ""), ledger, state, manifests, paths, options)

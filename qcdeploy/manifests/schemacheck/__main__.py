@@ -1,5 +1,5 @@
-"""`python -m qcdeploy.schemacheck`: regenerate the compiled pre-check of every shipped schema."""
+"""`python -m qcdeploy.manifests.schemacheck`: regenerate the compiled pre-check of every shipped schema."""
 
-from qcdeploy.schemacheck import write_all
+from qcdeploy.manifests.schemacheck import write_all
 
 write_all()
