@@ -98,6 +98,9 @@ def test_killed_after_the_stop_landed_and_before_the_create(cli, sandbox, manife
     assert row["health"] == "FLAT" and row["interrupted"]["step"] == "creating", row
     drift = cli("drift", str(manifests))
     assert drift.code == 2 and "interrupted" in drift.out and "FLAT: an apply died" in drift.out, drift.text
+    watched = cli("watch", "--once", str(manifests))
+    assert watched.code == 2 and "FLAT: an apply died" in watched.text, watched.text
+    assert sandbox.active(P_MOMENTUM) == []  # reported, not healed: the next apply finishes it
     assert finish(cli, sandbox, manifests, ledger_path, flat=True, before=before) == "1"
 
 
