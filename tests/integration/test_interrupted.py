@@ -180,6 +180,8 @@ def test_rollback_interrupted_redeploys_what_ran_before(cli, sandbox, manifests,
     killed_after(sandbox, manifests, tmp_path, "hang", CREATE)
     shown = cli("plan", "--rollback-interrupted", str(manifests)).out
     assert "the old spec redeployed (--rollback-interrupted)" in shown, shown
+    saved = cli("plan", "--rollback-interrupted", "--out", str(tmp_path / "p.json"), str(manifests))
+    assert saved.code == 1 and "is not kept in a saved plan" in saved.err  # its apply would create the target
     result = cli("apply", "--auto-approve", "--rollback-interrupted", str(manifests))
     assert result.code == 0, result.text
     [active] = sandbox.active(P_MOMENTUM)

@@ -55,6 +55,8 @@ def plan(
     approved = ("protected",) if allow_protected else ()
     if allow_protected and not out_file:
         raise ConfigError("--allow-protected on plan records an approval in a saved plan: give --out FILE too")
+    if app.rollback_interrupted and out_file:  # a saved plan does not record it: apply would create the target
+        raise ConfigError("--rollback-interrupted is not kept in a saved plan; run `apply --rollback-interrupted`")
     if take_lock:
         from qcdeploy.ledger.lock import held
 
