@@ -373,6 +373,7 @@ class Interruption:
     step: str  # the journal's last step
     at: str
     project_id: int = 0
+    settled: bool = False  # nothing is left to do for it (planned, no change needed): the next apply clears it
 
 
 @dataclass(frozen=True)

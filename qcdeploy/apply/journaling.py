@@ -152,12 +152,10 @@ def settle_resumed(ctx: Context, plan: Plan, results: Sequence[Result]) -> None:
     """The journal entries the plan named as interrupted that this run settled: recorded by an update, or found
     with nothing left to do (the old deployment still runs, or the new one was already recorded)."""
     outcome = {r.change.name: r for r in results}
-    planned = {c.name for c in plan.changes}
     done = []
     for i in plan.interrupted:
         r = outcome.get(i.name)
-        untouched = r is None and not i.flat and i.name not in planned
-        if untouched or (r is not None and r.journal is None and r.outcome is Outcome.DONE):
+        if (r is None and i.settled) or (r is not None and r.journal is None and r.outcome is Outcome.DONE):
             done.append(i.name)
     if done:
         try:

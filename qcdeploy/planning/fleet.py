@@ -42,5 +42,5 @@ def plan_fleet(
     warm([(d, ledger[d.name]) for d in desired if d.name in ledger], salt)  # every distinct secret hashed once
     decided = plan(desired, state, ledger, salt, options, elsewhere)
     if journal:
-        decided = resume(decided, journal, state, desired, ledger, rollback_interrupted)
+        decided = resume(decided, journal, state, desired, ledger, rollback_interrupted, options.targets)
     return with_exposure(api, decided)

@@ -46,9 +46,10 @@ def resume(
     desired: Sequence[Desired],
     ledger: Mapping[str, LedgerEntry],
     rollback: bool = False,
+    targets: frozenset[str] = frozenset(),
 ) -> Plan:
     """The plan with every journal entry named (Plan.interrupted) and the change that finishes it in place of the
-    planner's own for that name."""
+    planner's own for that name; with --target, only a targeted one is finished (every one is still named)."""
     wanted = {d.name: d for d in desired}
     changes = {c.name: c for c in plan.changes}
     unmanaged = list(plan.unmanaged)
@@ -57,14 +58,16 @@ def resume(
         dep = state.deployments.get(j.project_id)
         d = wanted.get(name)
         fresh = _created(j, dep)
-        finish = _finish(j, dep, fresh, d, ledger.get(name), changes.get(name), rollback)
+        targeted = not targets or name in targets
+        finish = _finish(j, dep, fresh, d, ledger.get(name), changes.get(name), rollback) if targeted else None
         if finish is not None:
             changes[name] = finish
             unmanaged = [u for u in unmanaged if dep is None or u.deployment.deploy_id != dep.deploy_id]
         # a strategy that ran before and runs nothing now; a first deployment that never came up is not "flat"
         ran = j.old is not None or j.action == "replace"
         flat = ran and d is not None and d.manifest.running and (dep is None or not dep.active)
-        shown.append(Interruption(name, _words(j, dep, fresh, flat), flat, j.step, j.at, j.project_id))
+        settled = targeted and not flat and name not in changes
+        shown.append(Interruption(name, _words(j, dep, fresh, flat), flat, j.step, j.at, j.project_id, settled))
     ordered = sorted(changes.values(), key=lambda c: (_ORDER[c.action.value], c.name))
     return replace(plan, changes=tuple(ordered), unmanaged=tuple(unmanaged), interrupted=tuple(shown))
 

@@ -91,3 +91,15 @@ def test_a_first_deployment_that_died_unsent_is_not_called_flat():
     first = replace(journal(CREATING, stopping="", baseline=""), action="create", old=None)
     plan = resume(Plan(()), {"alpha": first}, state(), [D], {})
     assert not plan.interrupted[0].flat and plan.interrupted[0].detail.endswith("; nothing is running")
+
+
+def test_targeting_another_deployment_names_the_interrupted_one_without_finishing_it():
+    now = state(live(deploy="L-old", status="Stopped"))
+    plan = resume(Plan(()), {"alpha": journal(STOPPED)}, now, [D], {}, targets=frozenset({"beta"}))
+    assert plan.changes == () and plan.interrupted[0].flat
+    recorded = replace(OLD, deploy_id="L-new")
+    watching = {"alpha": journal(WATCHING, deploy_id="L-new")}
+    other = resume(Plan(()), watching, state(live(deploy="L-new")), [D], {"alpha": recorded}, targets=frozenset({"b"}))
+    assert not other.interrupted[0].settled  # not targeted: its entry stays for a run that plans it
+    mine = resume(Plan(()), watching, state(live(deploy="L-new")), [D], {"alpha": recorded})
+    assert mine.interrupted[0].settled
