@@ -19,7 +19,10 @@ _SECOND = (
     "\nReceived {sig} again: no longer waiting. The summary follows, with a FLAT line for every strategy left down; "
     "the ledger's journal keeps each change in flight for the next apply. Once more to exit at once."
 )
-_THIRD = "\nReceived {sig} a third time: exiting now. The ledger's journal holds each change in flight: run plan."
+_THIRD = (
+    "\nReceived {sig} a third time: exiting now. The ledger's journal holds each change in flight: run plan. Its "
+    "lock stays behind (a run on this host takes it over; elsewhere `qcdeploy force-unlock ID`)."
+)
 
 
 @contextmanager
