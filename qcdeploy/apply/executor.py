@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 
 from qcdeploy.apply import journaling
@@ -164,10 +164,18 @@ class Executor:
             if side is not None and then is not None and r.window_due and r.ok:
                 side.submit(self._guard, r, then)
 
-        with ThreadPoolExecutor(max_workers=max(1, workers or self.ctx.options.parallelism)) as pool:
-            list(pool.map(guarded, results))
+        pool = ThreadPoolExecutor(max_workers=max(1, workers or self.ctx.options.parallelism))
+        self._await([pool.submit(guarded, r) for r in results])
+        pool.shutdown(wait=not self.abandoned.is_set())
         if side is not None:
-            side.shutdown(wait=True)
+            side.shutdown(wait=not self.abandoned.is_set())
+
+    def _await(self, futures: list[Future[None]]) -> None:
+        """Until every step is through; after a second interrupt, not a moment longer (a step stuck in a request
+        is left behind: the summary is printed and the process exits without it)."""
+        pending = set(futures)
+        while pending and not self.abandoned.is_set():
+            _, pending = wait(pending, timeout=0.25)
 
     def _guard(self, r: Result, step: Step) -> None:
         if self.abandoned.is_set():

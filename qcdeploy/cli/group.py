@@ -11,7 +11,7 @@ import click
 
 from qcdeploy import __version__
 from qcdeploy.cli.commands import COMMANDS
-from qcdeploy.cli.signals import INTERRUPTED, sigterm_as_interrupt
+from qcdeploy.cli.signals import INTERRUPTED, leave_if_abandoned, sigterm_as_interrupt
 from qcdeploy.cli.workspace import App, use_color
 from qcdeploy.config import settings_from
 from qcdeploy.errors import QcdeployError
@@ -59,7 +59,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = hoist_global_flags(list(argv if argv is not None else sys.argv[1:]))
     verbose = any(a in ("-v", "--verbose") for a in argv)
     with sigterm_as_interrupt():
-        return _run(argv, verbose)
+        code = _run(argv, verbose)
+    leave_if_abandoned(code)
+    return code
 
 
 def _run(argv: list[str], verbose: bool) -> int:

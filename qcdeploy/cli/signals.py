@@ -5,11 +5,23 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 INTERRUPTED = 130  # the shell's code for SIGINT; SIGTERM too, as Terraform
+ABANDONED = threading.Event()  # a second interrupt came: the process exits without waiting for steps left behind
+
+
+def leave_if_abandoned(code: int) -> None:
+    """After a second interrupt, once the summary is out and the lock released: exit now, without joining a step
+    still stuck in a request (the journal holds its change)."""
+    if ABANDONED.is_set():
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+
 
 _FIRST = (
     "\nReceived {sig}: no new step will start; the steps in flight are carried to a safe point (a replace whose "
@@ -37,6 +49,7 @@ def handled(say: Callable[[str], None], interrupted: threading.Event, abandoned:
             os._exit(130)
         if interrupted.is_set():
             abandoned.set()
+            ABANDONED.set()
             say(_SECOND.format(sig=sig))
             return
         interrupted.set()

@@ -183,3 +183,23 @@ def test_an_interrupted_plan_exits_130(sandbox, manifests, tmp_path, sig):
     finally:
         sandbox.server.faults.release.set()
     assert proc.returncode == 130 and "Interrupted." in out and "Aborted." not in out, out
+
+
+def test_a_second_interrupt_does_not_wait_for_a_request_that_hangs(cli, sandbox, manifests, ledger_path, tmp_path):
+    """The stop's status read never answers (held by the sandbox until the test ends): the second Ctrl-C still
+    prints the summary with FLAT and exits 130 at once, without waiting for that request."""
+    replacing(cli, sandbox, manifests)
+    sandbox.server.calls.clear()
+    sandbox.admin("faults", once={"hang": {"live/read": 1}}, armedBy="live/update/stop")
+    proc = start(manifests, tmp_path)
+    try:
+        assert sandbox.server.faults.hung.wait(60)
+        proc.send_signal(signal.SIGINT)
+        read_until(proc.stdout, "Received SIGINT")
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=60)  # the held read would keep it 120 s
+    finally:
+        sandbox.server.faults.release.set()
+    assert proc.returncode == 130, out
+    assert "FLAT alpha: apply was interrupted twice" in out and "Apply interrupted:" in out
+    assert json.loads(ledger_path.read_text())["journal"]["alpha"]["step"] == "stopping"
