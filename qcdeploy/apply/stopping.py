@@ -14,6 +14,7 @@ from qcdeploy.model import LiveDeployment
 from qcdeploy.planning.exposure import carries_portfolio, create_settings
 from qcdeploy.planning.exposure import read as read_exposure
 from qcdeploy.quantconnect.transport import AmbiguousWrite
+from qcdeploy.render.stake import brief
 
 
 def stop_step(ctx: Context, r: Result) -> None:
@@ -97,9 +98,7 @@ def _carry_portfolio(ctx: Context, r: Result, pid: int) -> None:
     r.carried = create_settings(exposure)
     assert r.body is not None
     r.body["brokerage"] = {**r.body["brokerage"], **r.carried}
-    ctx.log(
-        r.change.name, f"carrying the paper portfolio: {len(exposure.holdings)} holding(s), cash {dict(exposure.cash)}"
-    )
+    ctx.log(r.change.name, f"carrying the paper portfolio: {brief(exposure)}")
 
 
 def _forget(ctx: Context, r: Result) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -31,6 +32,7 @@ DEFAULTS: Mapping[str, Any] = {
     "automaticRedeploy": False,
     "state": "running",
     "onStop": "stop",
+    "onReplace": "stop",  # a redeploy keeps the book: the new deployment takes over the broker's positions
     "protect": False,
 }
 
@@ -140,7 +142,7 @@ def environments_under(
     envs = _environments(docs, result.problems)
     if env not in envs:
         known = f"known: {', '.join(sorted(envs))}" if envs else "the manifests define no environments"
-        result.problems.append(Problem(f"no Environment named '{env}' ({known})"))
+        result.problems.extend(_unknown_environment(env, known, docs))
     return envs.get(env), envs, result.problems
 
 
@@ -176,7 +178,7 @@ def _load(paths: Sequence[str], environ: Mapping[str, str], env: str | None, eve
     by_env: dict[str, list[Manifest]] = {}
     for name in requested:
         if name not in envs:
-            result.problems.append(Problem(f"no Environment named '{name}' (known: {', '.join(sorted(envs))})"))
+            result.problems.extend(_unknown_environment(name, f"known: {', '.join(sorted(envs))}", docs))
             continue
         before = len(result.manifests)
         _resolve_environment(base, envs[name], environ, result)
@@ -254,6 +256,13 @@ def _ours(doc: Document, result: LoadResult) -> bool:
     if doc.problems or not isinstance(doc.value, dict):
         return True
     api, kind = doc.value.get("apiVersion"), doc.value.get("kind")
+    if isinstance(api, str) and api.startswith("qcdeploy/") and isinstance(kind, str) and kind not in KINDS:
+        # read as neither kind, its keys would be reported as a manifest's: one problem for one cause instead
+        guess = difflib.get_close_matches(kind, KINDS, n=1, cutoff=0.6)
+        hint = f"; did you mean '{guess[0]}'?" if guess else ""
+        where = doc.where(("kind",))
+        result.problems.append(Problem(f"kind: must be {' or '.join(map(repr, KINDS))}, not {kind!r}{hint}", where))
+        return False
     if kind in KINDS or (isinstance(api, str) and api.startswith("qcdeploy/")):
         return True
     if api is None and kind is None and not {"metadata", "spec"} & set(doc.value):
@@ -269,10 +278,17 @@ def _is_environment(doc: Document) -> bool:
     return isinstance(doc.value, dict) and doc.value.get("kind") == environments.KIND
 
 
+def _unknown_environment(name: str, known: str, docs: Sequence[Document]) -> list[Problem]:
+    """`no Environment named X`, unless X's own document is there and was refused (one cause, one problem)."""
+    written = {_name(d) for d in docs if _is_environment(d)}
+    return [] if name in written else [Problem(f"no Environment named '{name}' ({known})")]
+
+
 def _environments(docs: Sequence[Document], problems: list[Problem]) -> dict[str, Environment]:
     found: dict[str, Environment] = {}
     for doc in filter(_is_environment, docs):
-        doc_problems = schema.check(doc, schema.ENVIRONMENT_SCHEMA)
+        # a YAML-level problem (a duplicate key, a bad number) first: a second `defaults:` must not quietly win
+        doc_problems = list(doc.problems) or schema.check(doc, schema.ENVIRONMENT_SCHEMA)
         if doc_problems:
             problems.extend(doc_problems)
             continue

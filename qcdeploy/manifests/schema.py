@@ -12,6 +12,7 @@ from qcdeploy.manifests.yamlsrc import Document
 from qcdeploy.model import KeyPath, dotted
 
 SCHEMA_FILE = "qcdeploy-v1.schema.json"
+DURATION = "^\\s*[0-9]+(\\.[0-9]+)?\\s*[smhd]\\s*$"  # the schemas' pattern of healthyFor, heal.per, heal.backoff
 ENVIRONMENT_SCHEMA = "qcdeploy-environment-v1.schema.json"
 
 
@@ -67,8 +68,20 @@ def located(doc: Document, name: str = SCHEMA_FILE) -> list[Problem]:
 def _unknown_keys(doc: Document, path: KeyPath, error: Any) -> list[Problem]:
     allowed = set(error.schema.get("properties", {}))
     unknown = [key for key in error.instance if key not in allowed]
-    hint = f" (allowed: {', '.join(sorted(allowed))})" if allowed else ""
-    return [Problem(f"{dotted((*path, key))}: unknown key '{key}'{hint}", doc.where((*path, key))) for key in unknown]
+    return [
+        Problem(f"{dotted((*path, key))}: unknown key '{key}'{_allowed(key, allowed)}", doc.where((*path, key)))
+        for key in unknown
+    ]
+
+
+def _allowed(key: str, allowed: set[str]) -> str:
+    """`(did you mean 'node'?)` for a near miss, else the allowed keys."""
+    import difflib
+
+    near = difflib.get_close_matches(key, sorted(allowed), n=1, cutoff=0.75)
+    if near:
+        return f" (did you mean '{near[0]}'?)"
+    return f" (allowed: {', '.join(sorted(allowed))})" if allowed else ""
 
 
 def _message(error: Any) -> str:
@@ -81,6 +94,8 @@ def _message(error: Any) -> str:
         and isinstance(error.instance, (bool, int, float))
     ):
         return _unquoted(error.instance)
+    if error.validator == "pattern" and error.validator_value == DURATION:
+        return f"{error.instance!r} is not a duration: write a number and a unit, such as 30s, 15m, 24h or 2d"
     if error.validator == "const":
         return f"must be {error.validator_value!r}, not {error.instance!r}"
     if error.validator == "enum" and list(error.absolute_path)[-1:] == ["id"] and "spec" in error.absolute_path:

@@ -9,6 +9,7 @@ currency, each with an `amount`. A portfolio that cannot be read is unknown, nev
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -35,11 +36,18 @@ def with_exposure(api: Api, plan: Plan, workers: int = 8) -> Plan:
     if not at_stake:
         return plan
     with ThreadPoolExecutor(max_workers=min(workers, len(at_stake))) as pool:
-        found = list(pool.map(lambda i: read(api, plan.changes[i].project_id), at_stake))
+        found = list(pool.map(lambda i: read(api, _stopped_project(plan.changes[i])), at_stake))
     changes = list(plan.changes)
     for i, exposure in zip(at_stake, found, strict=True):
         changes[i] = replace(changes[i], exposure=exposure)
     return replace(plan, changes=tuple(changes))
+
+
+def _stopped_project(c: Change) -> int:
+    """The project of the deployment that will be stopped: on a project move that is the old project, not the
+    manifest's (where nothing runs yet)."""
+    assert c.observed is not None
+    return c.observed.project_id
 
 
 def read(api: Api, project_id: int) -> Exposure:
@@ -62,8 +70,8 @@ def portfolio(answer: Mapping[str, Any]) -> Exposure:
         cash = {
             str(k): _number(_field(v, "amount", "Amount") if isinstance(v, dict) else v) for k, v in cash_raw.items()
         }
-    except (TypeError, ValueError) as exc:
-        return Exposure(unknown=f"live/portfolio/read answered a value that is not a number ({exc})")
+    except (TypeError, ValueError, OverflowError) as exc:
+        return Exposure(unknown=f"live/portfolio/read answered a value that is not a finite number ({exc})")
     return Exposure(holdings=tuple(h for h in holdings if h.quantity), cash=cash)
 
 
@@ -83,6 +91,8 @@ def _holding(symbol: str, raw: Any) -> Holding:
         raise ValueError(f"holding {symbol}")
     values = {name: _number(_field(raw, *keys)) for name, keys in _KEYS.items()}
     value = values["market_value"] or values["quantity"] * (values["market_price"] or values["average_price"])
+    if not math.isfinite(value):  # finite factors whose product overflows
+        raise ValueError(f"holding {symbol}: its market value is not a finite number")
     return Holding(symbol, values["quantity"], values["average_price"], value, values["unrealized"])
 
 
@@ -95,7 +105,10 @@ def _number(value: Any) -> float:
         return 0.0
     if isinstance(value, bool):
         raise ValueError(repr(value))
-    return float(value)
+    number = float(value)
+    if not math.isfinite(number):  # "nan" > limit is False: a NaN value would slip under any limit
+        raise ValueError(f"{value!r} is not a finite number")
+    return number
 
 
 PAPER = "QuantConnectBrokerage"

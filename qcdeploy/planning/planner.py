@@ -275,7 +275,8 @@ def _replace(
         observed=observed,
         entry=entry,
         field_changes=fields,
-        liquidate=d.manifest.spec["onStop"] == "liquidate",
+        # how a replace ends the old deployment is its own choice: onStop is how the strategy ends (issue 22)
+        liquidate=d.manifest.spec["onReplace"] == "liquidate",
         protected=bool(d.manifest.spec["protect"]),
         managed=managed,
     )

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from qcdeploy.errors import ConfigError
 from qcdeploy.model import Change, LedgerEntry, LiveState
@@ -76,7 +76,10 @@ def _missing(
     d = c.desired
     assert d is not None
     if entry is None:
-        return f"no deployment named {c.name} in the {gate.source} environment's ledger"
+        return (
+            f"no deployment named {c.name} in the {gate.source} environment's ledger "
+            f"(apply it there first: qcdeploy apply --env {gate.source} {c.name})"
+        )
     running = state.deployments.get(entry.project_id)
     if running is None or running.deploy_id != entry.deploy_id or running.status != "Running":
         status = running.status if running is not None and running.deploy_id == entry.deploy_id else "not running"
@@ -87,7 +90,8 @@ def _missing(
     if ran < gate.healthy_for:
         return (
             f"its {gate.source} deployment has run {_duration(max(ran, 0))} of the {_duration(gate.healthy_for)} "
-            f"needed (from {running.launched:%Y-%m-%d %H:%M} UTC)"
+            f"needed (from {running.launched:%Y-%m-%d %H:%M} UTC; promoted from "
+            f"{running.launched + timedelta(seconds=gate.healthy_for):%Y-%m-%d %H:%M} UTC if it keeps running)"
         )
     ours = _shared(recorded_fields(d, entry_salt(entry, salt), like=entry.spec).get("parameters"), own)
     theirs = _shared(entry.spec.get("parameters"), own)

@@ -33,4 +33,4 @@ def render(
     from qcdeploy.render.text import plain
     from qcdeploy.render.text import render as as_text
 
-    return as_text(plan, style or plain, verbose)
+    return as_text(plan, style or plain, verbose, approved)

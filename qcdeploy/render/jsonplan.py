@@ -13,9 +13,10 @@ from qcdeploy.planning.fingerprint import SENSITIVE_KEY, display_fields, is_sens
 from qcdeploy.redact import SENSITIVE
 from qcdeploy.render import stake
 
-# 1.1: exposure, paper_portfolio; 1.2: reason_codes; 1.3: backtest_gate, before_stop; 1.4: interrupted.
+# 1.1: exposure, paper_portfolio; 1.2: reason_codes; 1.3: backtest_gate, before_stop;
+# 1.4: summary.replace_liquidating; 1.5: interrupted.
 # Minor bumps only add fields; a major bump may change or remove
-FORMAT_VERSION = "1.4"
+FORMAT_VERSION = "1.5"
 ACTIONS = {
     Action.CREATE: ["create"],
     Action.REPLACE: ["delete", "create"],
@@ -33,6 +34,7 @@ def render(plan: Plan) -> str:
 def document(plan: Plan) -> dict[str, Any]:
     """The whole plan as plain JSON values; no secret value can be in it."""
     summary: dict[str, Any] = {a.value: plan.count(a) for a in _COUNTED}
+    summary["replace_liquidating"] = sum(1 for c in plan.changes if c.action is Action.REPLACE and c.liquidate)
     summary["total"] = len(plan.changes)
     return {
         "format_version": FORMAT_VERSION,

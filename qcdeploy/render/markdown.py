@@ -182,7 +182,10 @@ def _left_alone(plan: Plan) -> list[str]:
     if not lines:
         return []
     text = "\n".join(lines).rstrip()
-    title = f"Left alone: {len(plan.unmanaged)} unmanaged, {len(plan.orphaned)} orphaned"
+    others = sum(1 for u in plan.unmanaged if u.environment)
+    parts = [f"{len(plan.unmanaged) - others} unmanaged", f"{len(plan.orphaned)} orphaned"]
+    parts += [f"{others} managed by other environments"] if others else []
+    title = "Left alone: " + ", ".join(parts)
     return [f"<details><summary>{title}</summary>\n\n```\n{text}\n```\n</details>\n"]
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from qcdeploy.model import Action, Change, Plan, command, dotted
 from qcdeploy.planning.drainspec import before_stop, describe
@@ -22,11 +22,18 @@ _VERBS = {
 }
 
 
+# how a replace ends the old deployment (spec.onReplace), shown on every replace
+REPLACE_HOW = {
+    False: "stop (positions kept: the new deployment takes them over)",
+    True: "liquidate (everything sold before the new deployment starts)",
+}
+
+
 def plain(text: str, colour: str) -> str:
     return text
 
 
-def render(plan: Plan, style: Style = plain, verbose: bool = False) -> str:
+def render(plan: Plan, style: Style = plain, verbose: bool = False, approved: Sequence[str] = ()) -> str:
     """The whole plan: changes, then what was left alone, then the summary line. A create shows what a reviewer
     needs; `verbose`, every field it sends."""
     lines: list[str] = interrupted_lines(plan, style)
@@ -34,7 +41,7 @@ def render(plan: Plan, style: Style = plain, verbose: bool = False) -> str:
     if plan.changes:
         lines += ["qcdeploy will perform the following actions:", ""]
         for change in plan.changes:
-            lines += [*change_lines(change, style, verbose), ""]
+            lines += [*change_lines(change, style, verbose, approved), ""]
     lines += left_alone(plan)
     lines.append(summary(plan))
     return "\n".join(lines) + "\n"
@@ -46,7 +53,9 @@ def interrupted_lines(plan: Plan, style: Style = plain) -> list[str]:
     return [*lines, ""] if lines else []
 
 
-def change_lines(change: Change, style: Style = plain, verbose: bool = False) -> list[str]:
+def change_lines(
+    change: Change, style: Style = plain, verbose: bool = False, approved: Sequence[str] = ()
+) -> list[str]:
     """Header, reasons and the fields that change for one deployment."""
     symbol = change.action.symbol
     where = _where(change)
@@ -56,8 +65,7 @@ def change_lines(change: Change, style: Style = plain, verbose: bool = False) ->
     ]
     lines += [f"      reason: {r}" for r in change.reasons]
     if change.action is Action.REPLACE:
-        how = "liquidate (sell everything)" if change.liquidate else "stop (keep positions)"
-        lines.append(f"      old deployment stopped by: {how}")
+        lines.append(f"      onReplace: {REPLACE_HOW[change.liquidate]}")
     if change.exposure is not None:
         lines += stake.lines(change.exposure)
     carry = portfolio_plan(change)
@@ -95,7 +103,9 @@ def change_lines(change: Change, style: Style = plain, verbose: bool = False) ->
         lines.append(f"      project parameters: {fc.path[-1]} {before} -> {after}")
     if change.stops and not change.managed:
         lines.append(style("      ! this deployment was not started by qcdeploy", "red"))
-    if change.protected and change.stops:
+    if change.protected and change.stops and "protected" in approved:
+        lines.append(style("      ! protected: approved (--allow-protected)", "yellow"))
+    elif change.protected and change.stops:
         lines.append(style("      ! protected: apply refuses to stop it without --allow-protected", "red"))
     if change.blocked:
         lines.append(style(f"      ! blocked: {change.blocked}", "red"))
@@ -167,15 +177,26 @@ def left_alone(plan: Plan) -> list[str]:
 
 
 def summary(plan: Plan) -> str:
-    """`Plan: 1 to create, 1 to replace, 0 to stop, 0 to liquidate.` or `No changes.`"""
+    """`Plan: 1 to create, 1 to replace (1 liquidating), 0 to stop, 0 to liquidate.` or `No changes.`"""
     if not plan.changes:
         return "No changes. " + _left_alone_summary(plan)
     counts = ", ".join(
-        f"{plan.count(a)} to {a.value}" for a in (Action.CREATE, Action.REPLACE, Action.STOP, Action.LIQUIDATE)
+        f"{plan.count(a)} to {a.value}" + _liquidating(plan, a)
+        for a in (Action.CREATE, Action.REPLACE, Action.STOP, Action.LIQUIDATE)
     )
     updates = plan.count(Action.UPDATE)
     extra = f", {updates} to update in place" if updates else ""
     return f"Plan: {counts}{extra}."
+
+
+def _liquidating(plan: Plan, action: Action) -> str:
+    """Every liquidation is counted: a replace that liquidates sells the book as a liquidation does."""
+    n = liquidating_replaces(plan) if action is Action.REPLACE else 0
+    return f" ({n} liquidating)" if n else ""
+
+
+def liquidating_replaces(plan: Plan) -> int:
+    return sum(1 for c in plan.changes if c.action is Action.REPLACE and c.liquidate)
 
 
 def _left_alone_summary(plan: Plan) -> str:

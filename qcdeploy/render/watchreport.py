@@ -36,4 +36,15 @@ def text(at: str, environment: str, survey: Survey, done: Sequence[tuple[str, st
             act = f"{act}: {d.detail}" if act else d.detail
         lines.append(line + (f" -> {act}" if act else ""))
     lines += [f"  note: {n}" for n in notes]
+    reported = sorted({d.finding.kind for d in survey.decisions if d.act is Act.REPORT} & set(_WAY_FORWARD))
+    lines += [f"  {_WAY_FORWARD[kind].format(env=f' --env {environment}' if environment else '')}" for kind in reported]
     return "\n".join(lines) + "\n"
+
+
+# what a person can do about a finding watch only reported
+_WAY_FORWARD = {
+    "crashed": "crashed: `qcdeploy apply{env}` redeploys it; spec.heal: {{crashed: redeploy}} lets watch do it",
+    "stopped-outside": (
+        "stopped outside qcdeploy: `qcdeploy apply{env}` starts it again, or set state: stopped to keep it down"
+    ),
+}

@@ -80,11 +80,12 @@ def _dispatch(server: SandboxServer, op: str, body: dict[str, Any]) -> dict[str,
         return {}
     if op == "deploy":  # someone deployed by hand (web UI or lean cloud live deploy)
         return deploy_by_hand(world, body)
-    if op == "break-deploy":  # deployments of the project fail to start, or (crashAfter) die after Running
-        project = world.projects[int(body["projectId"])]
+    if op == "break-deploy":  # deployments of the project fail to start, (crashAfter) die after Running, or (stuck)
+        project = world.projects[int(body["projectId"])]  # never get past LoggingIn
         project.deployError = str(body.get("error", "")) if "crashAfter" not in body else ""
         project.crashAfter = float(body["crashAfter"]) if body.get("crashAfter") is not None else None
         project.endAs = str(body.get("endAs", "RuntimeError"))  # Stopped/Liquidated: someone stops it then
+        project.stuck = bool(body.get("stuck", False))
         project.breakWhen = {str(k): str(v) for k, v in (body.get("whenParameters") or {}).items()}
         return {}
     if op == "refuse-login":  # the broker refuses this credential value (a password typed wrong)
@@ -94,6 +95,9 @@ def _dispatch(server: SandboxServer, op: str, body: dict[str, Any]) -> dict[str,
         world.projects[int(body["projectId"])].parameters = {str(k): str(v) for k, v in body["parameters"].items()}
         if body.get("touch", True):  # whether the real API moves `modified` on a parameter edit is unconfirmed
             world.touch(int(body["projectId"]))
+        return {}
+    if op == "advance":  # time passes for everything: compiles, deployments and stops move on as they would
+        _advance(world, float(body["seconds"]))
         return {}
     if op == "age":  # time passes: the project's newest deployment was launched `seconds` earlier
         dep = world.newest(int(body["projectId"]))
@@ -125,6 +129,17 @@ def _dispatch(server: SandboxServer, op: str, body: dict[str, Any]) -> dict[str,
     raise Fail(f"unknown admin operation {op!r}")
 
 
+def _advance(world: World, seconds: float) -> None:
+    """Every moment the sandbox recorded moves `seconds` into the past: what a wait would do, without one."""
+    for c in world.compiles.values():
+        c.created -= seconds
+    for d in world.deployments:
+        d.launched -= seconds
+        d.stopRequested = None if d.stopRequested is None else d.stopRequested - seconds
+        d.stopped = None if d.stopped is None else d.stopped - seconds
+    world.advance()
+
+
 def _faults(server: SandboxServer, body: dict[str, Any]) -> dict[str, Any]:
     f = server.faults
     for key in ("latency", "error_rate", "throttle_rate", "lose_rate", "drop_rate"):
@@ -133,6 +148,7 @@ def _faults(server: SandboxServer, body: dict[str, Any]) -> dict[str, Any]:
     if "once" in body:
         f.once = {kind: {ep: int(n) for ep, n in eps.items()} for kind, eps in body["once"].items()}
         f.armed_by = str(body.get("armedBy", ""))
+        f.armed_after = server.calls.get(f.armed_by, 0)  # calls made before the faults were set do not arm them
     if "meanwhile" in body:  # endpoint -> a `deploy` body: another tool deploys when that endpoint's fault fires
         f.meanwhile = {str(ep): dict(b) for ep, b in body["meanwhile"].items()}
     if "redirectTo" in body:

@@ -44,7 +44,8 @@ class Faults:
     lose_rate: float = 0.0  # perform a write, then drop the connection without answering
     drop_rate: float = 0.0  # drop the connection before doing anything
     once: dict[str, dict[str, int]] = field(default_factory=dict)  # kind -> endpoint -> count
-    armed_by: str = ""  # the `once` faults wait until this endpoint has been called
+    armed_by: str = ""  # the `once` faults wait until this endpoint has been called (again, after they were set)
+    armed_after: int = 0  # how many calls of armed_by there had been when they were set
     meanwhile: dict[str, dict[str, Any]] = field(default_factory=dict)  # endpoint -> another tool's deploy, done
     #   when a 5xx is injected on that endpoint (the call itself is not carried out)
     redirect_to: str = "http://127.0.0.2:9/api/v2/"
@@ -56,7 +57,10 @@ class Faults:
     release: threading.Event = field(default_factory=threading.Event)
 
     def take(self, kind: str, endpoint: str, rate: float) -> bool:
-        counts = self.once.get(kind, {}) if not self.armed_by or self.calls.get(self.armed_by) else {}
+        # calls of armed_by since the faults were set, this one aside: the call that arms them is not faulted
+        seen = self.calls.get(self.armed_by, 0) - self.armed_after - (endpoint == self.armed_by)
+        armed = not self.armed_by or seen > 0
+        counts = self.once.get(kind, {}) if armed else {}
         if counts.get(endpoint, 0) > 0:
             counts[endpoint] -= 1
             return True

@@ -36,6 +36,7 @@ class Project:
     buildError: str = ""  # non-empty: compiles of this project fail with this log line
     deployError: str = ""  # non-empty: deployments of this project fail to start
     crashAfter: float | None = None  # deployments of this project die this many seconds after Running
+    stuck: bool = False  # deployments of this project stay LoggingIn (the brokerage never answers)
     endAs: str = "RuntimeError"  # how they end then: a crash, or Stopped/Liquidated (someone pressed stop)
     parameters: dict[str, str] = field(default_factory=dict)  # project variables, read by a deployment as it starts
     breakWhen: dict[str, str] = field(default_factory=dict)  # deployError/crashAfter only with these parameters
@@ -77,6 +78,7 @@ class Deployment:
     error: str = ""
     deployError: str = ""
     crashAfter: float | None = None
+    stuck: bool = False
     endAs: str = "RuntimeError"
     # LEAN's Portfolio (Common/Api/Portfolio.cs): holdings by symbol id (Holding's short keys), cash by currency
     portfolio: dict[str, Any] = field(default_factory=lambda: {"holdings": {}, "cash": {}})
@@ -130,7 +132,7 @@ class World:
             if d.stopRequested is not None and d.status in ACTIVE and now >= d.stopRequested + self.stopping:
                 d.status, d.stopped = d.stopAs, d.stopRequested + self.stopping
             elif d.status == "InQueue" and now >= d.launched + self.starting:
-                d.status = "DeployError" if d.deployError else "Running"
+                d.status = "DeployError" if d.deployError else ("LoggingIn" if d.stuck else "Running")
                 d.error = d.deployError
                 self.write_start(d)
             if d.status == "Running" and d.crashAfter is not None and now >= d.launched + self.delay + d.crashAfter:
@@ -212,6 +214,7 @@ class World:
         params = settings.get("parameters") or {}
         if all(params.get(k) == v for k, v in project.breakWhen.items()):
             dep.deployError, dep.crashAfter, dep.endAs = project.deployError, project.crashAfter, project.endAs
+            dep.stuck = project.stuck
         self.deployments.append(dep)
         return dep
 

@@ -149,7 +149,7 @@ def test_node_busy_guard_names_the_holder(cli, sandbox, manifests):
 def test_a_lost_create_is_not_sent_again_while_its_state_cannot_be_read(cli, sandbox, manifests):
     """The create's answer is lost and the read that should tell fails too: not knowing is not "not deployed".
     Apply reads again, finds the deployment, and never sends a second create."""
-    sandbox.admin("faults", once={"lose": {"live/create": 1}, "error": {"live/read": 5}}, armed_by="live/create")
+    sandbox.admin("faults", once={"lose": {"live/create": 1}, "error": {"live/read": 5}})
     write(manifests, "m.yaml", manifest("momentum", P_MOMENTUM))
     result = cli("apply", "--auto-approve", str(manifests))
     assert result.code == 0, result.text

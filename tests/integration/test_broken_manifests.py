@@ -53,7 +53,11 @@ CASES = [
         swap("qcdeploy/v1", "qcdeploy/v2"),
         ":1:1: apiVersion: must be 'qcdeploy/v1', not 'qcdeploy/v2'",
     ),
-    ("wrong-kind", swap("kind: LiveDeployment", "kind: Deployment"), ":2:1: kind: must be 'LiveDeployment'"),
+    (
+        "wrong-kind",
+        swap("kind: LiveDeployment", "kind: Deployment"),
+        ":2:1: kind: must be 'LiveDeployment' or 'Environment', not 'Deployment'; did you mean 'LiveDeployment'?",
+    ),
     (
         "missing-metadata",
         swap("metadata:\n  name: momentum\n", ""),
@@ -80,7 +84,12 @@ CASES = [
     (
         "unknown-spec-key",
         swap("  node: live-node-1", "  nodee: live-node-1\n  node: live-node-1"),
-        ":7:3: spec.nodee: unknown key 'nodee' (allowed:",
+        ":7:3: spec.nodee: unknown key 'nodee' (did you mean 'node'?)",
+    ),
+    (
+        "unknown-spec-key-far-from-any",
+        swap("  node: live-node-1", "  zzz: 1\n  node: live-node-1"),
+        ":7:3: spec.zzz: unknown key 'zzz' (allowed:",
     ),
     ("missing-project", swap("  project: 23456789\n", ""), ":5:1: spec: 'project' is a required property"),
     ("missing-node", swap("  node: live-node-1\n", ""), ":5:1: spec: 'node' is a required property"),

@@ -136,7 +136,15 @@ def test_json_output_follows_its_schema(cli, sandbox, manifests):
     assert replace["change"]["after"]["brokerage"]["ib-password"] == "(sensitive)"
     assert replace["change"]["before"]["brokerage"]["ib-password"] == "(sensitive)"
     assert doc["unmanaged"][0]["project_id"] == P_PAIRS
-    assert doc["summary"] == {"create": 0, "replace": 1, "stop": 0, "liquidate": 1, "update": 0, "total": 2}
+    assert doc["summary"] == {
+        "create": 0,
+        "replace": 1,
+        "stop": 0,
+        "liquidate": 1,
+        "update": 0,
+        "replace_liquidating": 0,
+        "total": 2,
+    }
     assert any("delete" in c["actions"] for c in doc["changes"])
     assert SECRET not in result.out
 

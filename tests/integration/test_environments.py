@@ -340,3 +340,34 @@ def test_validate_warnings_are_annotations_on_github(cli, tree, monkeypatch):
     assert (
         f"::warning file={live},line=18,col=9::IB_PASSWORD is not set here; apply needs it for momentum (live)"
     ) in result.out
+
+
+def test_a_duplicate_key_in_an_environment_is_refused(cli, tree):
+    live = tree / "live.yaml"
+    live.write_text(live.read_text().replace("  defaults:", "  defaults: {protect: false}\n  defaults:", 1))
+    result = cli("validate", "--env", "live", str(tree))
+    assert result.code == 1 and "1 problem(s) found." in result.err, result.err
+    assert f"{live}:8:3: duplicate key 'defaults' (first written at line 7)" in result.err
+    assert cli("plan", "--env", "live", str(tree)).code == 1  # live's protect: true cannot be dropped this way
+
+
+def test_a_mistyped_kind_is_one_problem_with_a_suggestion(cli, tree):
+    live = tree / "live.yaml"
+    live.write_text(live.read_text().replace("kind: Environment", "kind: Enviroment"))
+    result = cli("validate", str(tree))
+    assert result.code == 1 and "1 problem(s) found." in result.err, result.err
+    assert (
+        f"{live}:3:1: kind: must be 'LiveDeployment' or 'Environment', not 'Enviroment'; did you mean 'Environment'?"
+        in result.err
+    )
+
+
+def test_a_malformed_duration_says_what_a_duration_is(cli, tree):
+    live = tree / "live.yaml"
+    live.write_text(live.read_text().replace("spec:\n", "spec:\n  promotion: {from: paper, healthyFor: 10 days}\n", 1))
+    result = cli("validate", str(tree))
+    assert result.code == 1
+    assert (
+        "spec.promotion.healthyFor: '10 days' is not a duration: write a number and a unit, such as 30s, 15m, 24h or 2d"
+        in result.err
+    )

@@ -117,7 +117,9 @@ def test_a_paper_replace_keeps_its_cash_and_holdings(cli, sandbox, manifests):
     assert "paper portfolio: carried into the new deployment" in plan.out
     doc = json.loads(cli("plan", "--format", "json", str(manifests)).out)
     assert doc["changes"][0]["paper_portfolio"] == "carried"
-    assert cli("apply", "--auto-approve", str(manifests)).code == 0
+    applied = cli("apply", "--auto-approve", str(manifests))
+    assert applied.code == 0 and "carrying the paper portfolio: 1 holding(s) worth 4,500.00" in applied.out
+    assert "cash USD 1,000.00" in applied.out and "{" not in applied.out.split("carrying the paper portfolio")[1][:80]
     new = sandbox.active(P_MOMENTUM)[0]
     assert new["settings"]["brokerage"]["cash"] == [{"amount": 1000.0, "currency": "USD"}]
     assert new["settings"]["brokerage"]["holdings"] == [

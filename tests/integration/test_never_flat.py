@@ -68,9 +68,9 @@ def test_case2_exported_paper_deployment_replaces_cleanly(cli, sandbox, manifest
 
 
 def test_case3_garbled_answers_after_liquidations_are_contained(cli, sandbox, manifests):
-    fleet(manifests, 1, onStop="liquidate")
+    fleet(manifests, 1, onReplace="liquidate")
     assert apply(cli, manifests).code == 0
-    fleet(manifests, 2, onStop="liquidate")
+    fleet(manifests, 2, onReplace="liquidate")
     sandbox.admin(
         "faults",
         once={"truncate": {"live/update/liquidate": 2, "live/create": 1}, "bad-gzip": {"live/read": 2}},
@@ -112,9 +112,12 @@ def test_case6_lost_create_answer_and_a_crash_at_once_is_reported_not_recreated(
     assert apply(cli, manifests).code == 0
     fleet(manifests, 2, only={"alpha"})
     sandbox.admin("break-deploy", projectId=P_MOMENTUM, crashAfter=0, whenParameters={"v": "2"})
-    sandbox.admin("faults", once={"lose": {"live/create": 1}})
+    # every answer takes longer than the sandbox's start delay: the read after the lost create already sees the crash
+    sandbox.admin("faults", once={"lose": {"live/create": 1}}, latency=0.2)
     result = apply(cli, manifests)
     assert result.code == 1
+    sandbox.admin("faults", latency=0)
+    assert "it was deployed: L-" in result.out and "(RuntimeError)" in result.out, result.out
     assert "RuntimeError" in result.out and "Runtime Error: the algorithm crashed" in result.out
     statuses = [(d["status"], d["settings"]["parameters"]) for d in sandbox.deployments(P_MOMENTUM)]
     # old stopped, one new (crashed, never created twice), then the old spec back

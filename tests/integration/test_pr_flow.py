@@ -131,12 +131,13 @@ def test_approval_at_review_is_recorded_shown_and_needs_no_flag_again(cli, sandb
 
     planned = cli("plan", "--env", "live", "deployments", "--allow-protected", "--out", "live.json")
     assert planned.code == 0 and "Approved with this plan (--allow-protected)" in planned.out
+    assert "! protected: approved (--allow-protected)" in planned.out and "refuses to stop it" not in planned.out
     comment = cli("show", "live.json", "--format", "markdown").out
     assert "**Approved with this plan: `--allow-protected`.**" in comment and "protected `momentum`" in comment
     assert "needs --allow-protected" not in comment
     applied = cli("apply", "live.json")
     assert applied.code == 0, applied.err
-    assert "approved with --allow-protected at review" in applied.out
+    assert "approved with --allow-protected at review" in applied.out and "refuses to stop it" not in applied.out
     [after] = sandbox.active(P_MOMENTUM)
     assert after["deployId"] != before["deployId"] and after["settings"]["parameters"]["slow-period"] == "35"
 

@@ -36,7 +36,7 @@ def fails(sandbox, endpoint, body):
 
 def built(sandbox, project_id):
     compile_id = ok(sandbox, "compile/create", {"projectId": project_id})["compileId"]
-    time.sleep(0.2)
+    sandbox.admin("advance", seconds=0.2)  # past the sandbox's delay, without waiting it out
     assert ok(sandbox, "compile/read", {"projectId": project_id, "compileId": compile_id})["state"] == "BuildSuccess"
     return compile_id
 
@@ -88,20 +88,20 @@ def test_compile_and_deploy_move_on_with_time(sandbox):
     compile_id = ok(sandbox, "compile/create", {"projectId": P_MOMENTUM})["compileId"]
     assert ok(sandbox, "compile/read", {"projectId": P_MOMENTUM, "compileId": compile_id})["state"] == "InQueue"
     assert fails(sandbox, "live/create", create_body(P_MOMENTUM, compile_id)).startswith("Compile")
-    time.sleep(0.2)
+    sandbox.admin("advance", seconds=0.2)
     deploy_id = ok(sandbox, "live/create", create_body(P_MOMENTUM, compile_id))["deployId"]
     assert deploy_id.startswith("L-")
     assert ok(sandbox, "live/read", {"projectId": P_MOMENTUM})["status"] == "InQueue"
     nodes = ok(sandbox, "nodes/read", {"organizationId": ORG})["live"]
     assert [n["busy"] for n in nodes if n["id"] == NODE1] == [True]
-    time.sleep(0.2)
+    sandbox.admin("advance", seconds=0.2)
     read = ok(sandbox, "live/read", {"projectId": P_MOMENTUM, "deployId": deploy_id})
     assert read["status"] == "Running" and len(read["launched"]) == 19  # 'YYYY-MM-DD HH:MM:SS'
     listed = ok(sandbox, "live/list")["live"]
     assert listed[0]["launched"].endswith("Z")  # the list uses ISO-8601
     ok(sandbox, "live/update/liquidate", {"projectId": P_MOMENTUM})
     assert ok(sandbox, "live/read", {"projectId": P_MOMENTUM})["status"] == "Running"  # stopping takes time
-    time.sleep(0.2)
+    sandbox.admin("advance", seconds=0.2)
     assert ok(sandbox, "live/read", {"projectId": P_MOMENTUM})["status"] == "Liquidated"
     nodes = ok(sandbox, "nodes/read", {"organizationId": ORG})["live"]
     assert not any(n["busy"] for n in nodes)

@@ -146,6 +146,7 @@ def test_stop_outside_is_reported_and_not_undone(cli, sandbox, repo, receiver):
     result = cli("watch", "--once", str(repo))
     assert result.code == 2
     assert result.out.count("stopped-outside") == 2
+    assert "stopped outside qcdeploy: `qcdeploy apply` starts it again, or set state: stopped" in result.out
     assert sandbox.active(P_MEANREV) == [] and sandbox.active(P_MOMENTUM) == []
     assert sorted(receiver.events()) == [("stopped-outside", "meanrev"), ("stopped-outside", "momentum")]
 
@@ -425,8 +426,9 @@ def test_an_environment_sets_heal_and_notify_for_its_deployments(cli, sandbox, t
     )
     assert cli("validate", str(tree)).code == 0
     assert cli("apply", "--env", "paper", "--auto-approve", str(tree)).code == 0
-    needs_env = cli("watch", "--once", str(tree))
-    assert needs_env.code == 1 and "pass --env NAME" in needs_env.err
+    every = cli("watch", "--once", str(tree))  # no --env: each environment in turn, each with its own ledger
+    assert every.code == 2 and "[live]" in every.out, every.text  # live's deployment was never applied
+    assert cli("watch", "--once", "--listen", "127.0.0.1:0", str(tree)).code == 1  # one page: one environment
     crashed = sandbox.admin("crash", projectId=P_SPARE)["deployId"]
     result = cli("watch", "--once", "--env", "paper", str(tree))
     assert result.code == 2 and "[paper]" in result.out and "healed" in result.out, result.text

@@ -17,7 +17,7 @@ class FakeApi:
     """live/list and live/read answers from a table of deployments; counts every call."""
 
     def __init__(self, rows: list[dict[str, Any]], list_fails: bool = False) -> None:
-        self.rows, self.list_fails = rows, list_fails
+        self.rows, self.list_fails = list(rows), list_fails  # a test that adds a row must not add it to ROWS
         self.calls: list[str] = []
 
     def live_list(self) -> list[dict[str, Any]]:
@@ -106,14 +106,26 @@ def test_waiters_arriving_during_a_list_use_its_answer():
             release.wait(5)
             return super().live_list()
 
+    class Arrivals(threading.Condition):
+        """Counts the waiters that found a list in flight, so the test releases it once all three have."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.arrived = threading.Semaphore(0)
+
+        def wait(self, timeout: float | None = None) -> bool:
+            self.arrived.release()
+            return super().wait(timeout)
+
     api = Slow(ROWS)
     b = StatusBoard(api, fresh=0.0)  # type: ignore[arg-type]  # every list stale at once: only in-flight sharing
+    b._changed = arrivals = Arrivals()
     seen: list[Any] = []
     with b.waiting(), b.waiting():
         threads = [threading.Thread(target=lambda: seen.append(b.status(1, "L-1"))) for _ in range(4)]
         for t in threads:
             t.start()
-        time.sleep(0.2)
+        assert all(arrivals.arrived.acquire(timeout=5) for _ in range(3))  # one lists, three wait for its answer
         release.set()
         for t in threads:
             t.join()

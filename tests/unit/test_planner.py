@@ -206,6 +206,30 @@ def test_busy_node_freed_when_known_only_by_project_name():
     assert c.action is Action.REPLACE and c.blocked == ""
 
 
+def test_a_replace_ends_the_old_deployment_per_onreplace_not_onstop():
+    """onStop is how the strategy ends; a redeploy keeps the book unless onReplace says liquidate."""
+    old = desired(parameters={"a": "1"}, onStop="liquidate")
+    [keeps] = run([desired(parameters={"a": "2"}, onStop="liquidate")], state(live()), [entry(old)]).changes
+    assert keeps.action is Action.REPLACE and keeps.liquidate is False
+    sells = desired(parameters={"a": "2"}, onReplace="liquidate")
+    [c] = run([sells], state(live()), [entry(old)]).changes
+    assert c.action is Action.REPLACE and c.liquidate is True
+
+
+def test_a_ledger_written_before_onreplace_plans_no_change():
+    d = desired(onStop="liquidate")
+    assert run([d], state(live()), [entry(d, on_stop="liquidate")]).changes == ()
+
+
+def test_a_project_move_stops_only_a_deployment_qcdeploy_made():
+    """Whatever someone else runs in the old project is not ours to stop: the move is a plain create."""
+    old = desired(pid=1)
+    [c] = run([desired(pid=2)], state(live(1, "L-someone-else")), [entry(old, deploy="L-1")]).changes
+    assert c.action is Action.CREATE and c.observed is None
+    stopped = desired(pid=2, state="stopped")
+    assert run([stopped], state(live(1, "L-someone-else")), [entry(old, deploy="L-1")]).changes == ()
+
+
 class _Files:
     """files/read by project id, counted."""
 

@@ -93,3 +93,13 @@ def test_diff_lines_start_with_the_mark_github_colours():
     assert _coloured("  -/+ beta  will be replaced") == "!     beta  will be replaced"
     assert _coloured('      ~ parameters.z: "1" -> "2"') == '!       parameters.z: "1" -> "2"'
     assert _coloured("      reason: state: stopped") == "      reason: state: stopped"  # not a change: left alone
+
+
+def test_left_alone_counts_another_environments_deployments_apart():
+    from qcdeploy.model import Unmanaged
+
+    plan = Plan(
+        creates(1),
+        unmanaged=(Unmanaged(live(2, "L-2"), "Live/X", "x", "live"), Unmanaged(live(3, "L-3"), "Pairs", None)),
+    )
+    assert "Left alone: 1 unmanaged, 0 orphaned, 1 managed by other environments" in render(plan)

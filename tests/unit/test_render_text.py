@@ -87,6 +87,17 @@ def test_no_changes_says_what_it_covers():
     assert some == "No changes. 2 managed deployment(s) match their manifests; 1 unmanaged and 0 orphaned listed above."
 
 
+def test_every_replace_says_how_the_old_deployment_ends_and_the_summary_counts_liquidations():
+    keeps, sells = change(Action.REPLACE, "k"), change(Action.REPLACE, "s", liquidate=True)
+    text = render(Plan((keeps, sells)))
+    assert "onReplace: stop (positions kept: the new deployment takes them over)" in text
+    assert "onReplace: liquidate (everything sold before the new deployment starts)" in text
+    assert (
+        summary(Plan((keeps, sells))) == "Plan: 0 to create, 2 to replace (1 liquidating), 0 to stop, 0 to liquidate."
+    )
+    assert summary(Plan((keeps,))) == "Plan: 0 to create, 1 to replace, 0 to stop, 0 to liquidate."
+
+
 def test_a_create_is_compact_and_says_each_value_once():
     d = desired(
         brokerage={"id": "QuantConnectBrokerage", "cash": [{"amount": 20000, "currency": "USD"}], "pw": "hunter2"},

@@ -88,3 +88,50 @@ def test_every_broken_rule_is_named_at_once():
     said = refusal(p, st, entries, Limits(max_stops=1))
     assert "protected" in said and "--max-stops 1" in said and "stop every one" in said
     assert said.endswith("Nothing was changed")
+
+
+def test_zero_is_a_limit_not_no_limit():
+    """`--max-stops 0` and `--max-liquidation-value 0` are limits (a truthiness check would drop them)."""
+    ds, entries, st = fleet(("a", False), ("b", False), on_stop="liquidate")
+    p = plan(ds[1:], st, entries, SALT, PlanOptions(prune=True))
+    [c] = p.changes
+    assert "stop or replace 1 deployment(s), more than --max-stops 0" in refusal(p, st, entries, Limits(max_stops=0))
+    worth = Plan((replace(c, exposure=Exposure(holdings=(Holding("SPY", 1, 1.0, 1.0, 0.0),))),))
+    assert "holdings worth 1.00, more than --max-liquidation-value 0.00" in refusal(
+        worth, st, entries, Limits(max_liquidation_value=0)
+    )
+
+
+def test_a_replace_that_liquidates_is_held_to_the_liquidation_limit_and_one_that_stops_is_not():
+    _, entries, st = fleet(("a", False))
+    held = Exposure(holdings=(Holding("SPY", 10, 400.0, 4000.0, 0.0),))
+    sells = desired("a", pid=1, node=N1, onReplace="liquidate", parameters={"x": "1"})
+    [c] = plan([sells], st, entries, SALT).changes
+    assert c.action.value == "replace" and c.liquidate
+    assert "holdings worth 4,000.00" in refusal(
+        Plan((replace(c, exposure=held),)), st, entries, Limits(max_liquidation_value=100)
+    )
+    keeps = desired("a", pid=1, node=N1, onStop="liquidate", parameters={"x": "1"})
+    [k] = plan([keeps], st, entries, SALT).changes
+    check(Plan((replace(k, exposure=held),)), st, entries, Limits(max_liquidation_value=0))
+
+
+def test_the_liquidation_limit_adds_its_problem_to_the_others():
+    ds, entries, st = fleet(("a", True), ("b", False), on_stop="liquidate")
+    p = plan(ds[1:], st, entries, SALT, PlanOptions(prune=True))
+    [c] = p.changes
+    said = refusal(
+        Plan((replace(c, exposure=Exposure(unknown="HTTP 500")),)), st, entries, Limits(max_liquidation_value=1)
+    )
+    assert "protected deployment(s) a" in said and "portfolio of a could not be read" in said
+
+
+def test_only_running_deployments_qcdeploy_made_count_for_allow_empty():
+    """Two running, one of ours already stopped: pruning the two running ones leaves none running."""
+    ds, entries, _ = fleet(("a", False), ("b", False), ("c", False))
+    stopped_c = state(live(1, "L-1"), live(2, "L-2"), live(3, "L-3", status="Stopped"))
+    pruned = plan([ds[2]], stopped_c, entries, SALT, PlanOptions(prune=True))
+    assert "stop every one of the 2 running deployments" in refusal(pruned, stopped_c, entries, Limits())
+    someone_elses = state(live(1, "L-1"), live(2, "L-2"), live(3, "L-someone-else"))
+    pruned = plan([ds[2]], someone_elses, entries, SALT, PlanOptions(prune=True))
+    assert "stop every one of the 2 running deployments" in refusal(pruned, someone_elses, entries, Limits())

@@ -99,6 +99,61 @@ def test_bad_entries_are_named_with_their_file_and_place(raw, message):
     assert message in str(exc.value) and str(exc.value).startswith(".qcdeploy.yaml")
 
 
+def test_a_freeze_holds_through_the_last_minute_of_its_last_day():
+    s = schedule(freezes=[{"from": "2026-12-24", "to": "2026-12-26", "timeZone": "America/New_York"}])
+    assert "freeze" in s.closed(at("2026-12-27T04:59"))  # 23:59 on the 26th in New York
+    assert s.closed(at("2026-12-27T05:00")) == ""
+
+
+def test_with_several_allow_windows_any_one_open_is_enough():
+    s = schedule(
+        windows=[
+            {"kind": "allow", "days": ["mon", "tue", "wed", "thu", "fri"], "from": "06:00", "to": "08:00"},
+            {"kind": "allow", "days": ["mon", "tue", "wed", "thu", "fri"], "from": "18:00", "to": "22:00"},
+        ]
+    )
+    assert s.closed(at("2026-11-26T07:00")) == "" and s.closed(at("2026-11-26T19:00")) == ""
+    assert "outside every allow window" in s.closed(at("2026-11-26T12:00"))
+
+
+def test_a_one_day_freeze_holds_from_its_first_minute():
+    s = schedule(freezes=[{"from": "2026-12-25", "to": "2026-12-25"}])
+    assert s.closed(at("2026-12-25T00:00")) and not s.closed(at("2026-12-24T23:59"))
+
+
+def test_a_window_past_midnight_from_sunday_runs_into_monday():
+    s = schedule(windows=[{"kind": "deny", "days": ["sun"], "from": "22:00", "to": "02:00"}])
+    assert s.closed(at("2026-11-30T01:00"))  # Monday 01:00
+    assert not s.closed(at("2026-11-24T01:00"))  # Tuesday 01:00
+
+
+@pytest.mark.parametrize(("minutes", "open_at"), [(0, "2026-11-26T00:00"), (1439, "2026-11-26T23:59")])
+def test_unquoted_times_at_the_ends_of_the_day(minutes, open_at):
+    s = schedule(windows=[{"kind": "allow", "from": minutes, "to": minutes + 1 if minutes < 1439 else 0}])
+    assert s.closed(at(open_at)) == ""
+
+
+def test_times_with_seconds_and_minutes_past_the_day_are_read_or_refused():
+    s = schedule(windows=[{"kind": "deny", "from": "09:30:30", "to": "10:00"}])
+    assert not s.closed(at("2026-11-26T09:30:29")) and s.closed(at("2026-11-26T09:30:30"))
+    with pytest.raises(ConfigError, match="is not a time of day"):
+        schedule(windows=[{"kind": "deny", "from": 1440, "to": "10:00"}])
+
+
+def test_days_may_be_written_in_full_and_an_empty_list_or_an_unknown_freeze_key_is_refused():
+    s = schedule(windows=[{"kind": "deny", "days": ["Thursday", "friday"], "from": "09:00", "to": "10:00"}])
+    assert s.closed(at("2026-11-26T09:30")) and not s.closed(at("2026-11-25T09:30"))  # Thursday, Wednesday
+    with pytest.raises(ConfigError, match="days must be a list"):
+        schedule(windows=[{"kind": "deny", "days": [], "from": "09:00", "to": "10:00"}])
+    with pytest.raises(ConfigError, match=r"unknown key\(s\) tz"):
+        schedule(freezes=[{"from": "2026-12-24", "to": "2026-12-26", "tz": "UTC"}])
+
+
+def test_unquoted_times_keep_their_minutes():
+    s = schedule(windows=[{"kind": "deny", "from": 570, "to": 960, "timeZone": "UTC"}])  # 09:30, 16:00
+    assert not s.closed(at("2026-11-26T09:29")) and s.closed(at("2026-11-26T15:59"))
+
+
 def test_the_next_allowed_time_on_a_fall_back_night_is_the_same_night():
     """New York falls back at 06:00Z on 2026-11-01; at 01:10 EST (06:10Z) a deny 00:00-01:30 window holds until
     01:30 EST, 06:30Z. It was named as 11-02 06:30Z, a day late."""

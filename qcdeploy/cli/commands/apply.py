@@ -252,7 +252,8 @@ def _carry_out(
     from qcdeploy.render.text import left_alone, render
 
     targets = notifying.targets(app)  # a broken notify: refuses the apply before anything changes
-    app.progress(render(plan, app.style, app.settings.verbose), nl=False)
+    allowed = ("protected",) if limits.allow_protected else ()
+    app.progress(render(plan, app.style, app.settings.verbose, allowed), nl=False)
     if not plan.has_changes:
         if plan.interrupted:  # nothing left to do for them: their journal entries go
             from qcdeploy.apply.journaling import settle_resumed

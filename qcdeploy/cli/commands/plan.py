@@ -101,8 +101,8 @@ def _save(app: App, run: PlanRun, out_file: str, approved: tuple[str, ...]) -> N
     from qcdeploy.render.jsonplan import document
 
     rendered = {
-        "text": render(run.plan, "text"),
-        "text-verbose": render(run.plan, "text", verbose=True),
+        "text": render(run.plan, "text", approved=approved),
+        "text-verbose": render(run.plan, "text", verbose=True, approved=approved),
         "markdown": render(run.plan, "markdown", environment=app.env, approved=approved),
     }
     if approved:

@@ -70,8 +70,10 @@ def watch(
     every = seconds(interval, "--interval") if not interval.replace(".", "").isdigit() else float(interval)
     if every <= 0:
         raise ConfigError("--interval must be more than 0s")
-    server = _serve(app, listen, every) if listen else None
     options = WatchOptions(args, sync, health_window, timeout, include_unmanaged=not ignore_unmanaged)
+    if listen and len(_environments(app, args)) > 1:
+        raise ConfigError("--listen serves one environment's page: pass --env NAME (one watcher per environment)")
+    server = _serve(app, listen, every) if listen else None
     stopping = threading.Event()
     try:
         with _signals(app, stopping):
@@ -89,10 +91,17 @@ def _pass(app: App, options: WatchOptions, pull: bool, server: StatusServer | No
     """One pass, printed; in a loop an error is reported and the next pass tries again."""
     from qcdeploy.cli.watching import run_pass
 
+    found = False
     try:
         if pull:
             _pull()
-        report = run_pass(app, options)
+        # without --env where the manifests define environments: each environment in turn, with its own ledger
+        for here in [App(app.settings, app.environ, env=name) for name in _environments(app, options.args)] or [app]:
+            report = run_pass(here, options)
+            _print(here, report)
+            found = found or report.found
+            if server is not None:
+                server.update(report, _at_stake(here, report))
     except QcdeployError as exc:
         if server is not None:
             server.failed("; ".join(exc.lines()), api=isinstance(exc, ApiError))
@@ -101,10 +110,17 @@ def _pass(app: App, options: WatchOptions, pull: bool, server: StatusServer | No
         for line in exc.lines():
             app.err(line)
         return 1
-    _print(app, report)
-    if server is not None:
-        server.update(report, _at_stake(app, report))
-    return 2 if report.found else 0
+    return 2 if found else 0
+
+
+def _environments(app: App, args: tuple[str, ...]) -> list[str]:
+    """The environments to watch when no --env is given (none: the manifests define none, or --env was given)."""
+    if app.env is not None:
+        return []
+    from qcdeploy.cli.workspace import split_args
+    from qcdeploy.manifests.load import environment_names
+
+    return environment_names(split_args(args)[0] or ["."], app.environ)
 
 
 def _at_stake(app: App, report: PassReport) -> dict[int, str]:
