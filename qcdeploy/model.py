@@ -209,6 +209,7 @@ class Why(Enum):
     PROJECT_MOVED = "project-moved"  # the manifest now names another project
     STATE_STOPPED = "state-stopped"  # the manifest says state: stopped
     PRUNED = "pruned"  # the manifest was removed and --prune given
+    INTERRUPTED = "interrupted"  # finishes a change an apply that died left in the ledger's journal
 
 
 @dataclass(frozen=True)
@@ -290,6 +291,7 @@ class Create(Change):
     # project parameters apply will set first (the project's now -> the manifest's): live parameters are project
     # variables
     parameter_changes: tuple[FieldChange, ...] = ()
+    restore: bool = False  # finishes an interrupted replace with what ran before (entry), not the manifest
     # a restart of a deployment qcdeploy ran before in the same project: how the manifest differs from its spec then
     since_last_run: tuple[FieldChange, ...] = ()
 
@@ -362,6 +364,19 @@ class Orphan:
 
 
 @dataclass(frozen=True)
+class Interruption:
+    """A change an earlier apply left in flight (the ledger's journal): what it did, and what runs now."""
+
+    name: str
+    detail: str  # "an apply died after stopping L-… at 14:02 UTC; nothing is running"
+    flat: bool  # nothing runs for the strategy now
+    step: str  # the journal's last step
+    at: str
+    project_id: int = 0
+    settled: bool = False  # nothing is left to do for it (planned, no change needed): the next apply clears it
+
+
+@dataclass(frozen=True)
 class Plan:
     """An ordered set of changes plus what was seen and left alone."""
 
@@ -370,6 +385,7 @@ class Plan:
     orphaned: tuple[Orphan, ...] = ()
     unchanged: tuple[str, ...] = ()
     warnings: tuple[str, ...] = field(default=())
+    interrupted: tuple[Interruption, ...] = ()  # shown first: strategies an apply that died left behind
     environment: str = ""  # the environment planned ("" without environments): every hint it gives names it
 
     @property

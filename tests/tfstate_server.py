@@ -17,6 +17,7 @@ class TfState(ThreadingHTTPServer):
         self.state: bytes | None = None
         self.lock_info: dict[str, Any] | None = None
         self.fail_posts = False
+        self.posts_left: int | None = None  # this many more writes succeed, then every one fails
         self.mangle: Callable[[bytes], bytes] | None = None  # a service that stores something else than it got
         self.history: list[bytes] = []  # every state stored, oldest first
         # how the next GETs go wrong, one entry per GET: "ok", "404", "500", "empty" (200, no body), "older" (the
@@ -72,6 +73,9 @@ class _Handler(BaseHTTPRequestHandler):
         lock_id = self.path.partition("ID=")[2] or None
         with self.server.guard:
             held = self.server.lock_info
+            if self.server.posts_left is not None:
+                self.server.fail_posts = self.server.posts_left <= 0
+                self.server.posts_left -= 1
             if self.server.fail_posts:
                 self._send(500)
             elif held is not None and held["ID"] != lock_id:

@@ -42,10 +42,15 @@ class StatusBoard:
             with self._count:
                 self._waiters -= 1
 
+    def shared(self) -> bool:
+        """Several waiters poll now: one live/list answers all of them, so a read costs each of them little."""
+        return self._waiters > 1
+
     def status(self, pid: int, deploy_id: str | None) -> LiveDeployment | None:
         """deploy_id's status (None: the project's newest deployment), or None when it cannot be known now."""
-        if deploy_id is not None and self._waiters > 1:
-            row = self._listed(deploy_id)
+        if deploy_id is not None:
+            # the last of many waiters still reads the list they shared while it is fresh: no read of its own
+            row = self._listed(deploy_id) if self._waiters > 1 else self._recent(deploy_id)
             if row is not None:
                 try:
                     return live.deployment(row, pid)
@@ -58,6 +63,10 @@ class StatusBoard:
             return live.deployment(self.api.live_read(pid, deploy_id), pid)
         except ApiError:
             return None
+
+    def _recent(self, deploy_id: str) -> Any:
+        with self._changed:
+            return self._rows.get(deploy_id) if self.clock() - self._read_at < self.fresh else None
 
     def _listed(self, deploy_id: str) -> Any:
         """The row from a list asked for at most `fresh` seconds ago, or from the one in flight; else a new one."""

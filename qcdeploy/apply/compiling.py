@@ -30,7 +30,8 @@ def compile_step(ctx: Context, r: Result) -> None:
         lambda a: a.get("state") in ("BuildSuccess", "BuildError"),
         ctx.timeout,
         ctx.progress(r, "the compile"),
-        first=0.25,  # a compile takes seconds: no sooner than 0.25 s, however short the status interval
+        first=0.5,  # a compile takes seconds (a real one, tens): no read sooner than 0.5 s
+        then=0.5,  # then at 1 s, 1.75 s, 2.9 s, ...: a short compile is seen done without a third read
     )
     if not finished and ctx.poller.cancel.is_set():
         raise Interrupted(f"interrupted while compiling {compile_id}; nothing was stopped")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from qcdeploy.apply import ending, evidence, reconcile
+from qcdeploy.apply import ending, evidence, journaling, reconcile
 from qcdeploy.apply.context import Context
 from qcdeploy.apply.outcome import Outcome, Result, StepFailed
 from qcdeploy.errors import ApiError, LedgerError
@@ -27,9 +27,15 @@ def create_step(ctx: Context, r: Result) -> None:
         modified = set_parameters(ctx, r.change.name, pid, d.project.parameters, r.body["parameters"])
         r.project_modified = modified or r.project_modified
     ctx.log(d.name, f"deploying project {pid} on node {d.node.name or d.node.id}")
-    r.deploy_id = launch(ctx, r.change.name, pid, r.body, ctx.baseline.get(pid))
+    journaling.before_create(ctx, r, ctx.baseline.get(pid))
     try:
-        ctx.ledger.put(_entry(ctx, r, r.deploy_id))
+        r.deploy_id = launch(ctx, r.change.name, pid, r.body, ctx.baseline.get(pid))
+    except reconcile.ForeignDeployment:
+        journaling.not_ours(ctx, r)  # a known end, said loudly: the next plan lists theirs as unmanaged
+        raise
+    ctx.log(d.name, f"live/create answered: {r.deploy_id}")
+    try:
+        journaling.recorded(ctx, r, _entry(ctx, r, r.deploy_id))
     except LedgerError as exc:
         raise StepFailed(
             f"DEPLOYED {r.deploy_id}, BUT IT IS NOT RECORDED: {exc}. The deployment is live; once the ledger can be "
@@ -38,10 +44,12 @@ def create_step(ctx: Context, r: Result) -> None:
         ) from None
     if ctx.options.wait and not ctx.poller.cancel.is_set():
         try:
-            r.detail = watch(ctx, r.change.name, pid, r.deploy_id, ctx.options.health_window)
+            r.detail = watch(ctx, r.change.name, pid, r.deploy_id, 0)
         except CreateFailed:
             evidence.attach_logs(ctx, r, pid, r.deploy_id)  # the algorithm's own why, before any rollback
             raise
+        # the health window is watched apart (health_step): a deployment that runs holds no parallelism slot
+        r.window_due = ctx.options.health_window > 0 and not ctx.poller.cancel.is_set()
     else:
         r.detail = f"deployed {r.deploy_id} (not waiting until it runs)"
     r.outcome = Outcome.DONE
@@ -129,6 +137,8 @@ def watch(ctx: Context, name: str, pid: int, deploy_id: str, health_window: floa
             lambda s: ctx.log(name, f"waiting ({s:.0f}s)"),
             first=learned or ctx.poller.interval,  # nothing starts at once: no read before then
             then=min(ctx.poller.interval, learned / 9) if learned else None,
+            # while several deployments wait, a read is one shared live/list: keep the interval, do not stretch it
+            growth=lambda: 1.0 if ctx.board.shared() else 1.5,
         )
         if final is not None and final.status == "Running":
             # it started between the last read that saw it waiting and the first that saw it run
@@ -144,6 +154,31 @@ def watch(ctx: Context, name: str, pid: int, deploy_id: str, health_window: floa
     if outside is not None:
         raise outside
     raise CreateFailed(f"{deploy_id} ended in {final.status}: {final.error or 'no error message'}")
+
+
+def health_step(ctx: Context, r: Result) -> None:
+    """The health window of a new deployment that runs: CreateFailed if it ends within it. Windows run side by
+    side, outside --parallelism's slots, and one live/list read (the status board) answers all of them."""
+    if not r.window_due or r.deploy_id is None:
+        return
+    r.window_due = False
+    d = r.change.desired
+    assert d is not None
+    pid, deploy_id, seen = d.project.project_id, r.deploy_id, ["Running"]
+
+    def probe() -> LiveDeployment | None:
+        dep = ctx.board.status(pid, deploy_id)
+        if dep is not None and seen[-1] != dep.status:
+            seen.append(dep.status)
+            ctx.log(r.change.name, f"{deploy_id} {dep.status}")
+        return dep
+
+    with ctx.board.waiting():
+        try:
+            r.detail = _healthy(ctx, r.change.name, deploy_id, probe, ctx.options.health_window)
+        except CreateFailed:
+            evidence.attach_logs(ctx, r, pid, deploy_id)  # the algorithm's own why, before any rollback
+            raise
 
 
 def _healthy(ctx: Context, name: str, deploy_id: str, probe: Any, window: float) -> str:

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 
+from qcdeploy.apply import journaling
 from qcdeploy.apply.backtesting import backtest_step, gated
 from qcdeploy.apply.compiling import compile_step
 from qcdeploy.apply.context import Context
-from qcdeploy.apply.creating import create_step, set_parameters
+from qcdeploy.apply.creating import create_step, health_step, set_parameters
 from qcdeploy.apply.ending import StoppedOutside
 from qcdeploy.apply.outcome import Interrupted, Outcome, Result
 from qcdeploy.apply.preflight import preflight_step
@@ -24,7 +25,7 @@ from qcdeploy.apply.rollback import rollback_step
 from qcdeploy.apply.stopping import stop_step
 from qcdeploy.apply.waves import waves
 from qcdeploy.errors import QcdeployError
-from qcdeploy.model import Action, Change, Update
+from qcdeploy.model import Action, Change, Create, Update, Why
 from qcdeploy.redact import scrub
 
 Step = Callable[[Context, Result], None]
@@ -38,9 +39,11 @@ class Executor:
     ctx: Context
     window: Callable[[], str] = field(default=lambda: "")  # why the change windows are closed now ("" open)
     interrupted: threading.Event = field(init=False)
+    abandoned: threading.Event = field(init=False)
 
     def __post_init__(self) -> None:
         self.interrupted = self.ctx.poller.cancel  # one flag stops new steps and cuts waits short
+        self.abandoned = self.ctx.poller.abandon  # a second interrupt: no step goes on, no wait is finished
 
     def run(self, changes: Iterable[Change]) -> list[Result]:
         results = [Result(c) for c in changes]
@@ -50,6 +53,9 @@ class Executor:
             for r in results:
                 if r.outcome is Outcome.NOT_ATTEMPTED:
                     r.detail = f"apply stopped by an unexpected {type(exc).__name__}: {exc} (a bug in qcdeploy)"
+        if self.abandoned.is_set():
+            _left_down(results)
+        journaling.settle(self.ctx, results, abandoned=self.abandoned.is_set())
         return results
 
     def _run(self, results: list[Result]) -> None:
@@ -69,7 +75,10 @@ class Executor:
         )
         self._roll_out([r for r in creating if r.change.action is Action.REPLACE and r.ok])
         plain = [r for r in creating if r.change.action is Action.CREATE and r.ok]
-        self._phase(plain, create_step, new_work=True, live=True)
+        self._creates([r for r in plain if not _resumes(r)], rolls_back=False, new_work=True)
+        # a create that finishes an interrupted replace has what ran before to go back to, as a replace has
+        self._creates([r for r in plain if _resumes(r) and not _restores(r)], rolls_back=True, new_work=True)
+        self._phase([r for r in plain if _restores(r)], _restore_interrupted, new_work=True, live=True)
         self._phase([r for r in runnable if r.change.action is Action.UPDATE], _update_step, new_work=True, live=True)
         for r in results:
             if r.outcome is Outcome.NOT_ATTEMPTED and self.interrupted.is_set() and not r.detail:
@@ -87,60 +96,132 @@ class Executor:
             self._phase(wave, stop_step, new_work=True, live=True)
             # a replace whose old deployment is gone is finished even after an interrupt: never leave it flat
             broken = [r for r in wave if r.stopped and not r.ok]  # failed after its stop was sent, before a create
-            self._phase([r for r in wave if r.stopped and r.ok], self._create_or_roll_back, new_work=False)
+            self._creates([r for r in wave if r.stopped and r.ok], rolls_back=True, new_work=False)
             self._phase(broken, _restore, new_work=False)
             failed = [r.change.name for r in wave if not r.ok]
             halted_by = ", ".join(failed)
 
-    def _create_or_roll_back(self, ctx: Context, r: Result) -> None:
-        try:
-            create_step(ctx, r)
-            return
-        except Interrupted:
-            raise
-        except StoppedOutside as exc:  # someone's decision: undoing it would undo an emergency stop
-            self._fail(r, str(exc))
-            r.lasting = True
-            return
-        except QcdeployError as exc:
-            why = str(exc)
-        except Exception as exc:  # a bug must not leave the strategy flat either
-            why = f"unexpected {type(exc).__name__}: {exc}"
-        self._fail(r, why)
-        rollback_step(ctx, r, why)
-        if r.outcome is Outcome.ROLLED_BACK:
-            ctx.log(r.change.name, f"rolled back {r.detail}")
-        elif r.flat:
-            ctx.log(r.change.name, f"FLAT: {r.flat}")
+    def _or_roll_back(self, step: Step) -> Step:
+        """The step of a change whose old deployment is gone (a replace, or the finish of an interrupted one):
+        any failure rolls it back to what ran before, or says FLAT."""
 
-    def _phase(self, results: list[Result], step: Step, new_work: bool, workers: int = 0, live: bool = False) -> None:
-        """`live`: the step starts changing a live deployment, which a change window that has closed since the
-        apply began holds back (a change already under way finishes)."""
+        def run(ctx: Context, r: Result) -> None:
+            try:
+                step(ctx, r)
+                return
+            except Interrupted:
+                raise
+            except StoppedOutside as exc:  # someone's decision: undoing it would undo an emergency stop
+                self._fail(r, str(exc))
+                r.lasting = True
+                return
+            except QcdeployError as exc:
+                why = str(exc)
+            except Exception as exc:  # a bug must not leave the strategy flat either
+                why = f"unexpected {type(exc).__name__}: {exc}"
+            self._fail(r, why)
+            rollback_step(ctx, r, why)
+            if r.outcome is Outcome.ROLLED_BACK:
+                ctx.log(r.change.name, f"rolled back {r.detail}")
+            elif r.flat:
+                ctx.log(r.change.name, f"FLAT: {r.flat}")
+
+        return run
+
+    def _creates(self, results: list[Result], rolls_back: bool, new_work: bool) -> None:
+        """Creates, up to --parallelism at once until each runs; then each one's health window, side by side and
+        outside those slots (a deployment that runs is not changing any more). A new create (`new_work`) is held
+        back by a change window that closed since the apply began; a replace's, under way, finishes."""
+        create: Step = create_step
+        window: Step = health_step
+        if rolls_back:
+            create, window = self._or_roll_back(create_step), self._or_roll_back(health_step)
+        self._phase(results, create, new_work, then=window, live=new_work)
+
+    def _phase(
+        self,
+        results: list[Result],
+        step: Step,
+        new_work: bool,
+        workers: int = 0,
+        live: bool = False,
+        then: Step | None = None,
+    ) -> None:
+        """`step` for each, `workers` (default --parallelism) at once; `then`, once its step is through, for each
+        whose health window is due, all at once. `live`: the step starts changing a live deployment, which a change
+        window that has closed since the apply began holds back (a change already under way finishes)."""
+        side = ThreadPoolExecutor(max_workers=max(1, len(results))) if then is not None else None
 
         def guarded(r: Result) -> None:
-            if self.interrupted.is_set() and (new_work or not r.stopped):
+            if self.abandoned.is_set() or (self.interrupted.is_set() and (new_work or not r.stopped)):
                 return
             closed = self.window() if live else ""
             if closed:
                 r.detail = f"held back: the change window closed during the apply ({closed})"
                 self.ctx.log(r.change.name, r.detail)
                 return
-            try:
-                step(self.ctx, r)
-            except Interrupted as exc:
-                r.detail = str(exc)
-            except QcdeployError as exc:
-                self._fail(r, str(exc))
-                r.lasting = bool(getattr(exc, "lasting", False))
-            except Exception as exc:  # contained: one change fails, the apply and its summary go on
-                self._fail(r, f"unexpected {type(exc).__name__}: {exc} (a bug in qcdeploy)")
+            self._guard(r, step)
+            if side is not None and then is not None and r.window_due and r.ok:
+                side.submit(self._guard, r, then)
 
-        with ThreadPoolExecutor(max_workers=max(1, workers or self.ctx.options.parallelism)) as pool:
-            list(pool.map(guarded, results))
+        pool = ThreadPoolExecutor(max_workers=max(1, workers or self.ctx.options.parallelism))
+        self._await([pool.submit(guarded, r) for r in results])
+        pool.shutdown(wait=not self.abandoned.is_set())
+        if side is not None:
+            side.shutdown(wait=not self.abandoned.is_set())
+
+    def _await(self, futures: list[Future[None]]) -> None:
+        """Until every step is through; after a second interrupt, not a moment longer (a step stuck in a request
+        is left behind: the summary is printed and the process exits without it)."""
+        pending = set(futures)
+        while pending and not self.abandoned.is_set():
+            _, pending = wait(pending, timeout=0.25)
+
+    def _guard(self, r: Result, step: Step) -> None:
+        if self.abandoned.is_set():
+            return
+        try:
+            step(self.ctx, r)
+        except Interrupted as exc:
+            r.detail = str(exc)
+        except QcdeployError as exc:
+            self._fail(r, str(exc))
+            r.lasting = bool(getattr(exc, "lasting", False))
+        except Exception as exc:  # contained: one change fails, the apply and its summary go on
+            self._fail(r, f"unexpected {type(exc).__name__}: {exc} (a bug in qcdeploy)")
 
     def _fail(self, r: Result, detail: str) -> None:
         r.outcome, r.detail = Outcome.FAILED, detail
         self.ctx.log(r.change.name, f"FAILED: {detail}")
+
+
+def _left_down(results: Sequence[Result]) -> None:
+    """After a second interrupt: every strategy whose old deployment was (or may have been) stopped and whose
+    successor was never sent is named FLAT; the journal keeps the change for the next apply to finish."""
+    for r in results:
+        if r.stopped and not r.flat and not r.deploy_id and r.outcome not in (Outcome.DONE, Outcome.ROLLED_BACK):
+            stopped = r.change.observed.deploy_id if r.change.observed is not None else "its deployment"
+            r.flat = (
+                f"apply was interrupted twice after the stop of {stopped} was sent and before anything replaced it; "
+                "nothing may be running. `qcdeploy apply` finishes the change (the journal holds it)"
+            )
+
+
+def _resumes(r: Result) -> bool:
+    return r.change.entry is not None and any(x.why is Why.INTERRUPTED for x in r.change.reasons)
+
+
+def _restores(r: Result) -> bool:
+    return isinstance(r.change, Create) and r.change.restore
+
+
+def _restore_interrupted(ctx: Context, r: Result) -> None:
+    """--rollback-interrupted: what ran before the interrupted replace is deployed again (or FLAT, saying why)."""
+    rollback_step(ctx, r, "an interrupted apply left nothing running (--rollback-interrupted)")
+    if r.outcome is Outcome.ROLLED_BACK:  # asked for: done, not a failure
+        r.outcome, r.detail = Outcome.DONE, f"redeployed what ran before, {r.detail.split(':')[0]}"
+    elif r.flat:
+        r.outcome, r.detail = Outcome.FAILED, r.flat
 
 
 def _restore(ctx: Context, r: Result) -> None:

@@ -7,6 +7,7 @@ from enum import Enum
 from typing import Any
 
 from qcdeploy.errors import QcdeployError
+from qcdeploy.ledger.journal import JournalEntry
 from qcdeploy.model import Change
 
 
@@ -34,6 +35,8 @@ class Result:
     flat: str = ""  # non-empty: nothing runs for this strategy, and why
     lasting: bool = False  # its failure needs a fix, not a re-run
     carried: dict[str, Any] | None = None  # a paper replace: the cash and holdings read just before its stop
+    window_due: bool = False  # it runs; its health window is still to be watched
+    journal: JournalEntry | None = None  # its entry in the ledger's journal of changes in flight, once written
     drained: str = ""  # what beforeStop did before the stop (the command sent and the wait), for the summary
     log_of: str = ""  # the new deployment whose log `logs` holds (it failed, crashed or was rolled back)
     logs: tuple[str, ...] = ()  # its last lines, scrubbed (live/logs/read)
@@ -55,3 +58,8 @@ class StepFailed(QcdeployError):
 
 class Interrupted(QcdeployError):
     """Ctrl-C or SIGTERM cut a wait short before anything irreversible happened."""
+
+
+class Abandoned(Interrupted):
+    """A second Ctrl-C or SIGTERM: a wait that must end in a known state (a stop's) was given up; the journal
+    keeps the change for the next run."""

@@ -13,10 +13,11 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
+from qcdeploy.apply import journaling
 from qcdeploy.apply.body import create_body
 from qcdeploy.apply.context import Context
 from qcdeploy.apply.creating import launch, set_parameters, watch
-from qcdeploy.apply.outcome import Outcome, Result
+from qcdeploy.apply.outcome import Abandoned, Outcome, Result
 from qcdeploy.errors import QcdeployError
 from qcdeploy.manifests.envref import substitute
 from qcdeploy.model import LedgerEntry, LiveDeployment, dotted
@@ -47,7 +48,29 @@ def previous_body(
 
 
 def rollback_step(ctx: Context, r: Result, why: str) -> None:
-    """After a failed create of a replace: make sure something runs for the strategy, or say FLAT."""
+    """After a failed create of a replace: make sure something runs for the strategy, or say FLAT. Every way out
+    decides: an error in any step of the rollback (stopping the stuck new deployment, a read, the create) is
+    followed by one more read, and nothing active there is FLAT."""
+    try:
+        _roll_back(ctx, r, why)
+    except Exception as exc:  # whatever failed, the strategy's state must be said
+        error = str(exc) if isinstance(exc, QcdeployError) else f"unexpected {type(exc).__name__}: {exc}"
+        _decide(ctx, r, why, error)
+
+
+def _decide(ctx: Context, r: Result, why: str, error: str) -> None:
+    assert r.change.desired is not None
+    now = ctx.read_or_none(r.change.desired.project.project_id)
+    if now is None:
+        r.flat = f"its state cannot be read after: {why}; the rollback failed too: {error}"
+    elif not now.active:
+        r.flat = f"no deployment is running ({why}; the rollback failed too: {error})"
+    else:
+        r.detail = f"{why}; the rollback failed ({error}), and {now.deploy_id} is {now.status}"
+        ctx.log(r.change.name, r.detail)
+
+
+def _roll_back(ctx: Context, r: Result, why: str) -> None:
     c = r.change
     assert c.desired is not None
     new = ctx.read_or_none(c.desired.project.project_id)
@@ -88,6 +111,8 @@ def _stuck(ctx: Context, r: Result, new: LiveDeployment) -> bool:
         ctx.timeout,
         cancellable=False,
     )
+    if ctx.poller.abandon.is_set():
+        raise Abandoned(f"stopped waiting for the stop of {new.deploy_id} (interrupted again)")
     return True
 
 
@@ -97,10 +122,13 @@ def _redeploy(ctx: Context, r: Result, entry: LedgerEntry, body: dict[str, Any])
     assert r.body is not None
     modified = set_parameters(ctx, name, pid, r.body["parameters"], body["parameters"])
     newest = ctx.read_or_none(pid)
-    deploy_id = launch(ctx, name, pid, body, newest.deploy_id if newest is not None else None)
-    ctx.ledger.put(
-        replace(entry, deploy_id=deploy_id, applied_at=ctx.stamp(), project_modified=modified or entry.project_modified)
+    baseline = newest.deploy_id if newest is not None else None
+    journaling.before_rollback(ctx, r, entry, baseline)
+    deploy_id = launch(ctx, name, pid, body, baseline)
+    back = replace(
+        entry, deploy_id=deploy_id, applied_at=ctx.stamp(), project_modified=modified or entry.project_modified
     )
+    journaling.recorded(ctx, r, back)
     watch(ctx, name, pid, deploy_id, 0)
     return deploy_id
 

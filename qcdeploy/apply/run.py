@@ -13,6 +13,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 
+from qcdeploy.apply import journaling
 from qcdeploy.apply.context import Context
 from qcdeploy.apply.executor import Executor
 from qcdeploy.apply.outcome import Outcome, Result
@@ -60,7 +61,10 @@ class Applied:
         return all(r.outcome is Outcome.DONE for r in self.results)
 
 
-def _unguarded(_: threading.Event) -> AbstractContextManager[None]:
+Guard = Callable[[threading.Event, threading.Event], AbstractContextManager[None]]
+
+
+def _unguarded(_: threading.Event, __: threading.Event) -> AbstractContextManager[None]:
     return nullcontext()
 
 
@@ -71,11 +75,12 @@ def apply_plan(
     ctx: Context,
     confirm: Callable[[], None],
     warn: Callable[[str], None],
-    guard: Callable[[threading.Event], AbstractContextManager[None]] = _unguarded,
+    guard: Guard = _unguarded,
 ) -> Applied:
     """Check every gate, ask, carry the plan out. `state` is what the plan was made from; `guard` wraps the run
-    with whatever sets the interrupt flag it is given (the CLI's signal handlers)."""
+    with whatever sets the interrupt flags it is given, first and second (the CLI's signal handlers)."""
     if not plan.has_changes:
+        journaling.settle_resumed(ctx, plan, [])
         return Applied()
     safety.check(plan, state, ctx.ledger.entries, gates.limits)
     override = _check_window(gates.window, gates.limits.ignore_windows, warn)
@@ -84,8 +89,9 @@ def apply_plan(
     if override is not None:
         ctx.ledger.note({"at": ctx.stamp(), **override})
     executor = Executor(ctx, window=_open if gates.limits.ignore_windows is not None else gates.window.now or _open)
-    with guard(executor.interrupted):
+    with guard(executor.interrupted, executor.abandoned):
         results = executor.run(plan.changes)
+    journaling.settle_resumed(ctx, plan, results)
     return Applied(results, executor.interrupted.is_set())
 
 

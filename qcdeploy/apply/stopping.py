@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import time
 
+from qcdeploy.apply import journaling
 from qcdeploy.apply.context import Context
 from qcdeploy.apply.creating import set_parameters
 from qcdeploy.apply.draining import drain
-from qcdeploy.apply.outcome import Interrupted, Outcome, Result, StepFailed
+from qcdeploy.apply.outcome import Abandoned, Interrupted, Outcome, Result, StepFailed
 from qcdeploy.errors import ApiError, LedgerError
 from qcdeploy.model import LiveDeployment
 from qcdeploy.planning.exposure import carries_portfolio, create_settings
@@ -29,6 +30,8 @@ def stop_step(ctx: Context, r: Result) -> None:
             drain(ctx, r, pid)  # beforeStop: the algorithm is told first (apply/draining.py)
             if carries_portfolio(c):  # after the drain: the portfolio it left
                 _carry_portfolio(ctx, r, pid)
+            if c.creates:  # a replace: the journal first, so that a death from here on leaves a trace
+                journaling.before_stop(ctx, r, planned)
         except (StepFailed, Interrupted):
             _parameters_back(ctx, r)
             raise
@@ -45,7 +48,9 @@ def stop_step(ctx: Context, r: Result) -> None:
                 raise
         ctx.log(c.name, f"{planned} is {final.status}" if final else f"{planned}: the stop could not be confirmed")
     r.stopped = True
-    if c.entry is not None:
+    if r.journal is not None:
+        journaling.after_stop(ctx, r)
+    elif c.entry is not None:
         _forget(ctx, r)
     if not c.creates:
         r.outcome, r.detail = Outcome.DONE, f"{planned} {'liquidated' if c.liquidate else 'stopped'}"
@@ -144,6 +149,8 @@ def _stop_until_inactive(ctx: Context, r: Result, pid: int, planned: str) -> Liv
                 cancellable=False,
                 first=min(ctx.poller.interval, window),  # no stop takes effect at once
             )
+        if ctx.poller.abandon.is_set() and not finished:
+            raise Abandoned(f"stopped waiting for the stop of {planned} (interrupted again); it may be down")
         if finished or (final is None and time.monotonic() >= deadline):
             return final
         if time.monotonic() >= deadline:

@@ -11,6 +11,7 @@ import click
 
 from qcdeploy import __version__
 from qcdeploy.cli.commands import COMMANDS
+from qcdeploy.cli.signals import INTERRUPTED, leave_if_abandoned, sigterm_as_interrupt
 from qcdeploy.cli.workspace import App, use_color
 from qcdeploy.config import settings_from
 from qcdeploy.errors import QcdeployError
@@ -57,6 +58,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; every expected failure becomes one message on stderr and exit code 1."""
     argv = hoist_global_flags(list(argv if argv is not None else sys.argv[1:]))
     verbose = any(a in ("-v", "--verbose") for a in argv)
+    with sigterm_as_interrupt():
+        code = _run(argv, verbose)
+    leave_if_abandoned(code)
+    return code
+
+
+def _run(argv: list[str], verbose: bool) -> int:
     try:
         result = cli.main(args=argv, prog_name="qcdeploy", standalone_mode=False)
     except click.exceptions.Exit as exc:
@@ -66,7 +74,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if isinstance(exc, click.UsageError) and exc.ctx is not None:
             click.echo(f"Run '{exc.ctx.command_path} --help' for usage.", err=True)
         return 1
-    except click.Abort:
+    except click.Abort as exc:
+        if isinstance(exc.__context__, KeyboardInterrupt):  # click turns Ctrl-C into Abort: still an interrupt
+            click.echo("Interrupted.", err=True)
+            return INTERRUPTED
         click.echo("Aborted.", err=True)
         return 1
     except QcdeployError as exc:
@@ -75,7 +86,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
-        return 130
+        return INTERRUPTED
     except Exception as exc:  # a bug: say so plainly; the traceback only with -v
         if verbose:
             click.echo(scrub(traceback.format_exc()), err=True)

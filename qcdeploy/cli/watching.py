@@ -90,7 +90,7 @@ def _observe(app: App, options: WatchOptions, now: datetime, require_secrets: bo
     policies = _policies(app, run)
     history = run.ledger.history
     found = survey(run.plan, run.ledger.entries, policies, history, now, options.sync, options.include_unmanaged)
-    found = replace(found, interrupted=interrupted_changes(run.ledger))
+    found = replace(found, interrupted=interrupted_changes(run.plan))
     return PassReport(now, found, run, policies)
 
 

@@ -47,6 +47,7 @@ class App:
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     env: str | None = None  # --env (or QCDEPLOY_ENV, or a saved plan's): read when the workspace is decided
     json_summary: bool = False  # stdout is reserved for a JSON document
+    rollback_interrupted: bool = False  # finish an interrupted replace by redeploying what ran before
     _api: Api | None = None
     _backend: Backend | None = None
     _loaded: dict[tuple[str, ...], list[Manifest]] = field(default_factory=dict)

@@ -9,8 +9,9 @@ from dataclasses import asdict
 from typing import Any
 
 from qcdeploy.errors import LedgerError
-from qcdeploy.ledger import lineage
+from qcdeploy.ledger import journal, lineage
 from qcdeploy.ledger.backends.base import Backend, Doc
+from qcdeploy.ledger.journal import JournalEntry
 from qcdeploy.model import LedgerEntry
 
 FORMAT_VERSION = 1
@@ -32,6 +33,7 @@ class Ledger:
         self.lineage = lineage.new_lineage()
         self.seen: lineage.Seen | None = None  # the ledger this run read or wrote last; None: there was none
         self.entries: dict[str, LedgerEntry] = {}
+        self.journal: dict[str, JournalEntry] = {}  # changes in flight (docs/design.md, "The ledger")
         self.backtests: dict[str, dict[str, Any]] = {}  # gate passes by compile and parameters (apply/backtesting)
         self.history: list[dict[str, Any]] = []  # overrides, heals, notifications sent: oldest first
         if doc is not None:
@@ -91,13 +93,46 @@ class Ledger:
         if name in self.entries:
             self._commit(lambda doc: doc["deployments"].pop(name, None), f"qcdeploy: forget {name} (stopped)")
 
+    def begin(self, j: JournalEntry, forget: bool = False, record: LedgerEntry | None = None) -> None:
+        """Write (or move on) the journal entry of a change in flight, before the step it names is taken. In the same
+        write: with `forget` the deployment's entry leaves the ledger (it has stopped); `record` is put (created)."""
+
+        def change(doc: Doc) -> None:
+            doc.setdefault("journal", {})[j.name] = journal.to_json(j, entry_json)
+            if forget:
+                doc["deployments"].pop(j.name, None)
+            if record is not None:
+                doc["deployments"][record.name] = entry_json(record)
+
+        recorded = f"record {record.name} = {record.deploy_id} (project {record.project_id}); " if record else ""
+        self._commit(change, f"qcdeploy: {recorded}{j.name} {j.step}")
+
+    def settle(self, done: Iterable[str], flat: Iterable[JournalEntry] = ()) -> None:
+        """At the end of a run, one write: the journal entries of changes that reached a known end go; those left
+        FLAT stay, saying so, for the next plan."""
+        done, flat = [n for n in done if n in self.journal], list(flat)
+
+        def change(doc: Doc) -> None:
+            kept = doc.setdefault("journal", {})
+            for name in done:
+                kept.pop(name, None)
+            for j in flat:
+                kept[j.name] = journal.to_json(j, entry_json)
+            if not kept:
+                del doc["journal"]
+
+        if done or flat:
+            self._commit(change, f"qcdeploy: settle {', '.join([*done, *(j.name for j in flat)])}")
+
     def to_json(self) -> Doc:
+        in_flight = {n: journal.to_json(j, entry_json) for n, j in self.journal.items()}
         return {
             "version": FORMAT_VERSION,
             "lineage": self.lineage,
             "serial": self.serial,
             "salt": self.salt,
             "deployments": {n: entry_json(e) for n, e in sorted(self.entries.items())},
+            **({"journal": in_flight} if in_flight else {}),
         }
 
     def _commit(self, change: Callable[[Doc], Any], message: str) -> None:
@@ -147,6 +182,7 @@ class Ledger:
             ) from None
         try:
             self.entries = {name: _entry(name, e) for name, e in raw["deployments"].items()}
+            self.journal = {name: journal.from_json(name, j, _entry) for name, j in (raw.get("journal") or {}).items()}
             passes = raw.get("backtests")
             self.backtests = {str(k): dict(v) for k, v in (passes or {}).items() if isinstance(v, dict)}
             self.salt = str(raw["salt"])

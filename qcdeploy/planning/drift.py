@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from qcdeploy.model import Action, Change, LedgerEntry, Plan, Why, ours
 
 KINDS = {
+    "interrupted": "an apply died mid-change (the ledger's journal); FLAT when nothing runs",
     "crashed": "crashed (RuntimeError or DeployError)",
     "stopped-outside": "stopped outside qcdeploy",
     "redeployed-outside": "redeployed outside qcdeploy",
@@ -32,7 +33,12 @@ class Finding:
 
 def findings(plan: Plan, ledger: Mapping[str, LedgerEntry], include_unmanaged: bool = True) -> list[Finding]:
     """Every difference, most urgent first."""
-    found = [_from_change(c) for c in plan.changes if c.action is not Action.UPDATE]
+    interrupted = {i.name for i in plan.interrupted}
+    found = [
+        Finding("interrupted", i.name, i.project_id, None, ("FLAT: " if i.flat else "") + i.detail)
+        for i in plan.interrupted
+    ]
+    found += [_from_change(c) for c in plan.changes if c.action is not Action.UPDATE and c.name not in interrupted]
     for u in plan.unmanaged:
         if u.environment:
             continue  # another environment's own deployment: not drift of this one

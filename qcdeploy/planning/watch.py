@@ -55,12 +55,10 @@ class Survey:
         return [d for d in self.decisions if d.act in (Act.HEAL, Act.SYNC)]
 
 
-def interrupted_changes(ledger: object) -> tuple[Finding, ...]:
-    """The changes an apply left in flight (its journal, kept with the ledger).
-
-    TODO(issue 21): the journal of interrupted applies is being built on another branch; once it lands, read it
-    from the ledger here and return one Finding("interrupted", ...) per change it holds. Until then: none."""
-    return ()
+def interrupted_changes(plan: Plan) -> tuple[Finding, ...]:
+    """The changes an apply left in flight (its journal, kept with the ledger), as the plan names them: reported,
+    never healed by watch (the next apply finishes each, as its plan says)."""
+    return tuple(f for f in findings(plan, {}, include_unmanaged=False) if f.kind == "interrupted")
 
 
 def survey(
@@ -76,6 +74,8 @@ def survey(
     changes = {c.name: c for c in plan.changes}
     decisions = []
     for f in findings(plan, entries, include_unmanaged):
+        if f.kind == "interrupted":
+            continue  # Survey.interrupted: reported on their own
         change = changes.get(f.name) if f.name else None
         decisions.append(_decide(f, change, entries, policies.get(f.name or "", HealPolicy()), history, now, sync))
     return Survey(tuple(decisions))

@@ -13,9 +13,10 @@ from qcdeploy.planning.fingerprint import SENSITIVE_KEY, display_fields, is_sens
 from qcdeploy.redact import SENSITIVE
 from qcdeploy.render import stake
 
-# 1.1: exposure, paper_portfolio; 1.2: reason_codes; 1.3: backtest_gate, before_stop; 1.4: summary.replace_liquidating.
+# 1.1: exposure, paper_portfolio; 1.2: reason_codes; 1.3: backtest_gate, before_stop;
+# 1.4: summary.replace_liquidating; 1.5: interrupted.
 # Minor bumps only add fields; a major bump may change or remove
-FORMAT_VERSION = "1.4"
+FORMAT_VERSION = "1.5"
 ACTIONS = {
     Action.CREATE: ["create"],
     Action.REPLACE: ["delete", "create"],
@@ -54,6 +55,9 @@ def document(plan: Plan) -> dict[str, Any]:
         ],
         "orphaned": [{"name": o.entry.name, **observed(o.deployment)} for o in plan.orphaned],
         "warnings": list(plan.warnings),
+        "interrupted": [
+            {"name": i.name, "detail": i.detail, "flat": i.flat, "step": i.step, "at": i.at} for i in plan.interrupted
+        ],
         "summary": summary,
     }
 

@@ -60,6 +60,10 @@ def _fit(text: str, room: int) -> tuple[str, int]:
 def _head(plan: Plan, environment: str | None, approved: Sequence[str]) -> str:
     title = f"## qcdeploy plan: environment `{environment}`" if environment else "## qcdeploy plan"
     lines = [marker(environment), title, "", f"**{summary(plan)}**", ""]
+    if plan.interrupted:
+        lines += ["> [!CAUTION]", "> **An earlier apply was interrupted:**"]
+        lines += [f"> - **INTERRUPTED `{i.name}`**: {i.detail}" for i in plan.interrupted]
+        lines.append("")
     stopping = [c for c in plan.changes if c.stops]
     if stopping:
         lines += [

@@ -36,7 +36,8 @@ def plain(text: str, colour: str) -> str:
 def render(plan: Plan, style: Style = plain, verbose: bool = False, approved: Sequence[str] = ()) -> str:
     """The whole plan: changes, then what was left alone, then the summary line. A create shows what a reviewer
     needs; `verbose`, every field it sends."""
-    lines: list[str] = [f"Warning: {w}" for w in plan.warnings]
+    lines: list[str] = interrupted_lines(plan, style)
+    lines += [f"Warning: {w}" for w in plan.warnings]
     if plan.changes:
         lines += ["qcdeploy will perform the following actions:", ""]
         for change in plan.changes:
@@ -44,6 +45,12 @@ def render(plan: Plan, style: Style = plain, verbose: bool = False, approved: Se
     lines += left_alone(plan)
     lines.append(summary(plan))
     return "\n".join(lines) + "\n"
+
+
+def interrupted_lines(plan: Plan, style: Style = plain) -> list[str]:
+    """First and loud: each strategy an apply that died left in flight, and whether anything runs for it now."""
+    lines = [style(f"INTERRUPTED {i.name}: {i.detail}", "red") for i in plan.interrupted]
+    return [*lines, ""] if lines else []
 
 
 def change_lines(

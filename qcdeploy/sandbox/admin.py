@@ -44,6 +44,20 @@ def _dispatch(server: SandboxServer, op: str, body: dict[str, Any]) -> dict[str,
         if dep.status == "RuntimeError":
             world.write_crash(dep, dep.error)
         return {"deployId": dep.deployId}
+    if op == "settle":  # time passes: every stop asked for has taken effect, every queued deployment has started
+        for d in world.deployments:
+            if d.stopRequested is not None and d.stopped is None:
+                d.stopRequested -= world.stopping
+            elif d.status == "InQueue":
+                d.launched -= world.starting
+        world.advance()
+        return {}
+    if op == "slow-stops":  # stops take this long to take effect (a broker that is slow to disconnect)
+        world.stop_delay = float(body["seconds"]) if body.get("seconds") is not None else None
+        return {}
+    if op == "slow-starts":  # new deployments stay InQueue this long (a node slow to boot)
+        world.start_delay = float(body["seconds"]) if body.get("seconds") is not None else None
+        return {}
     if op == "log":  # the project's newest deployment writes lines to its log (an algorithm's Debug/Log/Error)
         if body.get("onStart"):  # every later deployment of the project writes them as it starts
             world.projects[int(body["projectId"])].startLog = [str(line) for line in body["lines"]]
@@ -61,7 +75,7 @@ def _dispatch(server: SandboxServer, op: str, body: dict[str, Any]) -> dict[str,
         if body.get("settled"):
             for d in world.deployments:
                 if d.projectId == int(body["projectId"]) and d.stopRequested is not None and d.stopped is None:
-                    d.stopRequested -= world.delay
+                    d.stopRequested -= world.stopping
             world.advance()
         return {}
     if op == "deploy":  # someone deployed by hand (web UI or lean cloud live deploy)

@@ -30,6 +30,7 @@ from qcdeploy.sandbox.seed import load_world
 from qcdeploy.sandbox.world import World
 
 PREFIX = "/api/v2/"
+HANG = 120.0  # the longest a "hang" fault holds a request (a test kills its client long before)
 MAX_AGE = 7200  # qc-api §1: older timestamps are refused
 
 
@@ -50,6 +51,10 @@ class Faults:
     redirect_to: str = "http://127.0.0.2:9/api/v2/"
     rng: random.Random = field(default_factory=lambda: random.Random(5612))
     calls: dict[str, int] = field(default_factory=dict)
+    # "hang" (before doing anything) and "hang-after" (carried out, answer withheld): the request blocks until
+    # `release` is set; `hung` tells a test that a client now waits there, so it can kill it at that exact step
+    hung: threading.Event = field(default_factory=threading.Event)
+    release: threading.Event = field(default_factory=threading.Event)
 
     def take(self, kind: str, endpoint: str, rate: float) -> bool:
         # calls of armed_by since the faults were set, this one aside: the call that arms them is not faulted
@@ -182,6 +187,9 @@ class Handler(BaseHTTPRequestHandler):
         if entry is None:
             self._send(404, {"success": False, "errors": [f"Unknown endpoint: {endpoint}"]})
             return
+        if faults.take("hang", endpoint, 0.0):
+            self._hang()
+            return
         if faults.take("redirect", endpoint, 0.0):  # a proxy sending the call elsewhere; nothing is done here
             self._send(307, {}, {"Location": faults.redirect_to + endpoint})
             return
@@ -192,6 +200,9 @@ class Handler(BaseHTTPRequestHandler):
             self._send(200, {"success": False, "errors": _echo_encoded(body)})
             return
         status, answer = 200, self._run(entry, body)
+        if faults.take("hang-after", endpoint, 0.0):
+            self._hang()
+            return
         if entry[1] and faults.take("lose", endpoint, faults.lose_rate):
             self.close_connection = True
             return
@@ -202,6 +213,11 @@ class Handler(BaseHTTPRequestHandler):
             self._send_raw(status, json.dumps(answer).encode(), {"Content-Encoding": "gzip"})
             return
         self._send(status, answer)
+
+    def _hang(self) -> None:
+        self.server.faults.hung.set()
+        self.server.faults.release.wait(HANG)
+        self.close_connection = True
 
     def _run(
         self,

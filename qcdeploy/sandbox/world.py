@@ -98,6 +98,8 @@ class World:
     compiles: dict[str, Compile] = field(default_factory=dict)
     deployments: list[Deployment] = field(default_factory=list)
     delay: float = 2.0
+    stop_delay: float | None = None  # how long a stop takes to take effect (None: `delay`)
+    start_delay: float | None = None  # how long a deployment stays InQueue (None: `delay`)
     refused_logins: list[str] = field(default_factory=list)  # credential values the brokers refuse
     parameters_as_dict: bool = False  # projects/read answers parameters in its dict shape
     parameter_key: str = "key"  # each item's name field: "key" (lean-cli's model) or "name" (LEAN's C# model)
@@ -115,13 +117,21 @@ class World:
 
     # -- time ------------------------------------------------------------------------------
 
+    @property
+    def stopping(self) -> float:
+        return self.delay if self.stop_delay is None else self.stop_delay
+
+    @property
+    def starting(self) -> float:
+        return self.delay if self.start_delay is None else self.start_delay
+
     def advance(self) -> None:
         """Move compiles and deployments on to the state their age implies."""
         now = self.clock()
         for d in self.deployments:
-            if d.stopRequested is not None and d.status in ACTIVE and now >= d.stopRequested + self.delay:
-                d.status, d.stopped = d.stopAs, d.stopRequested + self.delay
-            elif d.status == "InQueue" and now >= d.launched + self.delay:
+            if d.stopRequested is not None and d.status in ACTIVE and now >= d.stopRequested + self.stopping:
+                d.status, d.stopped = d.stopAs, d.stopRequested + self.stopping
+            elif d.status == "InQueue" and now >= d.launched + self.starting:
                 d.status = "DeployError" if d.deployError else ("LoggingIn" if d.stuck else "Running")
                 d.error = d.deployError
                 self.write_start(d)

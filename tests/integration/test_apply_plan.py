@@ -146,7 +146,7 @@ def test_the_guard_is_handed_the_flag_that_stops_new_work(pieces: Pieces):
     seen: list[threading.Event] = []
 
     @contextmanager
-    def interrupted_at_once(flag: threading.Event) -> Iterator[None]:
+    def interrupted_at_once(flag: threading.Event, abandon: threading.Event) -> Iterator[None]:
         seen.append(flag)
         flag.set()  # as a Ctrl-C before the first step would
         yield

@@ -164,7 +164,7 @@ def test_sigterm_finishes_in_flight_steps_and_reports_the_rest(sandbox, manifest
             break
     out, err = proc.communicate(timeout=60)
     text = "".join(seen) + out
-    assert proc.returncode == 1, text + err
+    assert proc.returncode == 130, text + err
     assert "Received SIGTERM: no new step will start" in err
     assert "Apply interrupted:" in text and "not attempted" in text
     assert "Traceback" not in text + err

@@ -36,7 +36,9 @@ def stored(server: TfState) -> dict[str, Any]:
 def test_a_glitch_under_a_write_mid_apply_costs_no_entry(cli, sandbox, manifests, service, fault):
     before = stored(service)
     write(manifests, "pairs.yaml", manifest("pairs", P_PAIRS, node="live-node-3"))
-    service.glitches = ["ok", fault]  # the apply's own read of the ledger, then the read under its first write
+    # the apply's own read of the ledger, the read under the journal's write before the create, then the read
+    # under the write that records the new deployment
+    service.glitches = ["ok", "ok", fault]
     result = cli("apply", "--auto-approve", str(manifests))
     assert service.glitches == [], "the fault was not reached"
     assert result.code == 1, result.text
@@ -49,11 +51,21 @@ def test_a_glitch_under_a_write_mid_apply_costs_no_entry(cli, sandbox, manifests
         assert "refused to read the ledger: HTTP 500" in result.text
     else:
         assert "nothing was written" in result.text
-    plan = cli("plan", str(manifests))  # the way back: adopt, never a second deployment
-    assert plan.code == 0 and "qcdeploy adopt pairs" in plan.out
-    assert cli("adopt", str(manifests), "pairs").code == 0
+    plan = cli("plan", str(manifests))  # the way back: the journal knows it is ours; never a second deployment
+    assert plan.code == 0 and plan.out.startswith("INTERRUPTED pairs:") and f"record {pairs['deployId']}" in plan.out
+    assert cli("apply", "--auto-approve", str(manifests)).code == 0
     assert set(stored(service)) == {"momentum", "meanrev", "pairs"}
     assert "No changes." in cli("plan", str(manifests)).out and len(sandbox.deployments(P_PAIRS)) == 1
+
+
+def test_a_glitch_under_the_journal_write_before_a_create_deploys_nothing(cli, sandbox, manifests, service):
+    before = stored(service)
+    write(manifests, "pairs.yaml", manifest("pairs", P_PAIRS, node="live-node-3"))
+    service.glitches = ["ok", "older"]  # the read under the journal's write before the create
+    result = cli("apply", "--auto-approve", str(manifests))
+    assert result.code == 1 and "cannot write the journal before the create" in result.out, result.text
+    assert {k: v for k, v in stored(service).items() if k in before} == before
+    assert sandbox.deployments(P_PAIRS) == []
 
 
 @pytest.mark.parametrize("fault", ["404", "empty", "older"])

@@ -241,3 +241,20 @@ def test_fleet_wide_replace_is_not_empty(cli, sandbox, manifests):
     result = apply(cli, manifests, "--max-unavailable", "2")
     assert result.code == 0, result.text
     assert all(running(sandbox, pid) == {"v": "2"} for pid, _ in FLEET.values())
+
+
+def test_rollback_whose_stop_of_the_stuck_deployment_loses_its_answer_still_decides_flat(cli, sandbox, manifests):
+    """The stop of a new deployment that never came up is carried out but its answer is lost (a 502 after the
+    fact): both deployments end Stopped, and the summary must say FLAT, not fail with `"flat": []`."""
+    fleet(manifests, 1, only={"alpha"})
+    assert apply(cli, manifests).code == 0
+    fleet(manifests, 2, only={"alpha"})
+    sandbox.admin("slow-stops", seconds=0)
+    sandbox.admin("slow-starts", seconds=3600)  # the new deployment stays InQueue past --timeout
+    sandbox.server.calls.clear()
+    sandbox.admin("faults", once={"lose": {"live/update/stop": 1}}, armedBy="live/create")
+    result = apply(cli, manifests, "--timeout", "2", "--format", "json")
+    summary = json.loads(result.out)
+    assert result.code == 1 and sandbox.active(P_MOMENTUM) == []
+    assert [f["name"] for f in summary["flat"]] == ["alpha"], summary
+    assert "the rollback failed too" in summary["flat"][0]["why"]

@@ -161,21 +161,37 @@ def test_http_backend_with_a_terraform_state_service(cli, sandbox, manifests, mo
         server.stop()
 
 
+def test_ledger_unwritable_before_create_deploys_nothing(cli, sandbox, manifests, monkeypatch):
+    server = TfState()
+    try:
+        monkeypatch.setenv("QCDEPLOY_STATE", server.url)
+        write(manifests, "m.yaml", manifest("momentum", P_MOMENTUM))
+        server.fail_posts = True  # the journal cannot be written: no create is sent that could not be recorded
+        result = cli("apply", "--auto-approve", str(manifests))
+        assert result.code == 1 and "cannot write the journal before the create" in result.out
+        assert sandbox.deployments(P_MOMENTUM) == []
+        server.fail_posts = False
+        assert cli("apply", "--auto-approve", str(manifests)).code == 0
+        assert len(sandbox.active(P_MOMENTUM)) == 1
+    finally:
+        server.stop()
+
+
 def test_ledger_unwritable_after_create_is_loud_and_recoverable(cli, sandbox, manifests, monkeypatch):
     server = TfState()
     try:
         monkeypatch.setenv("QCDEPLOY_STATE", server.url)
         write(manifests, "m.yaml", manifest("momentum", P_MOMENTUM))
-        server.fail_posts = True
+        server.posts_left = 1  # the journal entry before the create is written; the record after it is not
         result = cli("apply", "--auto-approve", str(manifests))
         assert result.code == 1
         [dep] = sandbox.active(P_MOMENTUM)
         assert f"DEPLOYED {dep['deployId']}, BUT IT IS NOT RECORDED" in result.out
         assert "qcdeploy adopt momentum" in result.out
-        plan = cli("plan", str(manifests))  # never a second deployment: it is unmanaged, with the way back
-        assert "No changes." in plan.out and "qcdeploy adopt momentum" in plan.out
-        server.fail_posts = False
-        assert cli("adopt", str(manifests), "momentum").code == 0
+        plan = cli("plan", str(manifests))  # never a second deployment: the journal names it as ours
+        assert plan.out.startswith("INTERRUPTED momentum:") and f"record {dep['deployId']}" in plan.out, plan.out
+        server.posts_left, server.fail_posts = None, False
+        assert cli("apply", "--auto-approve", str(manifests)).code == 0
         assert "No changes." in cli("plan", str(manifests)).out and "Unmanaged" not in cli("plan", str(manifests)).out
         assert len(sandbox.deployments(P_MOMENTUM)) == 1
     finally:

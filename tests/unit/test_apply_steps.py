@@ -126,7 +126,7 @@ def watch_through(statuses: list[str], window: float) -> str:
         last[:] = [next(seen, last[0] if last else statuses[-1])]
         return LiveDeployment(1, deploy_id, last[0])
 
-    board = SimpleNamespace(status=status, waiting=nullcontext)
+    board = SimpleNamespace(status=status, waiting=nullcontext, shared=lambda: False)
     poller = Poller(interval=0.001, max_interval=0.001, clock=lambda: float(next(ticks)))
     c = ctx(board=board, poller=poller, starts=Pace(), timeout=60.0)
     try:

@@ -64,6 +64,19 @@ def test_waiters_share_one_list_while_it_is_fresh_and_read_a_new_one_after():
     assert again is not None and api.calls == ["live/list", "live/list"]
 
 
+def test_the_last_waiter_uses_the_shared_list_while_it_is_fresh():
+    api, now = FakeApi(ROWS), [0.0]
+    b = board(api, now)
+    with b.waiting():
+        with b.waiting():
+            b.status(1, "L-1")
+        last = b.status(2, "L-2")  # alone now, 0 s after the list: no read of its own
+        now[0] = 2.0
+        b.status(2, "L-2")
+    assert last is not None and last.status == "RuntimeError"
+    assert api.calls == ["live/list", "live/read"]
+
+
 def test_a_deployment_the_list_does_not_show_yet_is_read_on_its_own():
     api = FakeApi(ROWS)
     b = board(api, [0.0])
@@ -151,3 +164,23 @@ def test_poller_without_first_probes_at_once():
 
     _, done = Poller(5.0, 5.0).until(probe, lambda n: n >= 1, timeout=5)
     assert done and calls == [1]
+
+
+class Recorded(Poller):
+    """Pauses recorded, not slept."""
+
+    def _pause(self, seconds: float, cancellable: bool) -> None:
+        self.pauses.append(round(seconds, 3))  # type: ignore[attr-defined]
+
+
+def pauses(growth: float) -> list[float]:
+    poller = Recorded(0.5, 10.0)
+    object.__setattr__(poller, "pauses", [])
+    probes = iter(range(5))
+    poller.until(lambda: next(probes), lambda n: n >= 4, timeout=100, first=0.5, then=0.5, growth=lambda: growth)
+    return poller.pauses  # type: ignore[attr-defined, no-any-return]
+
+
+def test_a_shared_wait_keeps_its_interval_and_a_lone_one_stretches_it():
+    assert pauses(1.0) == [0.5, 0.5, 0.5, 0.5, 0.5]
+    assert pauses(1.5) == [0.5, 0.5, 0.75, 1.125, 1.688]

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import signal
 import sys
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -15,12 +12,14 @@ from typing import TYPE_CHECKING
 import click
 
 from qcdeploy.cli.commands.options import planning_options
+from qcdeploy.cli.signals import INTERRUPTED
 from qcdeploy.cli.workspace import App, poll_interval, repo_root, split_args
 from qcdeploy.errors import ConfigError, PlanRefused
 
 if TYPE_CHECKING:
     from qcdeploy.apply.context import ApplyOptions, Context
     from qcdeploy.apply.outcome import Result
+    from qcdeploy.apply.run import Guard
     from qcdeploy.cli.commands.planning import PlanRun
     from qcdeploy.model import Plan
     from qcdeploy.notify.base import Target
@@ -155,17 +154,24 @@ def apply(
     limits = Limits(allow_protected, allow_empty, max_stops, max_liquidation_value, windows)
     # first, the manifests: an environment's overlay names its own ledger, which the lock below is taken on
     saved = _saved_plan(app, plan_file) if plan_file is not None else None
-    app.load(planfile.rooted(saved.paths, _root(saved, plan_file)) if saved is not None else split_args(args)[0])
-    with lock.held(app.backend(), "apply", lock_timeout, app.err, app.env):
-        if saved is not None and plan_file is not None:
-            if saved.allow_protected and not allow_protected:
-                app.progress("The saved plan was approved with --allow-protected at review; no flag is needed again.")
-            limits = replace(limits, allow_protected=allow_protected or saved.allow_protected)
-            return _apply_saved(app, plan_file, saved, limits, options, accept_unreviewed_secrets)
-        from qcdeploy.cli.commands.planning import make_plan
+    try:
+        app.load(planfile.rooted(saved.paths, _root(saved, plan_file)) if saved is not None else split_args(args)[0])
+        with lock.held(app.backend(), "apply", lock_timeout, app.err, app.env):
+            if saved is not None and plan_file is not None:
+                if saved.allow_protected and not allow_protected:
+                    app.progress(
+                        "The saved plan was approved with --allow-protected at review; no flag is needed again."
+                    )
+                limits = replace(limits, allow_protected=allow_protected or saved.allow_protected)
+                return _apply_saved(app, plan_file, saved, limits, options, accept_unreviewed_secrets)
+            from qcdeploy.cli.commands.planning import make_plan
 
-        run = make_plan(app, args, targets, prune, replace_names)
-        return _carry_out(app, run, run.plan, limits, auto_approve, options)
+            run = make_plan(app, args, targets, prune, replace_names)
+            return _carry_out(app, run, run.plan, limits, auto_approve, options)
+    except KeyboardInterrupt:  # before the first step (planning, the lock, the question): the run's handlers
+        # take over from the first step on, and never raise this
+        _summarise_early(app)
+        return INTERRUPTED
 
 
 def _saved_plan(app: App, path: str) -> SavedPlan:
@@ -199,6 +205,7 @@ def _apply_saved(
     paths = planfile.rooted(saved.paths, root)
     manifests = app.load(paths)
     run = plan_with(app, manifests, app.ledger(), paths, saved.options)
+    _no_interruption_since(path, saved, run.plan)
     changes = planfile.check(saved, run.plan, run.state, run.ledger.entries, root)
     unreviewed = planfile.unreviewed_secrets(saved, changes, run.ledger.entries, run.ledger.salt)
     if unreviewed and not accept_unreviewed:
@@ -211,6 +218,24 @@ def _apply_saved(
     app.progress(f"Carrying out the saved plan {path}; the live state still matches it.")
     again = f"qcdeploy apply{f' --env {app.env}' if app.env else ''} {path}"
     return _carry_out(app, run, Plan(changes), limits, True, options, again)
+
+
+def _no_interruption_since(path: str, saved: SavedPlan, fresh: Plan) -> None:
+    """A saved plan made before an apply died mid-change is stale for that deployment, even where the live state
+    looks the same (a stop sent that has not yet landed): the plan never saw the journal entry."""
+    import json
+
+    from qcdeploy.planning.savedplan import StalePlan
+
+    shown = json.loads(Path(path).read_text("utf-8")).get("plan", {})
+    known = {str(i.get("name")) for i in shown.get("interrupted", []) if isinstance(i, dict)}
+    planned = {str(f["name"]) for f in saved.fingerprints}
+    since = sorted(i.name for i in fresh.interrupted if i.name in planned and i.name not in known)
+    if since:
+        raise StalePlan(
+            f"plan is stale: {', '.join(since)}: an apply was interrupted mid-change after this plan was made. "
+            "Nothing was changed; run plan again and review the new plan"
+        )
 
 
 def _carry_out(
@@ -230,6 +255,10 @@ def _carry_out(
     allowed = ("protected",) if limits.allow_protected else ()
     app.progress(render(plan, app.style, app.settings.verbose, allowed), nl=False)
     if not plan.has_changes:
+        if plan.interrupted:  # nothing left to do for them: their journal entries go
+            from qcdeploy.apply.journaling import settle_resumed
+
+            settle_resumed(_context(app, run, options), plan, [])
         _summarise(app, [], False)
         return 0
     _, closed, next_open = app.change_window()
@@ -249,6 +278,8 @@ def _carry_out(
     _notify(app, run, applied.results, targets)
     for line in left_alone(run.plan):
         app.progress(line)
+    if applied.interrupted:
+        return INTERRUPTED  # whatever was done: a script must tell "interrupted" from "finished" or "failed"
     return 0 if applied.ok else 1
 
 
@@ -282,33 +313,10 @@ def _context(app: App, run: PlanRun, options: ApplyOptions) -> Context:
     return Context(app.api(), run.ledger, poller, line_logger(app.progress), options, app.environ, baseline)
 
 
-def _interruptible(app: App) -> Callable[[threading.Event], AbstractContextManager[None]]:
-    return lambda interrupted: _signals(app, interrupted)
+def _interruptible(app: App) -> Guard:
+    from qcdeploy.cli.signals import handled
 
-
-@contextmanager
-def _signals(app: App, interrupted: threading.Event) -> Iterator[None]:
-    """First Ctrl-C or SIGTERM: start nothing new, finish what is in flight. Second Ctrl-C: stop at once."""
-
-    def handler(signum: int, frame: object) -> None:
-        if interrupted.is_set() and signum == signal.SIGINT:
-            raise KeyboardInterrupt
-        interrupted.set()
-        app.err(
-            f"\nReceived {signal.Signals(signum).name}: no new step will start; finishing the steps in flight "
-            "(Ctrl-C again to abandon them)."
-        )
-
-    try:
-        previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
-    except ValueError:  # not the main thread: no signals to catch
-        yield
-        return
-    try:
-        yield
-    finally:
-        for sig, old in previous.items():
-            signal.signal(sig, old)
+    return lambda interrupted, abandoned: handled(app.err, interrupted, abandoned)
 
 
 def _confirm(auto_approve: bool, environment: str | None = None) -> None:
@@ -322,6 +330,16 @@ def _confirm(auto_approve: bool, environment: str | None = None) -> None:
     )
     if answer != "yes":
         raise PlanRefused("apply cancelled; nothing was changed")
+
+
+def _summarise_early(app: App) -> None:
+    from qcdeploy.apply import summary
+
+    words = "Apply interrupted before its first step: nothing was stopped or deployed."
+    if app.json_summary:
+        app.out(summary.as_json([], True), nl=False)
+    else:
+        app.err(f"\n{words}")
 
 
 def _summarise(app: App, results: list[Result], interrupted: bool) -> None:

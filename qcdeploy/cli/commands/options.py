@@ -27,8 +27,25 @@ def env_option(f: F) -> F:
     )(f)
 
 
+def rollback_interrupted_option(f: F) -> F:
+    """--rollback-interrupted: a change an apply that died left in flight is finished with the old spec."""
+
+    def remember(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+        if value:
+            ctx.find_root().obj.rollback_interrupted = True
+
+    return click.option(
+        "--rollback-interrupted",
+        is_flag=True,
+        expose_value=False,
+        callback=remember,
+        help="Finish a change an interrupted apply left (INTERRUPTED) by redeploying what ran before, not the target.",
+    )(f)
+
+
 def planning_options(f: F) -> F:
-    """--target, --prune, --replace."""
+    """--target, --prune, --replace, --rollback-interrupted."""
+    f = rollback_interrupted_option(f)
     f = click.option(
         "--replace",
         "replace_names",

@@ -55,6 +55,8 @@ def plan(
     approved = ("protected",) if allow_protected else ()
     if allow_protected and not out_file:
         raise ConfigError("--allow-protected on plan records an approval in a saved plan: give --out FILE too")
+    if app.rollback_interrupted and out_file:  # a saved plan does not record it: apply would create the target
+        raise ConfigError("--rollback-interrupted is not kept in a saved plan; run `apply --rollback-interrupted`")
     if take_lock:
         from qcdeploy.ledger.lock import held
 
@@ -83,7 +85,8 @@ def plan(
         if approved:
             app.out(f"\n{approval_line(run.plan)}")
         app.out(f"\nSaved the plan to {out_file}. To carry out exactly these actions: qcdeploy apply {out_file}")
-    return 2 if detailed_exitcode and run.plan.has_changes else 0
+    # an interrupted change is something to act on even where nothing else differs
+    return 2 if detailed_exitcode and (run.plan.has_changes or run.plan.interrupted) else 0
 
 
 def approval_line(plan: Plan) -> str:

@@ -54,5 +54,16 @@ def plan_with(app: App, manifests: list[Manifest], ledger: Ledger, paths: list[s
 
     state, desired = app.observe(manifests)
     elsewhere = app.elsewhere() if app.env else None
-    result = plan_fleet(app.api(), desired, state, ledger.entries, ledger.salt, options, elsewhere, ledger.backtests)
+    result = plan_fleet(
+        app.api(),
+        desired,
+        state,
+        ledger.entries,
+        ledger.salt,
+        options,
+        elsewhere,
+        ledger.backtests,
+        journal=ledger.journal,
+        rollback_interrupted=app.rollback_interrupted,
+    )
     return PlanRun(replace(result, environment=app.env or ""), ledger, state, manifests, paths, options)

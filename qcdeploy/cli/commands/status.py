@@ -28,12 +28,12 @@ def status(app: App, args: tuple[str, ...], fmt: str, with_logs: bool, log_lines
     manifests = [m for m in loaded if not names or m.name in names]
     ledger = app.ledger()
     state, desired = app.observe(manifests)
-    rows = deployment_rows(desired, state, ledger.entries, datetime.now(timezone.utc))
+    rows = deployment_rows(desired, state, ledger.entries, datetime.now(timezone.utc), ledger.journal)
     if with_logs:
         for row in rows:
             row["logs"] = _logs(app, row, log_lines)
     if fmt == "json":
-        app.out(json.dumps({"format_version": "1.0", "deployments": rows}, indent=2))
+        app.out(json.dumps({"format_version": "1.1", "deployments": rows}, indent=2))
         return 0
     _table(app, rows)
     for row in rows if with_logs else []:
