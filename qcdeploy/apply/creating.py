@@ -50,6 +50,11 @@ def create_step(ctx: Context, r: Result) -> None:
             raise
         # the health window is watched apart (health_step): a deployment that runs holds no parallelism slot
         r.window_due = ctx.options.health_window > 0 and not ctx.poller.cancel.is_set()
+    elif ctx.options.wait:  # interrupted: sent, and not watched; say so rather than a plain "deployed"
+        r.detail = (
+            f"deployed {r.deploy_id}, NOT YET SEEN RUNNING: the apply was interrupted before it could watch it "
+            "(`qcdeploy status` shows how it came up; the next plan redeploys it if it failed)"
+        )
     else:
         r.detail = f"deployed {r.deploy_id} (not waiting until it runs)"
     r.outcome = Outcome.DONE

@@ -65,6 +65,7 @@ def test_one_ctrl_c_during_a_stop_finishes_the_replace_and_exits_130(cli, sandbo
     out, _ = proc.communicate(timeout=60)
     assert proc.returncode == 130, seen + out
     assert "Apply interrupted: 1 done" in out and "FLAT" not in out
+    assert "NOT YET SEEN RUNNING: the apply was interrupted before it could watch it" in out  # not a plain "done"
     [active] = sandbox.active(P_MOMENTUM)
     assert active["settings"]["parameters"] == {"v": "2"}  # the stop had landed: the create went ahead
 
