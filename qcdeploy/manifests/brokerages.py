@@ -248,3 +248,31 @@ if __name__ == "__main__":  # regenerate both copies of the schema (and its pre-
     from qcdeploy.manifests.schemacheck import write_all
 
     write_all()  # and the compiled pre-checks of it
+
+
+# Modules whose every key is known (the API reference and the QuantConnect docs list them): a key outside the set
+# is a guess that the API would ignore, so validate names it. Alpaca's credentials come from its OAuth login
+# (alpaca-access-token); the key and secret a user guesses from Alpaca's own API belong to no field here.
+FIXED_KEYS: Mapping[str, frozenset[str]] = {
+    "AlpacaBrokerage": frozenset({"id", "alpaca-access-token", "alpaca-environment", "cash", "holdings"}),
+}
+# (module, key) -> the values the API takes; the docs' Alpaca environments are Paper and Live
+ALLOWED_VALUES: Mapping[tuple[str, str], tuple[str, ...]] = {
+    ("AlpacaBrokerage", "alpaca-environment"): ("live", "paper"),
+}
+
+
+def module_problems(settings: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(key, message) for each key a module with a fixed key set does not take, and each value outside the
+    values it allows (a `${env:...}` value is checked at apply time, not here)."""
+    module = str(settings.get("id", ""))
+    found = []
+    known = FIXED_KEYS.get(module)
+    for key, value in settings.items():
+        if known is not None and key not in known:
+            hint = ", ".join(sorted(known - {"id", "cash", "holdings"}))
+            found.append((key, f"unknown key '{key}': {module} takes {hint}"))
+        allowed = ALLOWED_VALUES.get((module, key))
+        if allowed and isinstance(value, str) and "${" not in value and value not in allowed:
+            found.append((key, f"{value!r} is not one of {', '.join(map(repr, allowed))}"))
+    return found

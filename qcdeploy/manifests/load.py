@@ -357,7 +357,7 @@ def _manifest(doc: Document, environ: Mapping[str, str], out: list[Problem]) -> 
     if not isinstance(doc.value, dict):
         out.append(Problem("a manifest must be a mapping (apiVersion, kind, metadata, spec)", doc.where(())))
         return None
-    problems = schema.check(doc) + _float_project(doc)
+    problems = schema.check(doc) + _float_project(doc) + _module_keys(doc)  # a guessed key beside a missing one
     if not problems:
         problems = _misplaced_references(doc)
     if problems:
@@ -372,6 +372,24 @@ def _manifest(doc: Document, environ: Mapping[str, str], out: list[Problem]) -> 
     spec["parameters"] = {k: _stringify(v) for k, v in spec["parameters"].items()}
     metadata = doc.value["metadata"]
     return Manifest(metadata["name"], spec, frozenset(sensitive), metadata.get("labels", {}), doc)
+
+
+def _module_keys(doc: Document) -> list[Problem]:
+    """Keys a brokerage or data provider with a fixed key set does not take, and values it does not allow."""
+    from qcdeploy.manifests.brokerages import module_problems
+
+    spec = doc.value.get("spec") if isinstance(doc.value, dict) else None
+    if not isinstance(spec, dict):
+        return []
+    providers = spec.get("dataProviders")
+    places: list[tuple[tuple[str, ...], Any]] = [(("brokerage",), spec.get("brokerage"))]
+    places += [(("dataProviders", str(k)), v) for k, v in providers.items()] if isinstance(providers, dict) else []
+    return [
+        Problem(f"spec.{dotted((*path, key))}: {message}", doc.where(("spec", *path, key)))
+        for path, settings in places
+        if isinstance(settings, dict)
+        for key, message in module_problems(settings)
+    ]
 
 
 def _float_project(doc: Document) -> list[Problem]:

@@ -313,3 +313,21 @@ def test_a_lean_cli_module_missing_a_key_is_refused(cli, tmp_path, monkeypatch):
     (tmp_path / "m.yaml").write_text(ZERODHA.replace("    zerodha-trading-segment: EQUITY\n", ""))
     result = cli("validate", str(tmp_path))
     assert result.code == 1 and "'zerodha-trading-segment' is a required property" in result.err
+
+
+def test_guessed_alpaca_keys_and_environments_are_named(cli, tmp_path):
+    path = tmp_path / "alpaca.yaml"
+    path.write_text(
+        "apiVersion: qcdeploy/v1\nkind: LiveDeployment\nmetadata: {name: alp}\nspec:\n  project: 1\n  node: n\n"
+        "  brokerage:\n    id: AlpacaBrokerage\n    alpaca-api-key: x\n    alpaca-api-secret: y\n"
+        "    alpaca-environment: sandbox\n"
+    )
+    result = cli("validate", str(path))
+    assert result.code == 1 and "4 problem(s) found." in result.err, result.err
+    for expected in (
+        ":9:5: spec.brokerage.alpaca-api-key: unknown key 'alpaca-api-key': AlpacaBrokerage takes alpaca-access-token, alpaca-environment",
+        ":10:5: spec.brokerage.alpaca-api-secret: unknown key",
+        ":11:5: spec.brokerage.alpaca-environment: 'sandbox' is not one of 'live', 'paper'",
+        ":7:3: spec.brokerage: 'alpaca-access-token' is a required property",
+    ):
+        assert f"{path}{expected}" in result.err, expected
