@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from qcdeploy.cli.commands.options import planning_options
+from qcdeploy.cli.commands.options import HEALTH_WINDOW, planning_options, seconds_option
 from qcdeploy.cli.signals import INTERRUPTED
 from qcdeploy.cli.workspace import App, poll_interval, repo_root, split_args
 from qcdeploy.errors import ConfigError, PlanRefused
@@ -46,30 +46,14 @@ if TYPE_CHECKING:
 )
 @click.option("--parallelism", type=click.IntRange(1, 64), default=4, show_default=True, help="Deployments at once.")
 @click.option("--wait/--no-wait", default=True, show_default=True, help="Wait until new deployments are Running.")
-@click.option(
-    "--timeout",
-    type=click.FloatRange(min=1),
-    default=900,
-    show_default=True,
-    metavar="SECONDS",
-    help="Limit for each wait (compile, stop, start).",
-)
-@click.option(
-    "--lock-timeout",
-    type=click.FloatRange(min=0),
-    default=0,
-    show_default=True,
-    metavar="SECONDS",
-    help="Wait this long for another apply to release the ledger.",
-)
-@click.option(
+@seconds_option("--timeout", 900, 1, "Limit for each wait (compile, stop, start).")
+@seconds_option("--lock-timeout", 0, 0, "Wait this long for another apply to release the ledger.")
+@seconds_option(
     "--health-window",
-    type=click.FloatRange(min=0),
-    default=30,
-    show_default=True,
-    envvar="QCDEPLOY_HEALTH_WINDOW",
-    metavar="SECONDS",
-    help="Watch each new deployment this long after Running; a crash in it counts as a failed create (0: off).",
+    30,
+    0,
+    "Watch each new deployment this long after Running; a crash in it counts as a failed create (0: off).",
+    HEALTH_WINDOW,
 )
 @click.option("--ignore-windows", is_flag=True, help="Apply outside the change windows (needs --reason).")
 @click.option("--reason", metavar="TEXT", help="Why the change windows are overridden (recorded in the ledger).")

@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 F = Callable[..., Any]
+HEALTH_WINDOW = "QCDEPLOY_HEALTH_WINDOW"  # the environment's default of --health-window
 
 
 def env_option(f: F) -> F:
@@ -56,3 +57,16 @@ def planning_options(f: F) -> F:
     f = click.option("--prune", is_flag=True, help="Stop deployments whose manifest was removed.")(f)
     f = click.option("--target", "targets", multiple=True, metavar="NAME", help="Plan only NAME (repeatable).")(f)
     return env_option(click.argument("args", nargs=-1)(f))
+
+
+def seconds_option(name: str, default: float, minimum: float, help: str, envvar: str | None = None) -> Callable[[F], F]:
+    """A duration in seconds (--timeout, --lock-timeout, --health-window), shown with its default."""
+    return click.option(
+        name,
+        type=click.FloatRange(min=minimum),
+        default=default,
+        show_default=True,
+        envvar=envvar,
+        metavar="SECONDS",
+        help=help,
+    )

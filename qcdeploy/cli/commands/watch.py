@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from qcdeploy.cli.commands.options import env_option
+from qcdeploy.cli.commands.options import HEALTH_WINDOW, env_option, seconds_option
 from qcdeploy.cli.workspace import App
 from qcdeploy.errors import ApiError, ConfigError, QcdeployError
 
@@ -28,23 +28,8 @@ if TYPE_CHECKING:
 @click.option("--sync", is_flag=True, help="Also apply manifest changes (off: only heals spec.heal asks for).")
 @click.option("--ignore-unmanaged", is_flag=True, help="Do not report deployments no manifest or ledger claims.")
 @click.option("--listen", metavar="HOST:PORT", help="Serve /metrics, /healthz and a status page (e.g. 127.0.0.1:9464).")
-@click.option(
-    "--health-window",
-    type=click.FloatRange(min=0),
-    default=30,
-    show_default=True,
-    envvar="QCDEPLOY_HEALTH_WINDOW",
-    metavar="SECONDS",
-    help="Watch each healed deployment this long after Running.",
-)
-@click.option(
-    "--timeout",
-    type=click.FloatRange(min=1),
-    default=900,
-    show_default=True,
-    metavar="SECONDS",
-    help="Limit for each wait of a heal (compile, start).",
-)
+@seconds_option("--health-window", 30, 0, "Watch each healed deployment this long after Running.", HEALTH_WINDOW)
+@seconds_option("--timeout", 900, 1, "Limit for each wait of a heal (compile, start).")
 @click.pass_obj
 def watch(
     app: App,
