@@ -55,16 +55,8 @@ def handled(say: Callable[[str], None], interrupted: threading.Event, abandoned:
         interrupted.set()
         say(_FIRST.format(sig=sig))
 
-    try:
-        previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
-    except ValueError:  # not the main thread: no signals to catch
+    with installed(handler, signal.SIGINT, signal.SIGTERM):
         yield
-        return
-    try:
-        yield
-    finally:
-        for sig, old in previous.items():
-            signal.signal(sig, old)
 
 
 @contextmanager
@@ -74,12 +66,21 @@ def sigterm_as_interrupt() -> Iterator[None]:
     def interrupt(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 
+    with installed(interrupt, signal.SIGTERM):
+        yield
+
+
+@contextmanager
+def installed(handler: Callable[[int, object], None], *signals: signal.Signals) -> Iterator[None]:
+    """`handler` for these signals while the block runs, the previous handlers back after it; nothing outside the
+    main thread, where Python lets no handler be set."""
     try:
-        previous = signal.signal(signal.SIGTERM, interrupt)
+        previous = {s: signal.signal(s, handler) for s in signals}
     except ValueError:  # not the main thread
         yield
         return
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, old in previous.items():
+            signal.signal(sig, old)

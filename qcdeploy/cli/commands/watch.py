@@ -169,13 +169,7 @@ def _signals(app: App, stopping: threading.Event) -> Iterator[None]:
         stopping.set()
         app.err(f"\nReceived {signal.Signals(signum).name}: finishing the pass in progress, then stopping.")
 
-    try:
-        previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
-    except ValueError:  # not the main thread
+    from qcdeploy.cli.signals import installed
+
+    with installed(handler, signal.SIGINT, signal.SIGTERM):
         yield
-        return
-    try:
-        yield
-    finally:
-        for sig, old in previous.items():
-            signal.signal(sig, old)
