@@ -331,3 +331,13 @@ def test_guessed_alpaca_keys_and_environments_are_named(cli, tmp_path):
         ":7:3: spec.brokerage: 'alpaca-access-token' is a required property",
     ):
         assert f"{path}{expected}" in result.err, expected
+
+
+def test_a_well_formed_alpaca_brokerage_validates(cli, tmp_path):
+    path = tmp_path / "alpaca.yaml"
+    path.write_text(
+        "apiVersion: qcdeploy/v1\nkind: LiveDeployment\nmetadata: {name: alp}\nspec:\n  project: 1\n  node: n\n"
+        "  brokerage:\n    id: AlpacaBrokerage\n    alpaca-access-token: t\n    alpaca-environment: paper\n"
+    )
+    result = cli("validate", str(path))
+    assert result.code == 0, result.err
