@@ -51,7 +51,7 @@ bench: $(DEV)
 
 # mutation testing of the safety modules ([tool.mutmut] in pyproject.toml): about 10 minutes on 2 cores, so not
 # part of make test or CI; a second run resumes from mutants/ (rm -rf mutants to start over)
-mutate: $(BIN)/qcdeploy
+mutate: $(DEV)
 	$(BIN)/python -m pip install --quiet -e '.[mutate]'
 	$(BIN)/mutmut run --max-children 2 > mutants.log 2>&1 || (tail -5 mutants.log; exit 1)
 	$(BIN)/mutmut results --all true | $(BIN)/python bench/mutation_score.py
