@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import copy
+import threading
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from types import SimpleNamespace
 from typing import Any
 
-from qcdeploy.errors import Location
+from qcdeploy.apply.context import ApplyOptions, Context
+from qcdeploy.apply.waiting import Poller
+from qcdeploy.errors import ApiError, LedgerError, Location
 from qcdeploy.manifests.load import DEFAULTS, Manifest
 from qcdeploy.manifests.yamlsrc import Document
 from qcdeploy.model import (
+    ACTIVE_STATUSES,
     Action,
     Change,
     Create,
@@ -67,6 +73,176 @@ def entry(d, deploy="L-1", modified=T0, **kw):
         **kw,
     }
     return LedgerEntry(**fields)
+
+
+class FakeApi:
+    """The API as apply's steps call it, no HTTP: each project's deployments (newest last) and parameters, and every
+    call in order in `calls`. `refuse[endpoint]` holds errors raised instead of a call's effect, `lose[endpoint]`
+    errors raised after it (an answer lost once the call landed), one per call. A stop leaves the deployment
+    `stop_leaves` (None: the stop never takes); a create starts one `create_status`."""
+
+    def __init__(self, *deps: LiveDeployment, parameters: dict[str, str] | None = None) -> None:
+        self.rows: dict[int, list[dict[str, Any]]] = {}
+        for d in deps:
+            self.rows.setdefault(d.project_id, []).append(
+                {"projectId": d.project_id, "deployId": d.deploy_id, "status": d.status}
+            )
+        self.parameters = dict(parameters or {})
+        self.calls: list[tuple[Any, ...]] = []
+        self.refuse: dict[str, list[Exception]] = {}
+        self.lose: dict[str, list[Exception]] = {}
+        self.stop_leaves: str | None = "Stopped"
+        self.create_status = "Running"
+        self.readable = 10**9  # live/read answers left before every read fails
+        self.portfolio: dict[str, Any] = {"portfolio": {"holdings": {}, "cash": {"USD": {"amount": 100.0}}}}
+        self.client = SimpleNamespace(server_date=None)  # no Date header: launch times are not compared
+
+    def _call(self, endpoint: str, *args: Any) -> None:
+        self.calls.append((endpoint, *args))
+        if self.refuse.get(endpoint):
+            raise self.refuse[endpoint].pop(0)
+
+    def _answered(self, endpoint: str) -> None:
+        if self.lose.get(endpoint):
+            raise self.lose[endpoint].pop(0)
+
+    def sent(self, *endpoints: str) -> list[tuple[Any, ...]]:
+        """The calls to these endpoints (every write when none is named), in order."""
+        writes = endpoints or (
+            "live/update/stop",
+            "live/update/liquidate",
+            "live/create",
+            "live/commands/create",
+            "projects/update",
+        )
+        return [c for c in self.calls if c[0] in writes]
+
+    def status(self, pid: int) -> str:
+        return str(self.rows[pid][-1]["status"])
+
+    def live_read(self, pid: int, deploy_id: str | None = None) -> dict[str, Any]:
+        self._call("live/read", pid)
+        self.readable -= 1
+        if self.readable < 0:
+            raise ApiError("live/read: HTTP 503")
+        mine = [r for r in self.rows.get(pid, []) if deploy_id in (None, r["deployId"])]
+        if not mine:
+            raise ApiError("live/read: no such deployment")
+        return dict(mine[-1])
+
+    def live_list(self) -> list[dict[str, Any]]:
+        self._call("live/list")
+        return [dict(r) for rows in self.rows.values() for r in rows]
+
+    def live_stop(self, pid: int, liquidate: bool = False) -> None:
+        endpoint = "live/update/liquidate" if liquidate else "live/update/stop"
+        self._call(endpoint, pid)
+        newest = self.rows[pid][-1]
+        if self.stop_leaves is not None and newest["status"] in ACTIVE_STATUSES:
+            newest["status"] = "Liquidated" if liquidate else self.stop_leaves
+        self._answered(endpoint)
+
+    def live_command(self, pid: int, command: Any) -> None:
+        self._call("live/commands/create", pid, dict(command))
+        self._answered("live/commands/create")
+
+    def live_portfolio(self, pid: int) -> dict[str, Any]:
+        self._call("live/portfolio/read", pid)
+        return self.portfolio
+
+    def project(self, pid: int) -> dict[str, Any]:
+        self._call("projects/read", pid)
+        return {"projectId": pid, "name": f"P{pid}", "parameters": dict(self.parameters), "modified": "2026-11-03"}
+
+    def set_parameters(self, pid: int, name: str, parameters: Any) -> None:
+        self._call("projects/update", pid, dict(parameters))
+        self.parameters = dict(parameters)
+        self._answered("projects/update")
+
+    def live_create(self, body: Any) -> dict[str, Any]:
+        pid = int(body["projectId"])
+        self._call("live/create", pid, body)
+        deploy_id = f"L-{sum(len(rows) for rows in self.rows.values()) + 1}"
+        self.rows.setdefault(pid, []).append({"projectId": pid, "deployId": deploy_id, "status": self.create_status})
+        self._answered("live/create")
+        return {"deployId": deploy_id}
+
+
+class FakeLedger:
+    """The ledger as apply's steps write it: its entries, its journal, and each write in order; the methods named
+    in `fails` raise LedgerError."""
+
+    def __init__(self, *entries: LedgerEntry, fails: tuple[str, ...] = (), calls: list[Any] | None = None) -> None:
+        self.salt = SALT
+        self.entries = {e.name: e for e in entries}
+        self.journal: dict[str, Any] = {}
+        self.writes: list[tuple[Any, ...]] = []
+        self.calls = calls if calls is not None else []  # a FakeApi's calls: one log of both, in order
+        self.fails = fails
+
+    def _write(self, method: str, *what: Any) -> None:
+        if method in self.fails:
+            raise LedgerError(f"the ledger cannot be written ({method})")
+        self.writes.append((method, *what))
+        self.calls.append((f"ledger.{method}", *what))
+
+    def begin(self, j: Any, forget: bool = False, record: LedgerEntry | None = None) -> None:
+        self._write("begin", j.step, forget, record.deploy_id if record else None)
+        self.journal[j.name] = j
+        if forget:
+            self.entries.pop(j.name, None)
+        if record is not None:
+            self.entries[record.name] = record
+
+    def put(self, e: LedgerEntry) -> None:
+        self._write("put", e.deploy_id)
+        self.entries[e.name] = e
+
+    def remove(self, name: str) -> None:
+        self._write("remove", name)
+        self.entries.pop(name, None)
+
+
+class FakeEvent(threading.Event):
+    """An Event whose wait returns at once (set or not), recording each timeout asked for in `waited`."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.waited: list[float | None] = []
+
+    def wait(self, timeout: float | None = None) -> bool:
+        self.waited.append(timeout)
+        return self.is_set()
+
+
+@dataclass(frozen=True)
+class FakeTimePoller(Poller):
+    """A poller whose pauses move its own clock forward instead of sleeping; its cancel never blocks either."""
+
+    now: list[float] = field(default_factory=lambda: [0.0])
+    cancel: threading.Event = field(default_factory=FakeEvent)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "clock", lambda: self.now[0])
+
+    def _pause(self, seconds: float, cancellable: bool) -> None:
+        self.now[0] += max(seconds, 0.0)
+
+
+def step_context(api: FakeApi, ledger: FakeLedger | None = None, environ: Any = None, **options: Any) -> Any:
+    """A real apply Context around the fakes, with every logged line kept in `.logged`."""
+    logged: list[str] = []
+    c = Context(
+        api,  # type: ignore[arg-type]
+        ledger or FakeLedger(),  # type: ignore[arg-type]
+        FakeTimePoller(interval=1.0, max_interval=10.0),
+        lambda name, message: logged.append(message),
+        ApplyOptions(**{"timeout": 60.0, **options}),
+        environ=dict(environ or {}),
+        now=lambda: T1,
+    )
+    c.logged = logged  # type: ignore[attr-defined]
+    return c
 
 
 KINDS = {

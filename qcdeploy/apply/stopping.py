@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from qcdeploy.apply import journaling
 from qcdeploy.apply.context import Context
 from qcdeploy.apply.creating import set_parameters
@@ -46,6 +44,10 @@ def stop_step(ctx: Context, r: Result) -> None:
             except StepFailed:
                 _parameters_back(ctx, r)
                 raise
+        if final is None and not c.creates:  # a replace goes on: its create is refused while the old one runs
+            raise StepFailed(
+                f"the stop of {planned} could not be confirmed (its state cannot be read); it may still run"
+            )
         ctx.log(c.name, f"{planned} is {final.status}" if final else f"{planned}: the stop could not be confirmed")
     r.stopped = True
     if r.journal is not None:
@@ -134,11 +136,12 @@ def _stop_until_inactive(ctx: Context, r: Result, pid: int, planned: str) -> Liv
     def gone(d: LiveDeployment | None) -> bool:
         return d is not None and (not d.active or d.deploy_id != planned)
 
-    deadline = time.monotonic() + ctx.timeout
+    clock = ctx.poller.clock
+    deadline = clock() + ctx.timeout
     grace = max(10 * ctx.poller.interval, 5.0)
     confirmed = _send_stop(ctx, r, pid)
     while True:
-        left = deadline - time.monotonic()
+        left = deadline - clock()
         window = left if confirmed else min(grace, left)
         with ctx.board.waiting():
             final, finished = ctx.poller.until(
@@ -151,9 +154,9 @@ def _stop_until_inactive(ctx: Context, r: Result, pid: int, planned: str) -> Liv
             )
         if ctx.poller.abandon.is_set() and not finished:
             raise Abandoned(f"stopped waiting for the stop of {planned} (interrupted again); it may be down")
-        if finished or (final is None and time.monotonic() >= deadline):
+        if finished or (final is None and clock() >= deadline):
             return final
-        if time.monotonic() >= deadline:
+        if clock() >= deadline:
             assert final is not None
             raise StepFailed(f"{planned} still {final.status} {ctx.timeout:g}s after the stop was sent")
         if final is not None:
