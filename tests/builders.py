@@ -89,9 +89,11 @@ class FakeApi:
             )
         self.parameters = dict(parameters or {})
         self.calls: list[tuple[Any, ...]] = []
-        self.refuse: dict[str, list[Exception]] = {}
-        self.lose: dict[str, list[Exception]] = {}
+        self.refuse: dict[str, list[Exception | None]] = {}  # None: that call goes through
+        self.lose: dict[str, list[Exception | None]] = {}
         self.stop_leaves: str | None = "Stopped"
+        self.stop_shows_after = 0  # reads of the deployment (live/read, live/list) that still see it active
+        self._stops: list[list[Any]] = []  # [row, status it ends in, reads left before it shows]
         self.create_status = "Running"
         self.readable = 10**9  # live/read answers left before every read fails
         self.portfolio: dict[str, Any] = {"portfolio": {"holdings": {}, "cash": {"USD": {"amount": 100.0}}}}
@@ -99,12 +101,14 @@ class FakeApi:
 
     def _call(self, endpoint: str, *args: Any) -> None:
         self.calls.append((endpoint, *args))
-        if self.refuse.get(endpoint):
-            raise self.refuse[endpoint].pop(0)
+        error = self.refuse[endpoint].pop(0) if self.refuse.get(endpoint) else None
+        if error is not None:
+            raise error
 
     def _answered(self, endpoint: str) -> None:
-        if self.lose.get(endpoint):
-            raise self.lose[endpoint].pop(0)
+        error = self.lose[endpoint].pop(0) if self.lose.get(endpoint) else None
+        if error is not None:
+            raise error
 
     def sent(self, *endpoints: str) -> list[tuple[Any, ...]]:
         """The calls to these endpoints (every write when none is named), in order."""
@@ -120,8 +124,17 @@ class FakeApi:
     def status(self, pid: int) -> str:
         return str(self.rows[pid][-1]["status"])
 
+    def _stops_land(self) -> None:
+        for stop in list(self._stops):
+            if stop[2] > 0:
+                stop[2] -= 1
+                continue
+            stop[0]["status"] = stop[1]
+            self._stops.remove(stop)
+
     def live_read(self, pid: int, deploy_id: str | None = None) -> dict[str, Any]:
         self._call("live/read", pid)
+        self._stops_land()
         self.readable -= 1
         if self.readable < 0:
             raise ApiError("live/read: HTTP 503")
@@ -132,6 +145,7 @@ class FakeApi:
 
     def live_list(self) -> list[dict[str, Any]]:
         self._call("live/list")
+        self._stops_land()
         return [dict(r) for rows in self.rows.values() for r in rows]
 
     def live_stop(self, pid: int, liquidate: bool = False) -> None:
@@ -139,7 +153,8 @@ class FakeApi:
         self._call(endpoint, pid)
         newest = self.rows[pid][-1]
         if self.stop_leaves is not None and newest["status"] in ACTIVE_STATUSES:
-            newest["status"] = "Liquidated" if liquidate else self.stop_leaves
+            self._stops.append([newest, "Liquidated" if liquidate else self.stop_leaves, self.stop_shows_after])
+            self._stops_land()
         self._answered(endpoint)
 
     def live_command(self, pid: int, command: Any) -> None:
@@ -148,6 +163,8 @@ class FakeApi:
 
     def live_portfolio(self, pid: int) -> dict[str, Any]:
         self._call("live/portfolio/read", pid)
+        if pid not in self.rows:
+            raise ApiError("live/portfolio/read: the project has no live deployment")
         return self.portfolio
 
     def project(self, pid: int) -> dict[str, Any]:
@@ -230,19 +247,41 @@ class FakeTimePoller(Poller):
 
 
 def step_context(api: FakeApi, ledger: FakeLedger | None = None, environ: Any = None, **options: Any) -> Any:
-    """A real apply Context around the fakes, with every logged line kept in `.logged`."""
-    logged: list[str] = []
+    """A real apply Context around the fakes, its clock at 1000 s; each logged line is kept whole in `.lines` (the
+    change's name, the message) and its message alone in `.logged`."""
+    lines: list[tuple[Any, Any]] = []
     c = Context(
         api,  # type: ignore[arg-type]
         ledger or FakeLedger(),  # type: ignore[arg-type]
-        FakeTimePoller(interval=1.0, max_interval=10.0),
-        lambda name, message: logged.append(message),
+        FakeTimePoller(interval=1.0, max_interval=10.0, now=[1000.0]),
+        lambda name, message: lines.append((name, message)),
         ApplyOptions(**{"timeout": 60.0, **options}),
         environ=dict(environ or {}),
         now=lambda: T1,
     )
-    c.logged = logged  # type: ignore[attr-defined]
+    c.lines, c.logged = lines, _Messages(lines)  # type: ignore[attr-defined]
     return c
+
+
+class _Messages:
+    """The messages of logged (name, message) lines, read as they are now."""
+
+    def __init__(self, lines: list[tuple[Any, Any]]) -> None:
+        self.lines = lines
+
+    def __iter__(self) -> Any:
+        return iter([message for _, message in self.lines])
+
+    def __contains__(self, message: object) -> bool:
+        return message in list(self)
+
+    def __getitem__(self, index: Any) -> Any:
+        return [message for _, message in self.lines][index]
+
+
+def logged_as(ctx: Any, name: str) -> bool:
+    """Every line the step logged names the change and says something."""
+    return all(n == name and isinstance(m, str) and m for n, m in ctx.lines)
 
 
 KINDS = {

@@ -13,7 +13,7 @@ from qcdeploy.apply.outcome import Interrupted, Result, StepFailed
 from qcdeploy.errors import ApiError
 from qcdeploy.model import Action
 from qcdeploy.quantconnect.transport import AmbiguousWrite
-from tests.builders import FakeApi, change, desired, live, step_context
+from tests.builders import FakeApi, change, desired, live, logged_as, step_context
 
 COMMAND = {"flatten": True}
 
@@ -25,7 +25,10 @@ def drained(before_stop: Any, api: FakeApi | None = None, interrupted: bool = Fa
     ctx = step_context(api)
     if interrupted:
         ctx.poller.cancel.set()
-    drain(ctx, r, 7)
+    try:
+        drain(ctx, r, 7)
+    finally:
+        assert logged_as(ctx, "m")
     return r, api, ctx.poller.cancel.waited
 
 

@@ -14,7 +14,7 @@ from qcdeploy.apply.outcome import Outcome, Result
 from qcdeploy.apply.rollback import previous_body, rollback_step
 from qcdeploy.errors import ApiError
 from qcdeploy.model import Action, LiveDeployment
-from tests.builders import SALT, FakeApi, FakeLedger, change, desired, entry, step_context
+from tests.builders import SALT, FakeApi, FakeLedger, change, desired, entry, logged_as, step_context
 
 OLD, NEW = {"fast": "10"}, {"fast": "20"}
 WHY = "L-2 ended in DeployError: boom"
@@ -43,6 +43,7 @@ def roll_back(
 
 def run(r: Result, api: FakeApi, ctx: Any) -> None:
     rollback_step(ctx, r, WHY)
+    assert logged_as(ctx, "m")
 
 
 def test_a_failed_replace_is_redeployed_from_the_recorded_compile_and_spec_and_recorded():

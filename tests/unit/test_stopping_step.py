@@ -15,7 +15,7 @@ from qcdeploy.apply.stopping import stop_step
 from qcdeploy.errors import ApiError
 from qcdeploy.model import Action
 from qcdeploy.quantconnect.transport import AmbiguousWrite
-from tests.builders import FakeApi, FakeLedger, change, desired, entry, live, step_context
+from tests.builders import FakeApi, FakeLedger, change, desired, entry, live, logged_as, step_context
 
 OLD, NEW = {"fast": "10"}, {"fast": "20"}
 STOPS = ("live/update/stop", "live/update/liquidate")
@@ -44,16 +44,22 @@ def run(r: Result, api: FakeApi | None = None, **ledger: Any) -> tuple[Any, Fake
         ctx.error = exc
     else:
         ctx.error = None
+    assert logged_as(ctx, "m")
     return ctx, api, books
 
 
 @pytest.mark.parametrize(
-    ("action", "endpoint", "word"), [(Action.STOP, STOPS[0], "stopped"), (Action.LIQUIDATE, STOPS[1], "liquidated")]
+    ("action", "endpoint", "verb", "word", "status"),
+    [
+        (Action.STOP, STOPS[0], "stop", "stopped", "Stopped"),
+        (Action.LIQUIDATE, STOPS[1], "liquidate", "liquidated", "Liquidated"),
+    ],
 )
-def test_a_stop_goes_once_to_the_planned_project_and_its_entry_leaves_the_ledger(action, endpoint, word):
+def test_a_stop_goes_once_to_the_planned_project_and_its_entry_leaves_the_ledger(action, endpoint, verb, word, status):
     r = a_stop(action)
     ctx, api, books = run(r)
     assert ctx.error is None and api.sent() == [(endpoint, 1)]
+    assert f"{verb} L-1 (project 1)" in ctx.logged and f"L-1 is {status}" in ctx.logged
     assert r.outcome is Outcome.DONE and r.detail == f"L-1 {word}" and r.stopped
     assert books.writes == [("remove", "m")] and books.entries == {}
 
@@ -86,7 +92,9 @@ def test_a_replace_sets_parameters_drains_carries_and_journals_before_its_stop()
     ]
     assert books.writes == [("begin", "stopping", False, None), ("begin", "stopped", True, None)]
     assert books.journal["m"].stopping == "L-1" and books.entries == {}
+    assert api.sent("live/commands/create") == [("live/commands/create", 1, {"flatten": True})]
     assert api.parameters == NEW and r.parameters_set and r.stopped
+    assert r.project_modified == "2026-11-03"  # the create records qcdeploy's own update as no code change
     assert r.outcome is Outcome.NOT_ATTEMPTED  # the create finishes it
     assert r.carried == {"cash": [{"amount": 100.0, "currency": "USD"}]} and r.body is not None
     assert r.body["brokerage"]["cash"] == r.carried["cash"]
@@ -95,9 +103,10 @@ def test_a_replace_sets_parameters_drains_carries_and_journals_before_its_stop()
 
 def test_a_replace_whose_parameters_are_already_set_sends_no_update():
     r = a_replace()
-    r.body = {**(r.body or {}), "parameters": dict(OLD)}
+    r.body, r.project_modified = {**(r.body or {}), "parameters": dict(OLD)}, "2026-10-01 00:00:00"
     ctx, api, _ = run(r)
     assert ctx.error is None and api.sent() == [(STOPS[0], 1)]
+    assert r.project_modified == "2026-10-01 00:00:00"  # as the compile step read it: nothing changed it
 
 
 def test_a_replace_whose_parameters_are_refused_stops_nothing():
@@ -146,7 +155,18 @@ def test_an_interrupt_during_the_drain_stops_nothing_and_sets_the_parameters_bac
     ctx.poller.cancel.set()
     with pytest.raises(Interrupted, match="nothing was stopped"):
         stop_step(ctx, r)
-    assert api.sent(*STOPS) == [] and api.parameters == OLD and not r.stopped
+    assert api.sent(*STOPS) == [] and api.parameters == OLD and not r.stopped and logged_as(ctx, "m")
+
+
+def test_parameters_that_cannot_be_set_back_are_said_and_the_cause_is_what_fails():
+    r = a_replace(beforeStop={"command": {"flatten": True}})
+    api = FakeApi(live(), parameters=OLD)
+    command_refused(api)
+    api.lose["projects/update"] = [None, ApiError("projects/update: HTTP 500")]
+    ctx, api, _ = run(r, api)
+    assert isinstance(ctx.error, StepFailed) and "beforeStop command was not accepted" in str(ctx.error)
+    assert any("could not set the project's parameters back (projects/update: HTTP 500)" in m for m in ctx.logged)
+    assert api.sent(*STOPS) == [] and not r.parameters_set
 
 
 def test_a_replace_whose_stop_is_refused_while_it_runs_sets_its_parameters_back():
@@ -167,7 +187,7 @@ def test_a_stop_that_never_takes_fails_after_the_timeout_with_one_stop_sent():
     assert isinstance(ctx.error, StepFailed) and "L-1 is still Running" in str(ctx.error)
     assert "L-1 still Running 60s after the stop was sent" in str(ctx.error)
     assert api.sent(*STOPS) == [(STOPS[0], 1)] and not r.stopped and api.parameters == OLD
-    assert ctx.poller.now[0] >= 60  # it waited out the whole timeout, on the fake clock
+    assert 60 <= ctx.poller.now[0] - 1000 < 120  # it waited out the timeout, and no longer, on the fake clock
 
 
 def test_a_stop_whose_answer_was_lost_after_it_landed_is_not_sent_again():
@@ -185,7 +205,7 @@ def test_a_stop_lost_before_it_landed_is_sent_again_to_the_same_project_after_a_
     ctx, api, _ = run(r, api)
     assert ctx.error is None and api.sent() == [(STOPS[1], 1)] * 3 and api.status(1) == "Liquidated"
     assert r.outcome is Outcome.DONE and r.detail == "L-1 liquidated"
-    assert 20 <= ctx.poller.now[0] < 60  # each resend after a 10 s grace, never at once
+    assert 20 <= ctx.poller.now[0] - 1000 < 60  # each resend after a 10 s grace, never at once
 
 
 def test_a_stop_refused_by_an_error_after_which_it_is_no_longer_running_is_a_stop():
@@ -250,3 +270,30 @@ def test_a_replace_whose_stop_cannot_be_confirmed_goes_on_to_its_create():
     ctx, api, books = run(r, api)
     assert ctx.error is None and r.stopped and api.parameters == NEW
     assert [w[1] for w in books.writes] == ["stopping", "stopped"]
+
+
+def test_a_first_interrupt_does_not_cut_a_stops_wait_short_nor_send_it_again():
+    r = a_stop()
+    api = FakeApi(live())
+    api.stop_shows_after = 3
+    ctx = step_context(api, FakeLedger(r.change.entry))  # type: ignore[arg-type]
+    ctx.poller.cancel.set()
+    stop_step(ctx, r)
+    assert api.sent() == [(STOPS[0], 1)] and r.outcome is Outcome.DONE and ctx.poller.now[0] - 1000 < 60
+
+
+def test_a_stop_waited_on_beside_others_reads_the_shared_list():
+    r = a_stop()
+    api = FakeApi(live())
+    api.stop_shows_after = 1
+    ctx = step_context(api, FakeLedger(r.change.entry))  # type: ignore[arg-type]
+    with ctx.board.waiting():  # another change waits too
+        stop_step(ctx, r)
+    assert r.outcome is Outcome.DONE and ("live/list",) in api.calls and api.calls.count(("live/read", 1)) == 1
+
+
+def test_a_replace_of_a_deployment_already_ended_goes_on_when_the_ledger_cannot_forget_it():
+    r = a_replace()
+    ctx, api, _ = run(r, FakeApi(live(status="RuntimeError"), parameters=OLD), fails=("remove",))
+    assert ctx.error is None and r.stopped and api.sent(*STOPS) == []
+    assert any(m.endswith("; going on with the create") for m in ctx.logged)
