@@ -8,7 +8,6 @@ first.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
@@ -27,12 +26,12 @@ NOT_OURS = "qcdeploy did not start the deployment it replaces, so there is no re
 
 
 def previous_body(
-    entry: LedgerEntry, environ: Mapping[str, str], salt: str, lean_version: str = ""
+    entry: LedgerEntry, environ: Mapping[str, str], salt: str, lean_version: str
 ) -> tuple[dict[str, Any] | None, str]:
     """The create body of what ran before, and a note; or None and why it cannot be rebuilt."""
     if not entry.compile_id:
         return None, "the ledger does not say which compile it ran"
-    fields = copy.deepcopy(dict(entry.spec))
+    fields = dict(entry.spec)  # masked() copies what it replaces: the ledger's entry is never written to
     refs, notes = dict(entry.refs), []
     for path, leaf in list(_sensitive_leaves(fields, ())):
         ref = refs.get(path)

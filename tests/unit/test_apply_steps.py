@@ -110,9 +110,9 @@ def test_a_failed_stop_whose_state_cannot_be_read_is_not_taken_as_a_stop():
 def test_a_rollback_is_not_rebuilt_with_a_secret_whose_variable_is_unset():
     d = desired(brokerage={"id": "QuantConnectBrokerage", "pw": "old"}, sensitive=[("brokerage", "pw")])
     e = entry(d, refs=((("brokerage", "pw"), "${env:PW}"),))
-    body, note = previous_body(e, {}, SALT)
+    body, note = previous_body(e, {}, SALT, "")
     assert body is None and note == "PW is not set"
-    back, note = previous_body(e, {"PW": "old"}, SALT)
+    back, note = previous_body(e, {"PW": "old"}, SALT, "")
     assert back is not None and back["brokerage"]["pw"] == "old" and note == ""
 
 

@@ -14,6 +14,7 @@ from qcdeploy.apply.outcome import Outcome, Result
 from qcdeploy.apply.rollback import previous_body, rollback_step
 from qcdeploy.errors import ApiError
 from qcdeploy.model import Action, LiveDeployment
+from qcdeploy.planning.fingerprint import is_sensitive
 from tests.builders import SALT, FakeApi, FakeLedger, change, desired, entry, logged_as, step_context
 
 OLD, NEW = {"fast": "10"}, {"fast": "20"}
@@ -185,5 +186,6 @@ def test_a_secret_inside_a_list_is_resolved_again_too():
     assert body is not None and body["brokerage"]["keys"] == ["a", "old"] and note == ""
     body, note = previous_body(e, {"KEY": "new"}, SALT, "")
     assert body is not None and body["brokerage"]["keys"] == ["a", "new"] and note == "KEY has changed since it ran"
+    assert is_sensitive(e.spec["brokerage"]["keys"][1])  # the secret in clear never reaches the ledger's entry
     missing, why = previous_body(dataclasses.replace(e, refs=()), {"KEY": "old"}, SALT, "")
     assert missing is None and why == "the ledger does not say where the secret at brokerage.keys[1] came from"
