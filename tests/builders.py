@@ -179,6 +179,8 @@ class FakeApi:
     def live_create(self, body: Any) -> dict[str, Any]:
         pid = int(body["projectId"])
         self._call("live/create", pid, body)
+        if any(row["status"] in ACTIVE_STATUSES for row in self.rows.get(pid, [])):
+            raise ApiError(f"live/create: project {pid} already has an active deployment")
         deploy_id = f"L-{sum(len(rows) for rows in self.rows.values()) + 1}"
         self.rows.setdefault(pid, []).append({"projectId": pid, "deployId": deploy_id, "status": self.create_status})
         self._answered("live/create")

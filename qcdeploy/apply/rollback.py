@@ -16,7 +16,7 @@ from qcdeploy.apply import journaling
 from qcdeploy.apply.body import create_body
 from qcdeploy.apply.context import Context
 from qcdeploy.apply.creating import launch, set_parameters, watch
-from qcdeploy.apply.outcome import Abandoned, Outcome, Result
+from qcdeploy.apply.outcome import Abandoned, Outcome, Result, StepFailed
 from qcdeploy.errors import QcdeployError
 from qcdeploy.manifests.envref import substitute
 from qcdeploy.model import LedgerEntry, LiveDeployment, dotted
@@ -104,7 +104,7 @@ def _stuck(ctx: Context, r: Result, new: LiveDeployment) -> bool:
         return False
     ctx.log(r.change.name, f"stopping {new.deploy_id} ({new.status}) to roll back")
     ctx.api.live_stop(new.project_id)
-    ctx.poller.until(
+    _, stopped = ctx.poller.until(
         lambda: ctx.read_or_none(new.project_id),
         lambda d: d is not None and not d.active,
         ctx.timeout,
@@ -112,6 +112,8 @@ def _stuck(ctx: Context, r: Result, new: LiveDeployment) -> bool:
     )
     if ctx.poller.abandon.is_set():
         raise Abandoned(f"stopped waiting for the stop of {new.deploy_id} (interrupted again)")
+    if not stopped:  # a create beside a deployment that may still come up would be a second one
+        raise StepFailed(f"{new.deploy_id} was not seen stopped {ctx.timeout:g}s after its stop was sent")
     return True
 
 

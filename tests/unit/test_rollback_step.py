@@ -189,3 +189,19 @@ def test_a_secret_inside_a_list_is_resolved_again_too():
     assert is_sensitive(e.spec["brokerage"]["keys"][1])  # the secret in clear never reaches the ledger's entry
     missing, why = previous_body(dataclasses.replace(e, refs=()), {"KEY": "old"}, SALT, "")
     assert missing is None and why == "the ledger does not say where the secret at brokerage.keys[1] came from"
+
+
+def test_a_stuck_deployment_that_does_not_stop_is_never_created_over_and_is_named():
+    """Its stop never shows within the timeout: no create is sent beside it, and the summary names it, not FLAT."""
+    r, api, _, ctx = roll_back(failed_replace(), OLD_RUN, LiveDeployment(1, "L-2", "InQueue"))
+    api.stop_leaves = None
+    run(r, api, ctx)
+    assert api.sent() == [("live/update/stop", 1)] and r.flat == ""
+    assert r.detail.startswith(f"{WHY}; the rollback failed (") and r.detail.endswith("and L-2 is InQueue")
+
+
+def test_the_rollback_waits_for_the_stuck_deployments_stop_to_show_and_no_longer():
+    r, api, _, ctx = roll_back(failed_replace(), OLD_RUN, LiveDeployment(1, "L-2", "InQueue"))
+    api.stop_shows_after = 2
+    run(r, api, ctx)
+    assert r.outcome is Outcome.ROLLED_BACK and ctx.poller.now[0] - 1000 < 60
