@@ -13,7 +13,7 @@ import pytest
 from qcdeploy.apply.outcome import Abandoned, Interrupted, Outcome, Result, StepFailed
 from qcdeploy.apply.stopping import stop_step
 from qcdeploy.errors import ApiError
-from qcdeploy.model import Action
+from qcdeploy.model import Action, Exposure
 from qcdeploy.quantconnect.transport import AmbiguousWrite
 from tests.builders import FakeApi, FakeLedger, change, desired, entry, live, logged_as, step_context
 
@@ -188,6 +188,7 @@ def test_a_stop_that_never_takes_fails_after_the_timeout_with_one_stop_sent():
     assert "L-1 still Running 60s after the stop was sent" in str(ctx.error)
     assert api.sent(*STOPS) == [(STOPS[0], 1)] and not r.stopped and api.parameters == OLD
     assert 60 <= ctx.poller.now[0] - 1000 < 120  # it waited out the timeout, and no longer, on the fake clock
+    assert any(m.startswith("still waiting for the stop (") for m in ctx.logged)  # a long wait is never silent
 
 
 def test_a_stop_whose_answer_was_lost_after_it_landed_is_not_sent_again():
@@ -297,3 +298,13 @@ def test_a_replace_of_a_deployment_already_ended_goes_on_when_the_ledger_cannot_
     ctx, api, _ = run(r, FakeApi(live(status="RuntimeError"), parameters=OLD), fails=("remove",))
     assert ctx.error is None and r.stopped and api.sent(*STOPS) == []
     assert any(m.endswith("; going on with the create") for m in ctx.logged)
+
+
+def test_a_paper_replace_whose_portfolio_cannot_be_read_now_carries_the_one_the_plan_read():
+    r = a_replace()
+    r = dataclasses.replace(r, change=dataclasses.replace(r.change, exposure=Exposure(cash={"USD": 5.0})))
+    api = FakeApi(live(), parameters=OLD)
+    portfolio_unknown(api)
+    ctx, api, _ = run(r, api)
+    assert ctx.error is None and r.carried == {"cash": [{"amount": 5.0, "currency": "USD"}]}
+    assert any(m.endswith("; carrying the portfolio the plan read") for m in ctx.logged)
