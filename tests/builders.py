@@ -95,6 +95,7 @@ class FakeApi:
         self.stop_shows_after = 0  # reads of the deployment (live/read, live/list) that still see it active
         self._stops: list[list[Any]] = []  # [row, status it ends in, reads left before it shows]
         self.create_status = "Running"
+        self.create_later: list[str] = []  # the statuses a new deployment reports after its first, read by read
         self.readable = 10**9  # live/read answers left before every read fails
         self.portfolio: dict[str, Any] = {"portfolio": {"holdings": {}, "cash": {"USD": {"amount": 100.0}}}}
         self.client = SimpleNamespace(server_date=None)  # no Date header: launch times are not compared
@@ -141,12 +142,15 @@ class FakeApi:
         mine = [r for r in self.rows.get(pid, []) if deploy_id in (None, r["deployId"])]
         if not mine:
             raise ApiError("live/read: no such deployment")
-        return dict(mine[-1])
+        answer = {k: v for k, v in mine[-1].items() if k != "later"}
+        if mine[-1].get("later"):
+            mine[-1]["status"] = mine[-1]["later"].pop(0)
+        return answer
 
     def live_list(self) -> list[dict[str, Any]]:
         self._call("live/list")
         self._stops_land()
-        return [dict(r) for rows in self.rows.values() for r in rows]
+        return [{k: v for k, v in r.items() if k != "later"} for rows in self.rows.values() for r in rows]
 
     def live_stop(self, pid: int, liquidate: bool = False) -> None:
         endpoint = "live/update/liquidate" if liquidate else "live/update/stop"
@@ -167,6 +171,10 @@ class FakeApi:
             raise ApiError("live/portfolio/read: the project has no live deployment")
         return self.portfolio
 
+    def project_live_nodes(self, pid: int) -> list[dict[str, Any]]:
+        self._call("projects/nodes/read", pid)
+        return []
+
     def project(self, pid: int) -> dict[str, Any]:
         self._call("projects/read", pid)
         return {"projectId": pid, "name": f"P{pid}", "parameters": dict(self.parameters), "modified": "2026-11-03"}
@@ -182,7 +190,8 @@ class FakeApi:
         if any(row["status"] in ACTIVE_STATUSES for row in self.rows.get(pid, [])):
             raise ApiError(f"live/create: project {pid} already has an active deployment")
         deploy_id = f"L-{sum(len(rows) for rows in self.rows.values()) + 1}"
-        self.rows.setdefault(pid, []).append({"projectId": pid, "deployId": deploy_id, "status": self.create_status})
+        row = {"projectId": pid, "deployId": deploy_id, "status": self.create_status, "later": list(self.create_later)}
+        self.rows.setdefault(pid, []).append(row)
         self._answered("live/create")
         return {"deployId": deploy_id}
 

@@ -15,6 +15,7 @@ from qcdeploy.apply.rollback import previous_body, rollback_step
 from qcdeploy.errors import ApiError
 from qcdeploy.model import Action, LiveDeployment
 from qcdeploy.planning.fingerprint import is_sensitive
+from qcdeploy.quantconnect.transport import AmbiguousWrite
 from tests.builders import SALT, FakeApi, FakeLedger, change, desired, entry, logged_as, step_context
 
 OLD, NEW = {"fast": "10"}, {"fast": "20"}
@@ -197,7 +198,9 @@ def test_a_stuck_deployment_that_does_not_stop_is_never_created_over_and_is_name
     api.stop_leaves = None
     run(r, api, ctx)
     assert api.sent() == [("live/update/stop", 1)] and r.flat == ""
-    assert r.detail.startswith(f"{WHY}; the rollback failed (") and r.detail.endswith("and L-2 is InQueue")
+    assert r.detail == (
+        f"{WHY}; the rollback failed (L-2 was not seen stopped 60s after its stop was sent), and L-2 is InQueue"
+    )
 
 
 def test_the_rollback_waits_for_the_stuck_deployments_stop_to_show_and_no_longer():
@@ -205,3 +208,54 @@ def test_the_rollback_waits_for_the_stuck_deployments_stop_to_show_and_no_longer
     api.stop_shows_after = 2
     run(r, api, ctx)
     assert r.outcome is Outcome.ROLLED_BACK and ctx.poller.now[0] - 1000 < 60
+
+
+def test_a_first_interrupt_does_not_cut_short_the_wait_for_the_stuck_deployments_stop():
+    r, api, _, ctx = roll_back(failed_replace(), OLD_RUN, LiveDeployment(1, "L-2", "InQueue"))
+    api.stop_shows_after = 3
+    ctx.poller.cancel.set()
+    run(r, api, ctx)
+    assert r.outcome is Outcome.ROLLED_BACK and api.sent()[0][0] == "live/update/stop"
+
+
+def test_a_rollback_create_lost_before_it_landed_is_sent_again_never_taking_the_failed_deployment():
+    """The project's newest deployment before the create (the failed L-2) is never the rollback's own."""
+    r, api, _, ctx = roll_back(failed_replace())
+    api.refuse["live/create"] = [AmbiguousWrite("live/create: the connection failed")]
+    run(r, api, ctx)
+    assert len(api.sent("live/create")) == 2 and (r.outcome, r.deploy_id) == (Outcome.ROLLED_BACK, "L-3")
+
+
+def test_a_rollback_create_lost_after_it_landed_is_claimed_not_sent_again():
+    r, api, ledger, ctx = roll_back(failed_replace())
+    api.lose["live/create"] = [AmbiguousWrite("live/create: the connection failed")]
+    run(r, api, ctx)
+    assert len(api.sent("live/create")) == 1 and (r.outcome, r.deploy_id) == (Outcome.ROLLED_BACK, "L-3")
+    assert ledger.entries["m"].deploy_id == "L-3"
+
+
+def test_a_rollback_goes_on_when_the_read_before_its_create_fails():
+    r, api, ledger, ctx = roll_back(failed_replace())
+    api.refuse["live/read"] = [None, ApiError("live/read: HTTP 503")]  # the rollback's first read answers
+    run(r, api, ctx)
+    assert (r.outcome, r.deploy_id) == (Outcome.ROLLED_BACK, "L-3") and ledger.journal["m"].baseline == ""
+
+
+def test_the_rolled_back_deployment_is_not_held_to_a_health_window():
+    """What ran before comes back as it ran: Running is enough (a crash later is the next plan's to see)."""
+    r, api, _, ctx = roll_back(failed_replace())
+    api.create_later = ["RuntimeError"]
+    run(r, api, ctx)
+    assert (r.outcome, r.flat) == (Outcome.ROLLED_BACK, "")
+
+
+def test_every_unset_or_changed_secret_is_named():
+    d = desired(
+        brokerage={"id": "QuantConnectBrokerage", "a": "1", "b": "2"},
+        sensitive=[("brokerage", "a"), ("brokerage", "b")],
+    )
+    refs = ((("brokerage", "a"), "${env:A}"), (("brokerage", "b"), "${env:B1}${env:B2}"))
+    e = entry(d, refs=refs)
+    assert previous_body(e, {"A": "1"}, SALT, "")[1] == "B1, B2 is not set"
+    _, note = previous_body(e, {"A": "9", "B1": "", "B2": "9"}, SALT, "")
+    assert note == "A has changed since it ran; B1, B2 has changed since it ran"
