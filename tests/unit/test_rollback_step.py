@@ -24,12 +24,15 @@ OLD_RUN, NEW_RUN = LiveDeployment(1, "L-1", "Stopped"), LiveDeployment(1, "L-2",
 CASH = {"cash": [{"amount": 7.0, "currency": "USD"}]}
 
 
-def failed_replace(*, recorded: bool = True, lean: str = "", carried: Any = None, **spec: Any) -> Result:
-    """A replace of L-1 (run with OLD parameters, compile c-1) by L-2 (NEW parameters), which failed."""
+def failed_replace(
+    *, recorded: bool = True, lean: str = "", carried: Any = None, ledger: Any = None, **spec: Any
+) -> Result:
+    """A replace of L-1 (run with OLD parameters, compile c-1, `ledger` its entry's fields) by L-2 (NEW
+    parameters), which failed."""
     was = desired(parameters=OLD, **spec)
     d = desired(parameters=NEW, **spec)
     d = dataclasses.replace(d, project=dataclasses.replace(d.project, parameters=OLD, lean_version=lean))
-    c = change(Action.REPLACE, desired=d, entry=entry(was) if recorded else None)
+    c = change(Action.REPLACE, desired=d, entry=entry(was, **(ledger or {})) if recorded else None)
     body = {"brokerage": dict(d.manifest.spec["brokerage"]), "parameters": dict(NEW)}
     return Result(c, body=body, deploy_id="L-2", stopped=True, parameters_set=True, carried=carried)
 
@@ -83,15 +86,11 @@ def test_a_rollback_runs_the_projects_own_lean_version_as_the_old_deployment_did
 
 
 def test_a_rollback_with_a_changed_secret_says_so():
-    spec = {"brokerage": {"id": "QuantConnectBrokerage", "pw": "old"}, "sensitive": [("brokerage", "pw")]}
-    r = failed_replace(**spec)
-    assert r.change.entry is not None
-    r = dataclasses.replace(
-        r,
-        change=dataclasses.replace(
-            r.change, entry=dataclasses.replace(r.change.entry, refs=((("brokerage", "pw"), "${env:PW}"),))
-        ),
-    )
+    spec: dict[str, Any] = {
+        "brokerage": {"id": "QuantConnectBrokerage", "pw": "old"},
+        "sensitive": [("brokerage", "pw")],
+    }
+    r = failed_replace(ledger={"refs": ((("brokerage", "pw"), "${env:PW}"),)}, **spec)
     r, api, _, ctx = roll_back(r, environ={"PW": "new"})
     run(r, api, ctx)
     [(_, _, body)] = api.sent("live/create")
@@ -146,11 +145,7 @@ def test_a_rollback_whose_own_deployment_fails_too_says_flat_and_keeps_it_record
 
 
 def test_a_rollback_that_cannot_be_rebuilt_says_flat_and_why():
-    r = failed_replace()
-    assert r.change.entry is not None
-    r = dataclasses.replace(
-        r, change=dataclasses.replace(r.change, entry=dataclasses.replace(r.change.entry, compile_id=None))
-    )
+    r = failed_replace(ledger={"compile_id": None})
     r, api, _, ctx = roll_back(r)
     run(r, api, ctx)
     assert r.flat == f"no deployment is running ({WHY}; cannot roll back: the ledger does not say which compile it ran)"
@@ -166,7 +161,7 @@ def test_a_rollback_that_cannot_be_rebuilt_says_flat_and_why():
 )
 def test_a_bug_in_the_rollback_still_ends_in_a_flat_line_after_one_more_read(readable, said):
     r, api, _, ctx = roll_back(failed_replace())
-    api.refuse["projects/read"] = [KeyError("x")]  # type: ignore[list-item]
+    api.refuse["projects/read"] = [KeyError("x")]
     api.readable = readable
     run(r, api, ctx)
     assert r.flat == said and api.sent("live/create") == []
