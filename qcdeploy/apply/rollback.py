@@ -17,6 +17,7 @@ from qcdeploy.apply.body import create_body
 from qcdeploy.apply.context import Context
 from qcdeploy.apply.creating import launch, set_parameters, watch
 from qcdeploy.apply.outcome import Abandoned, Outcome, Result, StepFailed
+from qcdeploy.apply.stopping import parameters_back
 from qcdeploy.errors import QcdeployError
 from qcdeploy.manifests.envref import substitute
 from qcdeploy.model import LedgerEntry, LiveDeployment, dotted
@@ -77,6 +78,8 @@ def _roll_back(ctx: Context, r: Result, why: str) -> None:
         r.flat = f"its state cannot be read after: {why}"
         return
     if new.active and not _stuck(ctx, r, new):
+        if c.observed is not None and new.deploy_id == c.observed.deploy_id:
+            parameters_back(ctx, r)  # the old deployment never stopped: it keeps the parameters it runs with
         return  # something runs: the old deployment never stopped, or the new one is up after all
     entry = c.entry
     if not ctx.options.rollback or entry is None:

@@ -31,7 +31,7 @@ def stop_step(ctx: Context, r: Result) -> None:
             if c.creates:  # a replace: the journal first, so that a death from here on leaves a trace
                 journaling.before_stop(ctx, r, planned)
         except (StepFailed, Interrupted):
-            _parameters_back(ctx, r)
+            parameters_back(ctx, r)
             raise
         verb = "liquidate" if c.liquidate else "stop"
         ctx.log(c.name, f"{verb} {planned} (project {pid})")
@@ -42,7 +42,7 @@ def stop_step(ctx: Context, r: Result) -> None:
             try:
                 final = _after_failed_stop(ctx, r, pid, planned, exc)
             except StepFailed:
-                _parameters_back(ctx, r)
+                parameters_back(ctx, r)
                 raise
         if final is None and not c.creates:  # a replace goes on: its create is refused while the old one runs
             raise StepFailed(
@@ -72,7 +72,7 @@ def _parameters_first(ctx: Context, r: Result) -> None:
     r.project_modified, r.parameters_set = modified or r.project_modified, True
 
 
-def _parameters_back(ctx: Context, r: Result) -> None:
+def parameters_back(ctx: Context, r: Result) -> None:
     """The stop did not happen, so the change does not go ahead: the project gets back the parameters it had,
     so that a restart by anyone else runs what ran before. Failing that is said, never raised over the cause."""
     d = r.change.desired

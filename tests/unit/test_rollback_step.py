@@ -110,12 +110,21 @@ def test_a_stuck_new_deployment_is_stopped_before_the_old_one_comes_back():
     ]
 
 
-@pytest.mark.parametrize("now", [LiveDeployment(1, "L-2", "Running"), LiveDeployment(1, "L-1", "Running")])
+@pytest.mark.parametrize("now", [LiveDeployment(1, "L-2", "Running"), LiveDeployment(1, "L-other", "Running")])
 def test_nothing_is_stopped_or_redeployed_while_something_runs(now):
-    """The new deployment is up after all, or the old one never stopped."""
+    """The new deployment is up after all, or another tool's runs: not ours to stop, nor to set parameters for."""
     r, api, _, ctx = roll_back(failed_replace(), now)
     run(r, api, ctx)
     assert api.sent() == [] and r.flat == "" and r.outcome is Outcome.NOT_ATTEMPTED
+
+
+def test_an_old_deployment_that_never_stopped_gets_its_parameters_back():
+    """Its stop went unconfirmed and the create was refused beside it: it still runs, so the project gets back the
+    parameters it runs with (a restart by anyone runs what runs now), and nothing is stopped or created."""
+    r, api, _, ctx = roll_back(failed_replace(), LiveDeployment(1, "L-1", "Running"))
+    run(r, api, ctx)
+    assert api.sent() == [("projects/update", 1, OLD)] and api.parameters == OLD and not r.parameters_set
+    assert r.flat == "" and r.outcome is Outcome.NOT_ATTEMPTED
 
 
 def test_a_stuck_deployment_whose_stop_wait_is_abandoned_is_said_and_never_redeployed_over():
