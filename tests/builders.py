@@ -257,14 +257,16 @@ class FakeTimePoller(Poller):
         self.now[0] += max(seconds, 0.0)
 
 
-def step_context(api: FakeApi, ledger: FakeLedger | None = None, environ: Any = None, **options: Any) -> Any:
+def step_context(
+    api: FakeApi, ledger: FakeLedger | None = None, environ: Any = None, poll: float = 1.0, **options: Any
+) -> Any:
     """A real apply Context around the fakes, its clock at 1000 s; each logged line is kept whole in `.lines` (the
     change's name, the message) and its message alone in `.logged`."""
     lines: list[tuple[Any, Any]] = []
     c = Context(
         api,  # type: ignore[arg-type]
         ledger or FakeLedger(),  # type: ignore[arg-type]
-        FakeTimePoller(interval=1.0, max_interval=10.0, now=[1000.0]),
+        FakeTimePoller(interval=poll, max_interval=10 * poll, now=[1000.0]),
         lambda name, message: lines.append((name, message)),
         ApplyOptions(**{"timeout": 60.0, **options}),
         environ=dict(environ or {}),

@@ -308,3 +308,14 @@ def test_a_paper_replace_whose_portfolio_cannot_be_read_now_carries_the_one_the_
     ctx, api, _ = run(r, api)
     assert ctx.error is None and r.carried == {"cash": [{"amount": 5.0, "currency": "USD"}]}
     assert any(m.endswith("; carrying the portfolio the plan read") for m in ctx.logged)
+
+
+def test_a_lost_stop_is_sent_again_within_seconds_however_short_the_poll_interval():
+    """The grace before a resend is at least 5 s, and ten poll intervals when those are longer: never the timeout."""
+    r = a_stop()
+    api = FakeApi(live())
+    api.refuse["live/update/stop"] = [AmbiguousWrite("the connection failed")]
+    ctx = step_context(api, FakeLedger(r.change.entry), poll=0.1)  # type: ignore[arg-type]
+    stop_step(ctx, r)
+    assert api.sent() == [(STOPS[0], 1)] * 2 and r.outcome is Outcome.DONE
+    assert 5 <= ctx.poller.now[0] - 1000 < 10
