@@ -42,9 +42,10 @@ def project(name: str = "P1", parameters: Any = (), modified: str | None = None)
 
 
 class Api:
-    """Every call recorded in `calls` (the ledger writes there too, so their order shows). live/create answers
-    from `creates` in turn; live/read of the project (a look after an unclear create) from `looks`; live/read
-    of the new deployment from `statuses`, then its last one again. An exception in a list is raised."""
+    """Project 1's endpoints, every call recorded in `calls` (the ledger writes there too, so their order shows).
+    live/create answers from `creates` in turn; live/read of the project (a look after an unclear create) from
+    `looks`; live/read of the new deployment from `statuses`, then its last one again. An exception in a list is
+    raised."""
 
     def __init__(
         self,
@@ -62,6 +63,7 @@ class Api:
         self.on_status: Callable[[], None] = lambda: None
 
     def project(self, pid: int) -> Any:
+        assert pid == 1, pid
         self.calls.append(("projects/read", pid))
         return self.projects.pop(0)
 
@@ -73,6 +75,7 @@ class Api:
         return _answer(self.creates.pop(0))
 
     def live_read(self, pid: int, deploy_id: str | None = None) -> Any:
+        assert pid == 1, pid
         if deploy_id is None:
             self.calls.append(("look", pid))
             return _answer(self.looks.pop(0))
@@ -290,6 +293,7 @@ def test_without_wait_the_deployment_is_recorded_and_not_watched():
 def test_an_interrupt_before_the_watch_says_the_deployment_is_not_yet_seen_running():
     run = create(Api(), cancel=True)
     assert run.r.detail.startswith("deployed L-new, NOT YET SEEN RUNNING: the apply was interrupted")
+    assert "(`qcdeploy status` shows how it came up" in run.r.detail
     assert run.api.reads() == [] and not run.r.window_due and run.r.outcome is Outcome.DONE
 
 
@@ -316,7 +320,6 @@ def launch(api: Api) -> tuple[str | Exception, list[tuple[Any, Any]]]:
     except StepFailed as exc:
         got = exc
     checked(logged)
-    assert all(c[1] == 1 for c in api.calls if c[0] == "look")
     return got, logged
 
 
@@ -523,9 +526,9 @@ def test_an_interrupt_skips_the_health_window():
     ],
 )
 def test_a_deployment_that_crashes_in_its_window_fails_with_its_log(ended, error, said):
-    run = health(Api(statuses=["Running", "Running", row(NEW, ended, error)]))
+    run = health(Api(statuses=["Running", "LoggingIn", "LoggingIn", "Running", row(NEW, ended, error)]))
     assert type(run.error) is creating.CreateFailed and str(run.error) == said
-    assert [m for _, m in run.logged][1:] == [f"L-new {ended}"]
+    assert [m for _, m in run.logged][1:] == ["L-new LoggingIn", "L-new Running", f"L-new {ended}"]
     assert ("live/logs/read", 1, NEW) in run.api.calls and run.r.logs == ("Runtime Error: boom",)
 
 
