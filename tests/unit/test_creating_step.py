@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from qcdeploy.apply import creating
+from qcdeploy.apply import executor as executor_mod
 from qcdeploy.apply.context import ApplyOptions, Context
 from qcdeploy.apply.ending import StoppedOutside
 from qcdeploy.apply.outcome import Outcome, Result, StepFailed
@@ -23,7 +24,7 @@ from qcdeploy.ledger.journal import CREATING, WATCHING
 from qcdeploy.model import Action
 from qcdeploy.planning.fingerprint import entry_for
 from qcdeploy.quantconnect.transport import AmbiguousWrite
-from tests.builders import SALT, T0, change, desired
+from tests.builders import SALT, T0, change, desired, entry
 
 NEW, OLD = "L-new", "L-old"
 LOST = AmbiguousWrite("live/create: the connection failed")
@@ -89,6 +90,9 @@ class Api:
         self.on_status()
         status = self.statuses.pop(0) if len(self.statuses) > 1 else self.statuses[0]
         return _answer(row(NEW, status) if isinstance(status, str) else status)
+
+    def live_stop(self, pid: int, liquidate: bool = False) -> None:
+        self.calls.append(("live/stop", pid))
 
     def project_live_nodes(self, pid: int) -> Any:
         return []
@@ -257,7 +261,7 @@ def test_a_create_without_a_checked_body_sends_nothing():
 
 def test_a_create_that_cannot_be_recorded_says_it_is_deployed_and_how_to_adopt_it():
     run = create(Api(), fails=("record",), environment="prod")
-    assert isinstance(run.error, StepFailed) and run.r.outcome is Outcome.NOT_ATTEMPTED
+    assert isinstance(run.error, creating.Unrecorded) and run.r.outcome is Outcome.NOT_ATTEMPTED
     said = str(run.error)
     assert said.startswith("DEPLOYED L-new, BUT IT IS NOT RECORDED: the ledger cannot be written")
     assert "run `qcdeploy adopt --env prod m`" in said and "lists it as unmanaged until then" in said
@@ -308,6 +312,24 @@ def test_a_deployment_that_does_not_come_up_fails_with_its_log_and_stays_recorde
     assert isinstance(run.error, creating.CreateFailed) and str(run.error) == "L-new ended in RuntimeError: boom"
     assert ("live/logs/read", 1, NEW) in run.api.calls and run.r.log_of == NEW
     assert run.r.logs == ("Runtime Error: boom",) and recorded(run).deploy_id == NEW
+
+
+def test_a_replace_deployed_but_not_recorded_is_not_rolled_back(monkeypatch):
+    """Its new deployment is live, as the failure says: a rollback would stop it and send the old spec again,
+    which a ledger that cannot be written cannot record either."""
+    ready = result()
+    monkeypatch.setattr(executor_mod, "compile_step", lambda ctx, r: setattr(r, "body", ready.body))
+    monkeypatch.setattr(executor_mod, "preflight_step", lambda ctx, r: None)
+    monkeypatch.setattr(executor_mod, "stop_step", lambda ctx, r: setattr(r, "stopped", True))
+    api = Api(
+        creates=[{"deployId": NEW}, {"deployId": "L-back"}], looks=[row(NEW, "InQueue")] + [row(NEW, "Stopped")] * 9
+    )
+    ctx, _ = context(api, fails=("record",))
+    d = ready.change.desired
+    assert d is not None
+    [r] = executor_mod.Executor(ctx).run([change(Action.REPLACE, desired=d, entry=entry(d))])
+    assert "live/stop" not in api.kinds() and api.kinds().count("live/create") == 1
+    assert r.outcome is Outcome.FAILED and r.detail.startswith("DEPLOYED L-new, BUT IT IS NOT RECORDED") and not r.flat
 
 
 # launch: one deployment per create
