@@ -146,6 +146,8 @@ class Ticking(Poller):
 
 @dataclass
 class Run:
+    """One step run: the fakes it used, its result, what it logged and the StepFailed it raised, if any."""
+
     api: Api
     ctx: Context
     r: Result
@@ -157,6 +159,7 @@ class Run:
 
 
 def context(api: Api, fails: tuple[str, ...] = (), **options: Any) -> tuple[Context, list[tuple[Any, Any]]]:
+    """A real Context over the fakes, its clock at 100 s, moved only by the poller's pauses; and its log lines."""
     now = [100.0]
     poller = Ticking(interval=1.0, max_interval=10.0, clock=lambda: now[0], now=now)
     api.clock = lambda: now[0] - 100.0  # seconds after the step began, as each read records it
