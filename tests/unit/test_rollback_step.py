@@ -1,7 +1,9 @@
 """The rollback step with the API, ledger and clock replaced by fakes: a replace whose new deployment failed
 redeploys the recorded compile with the recorded spec (its parameters set back first, the paper portfolio carried,
-the journal written before the create, the deployment recorded after it), a stuck new deployment is stopped first,
-and every way out, an error in any step included, ends with something running or a FLAT line."""
+the journal written before the create, the deployment recorded after it, a lost answer never taken for the failed
+deployment); a stuck new deployment is stopped first and never created over; an old deployment that never stopped
+gets its parameters back; and every way out, an error in any step included, ends with something running or a FLAT
+line."""
 
 from __future__ import annotations
 
