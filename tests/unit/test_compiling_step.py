@@ -52,6 +52,7 @@ class Poller:
             self.cancel.set()
 
     def until(self, probe: Any, done: Any, timeout: float, progress: Any, **pace: float) -> tuple[Any, bool]:
+        self.timeout = timeout
         progress(12.0)
         for _ in range(self.reads):
             answer = probe()
@@ -97,7 +98,12 @@ def test_latest_reads_modified_and_the_files_before_it_compiles():
     r, logged = step(api)
     assert r.compile_id == "c-9" and r.project_modified == "2026-11-01 00:00:00"
     assert r.code_hash == content_hash(FILES)
-    assert api.calls == [("files/read", 7), ("compile/create", 7), ("compile/read", 7, "c-9"), ("compile/read", 7, "c-9")]
+    assert api.calls == [
+        ("files/read", 7),
+        ("compile/create", 7),
+        ("compile/read", 7, "c-9"),
+        ("compile/read", 7, "c-9"),
+    ]
     assert logged[0][0] == logged[-1][0] == "m" and "(c-9)" in logged[0][1] and logged[-1][1] == "compiled c-9"
     assert ("m", "still waiting for the compile (12s)") in logged
 
@@ -110,12 +116,15 @@ def test_a_project_whose_modified_is_unknown_records_none():
 @pytest.mark.parametrize("created", [{}, {"compileId": ""}, {"compileId": None}])
 def test_a_compile_create_without_a_compile_id_stops_nothing(created):
     api = Api("BuildSuccess", created=created)
-    with pytest.raises(StepFailed, match="returned no compileId; nothing was stopped") as e:
+    with pytest.raises(StepFailed, match=r"^compile/create returned no compileId; nothing was stopped$") as e:
         step(api)
     assert not e.value.lasting and ("compile/read", 7, "") not in api.calls
 
 
-@pytest.mark.parametrize(("logs", "shown"), [(["line 1: error", "line 2: error"], "line 1: error\n    line 2: error"), (None, "(no compiler output)")])
+@pytest.mark.parametrize(
+    ("logs", "shown"),
+    [(["line 1: error", "line 2: error"], "line 1: error\n    line 2: error"), (None, "(no compiler output)")],
+)
 def test_a_build_error_stops_nothing_and_shows_the_compiler_output(logs, shown):
     with pytest.raises(StepFailed) as e:
         step(Api("InQueue", "BuildError", logs=logs))
@@ -123,10 +132,11 @@ def test_a_build_error_stops_nothing_and_shows_the_compiler_output(logs, shown):
     assert str(e.value).endswith(f":\n    {shown}")
 
 
-def test_a_compile_that_never_ends_fails_for_a_re_run():
+def test_a_compile_that_never_ends_within_the_apply_timeout_fails_for_a_re_run():
+    poller = Poller()
     with pytest.raises(StepFailed, match="compile c-9 did not finish within 60s; nothing was stopped") as e:
-        step(Api("InQueue"))
-    assert not e.value.lasting and not isinstance(e.value, Interrupted)
+        step(Api("InQueue"), poller)
+    assert not e.value.lasting and not isinstance(e.value, Interrupted) and poller.timeout == 60.0
 
 
 def test_an_interrupt_during_the_compile_stops_nothing_but_a_finished_compile_is_kept():

@@ -284,7 +284,7 @@ def interrupted(name: str, settled: bool = False) -> Interruption:
 
 def test_a_resumed_change_leaves_the_journal_once_this_run_settled_it():
     c = ctx()
-    plan = Plan((), interrupted=tuple(map(interrupted, "abcde")) + (interrupted("planned-settled", True),))
+    plan = Plan((), interrupted=(*map(interrupted, "abcde"), interrupted("planned-settled", True)))
     finished = result(Action.CREATE, "c", outcome=Outcome.DONE)  # an update recorded it (no journal of its own)
     journaled = at(WATCHING, "d", outcome=Outcome.DONE)  # its own journal entry: settle() clears it
     failed = result(Action.CREATE, "e", outcome=Outcome.FAILED)
