@@ -68,7 +68,7 @@ def step(api: Api, poller: Poller | None = None, compile: str = "latest", modifi
         d = replace(d, project=replace(d.project, modified=modified))
     r = Result(change(Action.CREATE, desired=d))
     logged: list[tuple[str, str]] = []
-    c = SimpleNamespace(
+    c: Any = SimpleNamespace(
         api=api,
         poller=poller or Poller(),
         timeout=60.0,

@@ -29,7 +29,8 @@ class Api:
 
 def attached(lines: list[str] | Exception) -> Result:
     r = Result(change(Action.CREATE))
-    attach_logs(SimpleNamespace(api=Api(lines)), r, 7, "L-2")
+    c: Any = SimpleNamespace(api=Api(lines))
+    attach_logs(c, r, 7, "L-2")
     return r
 
 

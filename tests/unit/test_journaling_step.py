@@ -14,12 +14,13 @@ from typing import Any
 
 import pytest
 
-from qcdeploy.apply import journaling
+from qcdeploy.apply import creating, journaling
 from qcdeploy.apply.outcome import Outcome, Result, StepFailed
-from qcdeploy.errors import LedgerError
+from qcdeploy.errors import ApiError, LedgerError
 from qcdeploy.ledger.journal import CREATING, FLAT, STOPPED, STOPPING, WATCHING, JournalEntry
 from qcdeploy.model import Action, Interruption, Plan
 from qcdeploy.planning.fingerprint import entry_for
+from qcdeploy.quantconnect.transport import AmbiguousWrite
 from tests.builders import SALT, change, desired, entry, live
 
 STAMP = "2026-12-07T10:00:00Z"
@@ -298,3 +299,26 @@ def test_no_resumed_change_settled_writes_nothing_and_a_failed_clear_is_said():
     assert c.logged == []
     journaling.settle_resumed(c, Plan((), interrupted=(interrupted("a", True), interrupted("b", True))), [])
     assert [name for name, _ in c.logged] == ["a, b"] and "read-only" in c.logged[0][1]
+
+
+class LostCreate:
+    """live/create whose answer is lost; every live/read after it fails: whether it took effect is unknown."""
+
+    client = SimpleNamespace(server_date=None)
+
+    def live_create(self, body: Any) -> Any:
+        raise AmbiguousWrite("live/create: the connection failed")
+
+    def live_read(self, pid: int, deploy_id: str | None = None) -> Any:
+        raise ApiError("live/read: HTTP 500")
+
+
+def test_a_create_sent_whose_effect_is_unknown_stays_in_the_journal_for_the_next_plan_to_record():
+    c = ctx()
+    c.api, c.baseline, c.options = LostCreate(), {7: "L-0"}, SimpleNamespace(environment="")
+    r = result(Action.CREATE, body={"parameters": {}}, parameters_set=True)
+    with pytest.raises(StepFailed, match="could not tell"):
+        creating.create_step(c, r)
+    r.outcome = Outcome.FAILED
+    journaling.settle(c, [r], abandoned=False)
+    assert [w[0] for w in c.ledger.writes] == ["begin"]  # the `creating` entry, never cleared

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from qcdeploy.apply import reconcile
 from qcdeploy.apply.reconcile import Candidate, ForeignDeployment, claim, differences, look
 from qcdeploy.errors import ApiError
 from qcdeploy.model import LiveDeployment
+from qcdeploy.quantconnect.decode import NOT_DEPLOYED
 
 SENT = {"compileId": "c-1", "nodeId": "LN-1", "brokerage": {"id": "InteractiveBrokersBrokerage"}}
 AT = datetime(2026, 12, 7, 10, 0, 0, tzinfo=timezone.utc)
@@ -107,6 +107,6 @@ def test_a_look_finds_the_deployment_newer_than_the_baseline_with_its_compile():
 
 
 def test_a_look_knows_a_never_deployed_project_and_not_a_failed_read():
-    never = ApiError(f"live/read: {reconcile.live.NOT_DEPLOYED}")
+    never = ApiError(f"live/read: {NOT_DEPLOYED}")
     assert look(ctx(Api(never)), 1, None) == (True, None)
     assert look(ctx(Api(ApiError("live/read: HTTP 500"))), 1, None) == (False, None)
