@@ -23,6 +23,10 @@ class CreateUnclear(CreateFailed):
     """live/create was sent and whether it took effect cannot be told: the journal keeps the change."""
 
 
+class Unrecorded(StepFailed):
+    """The new deployment is live, and the ledger could not record it: it runs, so it is never rolled back."""
+
+
 def create_step(ctx: Context, r: Result) -> None:
     d = r.change.desired
     assert d is not None and r.body is not None
@@ -44,7 +48,7 @@ def create_step(ctx: Context, r: Result) -> None:
     try:
         journaling.recorded(ctx, r, _entry(ctx, r, r.deploy_id))
     except LedgerError as exc:
-        raise StepFailed(
+        raise Unrecorded(
             f"DEPLOYED {r.deploy_id}, BUT IT IS NOT RECORDED: {exc}. The deployment is live; once the ledger can be "
             f"written, run `{command(f'adopt {d.name}', ctx.options.environment)}` (the next plan lists it as "
             "unmanaged until then)"
