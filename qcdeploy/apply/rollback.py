@@ -94,8 +94,8 @@ def _roll_back(ctx: Context, r: Result, why: str) -> None:
         body["brokerage"] = {**body["brokerage"], **r.carried}
     try:
         deploy_id = _redeploy(ctx, r, entry, body)
-    except QcdeployError as exc:
-        r.flat = f"no deployment is running ({why}; the rollback failed too: {exc})"
+    except QcdeployError as exc:  # its create may have started something after all: read once more
+        _decide(ctx, r, why, str(exc))
         return
     r.outcome, r.deploy_id = Outcome.ROLLED_BACK, deploy_id
     r.detail = f"to {entry.compile_id}: new deployment failed: {why}" + (f" ({note})" if note else "")

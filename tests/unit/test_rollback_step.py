@@ -265,3 +265,17 @@ def test_every_unset_or_changed_secret_is_named():
     assert previous_body(e, {"A": "1"}, SALT, "")[1] == "B1, B2 is not set"
     _, note = previous_body(e, {"A": "9", "B1": "", "B2": "9"}, SALT, "")
     assert note == "A has changed since it ran; B1, B2 has changed since it ran"
+
+
+def test_a_rollback_whose_own_deployment_is_still_coming_up_names_it_instead_of_flat():
+    """The redeployed old spec is still InQueue at the timeout: one more read finds it active, so the summary names
+    it (recorded in the ledger, the next plan sees it) rather than saying nothing runs."""
+    r, api, ledger, ctx = roll_back(failed_replace())
+    api.create_status = "InQueue"
+    run(r, api, ctx)
+    assert (
+        r.flat == ""
+        and r.detail.endswith("and L-3 is InQueue")
+        and "the rollback failed (L-3 still InQueue" in r.detail
+    )
+    assert ledger.entries["m"].deploy_id == "L-3" and api.sent("live/update/stop") == []
