@@ -106,7 +106,7 @@ def _instant(value: date | datetime, zone: str) -> datetime:
 def _shown(value: date | datetime) -> str:
     if not isinstance(value, datetime):
         return value.isoformat()
-    return f"{value:%Y-%m-%d %H:%M}" + (f"{value:%z}" if value.tzinfo is not None else "")
+    return f"{value:%Y-%m-%d %H:%M%z}"  # %z: the offset of a timestamp written with one, "" for the rest
 
 
 PRESETS = {"us-equities": Window("deny", WEEKDAYS, time(9, 30), time(16, 0), "America/New_York")}
