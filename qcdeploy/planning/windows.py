@@ -313,7 +313,8 @@ def _freeze(raw: Any, at: _At) -> Freeze:
 def _time(value: Any, where: str) -> time:
     if isinstance(value, date):  # a YAML timestamp or date: a window repeats, a dated period is a freeze
         raise ConfigError(f'{where}: {value} is a date; a window takes a time of day such as "09:30" (use a freeze)')
-    if isinstance(value, int) and 0 <= value < 24 * 60:  # YAML 1.1 reads an unquoted 09:30 as 570 minutes
+    # YAML 1.1 reads an unquoted 09:30 as 570 minutes (and an unquoted on/yes as True, an int that is no time)
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 24 * 60:
         return time(value // 60, value % 60)
     found = re.fullmatch(r"(\d{1,2}):(\d{2})(?::(\d{2}))?", str(value).strip())
     try:

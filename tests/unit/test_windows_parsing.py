@@ -175,3 +175,8 @@ def test_outside_the_allow_windows_names_each_of_them():
 def test_validate_names_each_unknown_key_once():
     found = problems([("s.yaml", {"windows": [{**GOOD_WINDOW, "a": 1, "b": 2}]})])
     assert [f.split("unknown key(s) ")[1].split(" (")[0] for f in found] == ["a", "b"]
+
+
+def test_a_yaml_boolean_is_not_a_time_of_day():
+    """YAML 1.1 reads an unquoted `on` or `yes` as true, and True is an int: it was read as 00:01."""
+    assert "True is not a time of day" in refusal(windows=[{**GOOD_WINDOW, "from": True}])
