@@ -67,7 +67,7 @@ def step(api: Api, ledger: Ledger | None = None, gate: Any = None, cancel: bool 
     poller = Instant(clock=lambda: float(next(ticks)))
     if cancel:
         poller.cancel.set()
-    c = SimpleNamespace(
+    c: Any = SimpleNamespace(
         api=api,
         ledger=ledger or Ledger(),
         poller=poller,

@@ -20,7 +20,7 @@ SECRET = {"id": "QuantConnectBrokerage", "pw": "old"}
 def run(r: Result, rollback: bool = True, environ: Any = None) -> list[tuple[str, str]]:
     """preflight_step over r; what it logged, as (change name, message)."""
     logged: list[tuple[str, str]] = []
-    ctx = SimpleNamespace(
+    ctx: Any = SimpleNamespace(
         options=SimpleNamespace(rollback=rollback),
         environ=environ or {},
         ledger=SimpleNamespace(salt=SALT),
