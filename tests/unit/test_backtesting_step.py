@@ -22,7 +22,13 @@ from tests.builders import change, desired
 COMPILE = "c-123456789"
 PARAMS = {"fast": "10"}
 HASH = parameters_hash(PARAMS)
-DONE = {"completed": True, "statistics": {"Sharpe Ratio": 1.5}, "backtestStart": "2024-01-02", "backtestEnd": "2025"}
+DONE = {
+    "completed": True,
+    "statistics": {"Sharpe Ratio": 1.5},
+    "backtestStart": "2024-01-02",
+    "backtestEnd": "2025-01-01",
+}
+GATE = {"minSharpe": 1, "start": "2024-06-01", "end": "2024-12-31"}
 
 
 class Api:
@@ -59,12 +65,14 @@ class Instant(Poller):
         pass
 
 
-def step(api: Api, ledger: Ledger | None = None, gate: Any = None, cancel: bool = False) -> tuple[Result, Any]:
+def step(
+    api: Api, ledger: Ledger | None = None, gate: Any = None, cancel: bool = False, logged: list[str] | None = None
+) -> tuple[Result, Any]:
     ticks = itertools.count()
-    d = desired(pid=7, gates={"backtest": {"minSharpe": 1, "start": "2024-06-01"} if gate is None else gate})
+    d = desired(pid=7, gates={"backtest": GATE if gate is None else gate})
     r = Result(change(Action.REPLACE, desired=d), compile_id=COMPILE, code_hash="h-1", body={"parameters": PARAMS})
-    logged: list[str] = []
-    poller = Instant(clock=lambda: float(next(ticks)))
+    logged = [] if logged is None else logged
+    poller = Instant(progress_every=3.0, clock=lambda: float(next(ticks)))
     if cancel:
         poller.cancel.set()
     c: Any = SimpleNamespace(
@@ -72,9 +80,9 @@ def step(api: Api, ledger: Ledger | None = None, gate: Any = None, cancel: bool 
         ledger=ledger or Ledger(),
         poller=poller,
         timeout=10.0,
-        log=lambda name, message: logged.append(message),
+        log=lambda name, message: logged.append(f"{name}: {message}"),
         logged=logged,
-        progress=lambda r, what: lambda seconds: logged.append(f"still waiting for {what}"),
+        progress=lambda r, what: lambda seconds: logged.append(f"{r.change.name}: still waiting for {what}"),
         stamp=lambda: "2026-12-01T00:00:00Z",
     )
     backtest_step(c, r)
@@ -96,14 +104,15 @@ def test_the_exact_compile_is_backtested_with_the_manifests_parameters_and_its_p
             "backtestId": "B-1",
             "statistics": {"Sharpe Ratio": "1.5"},
             "start": "2024-01-02",
-            "end": "2025",
+            "end": "2025-01-01",
             "codeHash": "h-1",
             "parameters": HASH,
             "passedAt": "2026-12-01T00:00:00Z",
             "name": "m",
         }
     }
-    assert any("gate passed (backtest B-1)" in line and "Sharpe 1.5" in line for line in c.logged)
+    assert "m: backtesting compile c-123456789 (B-1)" in c.logged
+    assert any(line.startswith("m: backtest gate passed (backtest B-1)") and "Sharpe 1.5" in line for line in c.logged)
 
 
 def test_a_backtest_below_its_threshold_refuses_the_change_and_is_not_recorded():
@@ -116,6 +125,8 @@ def test_a_backtest_below_its_threshold_refuses_the_change_and_is_not_recorded()
 def test_a_backtest_that_does_not_cover_the_gates_period_refuses_the_change():
     with pytest.raises(StepFailed, match="backtest start 2024-07-01 > 2024-06-01"):
         step(Api([{**DONE, "backtestStart": "2024-07-01"}]))
+    with pytest.raises(StepFailed, match="backtest end 2024-11-30 < 2024-12-31"):
+        step(Api([{**DONE, "backtestEnd": "2024-11-30"}]))
 
 
 def test_a_backtest_that_errs_refuses_the_change_at_once():
@@ -126,10 +137,10 @@ def test_a_backtest_that_errs_refuses_the_change_at_once():
 
 
 def test_a_backtest_that_never_finishes_refuses_the_change_for_this_run_only():
-    api = Api([{"completed": False}])
+    api, logged = Api([{"completed": False}]), list[str]()
     with pytest.raises(StepFailed, match="did not finish within 10s; nothing was stopped") as e:
-        step(api)
-    assert not e.value.lasting and len(api.sent) > 2
+        step(api, logged=logged)
+    assert not e.value.lasting and len(api.sent) > 2 and "m: still waiting for backtest B-1" in logged
 
 
 def test_an_interrupt_during_the_backtest_stops_the_apply_before_anything_stops():
@@ -140,14 +151,15 @@ def test_an_interrupt_during_the_backtest_stops_the_apply_before_anything_stops(
 @pytest.mark.parametrize("created", [{}, {"backtest": None}, {"backtest": {"backtestId": ""}}])
 def test_a_backtest_create_without_an_id_refuses_the_change(created):
     api = Api([DONE], created=created)
-    with pytest.raises(StepFailed, match="returned no backtestId; nothing was stopped"):
+    with pytest.raises(StepFailed, match="returned no backtestId") as e:
         step(api)
+    assert str(e.value).endswith("; nothing was stopped")
     assert [call[0] for call in api.sent] == ["create"]
 
 
 def record(**kw: Any) -> dict[str, Any]:
     return {"projectId": 7, "compileId": "c-old", "backtestId": "B-0", "codeHash": "h-0", "parameters": HASH,
-            "statistics": {"Sharpe Ratio": "2"}, "start": "2024-01-01", **kw}  # fmt: skip
+            "statistics": {"Sharpe Ratio": "2"}, "start": "2024-01-01", "end": "2025-01-01", **kw}  # fmt: skip
 
 
 @pytest.mark.parametrize("kept", [record(compileId=COMPILE), record(codeHash="h-1")])
@@ -155,7 +167,7 @@ def test_a_pass_recorded_for_the_same_compile_or_code_is_reused_without_a_backte
     api, ledger = Api([DONE]), Ledger({"k": kept})
     _, c = step(api, ledger)
     assert api.sent == [] and ledger.recorded == {}
-    assert any("gate passed (backtest B-0)" in line for line in c.logged)
+    assert any(line.startswith("m: backtest gate passed (backtest B-0)") for line in c.logged)
 
 
 def test_a_reused_pass_is_checked_against_todays_thresholds():
@@ -171,7 +183,14 @@ def test_a_pass_of_other_parameters_is_not_reused():
 
 def test_a_pass_that_cannot_be_recorded_still_passes_and_says_it_will_run_again():
     _, c = step(Api([DONE]), Ledger(fails=True))
-    assert any("not recorded" in line and "runs it again" in line for line in c.logged)
+    assert any(line.startswith("m: backtest pass not recorded") and "runs it again" in line for line in c.logged)
+
+
+def test_a_backtest_that_reports_no_period_records_it_as_unknown():
+    ledger = Ledger()
+    step(Api([{"completed": True, "statistics": {"Sharpe Ratio": "2"}}]), ledger, gate={"minSharpe": 1})
+    ((_, kept),) = ledger.recorded.items()
+    assert (kept["start"], kept["end"]) == ("", "")
 
 
 def test_only_a_deployment_with_a_backtest_gate_is_gated():

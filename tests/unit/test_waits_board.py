@@ -231,3 +231,36 @@ def test_a_waiter_that_finds_a_list_in_flight_uses_its_answer_without_a_read_of_
         api.waiter.join(5)
     assert first is not None and first.status == "Running"
     assert [d.status for d in seen] == ["Stopped"] and api.calls == ["live/list"]
+
+
+def test_a_waiter_takes_the_answer_of_the_list_it_waited_for_though_another_has_started_since():
+    """Else a waiter could wait through list after list (each failed list starts the next at once)."""
+    arrived = threading.Semaphore(0)
+    seen: list[Any] = []
+
+    class Handover(threading.Condition):
+        def wait(self, timeout: float | None = None) -> bool:
+            arrived.release()
+            return super().wait(timeout)
+
+        def notify_all(self) -> None:
+            b._fetching = api.calls.count("live/list") == 2  # the next list starts before the waiter wakes
+            super().notify_all()
+
+    class Slow(Api):
+        def live_list(self) -> list[dict[str, Any]]:
+            if self.calls.count("live/list") == 1:  # the second list: a waiter arrives while it is in flight
+                self.waiter = threading.Thread(target=lambda: seen.append(b.status(1, "L-old")), daemon=True)
+                self.waiter.start()
+                assert arrived.acquire(timeout=5)
+            return super().live_list()
+
+    api, now = Slow(REPLACED), [START]
+    b = board(api, now)
+    b._changed = Handover()
+    with b.waiting(), b.waiting():
+        b.status(1, "L-new")
+        now[0] = START + 2.0
+        b.status(1, "L-new")
+        api.waiter.join(5)
+    assert [d.status for d in seen] == ["Stopped"]
