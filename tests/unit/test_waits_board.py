@@ -48,8 +48,8 @@ def poller(interval: float = 1.0, max_interval: float = 10.0, progress_every: fl
     return Poller(interval, max_interval, progress_every, clock, cancel, abandon), clock
 
 
-def probes(clock: Clock, done_at: int = 0) -> tuple[Any, list[float]]:
-    """A probe that is done at its `done_at`-th call (0: never); and the times of its calls, from the start."""
+def probes(clock: Clock) -> tuple[Any, list[float]]:
+    """A probe answering how many times it was called; and the times of its calls, from the start."""
     times: list[float] = []
 
     def probe() -> int:
