@@ -306,7 +306,7 @@ def _freeze(raw: Any, at: _At) -> Freeze:
     except (OverflowError, ValueError):  # 9999-12-31: the day after it cannot be written
         raise ConfigError(f"{at()}: from or to is out of the range of dates a freeze can use") from None
     if backwards:
-        raise ConfigError(f"{at('to')}: to ({_shown(freeze.end)}) is before from ({_shown(freeze.start)})")
+        raise ConfigError(f"{at('to')}: to ({_shown(freeze.end)}) is not after from ({_shown(freeze.start)})")
     return Freeze(freeze.start, freeze.end, zone, str(raw.get("reason") or ""))
 
 

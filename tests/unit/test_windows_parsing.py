@@ -55,7 +55,7 @@ GOOD_FREEZE = {"from": "2026-12-24", "to": "2026-12-26"}
         ({"freezes": [{**GOOD_FREEZE, "to": "later"}]}, "s.yaml@freezes.0.to: freezes[0]: to: 'later' is not a date"),
         (
             {"freezes": [{**GOOD_FREEZE, "to": "2026-12-23"}]},
-            "s.yaml@freezes.0.to: freezes[0]: to: to (2026-12-23) is before",
+            "s.yaml@freezes.0.to: freezes[0]: to: to (2026-12-23) is not after from (2026-12-24)",
         ),
     ],
 )
@@ -65,7 +65,7 @@ def test_each_mistake_is_named_at_the_place_it_was_written(raw, said):
 
 def test_a_freeze_that_ends_where_it_begins_is_refused():
     said = refusal(freezes=[{"from": "2026-12-07 10:00", "to": "2026-12-07 10:00"}])
-    assert "to (2026-12-07 10:00) is before from (2026-12-07 10:00)" in said
+    assert "to (2026-12-07 10:00) is not after from (2026-12-07 10:00)" in said
 
 
 def test_a_source_named_by_its_file_is_named_so_in_every_message():
@@ -123,7 +123,7 @@ def test_validate_names_every_mistake_of_every_entry_at_its_own_index():
         ["env.yaml", "windows must be a list"],
         ["env.yaml", "freezes[1]"],
     ]
-    assert "25:00" in found[2] and "is before from" in found[5] and "unknown key(s) zone" in found[7]
+    assert "25:00" in found[2] and "is not after from" in found[5] and "unknown key(s) zone" in found[7]
 
 
 def test_validate_says_each_mistake_once_and_nothing_for_good_entries():
