@@ -218,7 +218,7 @@ def test_malformed_ledger(cli, manifests, ledger_path):
     ledger_path.parent.mkdir(parents=True)
     ledger_path.write_text("{not json")
     write(manifests, "m.yaml", manifest("momentum", P_MOMENTUM))
-    assert_clean_failure(cli("plan", str(manifests)), f"cannot read the ledger {ledger_path}")
+    assert_clean_failure(cli("plan", str(manifests)), f"{ledger_path}:1:2: the ledger is not valid JSON")
 
 
 def test_lost_create_answer_makes_exactly_one_deployment(cli, sandbox, manifests):
