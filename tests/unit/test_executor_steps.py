@@ -11,6 +11,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
+from datetime import datetime, timezone
 from typing import Any
 
 import pytest
@@ -18,13 +19,13 @@ import pytest
 from qcdeploy import redact
 from qcdeploy.apply import executor as executor_mod
 from qcdeploy.apply.context import ApplyOptions, Context
-from qcdeploy.apply.ending import StoppedOutside
+from qcdeploy.apply.ending import StoppedOutside, stopped_outside
 from qcdeploy.apply.executor import Executor
 from qcdeploy.apply.outcome import Interrupted, Outcome, Result, StepFailed
 from qcdeploy.apply.waiting import Poller
 from qcdeploy.errors import ApiError
 from qcdeploy.ledger.journal import STOPPING, JournalEntry
-from qcdeploy.model import Action, Change, Create, FieldChange, Reason, Why
+from qcdeploy.model import Action, Change, Create, FieldChange, LiveDeployment, Reason, Why
 from tests.builders import N1, N2, desired, entry, live
 from tests.builders import change as build
 
@@ -503,3 +504,62 @@ def test_the_line_logger_prefixes_the_name_and_scrubs_secrets():
     finally:
         redact.clear()
     assert said == [f"alpha: login {redact.SENSITIVE} refused"]
+
+
+# what every step shares, and how a step says it failed
+
+
+class ReadApi:
+    def __init__(self, answer: Any) -> None:
+        self.answer = answer
+        self.asked: list[tuple[int, str | None]] = []
+
+    def live_read(self, pid: int, deploy_id: str | None = None) -> Any:
+        self.asked.append((pid, deploy_id))
+        if isinstance(self.answer, Exception):
+            raise self.answer
+        return self.answer
+
+
+def context(api: Any, lines: list[str] | None = None) -> Context:
+    clock = lambda: 5.0  # noqa: E731
+    said = lines if lines is not None else []
+    return Context(
+        api,
+        None,  # type: ignore[arg-type]
+        Poller(0.5, clock=clock),
+        lambda name, message: said.append(f"{name}: {message}"),
+        now=lambda: datetime(2026, 12, 6, 14, 2, 9, tzinfo=timezone.utc),
+    )
+
+
+def test_the_context_reads_a_deployment_of_the_project_asked_for():
+    api = ReadApi({"deployId": "L-7", "status": "Running"})  # live/read may leave projectId out
+    ctx = context(api)
+    assert ctx.board.api is api and (ctx.board.fresh, ctx.board.clock()) == (0.5, 5.0)
+    got = ctx.read(7, "L-7")
+    assert (got.project_id, got.deploy_id, got.status) == (7, "L-7", "Running") and api.asked == [(7, "L-7")]
+    maybe = ctx.read_or_none(7, "L-7")
+    assert maybe is not None and (maybe.project_id, maybe.deploy_id) == (7, "L-7") and api.asked[-1] == (7, "L-7")
+    assert context(ReadApi(ApiError("live/read: HTTP 500"))).read_or_none(7) is None
+
+
+def test_the_context_says_how_long_a_wait_lasts_and_stamps_utc():
+    lines: list[str] = []
+    ctx = context(object(), lines)
+    ctx.progress(Result(change("alpha", Action.CREATE, 1)), "L-7 to start")(61.4)
+    assert lines == ["alpha: still waiting for L-7 to start (61s)"]
+    assert ctx.stamp() == "2026-12-06T14:02:09Z"
+
+
+def test_a_step_failure_is_not_lasting_unless_said():
+    assert StepFailed("node busy").lasting is False
+
+
+def test_a_deployment_stopped_outside_says_it_is_not_rolled_back_and_not_recorded():
+    outside = stopped_outside("L-new", LiveDeployment(1, "L-new", "Liquidated"), "during the health window")
+    assert outside is not None and outside.lasting
+    said = str(outside)
+    assert said.startswith("L-new Liquidated: stopped by someone else during the health window; not rolled back")
+    assert "nothing is recorded as running, and the next plan shows it as stopped outside qcdeploy" in said
+    assert stopped_outside("L-new", LiveDeployment(1, "L-new", "RuntimeError"), "at once") is None
