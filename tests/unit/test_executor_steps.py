@@ -534,7 +534,7 @@ def context(api: Any, lines: list[str] | None = None) -> Context:
 
 
 def test_the_context_reads_a_deployment_of_the_project_asked_for():
-    api = ReadApi({"deployId": "L-7", "status": "Running"})  # live/read may leave projectId out
+    api: Any = ReadApi({"deployId": "L-7", "status": "Running"})  # live/read may leave projectId out
     ctx = context(api)
     assert ctx.board.api is api and (ctx.board.fresh, ctx.board.clock()) == (0.5, 5.0)
     got = ctx.read(7, "L-7")
