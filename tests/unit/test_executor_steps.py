@@ -534,9 +534,10 @@ def context(api: Any, lines: list[str] | None = None) -> Context:
 
 
 def test_the_context_reads_a_deployment_of_the_project_asked_for():
-    api: Any = ReadApi({"deployId": "L-7", "status": "Running"})  # live/read may leave projectId out
+    api = ReadApi({"deployId": "L-7", "status": "Running"})  # live/read may leave projectId out
     ctx = context(api)
-    assert ctx.board.api is api and (ctx.board.fresh, ctx.board.clock()) == (0.5, 5.0)
+    assert ctx.board.api is api  # type: ignore[comparison-overlap]  # a fake of the API
+    assert (ctx.board.fresh, ctx.board.clock()) == (0.5, 5.0)
     got = ctx.read(7, "L-7")
     assert (got.project_id, got.deploy_id, got.status) == (7, "L-7", "Running") and api.asked == [(7, "L-7")]
     maybe = ctx.read_or_none(7, "L-7")
