@@ -73,7 +73,7 @@ class Executor:
         self._phase([r for r in runnable if r.change.stops and not r.change.creates], stop_step, live=True)
         self._roll_out([r for r in creating if r.change.action is Action.REPLACE and r.ok])
         plain = [r for r in creating if r.change.action is Action.CREATE and r.ok]
-        self._creates([r for r in plain if not _resumes(r)], rolls_back=False, live=True)
+        self._creates([r for r in plain if not _resumes(r)], live=True)
         # a create that finishes an interrupted replace has what ran before to go back to, as a replace has
         self._creates([r for r in plain if _resumes(r) and not _restores(r)], rolls_back=True, live=True)
         self._phase([r for r in plain if _restores(r)], _restore_interrupted, live=True)
@@ -85,19 +85,18 @@ class Executor:
     def _roll_out(self, replaces: Sequence[Result]) -> None:
         """Wave after wave; a wave with a failure halts the rollout (Argo CD's and Kubernetes' maxUnavailable)."""
         size = self.ctx.options.max_unavailable or self.ctx.options.parallelism
-        halted_by = ""
+        failed: list[str] = []
         for wave in waves(replaces, size):
-            if halted_by:
+            if failed:
                 for r in wave:
-                    r.detail = f"rollout halted: {halted_by} failed"
+                    r.detail = f"rollout halted: {', '.join(failed)} failed"
                 continue
             self._phase(wave, stop_step, live=True)
             # a replace whose old deployment is gone is finished even after an interrupt: never leave it flat
             broken = [r for r in wave if r.stopped and not r.ok]  # failed after its stop was sent, before a create
-            self._creates([r for r in wave if r.stopped and r.ok], rolls_back=True, live=False)
+            self._creates([r for r in wave if r.stopped and r.ok], rolls_back=True)
             self._phase(broken, _restore)
             failed = [r.change.name for r in wave if not r.ok]
-            halted_by = ", ".join(failed)
 
     def _or_roll_back(self, step: Step) -> Step:
         """The step of a change whose old deployment is gone (a replace, or the finish of an interrupted one):
@@ -126,7 +125,7 @@ class Executor:
 
         return run
 
-    def _creates(self, results: list[Result], rolls_back: bool, live: bool) -> None:
+    def _creates(self, results: list[Result], rolls_back: bool = False, live: bool = False) -> None:
         """Creates, up to --parallelism at once until each runs; then each one's health window, side by side and
         outside those slots (a deployment that runs is not changing any more). A new create (`live`) is held
         back by a change window that closed since the apply began; a replace's, under way, finishes."""
@@ -148,7 +147,9 @@ class Executor:
         all at once (health_step skips a change whose window is not due). After an interrupt only a change whose old
         deployment is gone goes on. `live`: the step starts changing a live deployment, which a change window that
         has closed since the apply began holds back (a change already under way finishes)."""
-        side = ThreadPoolExecutor(max_workers=max(1, len(results)))  # its threads start only when given work
+        if not results:
+            return
+        side = ThreadPoolExecutor(max_workers=len(results))  # its threads start only when given work
 
         def guarded(r: Result) -> None:
             if self.abandoned.is_set() or (self.interrupted.is_set() and not r.stopped):

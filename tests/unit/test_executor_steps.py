@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any
@@ -176,7 +176,8 @@ def test_a_failure_in_the_health_window_of_a_replace_rolls_it_back(fleet: Fleet)
 def test_compiles_run_sixteen_at_once_and_changes_parallelism_at_once(fleet: Fleet, monkeypatch: pytest.MonkeyPatch):
     pools = Pools(monkeypatch)
     ex, _ = executor(parallelism=1)
-    ex.run([change("new", Action.CREATE, 1), change("gone", Action.STOP, 2)])
+    gated = {"gates": {"backtest": {"min-sharpe": 1}}}
+    ex.run([change("new", Action.CREATE, 1, spec=gated), change("gone", Action.STOP, 2)])
     steps = pools.workers[1::2]  # each phase makes its side pool (health windows), then its pool of steps
     assert steps[:4] == [16, 1, 4, 1]  # compile, preflight, backtest (--max-backtests' default), stop
     pools.workers.clear()
@@ -196,7 +197,7 @@ def test_backtests_run_max_backtests_at_once_and_every_health_window_has_its_own
     ex.run(plan)
     assert fleet.of("a") == ["compile_step", "preflight_step", "backtest_step", "create_step", "health_step"]
     phases = list(zip(pools.workers[::2], pools.workers[1::2], strict=True))  # (side, steps)
-    compile_, preflight, backtest, _, create = phases[:5]
+    compile_, preflight, backtest, create = phases[:4]  # no stop: no pool for it
     assert (compile_[1], preflight[1], backtest[1], create) == (16, 1, 3, (3, 1))
 
 
@@ -347,25 +348,33 @@ def test_a_create_finishing_an_interrupted_replace_is_created_or_restored_as_ask
     assert (again.outcome, again.detail) == (Outcome.DONE, "redeployed what ran before, to c-1")
 
 
-def test_a_second_interrupt_leaves_a_stuck_step_behind_and_names_the_strategy_flat(fleet: Fleet):
+def test_a_second_interrupt_leaves_a_stuck_step_behind_and_names_the_strategy_flat(
+    fleet: Fleet, monkeypatch: pytest.MonkeyPatch
+):
     ex, _ = executor()
-    release = threading.Event()
+    waiting, release, ended = threading.Event(), threading.Event(), threading.Event()
     released: list[bool] = []
+
+    def watched(fs: Any, timeout: float | None = None) -> Any:
+        waiting.set()
+        return wait(fs, timeout=timeout)
+
+    monkeypatch.setattr(executor_mod, "wait", watched)
 
     def stuck_after_the_stop(r: Result) -> None:
         r.stopped = True
+        waiting.wait(timeout=5)  # the executor waits on its steps when the second Ctrl-C comes
         ex.interrupted.set()
         ex.abandoned.set()
-        released.append(release.wait(timeout=10))  # a request that does not answer
+        released.append(release.wait(timeout=5))  # a request that does not answer
+        ended.set()
 
     fleet.during[("stop_step", "swap")] = stuck_after_the_stop
     [r] = ex.run([change("swap", Action.REPLACE, 2)])
     release.set()
     assert r.flat.startswith("apply was interrupted twice after the stop of L-2 was sent")
     assert "nothing may be running" in r.flat
-    while not released:  # the stuck step ends once let go
-        threading.Event().wait(0.01)
-    assert released == [True]  # run() returned while it was still stuck
+    assert ended.wait(timeout=10) and released == [True]  # run() returned while it was still stuck
 
 
 def test_the_journal_is_settled_at_the_end_and_a_change_left_in_flight_stays(fleet: Fleet):
@@ -445,7 +454,7 @@ def left_down(**fields: Any) -> Result:
 def test_after_a_second_interrupt_only_a_stopped_strategy_with_nothing_sent_is_named_flat():
     flat = left_down(stopped=True, outcome=Outcome.FAILED)
     assert flat.flat.startswith("apply was interrupted twice after the stop of L-2 was sent")
-    assert "nothing may be running. `qcdeploy apply` finishes the change" in flat.flat
+    assert "replaced it; nothing may be running. `qcdeploy apply` finishes the change (the journal" in flat.flat
     assert not left_down(stopped=True, deploy_id="D-1").flat
     assert not left_down(stopped=True, outcome=Outcome.DONE).flat
     assert not left_down(stopped=True, outcome=Outcome.ROLLED_BACK).flat
@@ -564,3 +573,12 @@ def test_a_deployment_stopped_outside_says_it_is_not_rolled_back_and_not_recorde
     assert said.startswith("L-new Liquidated: stopped by someone else during the health window; not rolled back")
     assert "nothing is recorded as running, and the next plan shows it as stopped outside qcdeploy" in said
     assert stopped_outside("L-new", LiveDeployment(1, "L-new", "RuntimeError"), "at once") is None
+
+
+def test_a_restart_of_a_crashed_deployment_is_not_rolled_back_to_it(fleet: Fleet):
+    d = desired("alpha", pid=1)
+    crashed = Create(name="alpha", reasons=(Reason(Why.CRASHED, "L-1 ended RuntimeError"),), desired=d, entry=entry(d))
+    fleet.fail[("create_step", "alpha")] = StepFailed("node busy")
+    ex, _ = executor()
+    [r] = ex.run([crashed])
+    assert (r.outcome, r.detail) == (Outcome.FAILED, "node busy") and "rollback_step" not in fleet.of("alpha")
