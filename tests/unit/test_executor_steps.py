@@ -352,17 +352,19 @@ def test_a_second_interrupt_leaves_a_stuck_step_behind_and_names_the_strategy_fl
     fleet: Fleet, monkeypatch: pytest.MonkeyPatch
 ):
     ex, _ = executor()
-    waiting, release, ended = threading.Event(), threading.Event(), threading.Event()
+    stopping, waiting, release, ended = threading.Event(), threading.Event(), threading.Event(), threading.Event()
     released: list[bool] = []
 
     def watched(fs: Any, timeout: float | None = None) -> Any:
-        waiting.set()
+        if stopping.is_set():
+            waiting.set()
         return wait(fs, timeout=timeout)
 
     monkeypatch.setattr(executor_mod, "wait", watched)
 
     def stuck_after_the_stop(r: Result) -> None:
         r.stopped = True
+        stopping.set()
         waiting.wait(timeout=5)  # the executor waits on its steps when the second Ctrl-C comes
         ex.interrupted.set()
         ex.abandoned.set()
