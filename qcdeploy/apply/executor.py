@@ -8,6 +8,7 @@ creates; ledger-only updates.
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
@@ -84,19 +85,17 @@ class Executor:
 
     def _roll_out(self, replaces: Sequence[Result]) -> None:
         """Wave after wave; a wave with a failure halts the rollout (Argo CD's and Kubernetes' maxUnavailable)."""
-        size = self.ctx.options.max_unavailable or self.ctx.options.parallelism
-        failed: list[str] = []
-        for wave in waves(replaces, size):
-            if failed:
-                for r in wave:
-                    r.detail = f"rollout halted: {', '.join(failed)} failed"
-                continue
+        planned = iter(waves(replaces, self.ctx.options.max_unavailable or self.ctx.options.parallelism))
+        for wave in planned:
             self._phase(wave, stop_step, live=True)
             # a replace whose old deployment is gone is finished even after an interrupt: never leave it flat
             broken = [r for r in wave if r.stopped and not r.ok]  # failed after its stop was sent, before a create
             self._creates([r for r in wave if r.stopped and r.ok], rolls_back=True)
             self._phase(broken, _restore)
             failed = [r.change.name for r in wave if not r.ok]
+            if failed:
+                for r in itertools.chain.from_iterable(planned):
+                    r.detail = f"rollout halted: {', '.join(failed)} failed"
 
     def _or_roll_back(self, step: Step) -> Step:
         """The step of a change whose old deployment is gone (a replace, or the finish of an interrupted one):
