@@ -54,8 +54,9 @@ class Executor:
             for r in results:
                 if r.outcome is Outcome.NOT_ATTEMPTED:
                     r.detail = f"apply stopped by an unexpected {type(exc).__name__}: {exc} (a bug in qcdeploy)"
+            _left_down(results, f"apply stopped by an unexpected {type(exc).__name__}")
         if self.abandoned.is_set():
-            _left_down(results)
+            _left_down(results, "apply was interrupted twice")
         journaling.settle(self.ctx, results, abandoned=self.abandoned.is_set())
         return results
 
@@ -197,14 +198,15 @@ class Executor:
         self.ctx.log(r.change.name, f"FAILED: {detail}")
 
 
-def _left_down(results: Sequence[Result]) -> None:
-    """After a second interrupt: every strategy whose old deployment was (or may have been) stopped and whose
-    successor was never sent is named FLAT; the journal keeps the change for the next apply to finish."""
+def _left_down(results: Sequence[Result], why: str) -> None:
+    """After a second interrupt, or a bug between steps: every strategy whose old deployment was (or may have
+    been) stopped and whose successor was never sent is named FLAT; the journal keeps the change for the next
+    apply to finish."""
     for r in results:
         if r.stopped and not r.flat and not r.deploy_id and r.outcome not in (Outcome.DONE, Outcome.ROLLED_BACK):
             stopped = r.change.observed.deploy_id if r.change.observed is not None else "its deployment"
             r.flat = (
-                f"apply was interrupted twice after the stop of {stopped} was sent and before anything replaced it; "
+                f"{why} after the stop of {stopped} was sent and before anything replaced it; "
                 "nothing may be running. `qcdeploy apply` finishes the change (the journal holds it)"
             )
 

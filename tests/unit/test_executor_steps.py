@@ -338,6 +338,35 @@ def test_a_bug_between_steps_names_what_it_left_unattempted(fleet: Fleet, monkey
     assert swap.detail == "apply stopped by an unexpected RuntimeError: waves: no node (a bug in qcdeploy)"
 
 
+def test_a_bug_after_a_stop_names_the_strategy_flat_and_the_journal_keeps_it(
+    fleet: Fleet, monkeypatch: pytest.MonkeyPatch
+):
+    sent = threading.Event()
+    d = desired("swap", pid=2)
+    j = JournalEntry("swap", "replace", 2, STOPPING, "2026-12-06T14:02:09Z", entry(d, deploy=""))
+
+    def stopped(r: Result) -> None:
+        r.journal = j
+        sent.set()
+
+    class Exhausted(ThreadPoolExecutor):
+        def __init__(self, max_workers: int | None = None) -> None:
+            if sent.is_set():
+                raise RuntimeError("can't start new thread")
+            super().__init__(max_workers=max_workers)
+
+    fleet.during[("stop_step", "swap")] = stopped
+    monkeypatch.setattr(executor_mod, "ThreadPoolExecutor", Exhausted)
+    ex, _ = executor()
+    [r] = ex.run([change("swap", Action.REPLACE, 2)])
+    assert "create_step" not in fleet.of("swap")
+    assert r.detail == "apply stopped by an unexpected RuntimeError: can't start new thread (a bug in qcdeploy)"
+    assert r.flat.startswith("apply stopped by an unexpected RuntimeError after the stop of L-2 was sent")
+    assert "nothing may be running" in r.flat
+    [(done, [flat])] = ex.ctx.ledger.settled  # type: ignore[attr-defined]
+    assert done == [] and flat.name == "swap" and flat.flat == r.flat
+
+
 def test_a_create_finishing_an_interrupted_replace_is_created_or_restored_as_asked(fleet: Fleet):
     ex, _ = executor()
     back, again = ex.run([resumed("back", 3), resumed("again", 5, restore=True)])
@@ -449,7 +478,7 @@ def test_an_update_sets_the_project_parameters_back_and_records_the_projects_new
 
 def left_down(**fields: Any) -> Result:
     r = Result(change("swap", Action.REPLACE, 2), **fields)
-    executor_mod._left_down([r])
+    executor_mod._left_down([r], "apply was interrupted twice")
     return r
 
 
@@ -463,7 +492,7 @@ def test_after_a_second_interrupt_only_a_stopped_strategy_with_nothing_sent_is_n
     assert not left_down(outcome=Outcome.FAILED).flat
     assert left_down(stopped=True, flat="rollback failed").flat == "rollback failed"
     r = Result(resumed("back", 3), stopped=True)
-    executor_mod._left_down([r])
+    executor_mod._left_down([r], "apply was interrupted twice")
     assert "after the stop of its deployment was sent" in r.flat
 
 
