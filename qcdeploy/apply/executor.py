@@ -8,6 +8,7 @@ creates; ledger-only updates.
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
@@ -19,7 +20,7 @@ from qcdeploy.apply.compiling import compile_step
 from qcdeploy.apply.context import Context
 from qcdeploy.apply.creating import Unrecorded, create_step, health_step, set_parameters
 from qcdeploy.apply.ending import StoppedOutside
-from qcdeploy.apply.outcome import Interrupted, Outcome, Result
+from qcdeploy.apply.outcome import Interrupted, Outcome, Result, StepFailed
 from qcdeploy.apply.preflight import preflight_step
 from qcdeploy.apply.rollback import rollback_step
 from qcdeploy.apply.stopping import stop_step
@@ -53,8 +54,9 @@ class Executor:
             for r in results:
                 if r.outcome is Outcome.NOT_ATTEMPTED:
                     r.detail = f"apply stopped by an unexpected {type(exc).__name__}: {exc} (a bug in qcdeploy)"
+            _left_down(results, f"apply stopped by an unexpected {type(exc).__name__}")
         if self.abandoned.is_set():
-            _left_down(results)
+            _left_down(results, "apply was interrupted twice")
         journaling.settle(self.ctx, results, abandoned=self.abandoned.is_set())
         return results
 
@@ -66,40 +68,35 @@ class Executor:
         runnable = [r for r in results if not r.change.blocked]
         creating = [r for r in runnable if r.change.creates]
         # compiles change nothing that trades: they need not wait for --parallelism's turn
-        self._phase(creating, compile_step, new_work=True, workers=max(self.ctx.options.parallelism, COMPILES))
-        self._phase([r for r in creating if r.ok], preflight_step, new_work=True)
+        self._phase(creating, compile_step, workers=max(self.ctx.options.parallelism, COMPILES))
+        self._phase([r for r in creating if r.ok], preflight_step)
         gated_ = [r for r in creating if r.ok and gated(r)]  # evidence before money: before any stop
-        self._phase(gated_, backtest_step, new_work=True, workers=self.ctx.options.max_backtests)
-        self._phase(
-            [r for r in runnable if r.change.stops and not r.change.creates], stop_step, new_work=True, live=True
-        )
+        self._phase(gated_, backtest_step, workers=self.ctx.options.max_backtests)
+        self._phase([r for r in runnable if r.change.stops and not r.change.creates], stop_step, live=True)
         self._roll_out([r for r in creating if r.change.action is Action.REPLACE and r.ok])
         plain = [r for r in creating if r.change.action is Action.CREATE and r.ok]
-        self._creates([r for r in plain if not _resumes(r)], rolls_back=False, new_work=True)
+        self._creates([r for r in plain if not _resumes(r)], live=True)
         # a create that finishes an interrupted replace has what ran before to go back to, as a replace has
-        self._creates([r for r in plain if _resumes(r) and not _restores(r)], rolls_back=True, new_work=True)
-        self._phase([r for r in plain if _restores(r)], _restore_interrupted, new_work=True, live=True)
-        self._phase([r for r in runnable if r.change.action is Action.UPDATE], _update_step, new_work=True, live=True)
+        self._creates([r for r in plain if _resumes(r) and not _restores(r)], rolls_back=True, live=True)
+        self._phase([r for r in plain if _restores(r)], _restore_interrupted, live=True)
+        self._phase([r for r in runnable if r.change.action is Action.UPDATE], _update_step, live=True)
         for r in results:
             if r.outcome is Outcome.NOT_ATTEMPTED and self.interrupted.is_set() and not r.detail:
                 r.detail = "interrupted before it started"
 
     def _roll_out(self, replaces: Sequence[Result]) -> None:
         """Wave after wave; a wave with a failure halts the rollout (Argo CD's and Kubernetes' maxUnavailable)."""
-        size = self.ctx.options.max_unavailable or self.ctx.options.parallelism
-        halted_by = ""
-        for wave in waves(replaces, size):
-            if halted_by:
-                for r in wave:
-                    r.detail = f"rollout halted: {halted_by} failed"
-                continue
-            self._phase(wave, stop_step, new_work=True, live=True)
+        planned = iter(waves(replaces, self.ctx.options.max_unavailable or self.ctx.options.parallelism))
+        for wave in planned:
+            self._phase(wave, stop_step, live=True)
             # a replace whose old deployment is gone is finished even after an interrupt: never leave it flat
             broken = [r for r in wave if r.stopped and not r.ok]  # failed after its stop was sent, before a create
-            self._creates([r for r in wave if r.stopped and r.ok], rolls_back=True, new_work=False)
-            self._phase(broken, _restore, new_work=False)
+            self._creates([r for r in wave if r.stopped and r.ok], rolls_back=True)
+            self._phase(broken, _restore)
             failed = [r.change.name for r in wave if not r.ok]
-            halted_by = ", ".join(failed)
+            if failed:
+                for r in itertools.chain.from_iterable(planned):
+                    r.detail = f"rollout halted: {', '.join(failed)} failed"
 
     def _or_roll_back(self, step: Step) -> Step:
         """The step of a change whose old deployment is gone (a replace, or the finish of an interrupted one):
@@ -131,47 +128,53 @@ class Executor:
 
         return run
 
-    def _creates(self, results: list[Result], rolls_back: bool, new_work: bool) -> None:
+    def _creates(self, results: list[Result], rolls_back: bool = False, live: bool = False) -> None:
         """Creates, up to --parallelism at once until each runs; then each one's health window, side by side and
-        outside those slots (a deployment that runs is not changing any more). A new create (`new_work`) is held
+        outside those slots (a deployment that runs is not changing any more). A new create (`live`) is held
         back by a change window that closed since the apply began; a replace's, under way, finishes."""
         create: Step = create_step
         window: Step = health_step
         if rolls_back:
             create, window = self._or_roll_back(create_step), self._or_roll_back(health_step)
-        self._phase(results, create, new_work, then=window, live=new_work)
+        self._phase(results, create, then=window, live=live)
 
     def _phase(
         self,
         results: list[Result],
         step: Step,
-        new_work: bool,
         workers: int = 0,
         live: bool = False,
         then: Step | None = None,
     ) -> None:
-        """`step` for each, `workers` (default --parallelism) at once; `then`, once its step is through, for each
-        whose health window is due, all at once. `live`: the step starts changing a live deployment, which a change
-        window that has closed since the apply began holds back (a change already under way finishes)."""
-        side = ThreadPoolExecutor(max_workers=max(1, len(results))) if then is not None else None
+        """`step` for each, `workers` (default --parallelism) at once; `then`, once its step is through, for each,
+        all at once (health_step skips a change whose window is not due). After an interrupt only a change whose old
+        deployment is gone goes on. `live`: the step starts changing a live deployment, which a change window that
+        has closed since the apply began holds back (a change already under way finishes)."""
+        if not results:
+            return
+        side = ThreadPoolExecutor(max_workers=len(results))  # its threads start only when given work
 
         def guarded(r: Result) -> None:
-            if self.abandoned.is_set() or (self.interrupted.is_set() and (new_work or not r.stopped)):
+            if self.abandoned.is_set() or (self.interrupted.is_set() and not r.stopped):
                 return
-            closed = self.window() if live else ""
-            if closed:
-                r.detail = f"held back: the change window closed during the apply ({closed})"
-                self.ctx.log(r.change.name, r.detail)
+            if live and self._held_back(r):
                 return
             self._guard(r, step)
-            if side is not None and then is not None and r.window_due and r.ok:
+            if then is not None:
                 side.submit(self._guard, r, then)
 
         pool = ThreadPoolExecutor(max_workers=max(1, workers or self.ctx.options.parallelism))
         self._await([pool.submit(guarded, r) for r in results])
         pool.shutdown(wait=not self.abandoned.is_set())
-        if side is not None:
-            side.shutdown(wait=not self.abandoned.is_set())
+        side.shutdown(wait=not self.abandoned.is_set())
+
+    def _held_back(self, r: Result) -> bool:
+        """The change windows closed since the apply began: a change not yet under way waits for the next apply."""
+        closed = self.window()
+        if closed:
+            r.detail = f"held back: the change window closed during the apply ({closed})"
+            self.ctx.log(r.change.name, r.detail)
+        return bool(closed)
 
     def _await(self, futures: list[Future[None]]) -> None:
         """Until every step is through; after a second interrupt, not a moment longer (a step stuck in a request
@@ -189,7 +192,7 @@ class Executor:
             r.detail = str(exc)
         except QcdeployError as exc:
             self._fail(r, str(exc))
-            r.lasting = bool(getattr(exc, "lasting", False))
+            r.lasting = isinstance(exc, StepFailed) and exc.lasting
         except Exception as exc:  # contained: one change fails, the apply and its summary go on
             self._fail(r, f"unexpected {type(exc).__name__}: {exc} (a bug in qcdeploy)")
 
@@ -198,14 +201,15 @@ class Executor:
         self.ctx.log(r.change.name, f"FAILED: {detail}")
 
 
-def _left_down(results: Sequence[Result]) -> None:
-    """After a second interrupt: every strategy whose old deployment was (or may have been) stopped and whose
-    successor was never sent is named FLAT; the journal keeps the change for the next apply to finish."""
+def _left_down(results: Sequence[Result], why: str) -> None:
+    """After a second interrupt, or a bug between steps: every strategy whose old deployment was (or may have
+    been) stopped and whose successor was never sent is named FLAT; the journal keeps the change for the next
+    apply to finish."""
     for r in results:
         if r.stopped and not r.flat and not r.deploy_id and r.outcome not in (Outcome.DONE, Outcome.ROLLED_BACK):
             stopped = r.change.observed.deploy_id if r.change.observed is not None else "its deployment"
             r.flat = (
-                f"apply was interrupted twice after the stop of {stopped} was sent and before anything replaced it; "
+                f"{why} after the stop of {stopped} was sent and before anything replaced it; "
                 "nothing may be running. `qcdeploy apply` finishes the change (the journal holds it)"
             )
 

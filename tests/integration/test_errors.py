@@ -165,6 +165,15 @@ def test_nodes_fall_back_to_the_legacy_endpoint(cli, sandbox, manifests, monkeyp
     assert sandbox.calls().get("nodes/read") == 1
 
 
+def test_a_project_name_in_the_wrong_case_is_refused_with_the_one_meant(cli, manifests):
+    path = write(manifests, "m.yaml", manifest("momentum", "live/momentum"))
+    result = cli("plan", str(manifests))
+    assert_clean_failure(
+        result,
+        f"{path}:6:3: spec.project: no project named 'live/momentum' in this account (did you mean 'Live/Momentum'?)",
+    )
+
+
 def test_unknown_project_and_node_name_the_manifest_line(cli, manifests):
     path = write(manifests, "m.yaml", manifest("momentum", "Live/Nope", node="node-9"))
     result = cli("plan", str(manifests))
@@ -209,7 +218,7 @@ def test_malformed_ledger(cli, manifests, ledger_path):
     ledger_path.parent.mkdir(parents=True)
     ledger_path.write_text("{not json")
     write(manifests, "m.yaml", manifest("momentum", P_MOMENTUM))
-    assert_clean_failure(cli("plan", str(manifests)), f"cannot read the ledger {ledger_path}")
+    assert_clean_failure(cli("plan", str(manifests)), f"{ledger_path}:1:2: the ledger is not valid JSON")
 
 
 def test_lost_create_answer_makes_exactly_one_deployment(cli, sandbox, manifests):

@@ -161,6 +161,24 @@ def test_http_backend_with_a_terraform_state_service(cli, sandbox, manifests, mo
         server.stop()
 
 
+@pytest.mark.parametrize(
+    ("stored", "said"), [(b"[]", "is not a JSON object"), (b'{"serial": 1,\n  oops}', ":2:3: the")]
+)
+def test_an_http_ledger_that_is_not_a_json_object_is_an_error_never_an_empty_ledger(
+    cli, sandbox, manifests, monkeypatch, stored, said
+):
+    server = TfState()
+    try:
+        monkeypatch.setenv("QCDEPLOY_STATE", server.url)
+        server.state = stored
+        write(manifests, "m.yaml", manifest("momentum", P_MOMENTUM))
+        result = cli("apply", "--auto-approve", str(manifests))
+        assert result.code == 1 and said in result.err and "Traceback" not in result.text, result.text
+        assert server.state == stored and sandbox.deployments() == []  # written over, every entry would be lost
+    finally:
+        server.stop()
+
+
 def test_ledger_unwritable_before_create_deploys_nothing(cli, sandbox, manifests, monkeypatch):
     server = TfState()
     try:
@@ -236,9 +254,10 @@ def test_unknown_backend_and_bad_config(cli, tmp_path, monkeypatch):
     assert "unknown state backend" in cli("state", "show").err
     monkeypatch.delenv("QCDEPLOY_STATE")
     monkeypatch.chdir(tmp_path)
-    (tmp_path / ".qcdeploy.yaml").write_text("stat: x\n")
+    (tmp_path / ".qcdeploy.yaml").write_text("windows: []\nstat: x\nzone: UTC\n")
     bad = cli("state", "show")
-    assert bad.code == 1 and "unknown setting(s) stat" in bad.err
+    said = ".qcdeploy.yaml:2:1: unknown setting 'stat' (did you mean 'state'?); also unknown: zone"
+    assert bad.code == 1 and said in bad.err, bad.err
     (tmp_path / ".qcdeploy.yaml").write_text("state: git:\n")
     unquoted = cli("state", "show")
     assert (

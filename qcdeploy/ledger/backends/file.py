@@ -11,8 +11,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from qcdeploy.errors import LedgerError, QcdeployError
-from qcdeploy.files import Unreadable, load_json, read_text
+from qcdeploy.files import Unreadable, read_text
 from qcdeploy.ledger.backends.base import Change, Doc, announce_wait, busy, describe_lock, same_host_and_dead
+from qcdeploy.ledger.backends.document import ledger_document
 
 MAX_LEDGER_BYTES = 64 * 1024 * 1024  # a ledger of 5,000 deployments is a few MiB
 
@@ -27,16 +28,14 @@ class FileBackend:
 
     def read(self) -> Doc | None:
         try:  # bounded and regular: a ledger linked to /dev/zero is refused, not read until memory runs out
-            value = load_json(read_text(self.path, MAX_LEDGER_BYTES), self.path)
+            text = read_text(self.path, MAX_LEDGER_BYTES)
         except FileNotFoundError:
             return None
         except Unreadable as exc:
             raise LedgerError(f"{exc}: the ledger cannot be read") from None
-        except (OSError, ValueError) as exc:
+        except OSError as exc:
             raise LedgerError(f"cannot read the ledger {self.path}: {exc}") from None
-        if not isinstance(value, dict):
-            raise LedgerError(f"the ledger {self.path} is not a JSON object")
-        return value
+        return ledger_document(text, str(self.path))
 
     def update(self, change: Change, message: str) -> Doc:
         doc = change(self.read())

@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 from qcdeploy.errors import ConfigError, LedgerError, QcdeployError
 from qcdeploy.ledger.backends.base import Change, Doc, announce_wait, busy, describe_lock, same_host_and_dead
+from qcdeploy.ledger.backends.document import ledger_document
 from qcdeploy.ledger.backends.gitrepo import LOCK, STATE, GitRepo
 from qcdeploy.stateurl import git_problem
 
@@ -32,15 +33,20 @@ class GitBackend:
 
     # -- reading and writing ---------------------------------------------------------------------
 
+    def _ledger(self, raw: bytes | None) -> Doc | None:
+        if raw is None:
+            return None
+        return ledger_document(raw, f"{self.describe()} ({STATE})", "; fix or revert the last commit")
+
     def read(self) -> Doc | None:
         head = self.repo.fetch()
-        return _json(self.repo.files(head).get(STATE)) if head else None
+        return self._ledger(self.repo.files(head).get(STATE)) if head else None
 
     def update(self, change: Change, message: str) -> Doc:
         for attempt in range(self.attempts):
             head = self.repo.fetch()
             files = self.repo.files(head)
-            doc = change(_json(files.get(STATE)))
+            doc = change(self._ledger(files.get(STATE)))
             files[STATE] = (json.dumps(doc, indent=2) + "\n").encode()
             if self.repo.push(self.repo.commit(files, head, message)):
                 return doc
@@ -104,5 +110,5 @@ def _json(raw: bytes | None) -> Doc | None:
     try:
         value = json.loads(raw)
     except ValueError:
-        raise LedgerError("the ledger on the state branch is not valid JSON; fix or revert the last commit") from None
+        raise LedgerError("the lock on the state branch is not valid JSON; fix or revert the last commit") from None
     return value if isinstance(value, dict) else None

@@ -15,6 +15,7 @@ from qcdeploy import redact
 from qcdeploy.config import check_url
 from qcdeploy.errors import LedgerError, QcdeployError
 from qcdeploy.ledger.backends.base import Change, Doc, announce_wait, busy
+from qcdeploy.ledger.backends.document import ledger_document
 
 _LOCKED = (409, 423)
 
@@ -51,11 +52,7 @@ class HttpBackend:
         self._check(response, "read")  # a 500 is an error, with or without a body: never "no ledger"
         if not response.content.strip():
             return None
-        try:
-            value = response.json()
-        except ValueError:
-            raise LedgerError(f"the ledger at {self.describe()} is not JSON") from None
-        return value if isinstance(value, dict) else None
+        return ledger_document(response.content, self.describe())
 
     def update(self, change: Change, message: str) -> Doc:
         doc = change(self.read())
