@@ -27,7 +27,7 @@ NOT_OURS = "qcdeploy did not start the deployment it replaces, so there is no re
 
 
 def previous_body(
-    entry: LedgerEntry, environ: Mapping[str, str], salt: str, lean_version: str
+    entry: LedgerEntry, environ: Mapping[str, str], salt: str, lean_version: str = ""
 ) -> tuple[dict[str, Any] | None, str]:
     """The create body of what ran before, and a note; or None and why it cannot be rebuilt."""
     if not entry.compile_id:
