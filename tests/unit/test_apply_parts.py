@@ -80,7 +80,7 @@ def test_summary_opens_with_flat_and_json_marks_it():
     )
     back = Result(change(Action.REPLACE, "beta"), Outcome.ROLLED_BACK, "to c-1: new deployment failed: boom")
     done = Result(change(Action.CREATE, "gamma"), Outcome.DONE, "L-1 Running")
-    out = text([done, back, flat], False, lambda s, c: s)
+    out = text([done, back, flat], False, lambda s, c: s, "")
     assert out.splitlines()[1] == "FLAT alpha: no deployment is running (x)"
     assert "Apply finished: 1 done, 1 rolled back, 1 failed, 0 not attempted." in out
     assert "  ROLLED BACK beta to c-1: new deployment failed: boom" in out

@@ -33,7 +33,7 @@ def lines_of(results: list[Result], interrupted: bool = False) -> list[str]:
 
 
 def test_the_summary_opens_with_a_blank_line_and_ends_with_a_newline():
-    out = text([Result(change(Action.CREATE, "a"), Outcome.DONE, "L-1 Running")], False, plain)
+    out = text([Result(change(Action.CREATE, "a"), Outcome.DONE, "L-1 Running")], False, plain, "")
     assert out.startswith("\nApply finished: 1 done")
     assert out.endswith("L-1 Running\n")
 
@@ -41,7 +41,7 @@ def test_the_summary_opens_with_a_blank_line_and_ends_with_a_newline():
 def test_a_flat_strategy_is_the_first_line_and_red():
     style = Styler()
     flat = Result(change(Action.REPLACE, "alpha"), Outcome.FAILED, "create refused", flat="nothing runs")
-    out = text([flat], False, style)
+    out = text([flat], False, style, "")
     assert out.splitlines()[1] == "<red>FLAT alpha: nothing runs</>"
     assert ("FLAT alpha: nothing runs", "red") in style.calls
 
@@ -63,7 +63,7 @@ def test_every_outcome_but_done_has_a_coloured_label():
         Result(change(Action.CREATE, "c"), Outcome.FAILED, "refused"),
         Result(change(Action.CREATE, "d"), Outcome.NOT_ATTEMPTED, "interrupted"),
     ]
-    text(results, False, style)
+    text(results, False, style, "")
     labels = [(s.strip(), colour) for s, colour in style.calls]
     assert labels == [("ROLLED BACK", "yellow"), ("FAILED", "red"), ("skipped", "yellow")]
 
