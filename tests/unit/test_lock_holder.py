@@ -62,7 +62,12 @@ def test_a_holder_without_a_pid_is_not_taken_for_dead():
 
 
 def test_a_live_holder_on_this_host_is_alive():
-    assert not same_host_and_dead({"host": socket.gethostname(), "pid": os.getpid()})
+    child = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE)
+    try:
+        assert not same_host_and_dead({"host": socket.gethostname(), "pid": child.pid})
+    finally:
+        child.kill()
+        child.wait()
 
 
 def test_the_liveness_check_sends_no_signal(monkeypatch):
@@ -123,11 +128,12 @@ def test_the_lock_is_stamped_in_utc_whatever_the_local_zone(monkeypatch):
 
 
 class _At(datetime):
-    """datetime whose now() is 2026-11-01 00:05:00 UTC."""
+    """datetime whose now() is 2026-11-01 00:05:00 UTC (naive local time without a zone, as datetime.now())."""
 
     @classmethod
     def now(cls, tz: tzinfo | None = None) -> _At:
-        return cls(2026, 11, 1, 0, 5, tzinfo=timezone.utc).astimezone(tz)
+        moment = cls(2026, 11, 1, 0, 5, tzinfo=timezone.utc).astimezone(tz)
+        return moment if tz is not None else moment.replace(tzinfo=None)
 
 
 HOLDER = {
@@ -152,8 +158,8 @@ def test_a_holder_that_says_nothing_is_described_with_question_marks():
 
 
 def test_ages_read_in_seconds_then_minutes_then_hours():
-    durations = [base._duration(s) for s in (119, 120, 7199, 7200)]
-    assert durations == ["119s", "2 min", "120 min", "2.0 h"]
+    durations = [base._duration(s) for s in (119, 120, 7199, 7200, 3_600_000)]
+    assert durations == ["119s", "2 min", "120 min", "2.0 h", "1000.0 h"]
 
 
 def test_a_held_lock_says_how_to_remove_it_for_its_environment():
