@@ -100,6 +100,30 @@ def test_a_secret_cleared_while_its_pattern_compiles_stays_forgotten(monkeypatch
     assert redact.scrub(f"x {PLAIN}") == f"x {PLAIN}"
 
 
+def test_a_secret_with_bytes_that_are_not_utf8_is_scrubbed_in_json():
+    """An environment variable's undecodable bytes reach Python as lone surrogates (surrogateescape)."""
+    secret = "pw\udcffword"
+    assert scrubbed(secret, f"a {json.dumps(secret)} b") == f'a "{redact.SENSITIVE}" b'
+
+
+def test_json_writes_the_first_character_past_the_bmp_as_a_surrogate_pair():
+    secret = "key\U00010000z"
+    assert scrubbed(secret, json.dumps({"note": secret})) == f'{{"note": "{redact.SENSITIVE}"}}'
+
+
+def test_every_name_of_a_character_is_an_entity_of_it():
+    assert scrubbed("a&b/c1", "x a&AMP;b&sol;c1 y") == f"x {redact.SENSITIVE} y"
+
+
+def test_a_hex_entity_may_have_a_single_digit():
+    assert scrubbed("ab\tcd", "x ab&#x9;cd y") == f"x {redact.SENSITIVE} y"
+
+
+def test_an_escape_of_a_control_character_and_a_digit_is_not_a_character_past_xff():
+    text = "x ab\\x100d y"  # in a repr: ab, the control character \x10, then 0d
+    assert scrubbed("ab\u0100d", text) == text
+
+
 def test_every_single_character_html_entity_is_known_by_name():
     named = encodings._named()
     assert {"amp;", "amp", "AMP;", "AMP"} <= set(named["&"]) and "sol;" in named["/"]
