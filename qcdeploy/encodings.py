@@ -5,7 +5,8 @@ A secret is matched character by character, each character in any of the forms i
 characters kept, `+` for a space, double-encoded `%25XX`), HTML entities (named, decimal, hex, leading zeros)
 and Python's repr (`\\xNN`, `\\uXXXX`, `\\UXXXXXXXX`, `\\'`). Per character rather than per encoder, so that an
 encoder keeping a different set of characters (`quote(safe="/")`, JavaScript's encodeURIComponent) is covered
-without being named.
+without being named. A JSON or repr escape may itself be percent- or entity-encoded (a JSON body sent in a URL's
+query, echoed into an HTML page), and a form-encoded `+` percent-encoded again (`%2B` for a space).
 """
 
 from __future__ import annotations
@@ -23,8 +24,6 @@ def markers(secret: str) -> tuple[str, ...]:
 
 # after a backslash: the character itself for these (JSON's and Python's short escapes, \/ included)
 _SHORT_ESCAPES = {"\b": "b", "\f": "f", "\n": "n", "\r": "r", "\t": "t", '"': '"', "\\": "\\", "/": "/", "'": "'"}
-# a backslash escape, once or inside another JSON string or repr (its backslash doubled), as regex source
-_BACKSLASH = r"\\\\?"
 
 
 def pattern(secret: str) -> re.Pattern[str]:
@@ -35,10 +34,21 @@ def pattern(secret: str) -> re.Pattern[str]:
 @functools.lru_cache(maxsize=4096)
 def _char(c: str) -> str:
     """One alternation (regex source) for one character: as written, percent-, backslash- or entity-encoded."""
-    forms = [re.escape(c), _percent(c), _BACKSLASH + _backslashed(c), _entities(c)]
+    forms = [re.escape(c), _percent(c), _backslash() + _backslashed(c), _entities(c)]
     if c == " ":
-        forms.append(r"\+")
+        forms += [r"\+", _percent("+")]
     return "(?:" + "|".join(forms) + ")"
+
+
+def _escaping(c: str) -> str:
+    """A character of an escape sequence: as written, or itself percent- or entity-encoded."""
+    return "(?:" + "|".join([re.escape(c), _percent(c), _entities(c)]) + ")"
+
+
+def _backslash() -> str:
+    """A backslash escape's backslash, once or inside another JSON string or repr (doubled), as regex source: as
+    written or percent-encoded (an HTML encoder leaves a backslash alone)."""
+    return r"(?:\\|%(?:25)?5[cC]){1,2}"
 
 
 def _hex(value: int, width: int) -> str:
@@ -78,10 +88,10 @@ def _backslashed(c: str) -> str:
         forms = ["u" + _hex(cp, 4)]
     else:  # JSON writes a character past the BMP as a surrogate pair
         high, low = 0xD800 + ((cp - 0x10000) >> 10), 0xDC00 + ((cp - 0x10000) & 0x3FF)
-        forms = ["u" + _hex(high, 4) + _BACKSLASH + "u" + _hex(low, 4)]
+        forms = ["u" + _hex(high, 4) + _backslash() + "u" + _hex(low, 4)]
     if cp < 0x100:
         forms.append("x" + _hex(cp, 2))
     forms.append("U" + _hex(cp, 8))
     if c in _SHORT_ESCAPES:
-        forms.append(r"\\?" + re.escape(_SHORT_ESCAPES[c]))
+        forms.append(_escaping("\\") + "?" + _escaping(_SHORT_ESCAPES[c]))
     return "(?:" + "|".join(forms) + ")"

@@ -5,10 +5,11 @@ cache cleared), so that a broken form cannot hide behind forms compiled earlier 
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from collections.abc import Iterator
-from urllib.parse import quote
+from urllib.parse import quote, quote_plus
 
 import pytest
 
@@ -128,3 +129,20 @@ def test_every_single_character_html_entity_is_known_by_name():
     named = encodings._named()
     assert {"amp;", "amp", "AMP;", "AMP"} <= set(named["&"]) and "sol;" in named["/"]
     assert all(len(c) == 1 for c in named) and "fjlig;" not in {n for names in named.values() for n in names}
+
+
+LAYERED = {
+    "a JSON body percent-encoded into a URL": lambda s: quote(json.dumps({"note": s}), safe=""),
+    "a JSON body percent-encoded, keeping /": lambda s: quote(json.dumps({"note": s})),
+    "a JSON body echoed into an HTML page": lambda s: html.escape(json.dumps({"note": s})),
+    "a form-encoded value percent-encoded again": lambda s: quote(quote_plus(s, safe=""), safe=""),
+}
+
+
+@pytest.mark.parametrize("form", LAYERED)
+@pytest.mark.parametrize("secret", ['pa"ss\\wörd 1', "tab\there ✓"], ids=["quote, backslash", "tab, non-ASCII"])
+def test_a_secret_escaped_by_json_or_form_and_then_encoded_again(form, secret):
+    """JSON escapes `"`, `\\`, control and non-ASCII characters with a backslash; percent- or HTML-encoding the
+    whole body encodes that backslash or the character after it, and a form's `+` for a space becomes `%2B`."""
+    hidden = LAYERED[form]("QQQQ").replace("QQQQ", redact.SENSITIVE)  # the same text, the whole secret gone
+    assert scrubbed(secret, f"GET /x?body={LAYERED[form](secret)}") == f"GET /x?body={hidden}"
