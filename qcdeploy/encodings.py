@@ -24,6 +24,10 @@ def markers(secret: str) -> tuple[str, ...]:
 
 # after a backslash: the character itself for these (JSON's and Python's short escapes, \/ included)
 _SHORT_ESCAPES = {"\b": "b", "\f": "f", "\n": "n", "\r": "r", "\t": "t", '"': '"', "\\": "\\", "/": "/", "'": "'"}
+# a backslash as written or percent-encoded (a JSON body in a URL's query; an HTML encoder leaves it alone)
+_ONE_BACKSLASH = r"(?:\\|%(?:25)?5[cC])"
+# a backslash escape, once or inside another JSON string or repr (its backslash doubled), as regex source
+_BACKSLASH = _ONE_BACKSLASH + "{1,2}"
 
 
 def pattern(secret: str) -> re.Pattern[str]:
@@ -34,7 +38,7 @@ def pattern(secret: str) -> re.Pattern[str]:
 @functools.lru_cache(maxsize=4096)
 def _char(c: str) -> str:
     """One alternation (regex source) for one character: as written, percent-, backslash- or entity-encoded."""
-    forms = [re.escape(c), _percent(c), _backslash() + _backslashed(c), _entities(c)]
+    forms = [re.escape(c), _percent(c), _BACKSLASH + _backslashed(c), _entities(c)]
     if c == " ":
         forms += [r"\+", _percent("+")]
     return "(?:" + "|".join(forms) + ")"
@@ -43,12 +47,6 @@ def _char(c: str) -> str:
 def _escaping(c: str) -> str:
     """A character of an escape sequence: as written, or itself percent- or entity-encoded."""
     return "(?:" + "|".join([re.escape(c), _percent(c), _entities(c)]) + ")"
-
-
-def _backslash() -> str:
-    """A backslash escape's backslash, once or inside another JSON string or repr (doubled), as regex source: as
-    written or percent-encoded (an HTML encoder leaves a backslash alone)."""
-    return r"(?:\\|%(?:25)?5[cC]){1,2}"
 
 
 def _hex(value: int, width: int) -> str:
@@ -88,10 +86,10 @@ def _backslashed(c: str) -> str:
         forms = ["u" + _hex(cp, 4)]
     else:  # JSON writes a character past the BMP as a surrogate pair
         high, low = 0xD800 + ((cp - 0x10000) >> 10), 0xDC00 + ((cp - 0x10000) & 0x3FF)
-        forms = ["u" + _hex(high, 4) + _backslash() + "u" + _hex(low, 4)]
+        forms = ["u" + _hex(high, 4) + _BACKSLASH + "u" + _hex(low, 4)]
     if cp < 0x100:
         forms.append("x" + _hex(cp, 2))
     forms.append("U" + _hex(cp, 8))
     if c in _SHORT_ESCAPES:
-        forms.append(_escaping("\\") + "?" + _escaping(_SHORT_ESCAPES[c]))
+        forms.append(_ONE_BACKSLASH + "?" + _escaping(_SHORT_ESCAPES[c]))
     return "(?:" + "|".join(forms) + ")"
