@@ -53,7 +53,7 @@ bench: $(DEV)
 # part of make test or CI; a second run resumes from mutants/ (rm -rf mutants to start over)
 mutate: $(DEV)
 	$(BIN)/python -m pip install --quiet -e '.[mutate]'
-	$(BIN)/mutmut run --max-children 2 > mutants.log 2>&1 || (tail -5 mutants.log; exit 1)
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/mutmut run --max-children 2 > mutants.log 2>&1 || (tail -5 mutants.log; exit 1)
 	$(BIN)/mutmut results --all true | $(BIN)/python bench/mutation_score.py
 	@echo "survivors: $(BIN)/mutmut results; one of them: $(BIN)/mutmut show NAME"
 

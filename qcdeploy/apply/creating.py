@@ -19,6 +19,10 @@ class CreateFailed(StepFailed):
     """The new deployment was refused, or did not come up and stay up."""
 
 
+class Unrecorded(StepFailed):
+    """The new deployment is live, and the ledger could not record it: it runs, so it is never rolled back."""
+
+
 def create_step(ctx: Context, r: Result) -> None:
     d = r.change.desired
     assert d is not None and r.body is not None
@@ -37,7 +41,7 @@ def create_step(ctx: Context, r: Result) -> None:
     try:
         journaling.recorded(ctx, r, _entry(ctx, r, r.deploy_id))
     except LedgerError as exc:
-        raise StepFailed(
+        raise Unrecorded(
             f"DEPLOYED {r.deploy_id}, BUT IT IS NOT RECORDED: {exc}. The deployment is live; once the ledger can be "
             f"written, run `{command(f'adopt {d.name}', ctx.options.environment)}` (the next plan lists it as "
             "unmanaged until then)"

@@ -17,7 +17,7 @@ from qcdeploy.apply import journaling
 from qcdeploy.apply.backtesting import backtest_step, gated
 from qcdeploy.apply.compiling import compile_step
 from qcdeploy.apply.context import Context
-from qcdeploy.apply.creating import create_step, health_step, set_parameters
+from qcdeploy.apply.creating import Unrecorded, create_step, health_step, set_parameters
 from qcdeploy.apply.ending import StoppedOutside
 from qcdeploy.apply.outcome import Interrupted, Outcome, Result
 from qcdeploy.apply.preflight import preflight_step
@@ -114,6 +114,9 @@ class Executor:
             except StoppedOutside as exc:  # someone's decision: undoing it would undo an emergency stop
                 self._fail(r, str(exc))
                 r.lasting = True
+                return
+            except Unrecorded as exc:  # the new deployment runs: a rollback would stop it (adopt records it)
+                self._fail(r, str(exc))
                 return
             except QcdeployError as exc:
                 why = str(exc)
