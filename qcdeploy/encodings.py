@@ -1,12 +1,13 @@
 """Every way a server, a library or a logger may write a string back: one pattern per secret, for the scrubber.
 
 A secret is matched character by character, each character in any of the forms it takes in JSON (`\\/`,
-`\\uXXXX` in either case, surrogate pairs, double-encoded), percent-encoding (either hex case, any set of
-characters kept, `+` for a space, double-encoded `%25XX`), HTML entities (named, decimal, hex, leading zeros)
-and Python's repr (`\\xNN`, `\\uXXXX`, `\\UXXXXXXXX`, `\\'`). Per character rather than per encoder, so that an
-encoder keeping a different set of characters (`quote(safe="/")`, JavaScript's encodeURIComponent) is covered
-without being named. A JSON or repr escape may itself be percent- or entity-encoded (a JSON body sent in a URL's
-query, echoed into an HTML page), and a form-encoded `+` percent-encoded again (`%2B` for a space).
+`\\uXXXX` in either case, surrogate pairs, a JSON string inside another to any depth), percent-encoding (either
+hex case, any set of characters kept, `+` for a space, double-encoded `%25XX`), HTML entities (named, decimal,
+hex, leading zeros) and Python's repr (`\\xNN`, `\\uXXXX`, `\\UXXXXXXXX`, `\\'`). Per character rather than per
+encoder, so that an encoder keeping a different set of characters (`quote(safe="/")`, JavaScript's
+encodeURIComponent) is covered without being named. A JSON or repr escape may itself be percent- or
+entity-encoded (a JSON body sent in a URL's query, echoed into an HTML page), and a form-encoded `+`
+percent-encoded again (`%2B` for a space).
 """
 
 from __future__ import annotations
@@ -26,8 +27,8 @@ def markers(secret: str) -> tuple[str, ...]:
 _SHORT_ESCAPES = {"\b": "b", "\f": "f", "\n": "n", "\r": "r", "\t": "t", '"': '"', "\\": "\\", "/": "/", "'": "'"}
 # a backslash as written or percent-encoded (a JSON body in a URL's query; an HTML encoder leaves it alone)
 _ONE_BACKSLASH = r"(?:\\|%(?:25)?5[cC])"
-# a backslash escape, once or inside another JSON string or repr (its backslash doubled), as regex source
-_BACKSLASH = _ONE_BACKSLASH + "{1,2}"
+# a backslash escape, once or inside other JSON strings or reprs (its backslash doubled at each level)
+_BACKSLASH = _ONE_BACKSLASH + "+"
 
 
 def pattern(secret: str) -> re.Pattern[str]:
@@ -79,8 +80,8 @@ _NAMED = _named()
 
 def _backslashed(c: str) -> str:
     """What follows the backslash in JSON's and Python's escapes of c: `uXXXX` (a surrogate pair past the BMP,
-    each half with its own backslash), `xNN`, `UXXXXXXXX`, or the short escape (itself escaped once more when
-    doubled: `\\\"` or, in a repr, `\\"`)."""
+    each half with its own backslash), `xNN`, `UXXXXXXXX`, or the short escape (after the run of backslashes a
+    JSON string inside another has, `\\\"`; percent- or entity-encoded too, `\\&quot;`)."""
     cp = ord(c)
     if cp < 0x10000:
         forms = ["u" + _hex(cp, 4)]
@@ -91,5 +92,5 @@ def _backslashed(c: str) -> str:
         forms.append("x" + _hex(cp, 2))
     forms.append("U" + _hex(cp, 8))
     if c in _SHORT_ESCAPES:
-        forms.append(_ONE_BACKSLASH + "?" + _escaping(_SHORT_ESCAPES[c]))
+        forms.append(_escaping(_SHORT_ESCAPES[c]))
     return "(?:" + "|".join(forms) + ")"
