@@ -6,8 +6,8 @@ hex case, any set of characters kept, `+` for a space, double-encoded `%25XX`), 
 hex, leading zeros) and Python's repr (`\\xNN`, `\\uXXXX`, `\\UXXXXXXXX`, `\\'`). Per character rather than per
 encoder, so that an encoder keeping a different set of characters (`quote(safe="/")`, JavaScript's
 encodeURIComponent) is covered without being named. A JSON or repr escape may itself be percent- or
-entity-encoded (a JSON body sent in a URL's query, echoed into an HTML page), and a form-encoded `+`
-percent-encoded again (`%2B` for a space).
+entity-encoded (a JSON body sent in a URL's query, echoed into an HTML page), an HTML entity percent-encoded or
+escaped twice (`%26lt%3B`, `&amp;lt;`), and a form-encoded `+` percent-encoded again (`%2B` for a space).
 """
 
 from __future__ import annotations
@@ -29,6 +29,9 @@ _SHORT_ESCAPES = {"\b": "b", "\f": "f", "\n": "n", "\r": "r", "\t": "t", '"': '"
 _ONE_BACKSLASH = r"(?:\\|%(?:25)?5[cC])"
 # a backslash escape, once or inside other JSON strings or reprs (its backslash doubled at each level)
 _BACKSLASH = _ONE_BACKSLASH + "+"
+# an entity's punctuation as written or percent-encoded; its & also escaped again (`&amp;`), any number of times
+_HASH, _SEMI = r"(?:#|%(?:25)?23)", r"(?:;|%(?:25)?3[bB])"
+_AMP = rf"(?:&|%(?:25)?26)(?:amp{_SEMI})*"
 
 
 def pattern(secret: str) -> re.Pattern[str]:
@@ -62,9 +65,16 @@ def _percent(c: str) -> str:
 
 
 def _entities(c: str) -> str:
+    """c as an HTML entity: its `&`, `#` and `;` also percent-encoded, and the `&` escaped again (HTML escaped
+    twice, `&amp;lt;`)."""
     cp = ord(c)
-    named = "".join("|" + re.escape(name) for name in _NAMED.get(c, ()))
-    return f"&(?:#(?:0*{cp}|[xX]0*{_hex(cp, 1)});{named})"
+    named = "".join("|" + _entity_name(name) for name in _NAMED.get(c, ()))
+    return f"{_AMP}(?:{_HASH}(?:0*{cp}|[xX]0*{_hex(cp, 1)}){_SEMI}{named})"
+
+
+def _entity_name(name: str) -> str:
+    """A named entity after its `&`, its closing `;` (most names have one) in any form."""
+    return re.escape(name.removesuffix(";")) + (_SEMI if name.endswith(";") else "")
 
 
 def _named() -> dict[str, list[str]]:

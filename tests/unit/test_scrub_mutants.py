@@ -137,6 +137,8 @@ LAYERED = {
     "a JSON body echoed into an HTML page": lambda s: html.escape(json.dumps({"note": s})),
     "a form-encoded value percent-encoded again": lambda s: quote(quote_plus(s, safe=""), safe=""),
     "JSON inside JSON inside JSON": lambda s: json.dumps(json.dumps(json.dumps({"note": s}))),
+    "HTML escaped twice": lambda s: html.escape(html.escape(s.encode("ascii", "xmlcharrefreplace").decode())),
+    "HTML entities percent-encoded": lambda s: quote(html.escape(s.encode("ascii", "xmlcharrefreplace").decode())),
 }
 
 
@@ -144,7 +146,7 @@ LAYERED = {
 @pytest.mark.parametrize("secret", ['pa"ss\\wörd 1', "tab\there ✓"], ids=["quote, backslash", "tab, non-ASCII"])
 def test_a_secret_escaped_by_json_or_form_and_then_encoded_again(form, secret):
     """JSON escapes `"`, `\\`, control and non-ASCII characters with a backslash (doubled at each level of JSON
-    inside JSON); percent- or HTML-encoding the whole body encodes that backslash or the character after it, and a
-    form's `+` for a space becomes `%2B`."""
+    inside JSON); percent- or HTML-encoding the whole body encodes that backslash or the character after it, a
+    form's `+` for a space becomes `%2B`, and an HTML entity's `&` is escaped again or percent-encoded."""
     hidden = LAYERED[form]("QQQQ").replace("QQQQ", redact.SENSITIVE)  # the same text, the whole secret gone
     assert scrubbed(secret, f"GET /x?body={LAYERED[form](secret)}") == f"GET /x?body={hidden}"
