@@ -116,6 +116,10 @@ def test_every_name_of_a_character_is_an_entity_of_it():
     assert scrubbed("a&b/c1", "x a&AMP;b&sol;c1 y") == f"x {redact.SENSITIVE} y"
 
 
+def test_a_legacy_entity_without_its_semicolon():
+    assert scrubbed("w\u00f6rd1", "x w&oumlrd1 y") == f"x {redact.SENSITIVE} y"
+
+
 def test_a_hex_entity_may_have_a_single_digit():
     assert scrubbed("ab\tcd", "x ab&#x9;cd y") == f"x {redact.SENSITIVE} y"
 
