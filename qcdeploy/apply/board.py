@@ -21,6 +21,9 @@ from qcdeploy.quantconnect.endpoints import Api
 
 
 class StatusBoard:
+    # deployId -> raw row, parsed only when asked for; typed here, as mutmut copies __init__ once per mutant
+    _rows: dict[str, Any]
+
     def __init__(self, api: Api, fresh: float, clock: Callable[[], float] = time.monotonic) -> None:
         self.api, self.fresh, self.clock = api, fresh, clock
         self._count = threading.Lock()
@@ -28,7 +31,7 @@ class StatusBoard:
         self._fetching = False
         self._generation = 0
         self._waiters = 0
-        self._rows: dict[str, Any] = {}  # deployId -> raw row, parsed only when asked for
+        self._rows = {}
         self._read_at = float("-inf")
 
     @contextmanager

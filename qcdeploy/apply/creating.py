@@ -19,6 +19,10 @@ class CreateFailed(StepFailed):
     """The new deployment was refused, or did not come up and stay up."""
 
 
+class CreateUnclear(CreateFailed):
+    """live/create was sent and whether it took effect cannot be told: the journal keeps the change."""
+
+
 class Unrecorded(StepFailed):
     """The new deployment is live, and the ledger could not record it: it runs, so it is never rolled back."""
 
@@ -36,6 +40,9 @@ def create_step(ctx: Context, r: Result) -> None:
         r.deploy_id = launch(ctx, r.change.name, pid, r.body, ctx.baseline.get(pid))
     except reconcile.ForeignDeployment:
         journaling.not_ours(ctx, r)  # a known end, said loudly: the next plan lists theirs as unmanaged
+        raise
+    except CreateUnclear:
+        r.unclear = True  # not a known end: the next plan records what it finds newer than the baseline
         raise
     ctx.log(d.name, f"live/create answered: {r.deploy_id}")
     try:
@@ -116,7 +123,7 @@ def launch(ctx: Context, name: str, pid: int, body: Mapping[str, Any], baseline:
     _, found = reconcile.look(ctx, pid, baseline)
     if found is not None:
         return reconcile.claim(ctx, name, body, found, sent_at)
-    raise CreateFailed("could not tell whether live/create took effect; run plan to see the project's state")
+    raise CreateUnclear("could not tell whether live/create took effect; run plan to see the project's state")
 
 
 def watch(ctx: Context, name: str, pid: int, deploy_id: str, health_window: float) -> str:

@@ -141,11 +141,12 @@ def settle(ctx: Context, results: Sequence[Result], abandoned: bool) -> None:
 
 
 def _known_end(r: Result) -> bool:
-    """Done or rolled back; recorded in the ledger; or nothing irreversible was sent (the old deployment runs)."""
+    """Done or rolled back; recorded in the ledger; or nothing irreversible was sent (the old deployment runs, and
+    no create was sent that may have taken effect)."""
     assert r.journal is not None
     if r.outcome in (Outcome.DONE, Outcome.ROLLED_BACK) or r.journal.step == WATCHING:
         return True
-    return not (r.deploy_id or r.stopped)
+    return not (r.deploy_id or r.stopped or r.unclear)
 
 
 def settle_resumed(ctx: Context, plan: Plan, results: Sequence[Result]) -> None:

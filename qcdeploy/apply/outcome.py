@@ -30,6 +30,7 @@ class Result:
     code_hash: str = ""  # the project's files as compiled (files/read, read before the compile)
     parameters_set: bool = False  # the project has the manifest's parameters (a replace sets them before its stop)
     deploy_id: str | None = None
+    unclear: bool = False  # a live/create was sent and whether it took effect could not be told
     body: dict[str, Any] | None = None  # the live/create body, built and checked before anything stops
     stopped: bool = False  # its old deployment is (or may be) gone: a replace must now be finished
     flat: str = ""  # non-empty: nothing runs for this strategy, and why

@@ -14,10 +14,11 @@ import threading
 
 class Pace:
     EARLY = 0.9  # the first poll at this share of the typical time: a little before it, rarely after
+    _seconds: list[float]  # declared here, not in __init__: mutmut's copies of __init__ would each redeclare it
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._seconds: list[float] = []
+        self._seconds = []
 
     def record(self, seconds: float) -> None:
         with self._lock:

@@ -33,9 +33,7 @@ def _warn_if_no_rollback(ctx: Context, r: Result) -> None:
     if r.change.entry is None:
         ctx.log(r.change.name, f"note: if the new deployment fails it cannot be rolled back ({rollback.NOT_OURS})")
         return
-    d = r.change.desired
-    assert d is not None
-    old, note = rollback.previous_body(r.change.entry, ctx.environ, ctx.ledger.salt, d.project.lean_version)
+    old, note = rollback.previous_body(r.change.entry, ctx.environ, ctx.ledger.salt)  # only whether it can be built
     if old is None:
         ctx.log(r.change.name, f"note: if the new deployment fails it cannot be rolled back ({note})")
     elif note:

@@ -56,7 +56,7 @@ def differences(sent: Mapping[str, Any], seen: Candidate, sent_at: datetime | No
     """Each way the candidate contradicts the create body that was sent (empty: it may be ours)."""
     dep, found = seen.deployment, []
     wanted = str((sent.get("brokerage") or {}).get("id") or "")
-    reported = module_id(dep.brokerage) if dep.brokerage else None
+    reported = module_id(dep.brokerage)  # None when not reported ("") or not known
     if wanted and reported is not None and reported != wanted:
         found.append(f"brokerage {dep.brokerage}, not {wanted}")
     if seen.node_id is not None and seen.node_id != sent.get("nodeId"):

@@ -47,4 +47,6 @@ def _old_node(r: Result) -> str:
 
 
 def _new_node(r: Result) -> str:
-    return r.change.desired.node.id if r.change.desired is not None else ""
+    d = r.change.desired
+    assert d is not None  # waves hold replaces, and a replace always has its manifest
+    return d.node.id
