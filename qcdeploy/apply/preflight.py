@@ -18,7 +18,8 @@ def preflight_step(ctx: Context, r: Result) -> None:
     try:
         built = body.create_body(d.fields, r.compile_id, d.project.lean_version)
     except (KeyError, TypeError, AttributeError) as exc:
-        raise StepFailed(f"preflight: cannot build the create body ({exc!r}); nothing was stopped") from None
+        message = f"preflight: cannot build the create body ({exc!r}); nothing was stopped"
+        raise StepFailed(message, lasting=True) from None  # the manifest needs a fix: a re-run builds the same
     found = body.problems(built)
     found += [f"secret {path} is set but empty" for path in body.empty_secrets(built, d.manifest.sensitive)]
     if found:

@@ -14,6 +14,7 @@ from typing import Any
 
 from qcdeploy.errors import ConfigError
 from qcdeploy.files import Unreadable, read_text
+from qcdeploy.manifests.schema import allowed_hint
 from qcdeploy.manifests.yamlsrc import read_documents
 
 DEFAULT_STATE = ".qcdeploy/state.json"
@@ -98,7 +99,9 @@ def _read_settings(path: Path) -> dict[str, Any]:
     raw = docs[0].value if docs else {}
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: must be a mapping such as `state: git:`")
-    unknown = sorted(set(raw) - KNOWN)
-    if unknown:
-        raise ConfigError(f"{path}: unknown setting(s) {', '.join(unknown)} (known: {', '.join(sorted(KNOWN))})")
+    places = {str(key): docs[0].where((key,)) for key in set(raw) - KNOWN}
+    if places:
+        key, *more = sorted(places, key=lambda k: (places[k].line, places[k].col))
+        also = f"; also unknown: {', '.join(more)}" if more else ""
+        raise ConfigError(f"{places[key]}: unknown setting '{key}'{allowed_hint(key, KNOWN)}{also}")
     return raw

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Set as AbstractSet
 from importlib import resources
 from typing import Any
 
@@ -69,12 +70,12 @@ def _unknown_keys(doc: Document, path: KeyPath, error: Any) -> list[Problem]:
     allowed = set(error.schema.get("properties", {}))
     unknown = [key for key in error.instance if key not in allowed]
     return [
-        Problem(f"{dotted((*path, key))}: unknown key '{key}'{_allowed(key, allowed)}", doc.where((*path, key)))
+        Problem(f"{dotted((*path, key))}: unknown key '{key}'{allowed_hint(key, allowed)}", doc.where((*path, key)))
         for key in unknown
     ]
 
 
-def _allowed(key: str, allowed: set[str]) -> str:
+def allowed_hint(key: str, allowed: AbstractSet[str]) -> str:
     """`(did you mean 'node'?)` for a near miss, else the allowed keys."""
     import difflib
 

@@ -36,9 +36,9 @@ def with_exposure(api: Api, plan: Plan, workers: int = 8) -> Plan:
     if not at_stake:
         return plan
     with ThreadPoolExecutor(max_workers=min(workers, len(at_stake))) as pool:
-        found = list(pool.map(lambda i: read(api, _stopped_project(plan.changes[i])), at_stake))
+        found = list(pool.map(lambda i: (i, read(api, _stopped_project(plan.changes[i]))), at_stake))
     changes = list(plan.changes)
-    for i, exposure in zip(at_stake, found, strict=True):
+    for i, exposure in found:
         changes[i] = replace(changes[i], exposure=exposure)
     return replace(plan, changes=tuple(changes))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -48,7 +49,8 @@ def _find_project(
     if len(matches) == 1:
         return matches[0]
     if not matches:
-        problems.append(Problem(f"spec.project: no project named {ref!r} in this account", m.where("project")))
+        hint = _near(ref.lstrip("/"), by_name)
+        problems.append(Problem(f"spec.project: no project named {ref!r} in this account{hint}", m.where("project")))
     else:
         ids = ", ".join(str(p.project_id) for p in matches)
         problems.append(
@@ -58,6 +60,13 @@ def _find_project(
             )
         )
     return None
+
+
+def _near(name: str, by_name: dict[str, list[Project]]) -> str:
+    """` (did you mean 'Live/Momentum'?)` for a name that differs in case or by a typo from one project's."""
+    same_case = [known for known in by_name if known.casefold() == name.casefold()]
+    guess = same_case or difflib.get_close_matches(name, list(by_name), n=1, cutoff=0.8)
+    return f" (did you mean {guess[0]!r}?)" if guess else ""
 
 
 def _find_node(

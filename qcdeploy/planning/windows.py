@@ -106,7 +106,7 @@ def _instant(value: date | datetime, zone: str) -> datetime:
 def _shown(value: date | datetime) -> str:
     if not isinstance(value, datetime):
         return value.isoformat()
-    return f"{value:%Y-%m-%d %H:%M}" + (f"{value:%z}" if value.tzinfo is not None else "")
+    return f"{value:%Y-%m-%d %H:%M%z}"  # %z: the offset of a timestamp written with one, "" for the rest
 
 
 PRESETS = {"us-equities": Window("deny", WEEKDAYS, time(9, 30), time(16, 0), "America/New_York")}
@@ -306,14 +306,15 @@ def _freeze(raw: Any, at: _At) -> Freeze:
     except (OverflowError, ValueError):  # 9999-12-31: the day after it cannot be written
         raise ConfigError(f"{at()}: from or to is out of the range of dates a freeze can use") from None
     if backwards:
-        raise ConfigError(f"{at('to')}: to ({_shown(freeze.end)}) is before from ({_shown(freeze.start)})")
+        raise ConfigError(f"{at('to')}: to ({_shown(freeze.end)}) is not after from ({_shown(freeze.start)})")
     return Freeze(freeze.start, freeze.end, zone, str(raw.get("reason") or ""))
 
 
 def _time(value: Any, where: str) -> time:
     if isinstance(value, date):  # a YAML timestamp or date: a window repeats, a dated period is a freeze
         raise ConfigError(f'{where}: {value} is a date; a window takes a time of day such as "09:30" (use a freeze)')
-    if isinstance(value, int) and 0 <= value < 24 * 60:  # YAML 1.1 reads an unquoted 09:30 as 570 minutes
+    # YAML 1.1 reads an unquoted 09:30 as 570 minutes (and an unquoted on/yes as True, an int that is no time)
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 24 * 60:
         return time(value // 60, value % 60)
     found = re.fullmatch(r"(\d{1,2}):(\d{2})(?::(\d{2}))?", str(value).strip())
     try:

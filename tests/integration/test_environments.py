@@ -385,6 +385,6 @@ def test_validate_checks_every_window_at_its_place(cli, tree, tmp_path, monkeypa
         f"{live}:7:14: windows[0]: kind: kind must be allow or deny, not 'alow' (environment live)",
         f"{live}:7:39: windows[0]: from: '25:00' is not a time of day",
         f"{live}:7:67: windows[0]: timeZone: 'America/NewYork' is not an IANA time zone",
-        ".qcdeploy.yaml:1:30: freezes[0]: to: to (2026-12-20) is before from (2026-12-24)",
+        ".qcdeploy.yaml:1:30: freezes[0]: to: to (2026-12-20) is not after from (2026-12-24)",
     ):
         assert expected in result.err, expected

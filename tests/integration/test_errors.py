@@ -165,6 +165,15 @@ def test_nodes_fall_back_to_the_legacy_endpoint(cli, sandbox, manifests, monkeyp
     assert sandbox.calls().get("nodes/read") == 1
 
 
+def test_a_project_name_in_the_wrong_case_is_refused_with_the_one_meant(cli, manifests):
+    path = write(manifests, "m.yaml", manifest("momentum", "live/momentum"))
+    result = cli("plan", str(manifests))
+    assert_clean_failure(
+        result,
+        f"{path}:6:3: spec.project: no project named 'live/momentum' in this account (did you mean 'Live/Momentum'?)",
+    )
+
+
 def test_unknown_project_and_node_name_the_manifest_line(cli, manifests):
     path = write(manifests, "m.yaml", manifest("momentum", "Live/Nope", node="node-9"))
     result = cli("plan", str(manifests))

@@ -236,9 +236,10 @@ def test_unknown_backend_and_bad_config(cli, tmp_path, monkeypatch):
     assert "unknown state backend" in cli("state", "show").err
     monkeypatch.delenv("QCDEPLOY_STATE")
     monkeypatch.chdir(tmp_path)
-    (tmp_path / ".qcdeploy.yaml").write_text("stat: x\n")
+    (tmp_path / ".qcdeploy.yaml").write_text("windows: []\nstat: x\nzone: UTC\n")
     bad = cli("state", "show")
-    assert bad.code == 1 and "unknown setting(s) stat" in bad.err
+    said = ".qcdeploy.yaml:2:1: unknown setting 'stat' (did you mean 'state'?); also unknown: zone"
+    assert bad.code == 1 and said in bad.err, bad.err
     (tmp_path / ".qcdeploy.yaml").write_text("state: git:\n")
     unquoted = cli("state", "show")
     assert (
