@@ -19,7 +19,7 @@ _LABELS = {
 }
 
 
-def text(results: Sequence[Result], interrupted: bool, style: Styler, environment: str = "") -> str:
+def text(results: Sequence[Result], interrupted: bool, style: Styler, environment: str) -> str:
     """The summary a person reads; a strategy left without a running deployment opens it, in red."""
     lines = [""]
     lines += [style(f"FLAT {r.change.name}: {r.flat}", "red") for r in results if r.flat]
