@@ -169,3 +169,14 @@ def test_an_event_without_any_deployment_has_no_deploy_id():
     created = Result(change(Action.CREATE, "a"), Outcome.FAILED, "refused")
     [failed] = from_results([created], "live", "t")
     assert failed.deploy_id == "" and failed.reason == "refused"
+
+
+def test_a_replace_that_liquidated_its_old_deployment_says_so_after_the_apply():
+    sold = Result(change(Action.REPLACE, "a", liquidate=True), Outcome.DONE, "L-2 Running", stopped=True)
+    kept = Result(change(Action.REPLACE, "b"), Outcome.DONE, "L-3 Running", stopped=True)
+    never = Result(change(Action.REPLACE, "c", liquidate=True), Outcome.FAILED, "build error")  # nothing was stopped
+    out = lines_of([sold, kept, never])
+    assert [line for line in out if "liquidated" in line] == ["      liquidated first: L-1 (onReplace: liquidate)"]
+    assert out[out.index("      liquidated first: L-1 (onReplace: liquidate)") - 1].endswith("a: L-2 Running")
+    doc = json.loads(as_json([sold, kept, never], False))
+    assert [r.get("liquidated") for r in doc["results"]] == ["L-1", None, None]
