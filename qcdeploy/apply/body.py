@@ -11,7 +11,7 @@ from qcdeploy.manifests.brokerages import BROKERAGES, DATA_PROVIDERS, missing_ke
 PROJECT_VERSION = "project"  # versionId default: the project's own LEAN version
 
 
-def create_body(fields: Mapping[str, Any], compile_id: str, lean_version: str = "") -> dict[str, Any]:
+def create_body(fields: Mapping[str, Any], compile_id: str, lean_version: str) -> dict[str, Any]:
     """The desired fields as /live/create takes them: the compile built (or pinned) in place of `compile`, and
     the project's own LEAN version where the manifest names none ("-1", master, is discouraged for live)."""
     body = {key: value for key, value in fields.items() if key != "compile"}

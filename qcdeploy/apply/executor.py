@@ -114,6 +114,7 @@ class Executor:
                 return
             except Unrecorded as exc:  # the new deployment runs: a rollback would stop it (adopt records it)
                 self._fail(r, str(exc))
+                r.lasting = True  # `adopt` records it, once the ledger can be written: a re-run alone does not
                 return
             except QcdeployError as exc:
                 why = str(exc)

@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from qcdeploy.apply.outcome import Outcome, Result
-from qcdeploy.model import command
+from qcdeploy.model import Action, command
 
 Styler = Callable[[str, str], str]
 
@@ -19,7 +19,7 @@ _LABELS = {
 }
 
 
-def text(results: Sequence[Result], interrupted: bool, style: Styler, environment: str = "") -> str:
+def text(results: Sequence[Result], interrupted: bool, style: Styler, environment: str) -> str:
     """The summary a person reads; a strategy left without a running deployment opens it, in red."""
     lines = [""]
     lines += [style(f"FLAT {r.change.name}: {r.flat}", "red") for r in results if r.flat]
@@ -34,6 +34,7 @@ def text(results: Sequence[Result], interrupted: bool, style: Styler, environmen
         for r in (r for r in results if r.outcome is outcome):
             lines.append(_line(r, style(label, colour) if outcome is not Outcome.DONE else label))
             lines += [f"      before the stop: {r.drained}"] if r.drained else []
+            lines += [f"      liquidated first: {_liquidated(r)} (onReplace: liquidate)"] if _liquidated(r) else []
             lines += _log_lines(r)
     unfinished = [r for r in results if r.outcome is not Outcome.DONE]
     if any(not r.lasting for r in unfinished):
@@ -48,6 +49,14 @@ def _line(r: Result, label: str) -> str:
         return f"{label} {r.change.name} {r.detail}"
     detail = r.detail or (r.change.action.value if r.outcome is Outcome.DONE else "")
     return f"{label} {r.change.action.symbol} {r.change.name}" + (f": {detail}" if detail else "")
+
+
+def _liquidated(r: Result) -> str:
+    """The deployment a replace liquidated before its new one started (its book sold), or ""."""
+    c = r.change
+    if c.action is not Action.REPLACE or not c.liquidate or not r.stopped or c.observed is None:
+        return ""
+    return c.observed.deploy_id
 
 
 def _log_lines(r: Result) -> list[str]:
@@ -73,6 +82,7 @@ def as_json(results: Sequence[Result], interrupted: bool) -> str:
                 "deployId": r.deploy_id,
                 "flat": bool(r.flat),
                 **({"beforeStop": r.drained} if r.drained else {}),
+                **({"liquidated": _liquidated(r)} if _liquidated(r) else {}),
                 **({"log": {"deployId": r.log_of, "lines": list(r.logs), "note": r.logs_note}} if r.log_of else {}),
             }
             for r in results

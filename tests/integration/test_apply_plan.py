@@ -186,7 +186,7 @@ def test_a_window_that_closes_during_the_apply_starts_no_new_change(pieces: Piec
         "America/New_York)",
     )
     assert pieces.sandbox.deployments(P_MOMENTUM) == [] and len(pieces.sandbox.active(P_MEANREV)) == 1
-    text = summary.text(applied.results, applied.interrupted, lambda s, _: s)
+    text = summary.text(applied.results, applied.interrupted, lambda s, _: s, "")
     assert "skipped + momentum: held back: the change window closed during the apply" in text
 
 

@@ -34,7 +34,7 @@ def test_a_parameter_change_with_onstop_liquidate_keeps_the_book(cli, sandbox, m
     done = cli("apply", "--auto-approve", "--max-liquidation-value", "0", str(manifests))
     assert done.code == 0, done.text
     assert [d["status"] for d in sandbox.deployments(P_MOMENTUM)] == ["Stopped", "Running"]
-    assert sandbox.calls().get("live/update/liquidate", 0) == 0
+    assert sandbox.calls().get("live/update/liquidate", 0) == 0 and "liquidated first" not in done.out
 
 
 def test_onreplace_liquidate_liquidates_is_counted_and_held_to_the_limit(cli, sandbox, manifests):
@@ -54,7 +54,9 @@ def test_onreplace_liquidate_liquidates_is_counted_and_held_to_the_limit(cli, sa
     assert [d["status"] for d in sandbox.deployments(P_MOMENTUM)] == ["Running"]
     done = cli("apply", "--auto-approve", "--max-liquidation-value", "60000", str(manifests))
     assert done.code == 0, done.text
-    assert [d["status"] for d in sandbox.deployments(P_MOMENTUM)] == ["Liquidated", "Running"]
+    old, new = sandbox.deployments(P_MOMENTUM)
+    assert (old["status"], new["status"]) == ("Liquidated", "Running")
+    assert f"liquidated first: {old['deployId']} (onReplace: liquidate)" in done.out  # what was sold, said after
 
 
 def test_a_project_move_shows_the_old_projects_holdings_and_the_limit_refuses_on_them(cli, sandbox, manifests):

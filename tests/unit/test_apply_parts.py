@@ -31,31 +31,31 @@ def fields(**over):
 def test_body_sends_brokerage_values_as_the_lean_cli_does_and_the_compile_id():
     """lean-cli `JsonModule.get_settings`: `str(value)`, so booleans are "True"/"False" (not JSON's spelling)."""
     brokerage = {"id": "QuantConnectBrokerage", "n": 7, "b": True, "f": False, "x": 1.5, "cash": [{"amount": 5}]}
-    body = create_body(fields(brokerage=brokerage), "c-1")
+    body = create_body(fields(brokerage=brokerage), "c-1", "")
     assert body["compileId"] == "c-1" and "compile" not in body
     strings = {"n": "7", "b": "True", "f": "False", "x": "1.5"}
     assert body["brokerage"] == {"id": "QuantConnectBrokerage", **strings, "cash": [{"amount": 5}]}
 
 
 def test_preflight_problems_name_missing_keys_unknown_ids_and_non_json():
-    body = create_body(fields(), "c-1")
+    body = create_body(fields(), "c-1", "")
     assert problems(body) == [
         "brokerage InteractiveBrokersBrokerage needs ib-password, ib-weekly-restart-utc-time",
     ]
-    typo = create_body(fields(brokerage={"id": "InteractivBrokersBrokerage"}), "c")
+    typo = create_body(fields(brokerage={"id": "InteractivBrokersBrokerage"}), "c", "")
     assert "did you mean 'InteractiveBrokersBrokerage'?" in problems(typo)[0]
-    nan = create_body(fields(brokerage={"id": "QuantConnectBrokerage"}, parameters={"x": float("inf")}), "c")
+    nan = create_body(fields(brokerage={"id": "QuantConnectBrokerage"}, parameters={"x": float("inf")}), "c", "")
     assert [p.split(" (")[0] for p in problems(nan)] == ["the create body is not valid JSON"]
-    binance = create_body(fields(brokerage={"id": "BinanceBrokerage", "binance-exchange-name": "BinanceUS"}), "c")
+    binance = create_body(fields(brokerage={"id": "BinanceBrokerage", "binance-exchange-name": "BinanceUS"}), "c", "")
     assert problems(binance) == ["brokerage BinanceBrokerage needs binanceus-api-key, binanceus-api-secret"]
     provider = create_body(
-        fields(brokerage={"id": "QuantConnectBrokerage"}, dataProviders={"P": {"id": "Polygon"}}), "c"
+        fields(brokerage={"id": "QuantConnectBrokerage"}, dataProviders={"P": {"id": "Polygon"}}), "c", ""
     )
     assert problems(provider) == ["data provider P Polygon needs polygon-api-key"]
 
 
 def test_empty_secret_is_found():
-    body = create_body(fields(brokerage={"id": "QuantConnectBrokerage", "pw": ""}), "c")
+    body = create_body(fields(brokerage={"id": "QuantConnectBrokerage", "pw": ""}), "c", "")
     assert empty_secrets(body, [("brokerage", "pw")]) == ["brokerage.pw"]
     assert empty_secrets(body, [("brokerage", "id")]) == []
 
@@ -80,7 +80,7 @@ def test_summary_opens_with_flat_and_json_marks_it():
     )
     back = Result(change(Action.REPLACE, "beta"), Outcome.ROLLED_BACK, "to c-1: new deployment failed: boom")
     done = Result(change(Action.CREATE, "gamma"), Outcome.DONE, "L-1 Running")
-    out = text([done, back, flat], False, lambda s, c: s)
+    out = text([done, back, flat], False, lambda s, c: s, "")
     assert out.splitlines()[1] == "FLAT alpha: no deployment is running (x)"
     assert "Apply finished: 1 done, 1 rolled back, 1 failed, 0 not attempted." in out
     assert "  ROLLED BACK beta to c-1: new deployment failed: boom" in out

@@ -333,6 +333,7 @@ def test_a_replace_deployed_but_not_recorded_is_not_rolled_back(monkeypatch):
     [r] = executor_mod.Executor(ctx).run([change(Action.REPLACE, desired=d, entry=entry(d))])
     assert "live/stop" not in api.kinds() and api.kinds().count("live/create") == 1
     assert r.outcome is Outcome.FAILED and r.detail.startswith("DEPLOYED L-new, BUT IT IS NOT RECORDED") and not r.flat
+    assert r.lasting  # the summary does not say "run apply again; what was done is recorded in the ledger"
 
 
 # launch: one deployment per create
