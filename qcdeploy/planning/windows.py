@@ -330,8 +330,10 @@ def _moment(value: Any, where: str) -> date | datetime:
     if isinstance(value, date):  # datetime included
         return value
     text = str(value).strip()
+    if text.endswith(("Z", "z")):  # UTC as RFC 3339 writes it, in either case (fromisoformat takes neither on 3.10)
+        text = text[:-1] + "+00:00"
     try:
-        return date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(text)
     except ValueError:
         raise ConfigError(
             f"{where}: {value!r} is not a date such as 2026-12-24 or a date and time such as 2026-12-24 10:00"

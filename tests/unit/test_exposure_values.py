@@ -88,6 +88,14 @@ def test_the_ticker_of_a_symbol_id_is_its_first_word():
     assert create_settings(replace(e, holdings=())) == {}
 
 
+@pytest.mark.parametrize(("symbol_id", "ticker"), [("", ""), ("SPY", "SPY"), ("\tSPY X", "\tSPY")])
+def test_a_key_that_is_no_lean_symbol_id_is_carried_as_it_is_never_a_crash_after_the_stop(symbol_id, ticker):
+    """The carry is built after the old deployment stopped: an odd key from the API must not raise there."""
+    e = Exposure(holdings=(Holding(symbol_id, 1, 2.0, 2.0, 0.0),))
+    [held] = create_settings(e)["holdings"]
+    assert (held["symbolId"], held["symbol"]) == (symbol_id, ticker)
+
+
 @pytest.mark.parametrize(
     ("answer", "said"),
     [

@@ -78,9 +78,12 @@ def test_a_freeze_without_a_reason_says_none():
     assert s.closed(datetime(2026, 12, 25, 12, tzinfo=UTC)).endswith("freeze 2026-12-25..2026-12-25 UTC")
 
 
-def test_a_freeze_in_utc_may_be_written_with_a_z():
-    s = schedule_from([("f", {"freezes": [{"from": "2026-12-07T10:00Z", "to": "2026-12-07T12:00Z"}]})])
+@pytest.mark.parametrize("z", ["Z", "z"])
+def test_a_freeze_in_utc_may_be_written_with_a_z_in_either_case(z):
+    zone = {"timeZone": "Asia/Tokyo"}  # the Z says UTC whatever zone the freeze names for its dates
+    s = schedule_from([("f", {"freezes": [{"from": f"2026-12-07T10:00{z}", "to": f"2026-12-07T12:00{z}", **zone}]})])
     assert s.closed(datetime(2026, 12, 7, 10, tzinfo=UTC)) and not s.closed(datetime(2026, 12, 7, 9, 59, tzinfo=UTC))
+    assert not s.closed(datetime(2026, 12, 7, 12, 1, tzinfo=UTC))
 
 
 def test_dates_and_times_are_read_with_surrounding_spaces():
