@@ -93,8 +93,28 @@ def manifest(i: int) -> dict[str, Any]:
     }
 
 
-def adopt_all(directory: Path) -> None:
-    """Write a ledger that owns every deployment, as after a full apply (one write, not 1,000)."""
+def write_manifests(tmp: Path, count: int) -> Path:
+    """`count` manifests in tmp/manifests, one file each; the folder."""
+    directory = tmp / "manifests"
+    directory.mkdir()
+    for i in range(count):
+        (directory / f"strategy-{i:05d}.yaml").write_text(yaml.safe_dump(manifest(i)))
+    return directory
+
+
+def adopt_all(directory: Path, env: dict[str, str]) -> None:
+    """Write a ledger that owns every deployment, as after a full apply (one write, not 1,000), with env (the
+    sandbox's credentials and state) in force for that one write."""
+    saved = dict(os.environ)
+    os.environ.update(env)
+    try:
+        _adopt(directory)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def _adopt(directory: Path) -> None:
     from qcdeploy.cli.workspace import App
     from qcdeploy.config import settings_from
     from qcdeploy.manifests.load import load
@@ -131,20 +151,11 @@ def measure(manifests: int) -> dict[str, tuple[float, float]]:
     expected = plan_calls(max(2 * manifests, 2000))
     with tempfile.TemporaryDirectory() as tmp_name, sandbox(seed(manifests)) as box:
         tmp = Path(tmp_name)
-        directory = tmp / "manifests"
-        directory.mkdir()
-        for i in range(manifests):
-            (directory / f"strategy-{i:05d}.yaml").write_text(yaml.safe_dump(manifest(i)))
+        directory = write_manifests(tmp, manifests)
         env = environment(box, tmp)
         for case in ("unmanaged", "managed"):
             if case == "managed":
-                saved = dict(os.environ)
-                os.environ.update(env)
-                try:
-                    adopt_all(directory)
-                finally:
-                    os.environ.clear()
-                    os.environ.update(saved)
+                adopt_all(directory, env)
             runs = []
             for _ in range(RUNS):
                 before = sum(box.calls().values())

@@ -5,17 +5,14 @@ reads, and writes nothing). Goal: a pass costs at most 1.25 times a plan (the hi
 
 from __future__ import annotations
 
-import os
 import statistics
 import sys
 import tempfile
 from pathlib import Path
 
-import yaml
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.bench_plan import adopt_all, environment, manifest, plan_calls, seed
+from bench.bench_plan import adopt_all, environment, plan_calls, seed, write_manifests
 from bench.process import qcdeploy, sandbox
 from bench.report import Row, show
 
@@ -27,18 +24,9 @@ def measure() -> dict[str, tuple[float, int]]:
     results: dict[str, tuple[float, int]] = {}
     with tempfile.TemporaryDirectory() as tmp_name, sandbox(seed(MANIFESTS)) as box:
         tmp = Path(tmp_name)
-        directory = tmp / "manifests"
-        directory.mkdir()
-        for i in range(MANIFESTS):
-            (directory / f"strategy-{i:05d}.yaml").write_text(yaml.safe_dump(manifest(i)))
+        directory = write_manifests(tmp, MANIFESTS)
         env = environment(box, tmp)
-        saved = dict(os.environ)
-        os.environ.update(env)
-        try:
-            adopt_all(directory)
-        finally:
-            os.environ.clear()
-            os.environ.update(saved)
+        adopt_all(directory, env)
         watch = ["--no-color", "watch", "--once", "--ignore-unmanaged", str(directory)]
         for case, argv, code in (
             ("plan", ["--no-color", "plan", str(directory)], 0),
