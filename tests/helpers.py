@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import copy
 import json
+import os
+import subprocess
+import sys
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import yaml
 
@@ -99,3 +102,27 @@ def write(directory: Path, filename: str, *docs: dict[str, Any]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(yaml.safe_dump_all(docs, sort_keys=False), "utf-8")
     return path
+
+
+def qcdeploy_process(*args: str, cwd: Path, stderr: int = subprocess.PIPE) -> subprocess.Popen[str]:
+    """qcdeploy in a process of its own, as a user runs it (signals reach it as they reach theirs), with this
+    test's environment; its output read as text."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "qcdeploy", *args],
+        stdout=subprocess.PIPE,
+        stderr=stderr,
+        text=True,
+        env=dict(os.environ),
+        cwd=cwd,
+    )
+
+
+def read_until(stream: IO[str] | None, *marks: str) -> str:
+    """Lines until one holds any of marks (the process is then in that phase)."""
+    assert stream is not None
+    seen = ""
+    for line in stream:
+        seen += line
+        if any(m in line for m in marks):
+            return seen
+    raise AssertionError(f"never saw {marks}:\n{seen}")

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from qcdeploy.sandbox import endpoints as sandbox_endpoints
-from tests.helpers import P_MEANREV, P_MOMENTUM, P_PAIRS, P_SPARE, manifest, write
+from tests.helpers import P_MEANREV, P_MOMENTUM, P_PAIRS, P_SPARE, manifest, qcdeploy_process, read_until, write
 
 pytestmark = pytest.mark.usefixtures("env")
 ROOT = Path(__file__).resolve().parents[2]
@@ -147,23 +147,11 @@ def test_sigterm_finishes_in_flight_steps_and_reports_the_rest(sandbox, manifest
     sandbox.server.world.delay = 1.0
     for i, (name, pid) in enumerate((("momentum", P_MOMENTUM), ("meanrev", P_MEANREV), ("pairs", P_PAIRS))):
         write(manifests, f"{name}.yaml", manifest(name, pid, node=f"live-node-{i + 1}"))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "qcdeploy", "apply", "--auto-approve", "--parallelism", "1", str(manifests)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=dict(os.environ),
-        cwd=tmp_path,
-    )
-    assert proc.stdout is not None
-    seen = []
-    for line in proc.stdout:
-        seen.append(line)
-        if "compiling" in line:
-            proc.send_signal(signal.SIGTERM)
-            break
+    proc = qcdeploy_process("apply", "--auto-approve", "--parallelism", "1", str(manifests), cwd=tmp_path)
+    seen = read_until(proc.stdout, "compiling")
+    proc.send_signal(signal.SIGTERM)
     out, err = proc.communicate(timeout=60)
-    text = "".join(seen) + out
+    text = seen + out
     assert proc.returncode == 130, text + err
     assert "Received SIGTERM: no new step will start" in err
     assert "Apply interrupted:" in text and "not attempted" in text
@@ -184,19 +172,9 @@ def test_interrupt_mid_replace_finishes_the_replace(sandbox, manifests, ledger_p
     )
     sandbox.server.world.delay = 1.0
     write(manifests, "a.yaml", manifest("momentum", P_MOMENTUM, parameters={"x": 1}))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "qcdeploy", "apply", "--auto-approve", str(manifests)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-        cwd=tmp_path,
-    )
-    assert proc.stdout is not None
-    for line in proc.stdout:
-        if "stop L-" in line:
-            proc.send_signal(signal.SIGINT)
-            break
+    proc = qcdeploy_process("apply", "--auto-approve", str(manifests), cwd=tmp_path)
+    read_until(proc.stdout, "stop L-")
+    proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert "Received SIGINT" in err
     deps = sandbox.deployments(P_MOMENTUM)

@@ -15,35 +15,16 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
-from typing import IO
 
 import pytest
 
-from tests.helpers import P_MEANREV, P_MOMENTUM, Sandbox, manifest, write
+from tests.helpers import P_MEANREV, P_MOMENTUM, Sandbox, manifest, qcdeploy_process, read_until, write
 
 pytestmark = pytest.mark.usefixtures("env")
 
 
 def start(manifests: Path, cwd: Path, *extra: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "qcdeploy", "apply", "--auto-approve", *extra, str(manifests)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=dict(os.environ),
-        cwd=cwd,
-    )
-
-
-def read_until(stream: IO[str] | None, *marks: str) -> str:
-    """Lines until one holds any of marks (the process is then in that phase)."""
-    assert stream is not None
-    seen = ""
-    for line in stream:
-        seen += line
-        if any(m in line for m in marks):
-            return seen
-    raise AssertionError(f"never saw {marks}:\n{seen}")
+    return qcdeploy_process("apply", "--auto-approve", *extra, str(manifests), cwd=cwd, stderr=subprocess.STDOUT)
 
 
 def replacing(cli, sandbox: Sandbox, manifests: Path) -> None:

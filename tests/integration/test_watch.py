@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import P_MEANREV, P_MOMENTUM, SECRET, manifest, write
+from tests.helpers import P_MEANREV, P_MOMENTUM, SECRET, manifest, qcdeploy_process, read_until, write
 
 pytestmark = pytest.mark.usefixtures("env")
 
@@ -371,31 +371,16 @@ def test_a_token_guards_everything_but_healthz():
 
 
 def test_sigterm_during_a_heal_finishes_it_then_stops(cli, sandbox, repo, ledger_path, tmp_path):
-    import os
     import signal
-    import subprocess
-    import sys
 
     deploy(cli, repo, crashed="redeploy")
     crashed = sandbox.admin("crash", projectId=P_MOMENTUM)["deployId"]
     sandbox.server.world.delay = 1.0
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "qcdeploy", "watch", "--interval", "1h", str(repo)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=dict(os.environ),
-        cwd=tmp_path,
-    )
-    assert proc.stdout is not None
-    seen = []
-    for line in proc.stdout:
-        seen.append(line)
-        if line.startswith("momentum: deploying project"):
-            proc.send_signal(signal.SIGTERM)
-            break
+    proc = qcdeploy_process("watch", "--interval", "1h", str(repo), cwd=tmp_path)
+    seen = read_until(proc.stdout, "momentum: deploying project")
+    proc.send_signal(signal.SIGTERM)
     out, err = proc.communicate(timeout=60)
-    text = "".join(seen) + out
+    text = seen + out
     assert proc.returncode == 130, text + err
     assert "Received SIGTERM: finishing the pass in progress" in err and "Traceback" not in err
     assert "healed" in text
