@@ -10,6 +10,7 @@ import pytest
 
 from qcdeploy import redact
 from qcdeploy.cli import main
+from tests.github_stub import GitHubStub
 from tests.helpers import API_TOKEN, ORG, SECRET, USER_ID, Sandbox, start_sandbox
 
 
@@ -41,6 +42,14 @@ def backoffs(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     pauses: list[float] = []
     monkeypatch.setattr(client, "backoff_sleep", pauses.append)
     return pauses
+
+
+@pytest.fixture
+def github() -> Iterator[GitHubStub]:
+    """A stand-in of GitHub's REST API (comments, step summaries, artifacts) for the action's tests."""
+    stub = GitHubStub()
+    yield stub
+    stub.stop()
 
 
 @pytest.fixture

@@ -22,13 +22,6 @@ DAY = 86400
 
 
 @pytest.fixture
-def github():
-    stub = GitHubStub()
-    yield stub
-    stub.stop()
-
-
-@pytest.fixture
 def repo(tmp_path, sandbox):
     return environment_repo(tmp_path / "repo", sandbox)
 

@@ -31,13 +31,6 @@ def git(cwd: Path, *args: str) -> None:
 
 
 @pytest.fixture
-def github():
-    stub = GitHubStub()
-    yield stub
-    stub.stop()
-
-
-@pytest.fixture
 def origin(tmp_path, monkeypatch):
     """A bare origin and a clone of it (the ledgers go to its qcdeploy-state branches)."""
     for key, value in (("NAME", "CI"), ("EMAIL", "ci@example.com")):
