@@ -15,7 +15,12 @@ PROJECTS = {
 
 @pytest.mark.parametrize(
     ("written", "meant"),
-    [("live/momentum", "Live/Momentum"), ("Live/MeanReverson", "Live/MeanReversion"), ("Paper/Pair", "Paper/Pairs")],
+    [
+        ("live/momentum", "Live/Momentum"),
+        ("LIVE/MOMENTUM", "Live/Momentum"),  # another case throughout: no typo-distance would find it
+        ("Live/MeanReverson", "Live/MeanReversion"),
+        ("Paper/Pair", "Paper/Pairs"),
+    ],
 )
 def test_a_near_miss_names_the_project_it_was_probably_meant_to_be(written, meant):
     assert _near(written, PROJECTS) == f" (did you mean {meant!r}?)"

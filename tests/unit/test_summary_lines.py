@@ -175,8 +175,11 @@ def test_a_replace_that_liquidated_its_old_deployment_says_so_after_the_apply():
     sold = Result(change(Action.REPLACE, "a", liquidate=True), Outcome.DONE, "L-2 Running", stopped=True)
     kept = Result(change(Action.REPLACE, "b"), Outcome.DONE, "L-3 Running", stopped=True)
     never = Result(change(Action.REPLACE, "c", liquidate=True), Outcome.FAILED, "build error")  # nothing was stopped
-    out = lines_of([sold, kept, never])
-    assert [line for line in out if "liquidated" in line] == ["      liquidated first: L-1 (onReplace: liquidate)"]
+    ended = Result(change(Action.LIQUIDATE, "d"), Outcome.DONE, "L-1 liquidated", stopped=True)  # its line says it
+    out = lines_of([sold, kept, never, ended])
+    assert [line for line in out if "liquidated first" in line] == [
+        "      liquidated first: L-1 (onReplace: liquidate)"
+    ]
     assert out[out.index("      liquidated first: L-1 (onReplace: liquidate)") - 1].endswith("a: L-2 Running")
-    doc = json.loads(as_json([sold, kept, never], False))
-    assert [r.get("liquidated") for r in doc["results"]] == ["L-1", None, None]
+    doc = json.loads(as_json([sold, kept, never, ended], False))
+    assert [r.get("liquidated") for r in doc["results"]] == ["L-1", None, None, None]
