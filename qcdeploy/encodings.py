@@ -27,8 +27,10 @@ def markers(secret: str) -> tuple[str, ...]:
 _SHORT_ESCAPES = {"\b": "b", "\f": "f", "\n": "n", "\r": "r", "\t": "t", '"': '"', "\\": "\\", "/": "/", "'": "'"}
 # a backslash as written or percent-encoded (a JSON body in a URL's query; an HTML encoder leaves it alone)
 _ONE_BACKSLASH = r"(?:\\|%(?:25)?5[cC])"
-# a backslash escape, once or inside other JSON strings or reprs (its backslash doubled at each level)
-_BACKSLASH = _ONE_BACKSLASH + "+"
+# a backslash escape, once or inside other JSON strings or reprs (its backslash doubled at each level: 2**n - 1
+# of them n levels deep). Bounded: an unbounded run made a scrub quadratic in a run of backslashes (16,000 of them
+# took 2.7 s), since the search tries the run from each of its positions; 15 is JSON four levels deep
+_BACKSLASH = _ONE_BACKSLASH + "{1,15}"
 # an entity's punctuation as written or percent-encoded; its & also escaped again (`&amp;`), any number of times
 _HASH, _SEMI = r"(?:#|%(?:25)?23)", r"(?:;|%(?:25)?3[bB])"
 _AMP = rf"(?:&|%(?:25)?26)(?:amp{_SEMI})*"

@@ -141,6 +141,9 @@ LAYERED = {
     "a JSON body echoed into an HTML page": lambda s: html.escape(json.dumps({"note": s})),
     "a form-encoded value percent-encoded again": lambda s: quote(quote_plus(s, safe=""), safe=""),
     "JSON inside JSON inside JSON": lambda s: json.dumps(json.dumps(json.dumps({"note": s}))),
+    "JSON four levels deep (15 backslashes before a quote)": lambda s: json.dumps(
+        json.dumps(json.dumps(json.dumps({"note": s})))
+    ),
     "HTML escaped twice": lambda s: html.escape(html.escape(s.encode("ascii", "xmlcharrefreplace").decode())),
     "HTML entities percent-encoded": lambda s: quote(html.escape(s.encode("ascii", "xmlcharrefreplace").decode())),
 }
