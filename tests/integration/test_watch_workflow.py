@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 
 from tests.helpers import P_MOMENTUM, SECRET
-from tests.integration.test_example_workflows import github, merged, origin, plain, workflow
+from tests.integration.test_example_workflows import merged, origin, plain, workflow
 
 pytestmark = pytest.mark.usefixtures("env")
-__all__ = ["github", "origin", "plain"]  # fixtures: GitHub's stand-in, the manifest repository and its origin
+__all__ = ["origin", "plain"]  # fixtures: the manifest repository and its origin (GitHub's stand-in: conftest)
 
 
 def test_the_watch_workflow_is_green_when_all_is_well_and_says_what_it_found(plain, sandbox, github):
